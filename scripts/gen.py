@@ -129,27 +129,37 @@ def diff_trees(expected: Path, actual: Path, label: str) -> list[str]:
         problems.append(f"differs from a fresh generation: {label}/{rel}")
         a = (actual / rel).read_text(encoding="utf-8", errors="replace").splitlines()
         b = (expected / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-        diff = list(difflib.unified_diff(a, b, f"{label}/{rel} (committed)", f"{label}/{rel} (generated)", lineterm=""))
+        diff = list(
+            difflib.unified_diff(
+                a, b, f"{label}/{rel} (committed)", f"{label}/{rel} (generated)", lineterm=""
+            )
+        )
         problems += ["    " + line for line in diff[:40]]
     return problems
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="fail if gen/ differs from a fresh generation")
+    parser.add_argument(
+        "--gen-dir", type=Path, default=GEN_ROOT, help="the gen/ tree to check (default: gen/)"
+    )
     args = parser.parse_args()
+    gen_root: Path = args.gen_dir
 
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / "gen"
             generate(fresh)
-            problems = [p for sub in SUBTREES for p in diff_trees(fresh / sub, GEN_ROOT / sub, f"gen/{sub}")]
+            problems = [p for sub in SUBTREES for p in diff_trees(fresh / sub, gen_root / sub, f"gen/{sub}")]
         if problems:
             print("gen/ is out of date with proto/ (generated files must never be edited by hand):")
             print("\n".join(problems))
             print("run `make gen` and commit proto/ and gen/ together")
             return 1
-        count = sum(len(tree_files(GEN_ROOT / sub)) for sub in SUBTREES)
+        count = sum(len(tree_files(gen_root / sub)) for sub in SUBTREES)
         print(f"gen/ is current ({count} generated files)")
         return 0
 
@@ -157,8 +167,8 @@ def main() -> int:
         fresh = Path(tmp) / "gen"
         generate(fresh)
         for sub in SUBTREES:
-            shutil.rmtree(GEN_ROOT / sub, ignore_errors=True)
-            shutil.copytree(fresh / sub, GEN_ROOT / sub)
+            shutil.rmtree(gen_root / sub, ignore_errors=True)
+            shutil.copytree(fresh / sub, gen_root / sub)
     print(f"regenerated gen/ from {len(proto_files())} proto file(s)")
     return 0
 
