@@ -6,7 +6,8 @@ collide with the hand-written model.
 
 from __future__ import annotations
 
-from flyteres._errors import FlyteresError
+from flyteres import accelerators
+from flyteres._errors import FlyteresError, InvalidPartitionError, UnknownAcceleratorError
 from flyteres._idl import (
     AcceleratorModelPb,
     DeviceClassPb,
@@ -24,11 +25,14 @@ __all__ = [
     "ExtendedResourcesPb",
     "FlyteresError",
     "GPUAcceleratorPb",
+    "InvalidPartitionError",
     "ResourceEntryPb",
     "ResourceNamePb",
     "ResourcesPb",
     "SharedMemoryPb",
+    "UnknownAcceleratorError",
     "__version__",
+    "accelerators",
 ]
 
 __version__ = "0.1.0"
