@@ -129,23 +129,15 @@ def diff_trees(expected: Path, actual: Path, label: str) -> list[str]:
         problems.append(f"differs from a fresh generation: {label}/{rel}")
         a = (actual / rel).read_text(encoding="utf-8", errors="replace").splitlines()
         b = (expected / rel).read_text(encoding="utf-8", errors="replace").splitlines()
-        diff = list(
-            difflib.unified_diff(
-                a, b, f"{label}/{rel} (committed)", f"{label}/{rel} (generated)", lineterm=""
-            )
-        )
+        diff = list(difflib.unified_diff(a, b, f"{label}/{rel} (committed)", f"{label}/{rel} (generated)", lineterm=""))
         problems += ["    " + line for line in diff[:40]]
     return problems
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if gen/ differs from a fresh generation")
-    parser.add_argument(
-        "--gen-dir", type=Path, default=GEN_ROOT, help="the gen/ tree to check (default: gen/)"
-    )
+    parser.add_argument("--gen-dir", type=Path, default=GEN_ROOT, help="the gen/ tree to check (default: gen/)")
     args = parser.parse_args()
     gen_root: Path = args.gen_dir
 

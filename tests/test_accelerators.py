@@ -77,16 +77,10 @@ MIG_PARTITIONS = sorted(
     }
 )
 TPU_SLICES = sorted(
-    {
-        p
-        for t in (flyte_resources.V5EParts, flyte_resources.V5PParts, flyte_resources.V6EParts)
-        for p in _literal(t)
-    }
+    {p for t in (flyte_resources.V5EParts, flyte_resources.V5PParts, flyte_resources.V6EParts) for p in _literal(t)}
 )
 MODEL_NAMES = [
-    v.name
-    for v in v2_tasks_pb2.AcceleratorModel.DESCRIPTOR.values
-    if v.name != "ACCELERATOR_MODEL_UNSPECIFIED"
+    v.name for v in v2_tasks_pb2.AcceleratorModel.DESCRIPTOR.values if v.name != "ACCELERATOR_MODEL_UNSPECIFIED"
 ]
 V2_DEVICE_CLASSES = {v.name for v in v2_tasks_pb2.GPUAccelerator.DeviceClass.DESCRIPTOR.values}
 
@@ -400,9 +394,7 @@ def test_no_spelling_names_two_entries() -> None:
     assert len({e.name for e in acc.catalog()}) == len(acc.catalog())
 
 
-@pytest.mark.parametrize(
-    ("spelling", "role", "entry"), _all_spellings(), ids=lambda x: str(getattr(x, "name", x))
-)
+@pytest.mark.parametrize(("spelling", "role", "entry"), _all_spellings(), ids=lambda x: str(getattr(x, "name", x)))
 def test_every_spelling_resolves_to_its_entry(spelling: str, role: acc.Role, entry: acc.Accelerator) -> None:
     for variant in (spelling, spelling.upper(), spelling.lower(), f"  {spelling} "):
         assert acc.resolve(variant) is entry
@@ -452,9 +444,7 @@ def test_device_class_check() -> None:
         acc.resolve("T4", device_class="TPU")
     with pytest.raises(UnknownAcceleratorError) as info:
         acc.resolve("V5X", device_class=acc.DeviceClass.GOOGLE_TPU)
-    assert set(info.value.suggestions) <= {
-        s for s, _, e in _all_spellings() if e.device_class.value == "GOOGLE_TPU"
-    }
+    assert set(info.value.suggestions) <= {s for s, _, e in _all_spellings() if e.device_class.value == "GOOGLE_TPU"}
 
 
 def test_custom_devices_only_when_asked() -> None:

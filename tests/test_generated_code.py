@@ -30,9 +30,7 @@ def load_gen_script() -> ModuleType:
 
 def run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
 def test_generating_twice_gives_identical_trees(tmp_path: Path) -> None:
@@ -56,9 +54,7 @@ def test_committed_gen_is_current() -> None:
         ("remove", "missing: gen/python/flyteres_pb/v1/resources_pb2.pyi"),
     ],
 )
-def test_hand_edited_gen_fails_the_check_and_says_to_run_make_gen(
-    tmp_path: Path, edit: str, expected: str
-) -> None:
+def test_hand_edited_gen_fails_the_check_and_says_to_run_make_gen(tmp_path: Path, edit: str, expected: str) -> None:
     copy = tmp_path / "gen"
     shutil.copytree(ROOT / "gen", copy, ignore=shutil.ignore_patterns("__pycache__"))
     target = copy / "python" / "flyteres_pb" / "v1"
@@ -149,8 +145,6 @@ def test_wheel_ships_generated_code_and_imports_in_a_clean_venv(tmp_path: Path) 
     imported = run(py, "-c", script, *modules, cwd=tmp_path)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     assert imported.stdout.strip() == "ok"
-    where = run(
-        py, "-c", "import flyteres_pb, flyteres; print(flyteres_pb.__file__, flyteres.__file__)", cwd=tmp_path
-    )
+    where = run(py, "-c", "import flyteres_pb, flyteres; print(flyteres_pb.__file__, flyteres.__file__)", cwd=tmp_path)
     assert str(venv) in where.stdout
     assert str(ROOT) not in where.stdout

@@ -113,10 +113,7 @@ def test_accelerator_model_names_match_flyteidl2_option_by_option() -> None:
         v.name: v.GetOptions().Extensions[v2_tasks.accelerator_name]
         for v in v2_tasks.AcceleratorModel.DESCRIPTOR.values
     }
-    mine = {
-        v.name: v.GetOptions().Extensions[ours.accelerator_name]
-        for v in ours.AcceleratorModel.DESCRIPTOR.values
-    }
+    mine = {v.name: v.GetOptions().Extensions[ours.accelerator_name] for v in ours.AcceleratorModel.DESCRIPTOR.values}
     assert mine == theirs
 
 

@@ -111,9 +111,7 @@ ONEOF_CASES = {
     "no partition constraint": Spec(requests=((2, "1"),), device="nvidia-tesla-a100"),
     "unpartitioned": Spec(limits=((2, "2"),), device="nvidia-tesla-a100", partition=("unpartitioned", True)),
     "unpartitioned explicitly false": Spec(device="nvidia-tesla-a100", partition=("unpartitioned", False)),
-    "partition size": Spec(
-        requests=((2, "1"),), device="nvidia-tesla-a100", partition=("partition_size", "1g.5gb")
-    ),
+    "partition size": Spec(requests=((2, "1"),), device="nvidia-tesla-a100", partition=("partition_size", "1g.5gb")),
     "empty partition size": Spec(device="nvidia-tesla-a100", partition=("partition_size", "")),
     "tpu slice with device class": Spec(
         device="tpu-v5-lite-podslice", partition=("partition_size", "2x4"), device_class=1, model=100
@@ -220,17 +218,13 @@ def test_flyteidl_v1_carries_device_class_through_unchanged() -> None:
 def test_unknown_enum_numbers_cross_unchanged() -> None:
     # proto3 enums are open: a number from a newer schema must survive.
     res = ours.Resources(requests=[ours.Resources.ResourceEntry(name=42, value="1")])
-    ext = ours.ExtendedResources(
-        gpu_accelerator=ours.GPUAccelerator(device="x", device_class=9, accelerator_model=999)
-    )
+    ext = ours.ExtendedResources(gpu_accelerator=ours.GPUAccelerator(device="x", device_class=9, accelerator_model=999))
     for msg in (res, ext):
         theirs = getattr(v2_tasks, type(msg).__name__).FromString(wire(msg))
         assert wire(theirs) == wire(msg)
         assert wire(type(msg).FromString(wire(theirs))) == wire(msg)
     assert bytes(bp.ExtendedResources().parse(wire(ext))) == wire(ext)
-    assert json_format.MessageToJson(ext) == json_format.MessageToJson(
-        v2_tasks.ExtendedResources.FromString(wire(ext))
-    )
+    assert json_format.MessageToJson(ext) == json_format.MessageToJson(v2_tasks.ExtendedResources.FromString(wire(ext)))
 
 
 @given(specs)

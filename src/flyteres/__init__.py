@@ -1,5 +1,12 @@
 """flyteres: one truth for Flyte task resources.
 
+The neutral model is `ResourceSpec`; converters read and write flytekit's
+arguments (`from_flytekit`/`to_flytekit`), `flyte.Resources`
+(`from_flyte`/`to_flyte`), protobuf messages of flyteres.v1, flyteidl and
+flyteidl2 (`from_idl`/`to_idl`) and Kubernetes container resources
+(`to_k8s`). A conversion is lossless or raises `LossyConversionError`; the
+`convert_to_*` variants return the value together with every finding.
+
 Generated protobuf types are re-exported with a ``Pb`` suffix so they never
 collide with the hand-written model.
 """
@@ -7,7 +14,24 @@ collide with the hand-written model.
 from __future__ import annotations
 
 from flyteres import accelerators
-from flyteres._errors import FlyteresError, InvalidPartitionError, UnknownAcceleratorError
+from flyteres._errors import (
+    FlyteresError,
+    InvalidPartitionError,
+    LossyConversionError,
+    QuantityError,
+    ResourceSpecError,
+    UnknownAcceleratorError,
+)
+from flyteres._findings import Conversion, Finding, Rule
+from flyteres._flyte import FlyteArguments, FlyteGpu, convert_to_flyte, flyte_arguments, from_flyte, to_flyte
+from flyteres._flytekit import (
+    FlytekitAccelerator,
+    FlytekitArguments,
+    convert_to_flytekit,
+    flytekit_arguments,
+    from_flytekit,
+    to_flytekit,
+)
 from flyteres._idl import (
     AcceleratorModelPb,
     DeviceClassPb,
@@ -18,21 +42,52 @@ from flyteres._idl import (
     ResourcesPb,
     SharedMemoryPb,
 )
+from flyteres._k8s import convert_to_k8s, to_k8s
+from flyteres._model import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
+from flyteres._quantity import Quantity
+from flyteres._wire import from_idl, to_idl
 
 __all__ = [
     "AcceleratorModelPb",
+    "AcceleratorSpec",
+    "Conversion",
     "DeviceClassPb",
     "ExtendedResourcesPb",
+    "Finding",
+    "FlyteArguments",
+    "FlyteGpu",
+    "FlytekitAccelerator",
+    "FlytekitArguments",
     "FlyteresError",
     "GPUAcceleratorPb",
     "InvalidPartitionError",
+    "LossyConversionError",
+    "Quantity",
+    "QuantityError",
+    "Resource",
     "ResourceEntryPb",
     "ResourceNamePb",
+    "ResourceSpec",
+    "ResourceSpecError",
     "ResourcesPb",
+    "Rule",
     "SharedMemoryPb",
+    "SharedMemorySpec",
     "UnknownAcceleratorError",
     "__version__",
     "accelerators",
+    "convert_to_flyte",
+    "convert_to_flytekit",
+    "convert_to_k8s",
+    "flyte_arguments",
+    "flytekit_arguments",
+    "from_flyte",
+    "from_flytekit",
+    "from_idl",
+    "to_flyte",
+    "to_flytekit",
+    "to_idl",
+    "to_k8s",
 ]
 
 __version__ = "0.1.0"

@@ -37,8 +37,7 @@ def _entries(**values: str) -> list[ResourceEntryPb]:
 def examples() -> list[Example]:
     return [
         Example(
-            "burstable CPU and memory: "
-            "requests=Resources(cpu='1', mem='2Gi'), limits=Resources(cpu='2', mem='4Gi')",
+            "burstable CPU and memory: requests=Resources(cpu='1', mem='2Gi'), limits=Resources(cpu='2', mem='4Gi')",
             ResourcesPb(requests=_entries(cpu="1", memory="2Gi"), limits=_entries(cpu="2", memory="4Gi")),
             None,
         ),
@@ -53,9 +52,7 @@ def examples() -> list[Example]:
         Example(
             "whole A100s only: limits=Resources(gpu='2'), accelerator=A100.unpartitioned",
             ResourcesPb(limits=_entries(gpu="2")),
-            ExtendedResourcesPb(
-                gpu_accelerator=GPUAcceleratorPb(device="nvidia-tesla-a100", unpartitioned=True)
-            ),
+            ExtendedResourcesPb(gpu_accelerator=GPUAcceleratorPb(device="nvidia-tesla-a100", unpartitioned=True)),
         ),
         Example(
             "a TPU v5e slice: gpu=flyte.TPU('V5E', '2x4')",

@@ -46,3 +46,32 @@ class InvalidPartitionError(FlyteresError, ValueError):
         self.valid = tuple(valid)
         choices = ", ".join(repr(v) for v in self.valid) if self.valid else "none (it cannot be partitioned)"
         super().__init__(f"{device} has no partition {partition!r}; valid partitions: {choices}")
+
+
+class ResourceSpecError(FlyteresError, ValueError):
+    """Invalid input: names the field and the value at fault.
+
+    >>> str(ResourceSpecError("requests.cpu", "-1", "must not be negative"))
+    "requests.cpu = '-1': must not be negative"
+    """
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field} = {value!r}: {reason}")
+
+
+class LossyConversionError(FlyteresError, ValueError):
+    """A conversion would lose or change something; `.findings` lists every one.
+
+    Each finding names the field, the value, why, and what each policy would do,
+    so a caller can choose a policy that decides it or fix the input.
+    """
+
+    def __init__(self, target: str, findings: Sequence[object]) -> None:
+        self.target = target
+        self.findings = tuple(findings)
+        lines = "\n".join(f"  - {f}" for f in self.findings)
+        count = len(self.findings)
+        super().__init__(f"converting to {target} would lose information ({count} finding(s)):\n{lines}")

@@ -158,9 +158,7 @@ class DeviceClassMismatchError(FlyteresError, ValueError):
         self.entry = entry
         self.actual = actual
         self.requested = requested
-        super().__init__(
-            f"accelerator {spelling!r} is {entry}, of device class {actual.value}, not {requested.value}"
-        )
+        super().__init__(f"accelerator {spelling!r} is {entry}, of device class {actual.value}, not {requested.value}")
 
 
 @dataclass(frozen=True)
@@ -254,9 +252,7 @@ class Accelerator:
         out: list[tuple[str, Role]] = [(self.name, Role.CUSTOM if self.is_custom else Role.NAME)]
         if self.v2_name is not None:
             out.append((self.v2_name, Role.V2_NAME))
-        out.extend(
-            (a, Role.DEPRECATED_ALIAS if a in self.deprecated_aliases else Role.ALIAS) for a in self.aliases
-        )
+        out.extend((a, Role.DEPRECATED_ALIAS if a in self.deprecated_aliases else Role.ALIAS) for a in self.aliases)
         if self.flytekit_constant is not None:
             out.append((self.flytekit_constant, Role.FLYTEKIT_CONSTANT))
         if self.v1_device is not None:
@@ -321,8 +317,7 @@ def _raw() -> Mapping[str, Any]:
     data = json.loads(text)
     if data.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(
-            f"accelerators.json has schema_version {data.get('schema_version')!r}; "
-            f"this flyteres reads {SCHEMA_VERSION}"
+            f"accelerators.json has schema_version {data.get('schema_version')!r}; this flyteres reads {SCHEMA_VERSION}"
         )
     return data  # type: ignore[no-any-return]
 
@@ -396,9 +391,7 @@ def _index() -> dict[str, _Hit]:
                 index[key] = _Hit(entry, ((spelling, role),))
             elif found.entry is not entry:
                 # A data bug: resolution would depend on file order.
-                raise RuntimeError(
-                    f"accelerators.json: {spelling!r} names both {found.entry.name} and {entry.name}"
-                )
+                raise RuntimeError(f"accelerators.json: {spelling!r} names both {found.entry.name} and {entry.name}")
             elif (spelling, role) not in found.spellings:
                 index[key] = _Hit(entry, (*found.spellings, (spelling, role)))
     return index

@@ -31,9 +31,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version."
-    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """One truth for Flyte task resources."""
 
@@ -115,9 +113,7 @@ def _explain_lines(match: Match) -> list[str]:
     if a.is_custom:
         lines.append("  custom device: both SDKs send the device string verbatim")
     if a.flytekit_constant:
-        lines.append(
-            f"  flytekit: {a.flytekit_constant} -> device {a.v1_device!r} (no device class in flyteidl v1)"
-        )
+        lines.append(f"  flytekit: {a.flytekit_constant} -> device {a.v1_device!r} (no device class in flyteidl v1)")
     elif a.is_custom:
         lines.append(f"  flytekit: GPUAccelerator({a.v1_device!r}) -> device {a.v1_device!r}")
     else:
@@ -159,9 +155,7 @@ def _explain_lines(match: Match) -> list[str]:
 
 @accelerators_app.command("resolve")
 def accelerators_resolve(
-    spelling: Annotated[
-        str, typer.Argument(help="Any spelling: H100, nvidia-tesla-h100, A100_80GB, t4, ...")
-    ],
+    spelling: Annotated[str, typer.Argument(help="Any spelling: H100, nvidia-tesla-h100, A100_80GB, t4, ...")],
     as_json: _JSON = False,
     custom: Annotated[
         bool, typer.Option("--custom", help="Treat an unknown spelling as a custom device string.")

@@ -1,0 +1,91 @@
+"""Shared pieces of the converters: policy handling, findings, catalog lookups."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from flyteres import accelerators
+from flyteres._errors import ResourceSpecError, UnknownAcceleratorError
+from flyteres._findings import Finding, Rule
+from flyteres._model import POLICIES, AcceleratorSpec, Policy
+
+STRICT_RAISES = "raises LossyConversionError"
+
+
+def check_policy(policy: str) -> Policy:
+    if policy not in POLICIES:
+        raise ResourceSpecError("policy", policy, f"must be one of {', '.join(POLICIES)}")
+    return policy
+
+
+def finding(
+    rule: Rule,
+    field: str,
+    value: object,
+    reason: str,
+    *,
+    policy: Policy,
+    strict: str | None = None,
+    kubernetes: str | None = None,
+) -> Finding:
+    """Build a finding. An action of None means that policy cannot decide it
+    (the finding is lossy there); give the same text for both when the
+    conversion is faithful either way and the finding is informational."""
+    actions = {
+        "strict": strict if strict is not None else STRICT_RAISES,
+        "kubernetes": kubernetes if kubernetes is not None else STRICT_RAISES,
+    }
+    lossy = actions[policy] == STRICT_RAISES
+    return Finding(rule, field, value if isinstance(value, str) else repr(value), reason, actions, lossy)
+
+
+def info(rule: Rule, field: str, value: object, reason: str, action: str, *, policy: Policy) -> Finding:
+    """A finding that does not block under any policy."""
+    return finding(rule, field, value, reason, policy=policy, strict=action, kubernetes=action)
+
+
+def catalog_entry(acc: AcceleratorSpec) -> accelerators.Accelerator | None:
+    """The catalog entry for a wire device string, or None for a custom device."""
+    try:
+        return accelerators.from_wire(acc.device)
+    except UnknownAcceleratorError:
+        return None
+
+
+def implied_device_class(device: str) -> str:
+    """The device class a device string implies: the catalog's, or NVIDIA_GPU."""
+    try:
+        return accelerators.from_wire(device).device_class.value
+    except UnknownAcceleratorError:
+        return "NVIDIA_GPU"
+
+
+@functools.cache
+def v2_device_map() -> Mapping[str, str]:
+    """flyte's name → wire device mapping, from the catalog.
+
+    flyte maps a device name through its table and sends any other name
+    verbatim; the catalog holds that table (its tests compare it with flyte's).
+    """
+    out: dict[str, str] = {}
+    for entry in accelerators.catalog():
+        if entry.v2_name is None or entry.v2_device is None:
+            continue
+        for name in (entry.v2_name, *entry.deprecated_aliases):
+            if name != entry.v2_device:
+                out[name] = entry.v2_device
+    return out
+
+
+def v2_wire_device(name: str) -> str:
+    """What flyte puts on the wire for a device name."""
+    return v2_device_map().get(name, name)
+
+
+def flyte_class_name(device_class: str) -> str:
+    return accelerators.DeviceClass(device_class).flyte_name
+
+
+def class_from_flyte(name: str) -> str:
+    return accelerators.DeviceClass.parse(name).value

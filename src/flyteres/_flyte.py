@@ -1,0 +1,498 @@
+"""Flyte 2 (`flyte.Resources`) ⇄ ResourceSpec.
+
+What flyte 2.12 puts on the wire (see `flyte/_internal/runtime/resources_serde.py`):
+a scalar cpu/memory is a request, a pair is (request, limit); the GPU count is
+always a request; `disk` is an ephemeral-storage request; any accelerator
+string or Device becomes a GPUAccelerator whose device goes through flyte's
+name table; `shm="auto"` is a volume without a size, mounted as `flyte-shm`.
+
+Going the other way, what flyte cannot say is reported: a limit without a
+request, an ephemeral-storage limit, `unpartitioned`, an accelerator without a
+count, a device label flyte would re-spell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flyteres._convert import (
+    catalog_entry,
+    check_policy,
+    class_from_flyte,
+    finding,
+    flyte_class_name,
+    info,
+    v2_wire_device,
+)
+from flyteres._errors import ResourceSpecError
+from flyteres._findings import Conversion, Finding, Rule
+from flyteres._model import (
+    AcceleratorSpec,
+    DeviceLabels,
+    Policy,
+    Resource,
+    ResourceSpec,
+    SharedMemorySpec,
+)
+from flyteres._quantity import Quantity
+
+FLYTE_SHM_MOUNT_NAME = "flyte-shm"
+
+
+def _flyte() -> Any:
+    try:
+        import flyte  # noqa: PLC0415 - optional extra
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "converting to or from flyte.Resources needs the flyte extra: pip install 'flyteres[flyte]'"
+        ) from exc
+    return flyte
+
+
+# ---------------------------------------------------------------------------------------------
+# flyte.Resources -> ResourceSpec
+
+
+def from_flyte(resources: Any) -> ResourceSpec:
+    """Read a real `flyte.Resources` (every `gpu` form) into a ResourceSpec.
+
+    >>> import flyte
+    >>> from_flyte(flyte.Resources(cpu=(1, 2), memory="4Gi", gpu="A100:1"))
+    ResourceSpec(requests={cpu='1', memory='4Gi', gpu='1'}, limits={cpu='2'}, accelerator=nvidia-tesla-a100)
+    """
+    flyte = _flyte()
+    if not isinstance(resources, flyte.Resources):
+        raise ResourceSpecError("resources", resources, "must be a flyte.Resources")
+    requests: dict[Resource, Quantity] = {}
+    limits: dict[Resource, Quantity] = {}
+
+    for name, value in ((Resource.CPU, resources.cpu), (Resource.MEMORY, resources.memory)):
+        if isinstance(value, tuple):
+            requests[name] = _q(f"{name}[0]", value[0])
+            limits[name] = _q(f"{name}[1]", value[1])
+        elif value is not None:
+            requests[name] = _q(str(name), value)
+
+    accelerator = None
+    try:
+        device = resources.get_device()
+    except (ValueError, RuntimeError) as exc:
+        raise ResourceSpecError("gpu", resources.gpu, str(exc)) from None
+    if device is not None:
+        requests[Resource.GPU] = _q("gpu", device.quantity)
+        if not isinstance(resources.gpu, int):
+            if device.device is None:
+                raise ResourceSpecError("gpu", resources.gpu, "a Device needs a device name for flyte to send")
+            wire = v2_wire_device(device.device)
+            device_class = class_from_flyte(device.device_class)
+            probe = AcceleratorSpec(wire, device_class, custom=True)
+            accelerator = AcceleratorSpec(
+                device=wire,
+                device_class=device_class,
+                partition=device.partition or None,
+                custom=catalog_entry(probe) is None,
+            )
+
+    if resources.disk is not None:
+        requests[Resource.EPHEMERAL_STORAGE] = _q("disk", resources.disk)
+
+    shared_memory = None
+    shm = resources.get_shared_memory()
+    if shm is not None:
+        # The volume name is flyte's own constant: not information about the task.
+        shared_memory = SharedMemorySpec(size_limit=_q("shm", shm) if shm else None)
+    return ResourceSpec(requests=requests, limits=limits, accelerator=accelerator, shared_memory=shared_memory)
+
+
+def _q(where: str, value: Any) -> Quantity:
+    try:
+        return Quantity.from_value(value)
+    except (ValueError, TypeError) as exc:
+        raise ResourceSpecError(where, value, str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# ResourceSpec -> flyte.Resources
+
+
+@dataclass(frozen=True)
+class FlyteGpu:
+    """How to write a GPU value for flyte: a count, a "NAME:N" string, a helper
+    call (GPU/TPU/Neuron/AMD_GPU/HABANA_GAUDI) or a raw Device."""
+
+    form: str  # "count" | "string" | "GPU" | "TPU" | "Neuron" | "AMD_GPU" | "HABANA_GAUDI" | "Device"
+    quantity: int
+    device: str | None = None
+    device_class: str | None = None  # flyte's spelling, for Device
+    partition: str | None = None
+
+    def build(self) -> Any:
+        """The real value for `flyte.Resources(gpu=...)`."""
+        flyte = _flyte()
+        if self.form == "count":
+            return self.quantity
+        if self.form == "string":
+            return f"{self.device}:{self.quantity}"
+        if self.form == "GPU":
+            return flyte.GPU(self.device, self.quantity, self.partition)
+        if self.form == "TPU":
+            return flyte.TPU(self.device, self.partition)
+        if self.form in ("Neuron", "AMD_GPU", "HABANA_GAUDI"):
+            return getattr(flyte, self.form)(self.device)
+        return flyte.Device(
+            quantity=self.quantity,
+            device_class=self.device_class,
+            device=self.device,
+            partition=self.partition,
+        )
+
+    def source(self, module: str = "flyte") -> str:
+        """The same value as Python source, for code generation."""
+        if self.form == "count":
+            return str(self.quantity)
+        if self.form == "string":
+            return repr(f"{self.device}:{self.quantity}")
+        if self.form == "GPU":
+            tail = f", {self.partition!r}" if self.partition else ""
+            return f"{module}.GPU({self.device!r}, {self.quantity}{tail})"
+        if self.form == "TPU":
+            tail = f", {self.partition!r}" if self.partition else ""
+            return f"{module}.TPU({self.device!r}{tail})"
+        if self.form in ("Neuron", "AMD_GPU", "HABANA_GAUDI"):
+            return f"{module}.{self.form}({self.device!r})"
+        parts = [
+            f"quantity={self.quantity}",
+            f"device_class={self.device_class!r}",
+            f"device={self.device!r}",
+        ]
+        if self.partition:
+            parts.append(f"partition={self.partition!r}")
+        return f"{module}.Device({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class FlyteArguments:
+    """The keyword arguments of `flyte.Resources(...)`, SDK-free.
+
+    Quantities are the spec's own text; pairs are (request, limit).
+    """
+
+    cpu: str | tuple[str, str] | None = None
+    memory: str | tuple[str, str] | None = None
+    gpu: FlyteGpu | None = None
+    disk: str | None = None
+    shm: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("cpu", "memory", "disk", "shm"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.gpu is not None:
+            out["gpu"] = self.gpu.build()
+        return out
+
+    def source(self, module: str = "flyte") -> str:
+        """`flyte.Resources(...)` as Python source."""
+        parts = []
+        for key in ("cpu", "memory", "gpu", "disk", "shm"):
+            value = getattr(self, key)
+            if value is None:
+                continue
+            parts.append(f"{key}={value.source(module) if isinstance(value, FlyteGpu) else repr(value)}")
+        return f"{module}.Resources({', '.join(parts)})"
+
+
+def flyte_arguments(
+    spec: ResourceSpec, *, policy: Policy = "strict", device_labels: DeviceLabels = "keep"
+) -> Conversion[FlyteArguments]:
+    """Decide how each part of `spec` is written for flyte, with every finding.
+
+    Nothing raises here for lossy parts: they are findings with `lossy=True`,
+    and `to_flyte` raises on them. Parts that cannot be carried are left out
+    of the arguments.
+    """
+    policy = check_policy(policy)
+    findings: list[Finding] = list(spec.findings)
+    args: dict[str, Any] = {}
+
+    for name, key in ((Resource.CPU, "cpu"), (Resource.MEMORY, "memory")):
+        req, lim = spec.get(name)
+        if req is not None and lim is not None:
+            args[key] = (req.text, lim.text)
+        elif req is not None:
+            args[key] = req.text
+        elif lim is not None:
+            findings.append(
+                finding(
+                    Rule.LIMIT_WITHOUT_REQUEST,
+                    f"limits.{name}",
+                    lim.text,
+                    "Flyte 2 has no way to write a limit without a request",
+                    policy=policy,
+                    kubernetes=f"writes ({lim.text!r}, {lim.text!r}): Kubernetes sets a missing request to the limit",
+                )
+            )
+            if policy == "kubernetes":
+                args[key] = (lim.text, lim.text)
+
+    req, lim = spec.get(Resource.EPHEMERAL_STORAGE)
+    if lim is None:
+        if req is not None:
+            args["disk"] = req.text
+    elif req is None:
+        findings.append(
+            finding(
+                Rule.EPHEMERAL_STORAGE_LIMIT,
+                "limits.ephemeral_storage",
+                lim.text,
+                "Flyte 2's disk= is a request only",
+                policy=policy,
+                kubernetes=f"writes disk={lim.text!r}: the request becomes the limit, as Kubernetes does",
+            )
+        )
+        if policy == "kubernetes":
+            args["disk"] = lim.text
+    else:
+        same = req == lim
+        findings.append(
+            finding(
+                Rule.EPHEMERAL_STORAGE_LIMIT,
+                "limits.ephemeral_storage",
+                lim.text,
+                "Flyte 2's disk= is a request only; the limit is not written"
+                + ("" if same else f", and it differs from the request {req.text!r}"),
+                policy=policy,
+                kubernetes=(
+                    f"writes disk={req.text!r}: the backend copies the request into the limit" if same else None
+                ),
+            )
+        )
+        args["disk"] = req.text
+
+    storage = spec.requests.get(Resource.STORAGE, spec.limits.get(Resource.STORAGE))
+    if storage is not None:
+        findings.append(
+            finding(
+                Rule.STORAGE_DROPPED,
+                "storage",
+                storage.text,
+                "the legacy storage resource has no Flyte 2 equivalent",
+                policy=policy,
+                kubernetes="dropped: the Flyte backend ignores it",
+            )
+        )
+
+    gpu, gpu_findings = _gpu(spec, policy, device_labels)
+    findings += gpu_findings
+    if gpu is not None:
+        args["gpu"] = gpu
+
+    shm = spec.shared_memory
+    if shm is not None:
+        args["shm"] = "auto" if shm.size_limit is None else shm.size_limit.text
+        if shm.mount_name not in (None, FLYTE_SHM_MOUNT_NAME):
+            findings.append(
+                info(
+                    Rule.SHM_MOUNT_NAME,
+                    "shared_memory.mount_name",
+                    shm.mount_name,
+                    f"Flyte 2 names the volume {FLYTE_SHM_MOUNT_NAME!r}; the size and mount path are unchanged",
+                    f"renamed to {FLYTE_SHM_MOUNT_NAME!r}",
+                    policy=policy,
+                )
+            )
+        if shm.mount_path != "/dev/shm":
+            findings.append(
+                finding(
+                    Rule.SHM_MOUNT_PATH,
+                    "shared_memory.mount_path",
+                    shm.mount_path,
+                    "Flyte 2 always mounts shared memory at /dev/shm",
+                    policy=policy,
+                )
+            )
+
+    return Conversion(FlyteArguments(**args), tuple(findings))
+
+
+def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tuple[FlyteGpu | None, list[Finding]]:
+    findings: list[Finding] = []
+    req, lim = spec.get(Resource.GPU)
+    count_q = req if req is not None else lim
+    acc = spec.accelerator
+    if req is None and lim is not None:
+        findings.append(
+            info(
+                Rule.GPU_COUNT_PLACEMENT,
+                "limits.gpu",
+                lim.text,
+                "Flyte 2 writes the device count as a request; devices always have request == limit",
+                f"gpu count {lim.value()} written as a request",
+                policy=policy,
+            )
+        )
+    count = None if count_q is None else count_q.value()
+
+    if acc is None:
+        if count is None:
+            return None, findings
+        if count == 0:
+            findings.append(
+                finding(
+                    Rule.ZERO_GPU,
+                    "gpu",
+                    count_q.text if count_q is not None else "0",
+                    'Flyte 2 writes nothing for gpu=0, where the source had a GPU "0" entry',
+                    policy=policy,
+                    kubernetes="dropped: the backend drops zero quantities",
+                )
+            )
+            return None, findings
+        if count_q is not None and count_q.text != str(count):
+            findings.append(
+                info(
+                    Rule.GPU_COUNT_TYPE,
+                    "gpu",
+                    count_q.text,
+                    "Flyte 2 takes the device count as an int",
+                    f"gpu={count}",
+                    policy=policy,
+                )
+            )
+        return FlyteGpu("count", count), findings
+
+    if not count:
+        findings.append(
+            finding(
+                Rule.ACCELERATOR_WITHOUT_COUNT,
+                "accelerator",
+                acc.device,
+                "an accelerator without a device count (or with 0) selects nothing on the Flyte backend; "
+                "Flyte 2 needs a count of at least 1 to write one",
+                policy=policy,
+            )
+        )
+        return None, findings
+    if acc.unpartitioned:
+        findings.append(
+            finding(
+                Rule.UNPARTITIONED,
+                "accelerator.unpartitioned",
+                "True",
+                "Flyte 2 cannot ask for whole (unpartitioned) devices; without it the task may land on "
+                "MIG-partitioned nodes",
+                policy=policy,
+            )
+        )
+        return None, findings
+    if acc.model is not None:
+        findings.append(
+            finding(
+                Rule.ACCELERATOR_MODEL_DROPPED,
+                "accelerator.model",
+                acc.model,
+                "flyte.Resources has no way to set accelerator_model",
+                policy=policy,
+            )
+        )
+    if count_q is not None and count_q.text != str(count):
+        findings.append(
+            info(
+                Rule.GPU_COUNT_TYPE,
+                "gpu",
+                count_q.text,
+                "Flyte 2 takes the device count as an int",
+                f"quantity={count}",
+                policy=policy,
+            )
+        )
+
+    entry = catalog_entry(acc)
+    flyte_class = flyte_class_name(acc.device_class)
+    idiomatic = entry is not None and entry.v2_name is not None and entry.device_class.value == acc.device_class
+    if idiomatic and entry is not None and entry.v2_device != acc.device:
+        if device_labels == "idiomatic":
+            findings.append(
+                info(
+                    Rule.DEVICE_LABEL_CHANGED,
+                    "accelerator.device",
+                    acc.device,
+                    f"the idiomatic Flyte 2 spelling {entry.v2_name!r} is sent as {entry.v2_device!r}, "
+                    "a different node label; pods may not schedule where they did",
+                    f"device label becomes {entry.v2_device!r}",
+                    policy=policy,
+                )
+            )
+        else:
+            idiomatic = False
+    if idiomatic and entry is not None and entry.v2_name is not None:
+        name = entry.v2_name
+        if acc.partition is not None and acc.partition not in entry.partitions:
+            idiomatic = False
+        elif acc.partition is None and count in entry.v2_quantities:
+            return FlyteGpu("string", count, name), findings
+        elif entry.v2_helper == "GPU":
+            return FlyteGpu("GPU", count, name, partition=acc.partition), findings
+        elif entry.v2_helper in ("TPU", "Neuron", "AMD_GPU", "HABANA_GAUDI") and count == 1:
+            if entry.v2_helper == "TPU" or acc.partition is None:
+                return FlyteGpu(entry.v2_helper, count, name, partition=acc.partition), findings
+        elif entry.v2_helper == "TPU":
+            findings.append(
+                info(
+                    Rule.TPU_COUNT,
+                    "gpu",
+                    str(count),
+                    "flyte.TPU() fixes the count at 1; flyte.Device carries the count",
+                    f"flyte.Device(quantity={count}, device_class='TPU', ...)",
+                    policy=policy,
+                )
+            )
+        return FlyteGpu("Device", count, name, flyte_class, acc.partition), findings
+
+    # Keep the exact label: flyte sends a Device's name verbatim unless it is
+    # one of the names in its table.
+    if v2_wire_device(acc.device) != acc.device:
+        findings.append(
+            finding(
+                Rule.DEVICE_LABEL_REMAPPED,
+                "accelerator.device",
+                acc.device,
+                f"flyte re-spells this device name as {v2_wire_device(acc.device)!r}; the exact label cannot be sent",
+                policy=policy,
+            )
+        )
+        return None, findings
+    return FlyteGpu("Device", count, acc.device, flyte_class, acc.partition), findings
+
+
+def convert_to_flyte(
+    spec: ResourceSpec, *, policy: Policy = "strict", device_labels: DeviceLabels = "keep"
+) -> Conversion[Any]:
+    """Like `to_flyte`, but returns the findings too (and does not raise for them)."""
+    decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
+    if decided.lossy:
+        return Conversion(None, decided.findings)
+    flyte = _flyte()
+    return Conversion(flyte.Resources(**decided.value.kwargs()), decided.findings)
+
+
+def to_flyte(spec: ResourceSpec, *, policy: Policy = "strict", device_labels: DeviceLabels = "keep") -> Any:
+    """A real `flyte.Resources` for `spec`, or `LossyConversionError` listing
+    everything Flyte 2 cannot say under `policy`.
+
+    `device_labels="keep"` (default) keeps the node label exactly as it is on
+    the wire (a flytekit H100, `nvidia-h100`, becomes
+    `flyte.Device(..., device="nvidia-h100")` because flyte's `"H100"` would be
+    sent as `nvidia-tesla-h100`); `"idiomatic"` uses flyte's own spelling and
+    reports the label change.
+
+    >>> from flyteres import ResourceSpec
+    >>> to_flyte(ResourceSpec(requests={"cpu": "1"}, limits={"cpu": "2"}))
+    Resources(cpu=('1', '2'), memory=None, gpu=None, disk=None, shm=None)
+    """
+    decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
+    args = decided.unwrap("flyte.Resources")
+    return _flyte().Resources(**args.kwargs())

@@ -1,0 +1,398 @@
+"""The neutral model: what a task asks for, independent of any SDK.
+
+A `ResourceSpec` holds requests and limits per resource, the accelerator the
+GPU count refers to, and the shared-memory volume. Every quantity keeps the
+text it was written with (`Quantity.text`), so converting never re-spells a
+value; equality compares that text, and `equivalent()` compares by value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Literal, cast
+
+from flyteres._errors import (
+    InvalidPartitionError,
+    ResourceSpecError,
+    UnknownAcceleratorError,
+)
+from flyteres._quantity import Quantity
+from flyteres.accelerators import from_wire
+
+Policy = Literal["strict", "kubernetes"]
+POLICIES: tuple[Policy, ...] = ("strict", "kubernetes")
+
+DeviceLabels = Literal["keep", "idiomatic"]
+
+DEFAULT_SHM_PATH = "/dev/shm"
+
+# The shared-memory volume names flytekit and flyte always write.
+SDK_SHM_MOUNT_NAMES = ("flyte-shared-memory", "flyte-shm")
+
+
+class Resource(str, Enum):
+    """The resources a spec can request or limit, in Flyte's wire order."""
+
+    CPU = "cpu"
+    MEMORY = "memory"
+    GPU = "gpu"
+    EPHEMERAL_STORAGE = "ephemeral_storage"
+    # Legacy: flytekit < 1.10.3 wrote it and the backend ignored it. Kept so a
+    # message that carries it is read without loss (and converted loudly).
+    STORAGE = "storage"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Spellings accepted for resource names in dicts and from the SDKs.
+_RESOURCE_ALIASES: dict[str, Resource] = {
+    **{r.value: r for r in Resource},
+    "mem": Resource.MEMORY,
+    "disk": Resource.EPHEMERAL_STORAGE,
+    "ephemeral-storage": Resource.EPHEMERAL_STORAGE,
+}
+
+DEVICE_CLASSES = ("NVIDIA_GPU", "GOOGLE_TPU", "AMAZON_NEURON", "AMD_GPU", "HABANA_GAUDI", "APPLE_SILICON")
+
+
+def resource_name(name: str | Resource) -> Resource:
+    """The `Resource` for a name as any SDK spells it ("mem", "disk", "cpu", ...)."""
+    if isinstance(name, Resource):
+        return name
+    try:
+        return _RESOURCE_ALIASES[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(_RESOURCE_ALIASES))
+        raise ResourceSpecError("resource", name, f"not a resource name; use one of {known}") from None
+
+
+@dataclass(frozen=True)
+class AcceleratorSpec:
+    """The accelerator a GPU count refers to, exactly as it goes on the wire.
+
+    `device` is the node-label value ("nvidia-tesla-a100"), never re-spelled.
+    `device_class` is a `GPUAccelerator.DeviceClass` name. `partition` is a MIG
+    profile or TPU slice; `unpartitioned=True` asks for whole devices only.
+    `custom=True` accepts a device the catalog does not know.
+
+    >>> AcceleratorSpec("nvidia-tesla-a100", partition="1g.5gb").partition
+    '1g.5gb'
+    """
+
+    device: str
+    device_class: str = "NVIDIA_GPU"
+    partition: str | None = None
+    unpartitioned: bool = False
+    model: str | None = None
+    custom: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.device, str) or not self.device:
+            raise ResourceSpecError("accelerator.device", self.device, "must be a non-empty device string")
+        if self.device_class not in DEVICE_CLASSES:
+            raise ResourceSpecError(
+                "accelerator.device_class", self.device_class, f"must be one of {', '.join(DEVICE_CLASSES)}"
+            )
+        if self.partition is not None and self.unpartitioned:
+            raise ResourceSpecError(
+                "accelerator.partition",
+                self.partition,
+                "a partition and unpartitioned=True exclude each other (one oneof on the wire)",
+            )
+        if self.partition is not None and not isinstance(self.partition, str):
+            raise ResourceSpecError("accelerator.partition", self.partition, "must be a string such as '1g.5gb'")
+        if self.custom:
+            return
+        try:
+            entry = from_wire(self.device)
+        except UnknownAcceleratorError as exc:
+            raise ResourceSpecError(
+                "accelerator.device", self.device, f"{exc}; or build the spec with custom=True"
+            ) from None
+        if self.partition is not None:
+            try:
+                entry.validate_partition(self.partition)
+            except InvalidPartitionError as exc:
+                raise ResourceSpecError("accelerator.partition", self.partition, str(exc)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"device": self.device, "device_class": self.device_class}
+        if self.partition is not None:
+            out["partition"] = self.partition
+        if self.unpartitioned:
+            out["unpartitioned"] = True
+        if self.model is not None:
+            out["model"] = self.model
+        if self.custom:
+            out["custom"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class SharedMemorySpec:
+    """A memory-backed volume at `mount_path`.
+
+    `size_limit=None` means no size of its own (flytekit's `True`, flyte's
+    `"auto"`). `mount_name=None` means "the target SDK's own name"
+    (flytekit: flyte-shared-memory, flyte: flyte-shm); reading either SDK's
+    name gives None, since each SDK always writes its own. Only another name
+    is kept, and converting it to an SDK is reported.
+    """
+
+    size_limit: Quantity | None = None
+    mount_name: str | None = None
+    mount_path: str = DEFAULT_SHM_PATH
+
+    def __post_init__(self) -> None:
+        if self.mount_name in SDK_SHM_MOUNT_NAMES or self.mount_name == "":
+            object.__setattr__(self, "mount_name", None)
+        if self.size_limit is not None and not isinstance(self.size_limit, Quantity):
+            object.__setattr__(self, "size_limit", _quantity("shared_memory.size_limit", self.size_limit))
+        if self.size_limit is not None and self.size_limit < Quantity.parse("0"):
+            raise ResourceSpecError("shared_memory.size_limit", self.size_limit.text, "must not be negative")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"size_limit": None if self.size_limit is None else self.size_limit.text}
+        if self.mount_name is not None:
+            out["mount_name"] = self.mount_name
+        if self.mount_path != DEFAULT_SHM_PATH:
+            out["mount_path"] = self.mount_path
+        return out
+
+
+def _quantity(where: str, value: object) -> Quantity:
+    if isinstance(value, Quantity):
+        return value
+    if isinstance(value, bool):
+        raise ResourceSpecError(where, value, "a boolean is not a quantity")
+    try:
+        return Quantity.from_value(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise ResourceSpecError(where, value, str(exc)) from None
+
+
+def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
+    out: dict[Resource, Quantity] = {}
+    for key, value in (values or {}).items():
+        name = resource_name(key)
+        if name in out:
+            raise ResourceSpecError(f"{where}.{name}", value, "given twice under different spellings")
+        out[name] = _quantity(f"{where}.{name}", value)
+    ordered = {r: out[r] for r in Resource if r in out}
+    return MappingProxyType(ordered)
+
+
+@dataclass(frozen=True, eq=False)
+class ResourceSpec:
+    """What a task asks for: immutable, validated, SDK-neutral.
+
+    >>> spec = ResourceSpec(requests={"cpu": "1", "memory": "2Gi"}, limits={"memory": "4Gi"})
+    >>> spec.requests[Resource.MEMORY].text
+    '2Gi'
+    >>> ResourceSpec.from_json(spec.to_json()) == spec
+    True
+
+    Validation rejects negative quantities, a request above its limit, a GPU
+    count that is fractional or differs between requests and limits, and a
+    shared-memory size above the memory limit.
+    """
+
+    requests: Mapping[Resource, Quantity] = field(default_factory=dict)
+    limits: Mapping[Resource, Quantity] = field(default_factory=dict)
+    accelerator: AcceleratorSpec | None = None
+    shared_memory: SharedMemorySpec | None = None
+    # What reading the input already noticed (type fixes, ignored values); not
+    # part of equality. Conversions report these along with their own.
+    findings: tuple[Any, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "requests", _freeze("requests", self.requests))
+        object.__setattr__(self, "limits", _freeze("limits", self.limits))
+        object.__setattr__(self, "findings", tuple(self.findings))
+        if self.accelerator is not None and not isinstance(self.accelerator, AcceleratorSpec):
+            raise ResourceSpecError("accelerator", self.accelerator, "must be an AcceleratorSpec")
+        if self.shared_memory is not None and not isinstance(self.shared_memory, SharedMemorySpec):
+            raise ResourceSpecError("shared_memory", self.shared_memory, "must be a SharedMemorySpec")
+        self._validate()
+
+    def _validate(self) -> None:
+        zero = Quantity.parse("0")
+        for where, values in (("requests", self.requests), ("limits", self.limits)):
+            for name, q in values.items():
+                if q < zero:
+                    raise ResourceSpecError(f"{where}.{name}", q.text, "must not be negative")
+                if name is Resource.GPU and q.milli_value() % 1000 != 0:
+                    raise ResourceSpecError(f"{where}.{name}", q.text, "a device count must be a whole number")
+        for name in Resource:
+            req, lim = self.requests.get(name), self.limits.get(name)
+            if req is None or lim is None:
+                continue
+            if name is Resource.GPU and req != lim:
+                raise ResourceSpecError(
+                    "limits.gpu",
+                    lim.text,
+                    f"differs from the request {req.text!r}; Kubernetes requires request == limit "
+                    "for devices (extended resources)",
+                )
+            if req > lim:
+                raise ResourceSpecError(
+                    f"requests.{name}",
+                    req.text,
+                    f"is greater than the limit {lim.text!r}; lower it or raise the limit",
+                )
+        mem_limit = self.limits.get(Resource.MEMORY)
+        shm = self.shared_memory
+        if shm is not None and shm.size_limit is not None and mem_limit is not None and shm.size_limit > mem_limit:
+            raise ResourceSpecError(
+                "shared_memory.size_limit",
+                shm.size_limit.text,
+                f"is larger than the memory limit {mem_limit.text!r}; shared memory counts against it",
+            )
+
+    # -- accessors -------------------------------------------------------------------------------
+
+    def get(self, name: str | Resource) -> tuple[Quantity | None, Quantity | None]:
+        """The (request, limit) pair for one resource; either may be None."""
+        r = resource_name(name)
+        return self.requests.get(r), self.limits.get(r)
+
+    @property
+    def gpu_count(self) -> int | None:
+        """The device count, from the request or else the limit (they must agree)."""
+        q = self.requests.get(Resource.GPU, self.limits.get(Resource.GPU))
+        return None if q is None else q.value()
+
+    def is_empty(self) -> bool:
+        return not (self.requests or self.limits or self.accelerator or self.shared_memory)
+
+    # -- serialisation ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; quantities as the text they were written with."""
+        out: dict[str, Any] = {}
+        if self.requests:
+            out["requests"] = {str(k): v.text for k, v in self.requests.items()}
+        if self.limits:
+            out["limits"] = {str(k): v.text for k, v in self.limits.items()}
+        if self.accelerator is not None:
+            out["accelerator"] = self.accelerator.to_dict()
+        if self.shared_memory is not None:
+            out["shared_memory"] = self.shared_memory.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResourceSpec:
+        """The inverse of `to_dict`; unknown keys are an error, not ignored."""
+        if not isinstance(data, Mapping):
+            raise ResourceSpecError("spec", data, "must be a mapping")
+        _only(data, {"requests", "limits", "accelerator", "shared_memory"}, "spec")
+        acc = data.get("accelerator")
+        shm = data.get("shared_memory")
+        accelerator = None
+        if acc is not None:
+            if not isinstance(acc, Mapping):
+                raise ResourceSpecError("accelerator", acc, "must be a mapping")
+            _only(
+                acc,
+                {"device", "device_class", "partition", "unpartitioned", "model", "custom"},
+                "accelerator",
+            )
+            accelerator = AcceleratorSpec(**acc)
+        shared_memory = None
+        if shm is not None:
+            if not isinstance(shm, Mapping):
+                raise ResourceSpecError("shared_memory", shm, "must be a mapping")
+            _only(shm, {"size_limit", "mount_name", "mount_path"}, "shared_memory")
+            size = shm.get("size_limit")
+            shared_memory = SharedMemorySpec(
+                size_limit=None if size is None else _quantity("shared_memory.size_limit", size),
+                mount_name=shm.get("mount_name"),
+                mount_path=shm.get("mount_path", DEFAULT_SHM_PATH),
+            )
+        return cls(
+            requests=cast("Mapping[Resource, Quantity]", _mapping(data.get("requests"), "requests")),
+            limits=cast("Mapping[Resource, Quantity]", _mapping(data.get("limits"), "limits")),
+            accelerator=accelerator,
+            shared_memory=shared_memory,
+        )
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ResourceSpec:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ResourceSpecError("spec", text, f"not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    # -- comparison -------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResourceSpec):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True))
+
+    def equivalent(self, other: ResourceSpec) -> bool:
+        """Equal by value: "1Gi" and "1024Mi" match here but not under ==."""
+        return (
+            dict(self.requests) == dict(other.requests)
+            and dict(self.limits) == dict(other.limits)
+            and self.accelerator == other.accelerator
+            and _shm_key(self.shared_memory) == _shm_key(other.shared_memory)
+        )
+
+    def replace(self, **changes: Any) -> ResourceSpec:
+        """A copy with some fields changed (validated again)."""
+        fields_: dict[str, Any] = {
+            "requests": self.requests,
+            "limits": self.limits,
+            "accelerator": self.accelerator,
+            "shared_memory": self.shared_memory,
+            "findings": self.findings,
+        }
+        fields_.update(changes)
+        return ResourceSpec(**fields_)
+
+    def __repr__(self) -> str:
+        parts = []
+        for label, values in (("requests", self.requests), ("limits", self.limits)):
+            if values:
+                inner = ", ".join(f"{k}={v.text!r}" for k, v in values.items())
+                parts.append(f"{label}={{{inner}}}")
+        if self.accelerator is not None:
+            acc = self.accelerator
+            extra = f"[{acc.partition}]" if acc.partition else "[unpartitioned]" if acc.unpartitioned else ""
+            cls = "" if acc.device_class == "NVIDIA_GPU" else f" ({acc.device_class})"
+            parts.append(f"accelerator={acc.device}{extra}{cls}")
+        if self.shared_memory is not None:
+            size = self.shared_memory.size_limit
+            parts.append(f"shared_memory={'auto' if size is None else size.text}")
+        return f"ResourceSpec({', '.join(parts)})"
+
+
+def _shm_key(shm: SharedMemorySpec | None) -> tuple[Any, ...] | None:
+    return None if shm is None else (shm.size_limit, shm.mount_name, shm.mount_path)
+
+
+def _only(data: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    extra = sorted(set(data) - set(allowed))
+    if extra:
+        raise ResourceSpecError(where, extra, f"unknown keys; allowed: {', '.join(sorted(allowed))}")
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ResourceSpecError(where, value, "must be a mapping of resource name to quantity")
+    return value

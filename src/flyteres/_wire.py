@@ -1,0 +1,271 @@
+"""ResourceSpec ⇄ protobuf messages of flyteres.v1, flyteidl.core and flyteidl2.core.
+
+The three IDLs share one wire format, so every message is built as ours and
+re-read as the target type from its bytes. flyteidl (v1) has no device_class
+or accelerator_model field: a v1 message keeps them as unknown fields, exactly
+as a v1 parser does with flyteidl2 bytes. They are written only when they
+carry information: a device class the device string does not already imply.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from google.protobuf.empty_pb2 import Empty
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from flyteres._convert import implied_device_class
+from flyteres._errors import ResourceSpecError
+from flyteres._idl import (
+    AcceleratorModelPb,
+    ExtendedResourcesPb,
+    GPUAcceleratorPb,
+    ResourceEntryPb,
+    ResourceNamePb,
+    ResourcesPb,
+    SharedMemoryPb,
+)
+from flyteres._model import (
+    AcceleratorSpec,
+    Resource,
+    ResourceSpec,
+    SharedMemorySpec,
+)
+from flyteres._quantity import Quantity
+from flyteres.accelerators import DeviceClass
+
+Target = Literal["flyteres", "flyteidl", "flyteidl2"]
+
+_PROTO_NAME: dict[Resource, Any] = {
+    Resource.CPU: ResourceNamePb.CPU,
+    Resource.MEMORY: ResourceNamePb.MEMORY,
+    Resource.GPU: ResourceNamePb.GPU,
+    Resource.EPHEMERAL_STORAGE: ResourceNamePb.EPHEMERAL_STORAGE,
+    Resource.STORAGE: ResourceNamePb.STORAGE,
+}
+_FROM_PROTO = {v: k for k, v in _PROTO_NAME.items()}
+
+# Entry order each SDK writes; only byte-exact comparisons care.
+_ORDER: dict[Target, tuple[Resource, ...]] = {
+    # flytekit's task serializer
+    "flyteidl": (Resource.EPHEMERAL_STORAGE, Resource.CPU, Resource.GPU, Resource.MEMORY, Resource.STORAGE),
+    # flyte 2's serializer
+    "flyteidl2": (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
+    "flyteres": (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
+}
+
+# Field numbers of GPUAccelerator that flyteidl v1 lacks.
+_DEVICE_CLASS_FIELD = 4
+_MODEL_FIELD = 5
+
+
+def _module(target: str) -> Any:
+    if target == "flyteres":
+        from flyteres_pb.v1 import resources_pb2  # noqa: PLC0415
+
+        return resources_pb2
+    if target == "flyteidl":
+        from flyteidl.core import tasks_pb2  # noqa: PLC0415 - optional extra
+
+        return tasks_pb2
+    if target == "flyteidl2":
+        from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
+
+        return tasks2_pb2
+    raise ResourceSpecError("target", target, "must be 'flyteres', 'flyteidl' or 'flyteidl2'")
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def to_idl(spec: ResourceSpec, target: Target = "flyteres") -> tuple[Message, Message | None]:
+    """The `(Resources, ExtendedResources | None)` messages of `target` for `spec`.
+
+    Quantities are written as their text; entries in the order the target's SDK
+    writes them. With target "flyteidl", a device class the device does not
+    imply travels as an unknown field (field 4), which v1 parsers keep.
+
+    >>> res, ext = to_idl(ResourceSpec(requests={"cpu": "500m"}), "flyteidl2")
+    >>> type(res).DESCRIPTOR.full_name, ext is None
+    ('flyteidl2.core.Resources', True)
+    """
+    module = _module(target)
+    order = _ORDER[target]
+    ours = ResourcesPb(
+        requests=[
+            ResourceEntryPb(name=_PROTO_NAME[r], value=spec.requests[r].text) for r in order if r in spec.requests
+        ],
+        limits=[ResourceEntryPb(name=_PROTO_NAME[r], value=spec.limits[r].text) for r in order if r in spec.limits],
+    )
+    resources = module.Resources.FromString(ours.SerializeToString())
+
+    acc, shm = spec.accelerator, spec.shared_memory
+    if acc is None and shm is None:
+        return resources, None
+    ext = module.ExtendedResources()
+    if acc is not None:
+        gpu = GPUAcceleratorPb(device=acc.device)
+        if acc.partition is not None:
+            gpu.partition_size = acc.partition
+        elif acc.unpartitioned:
+            gpu.unpartitioned = True
+        class_number = DeviceClass(acc.device_class).proto
+        model_number = AcceleratorModelPb.Value(acc.model) if acc.model is not None else 0
+        tail = b""
+        if target == "flyteidl":
+            # Only what v1 cannot infer from the device string, as unknown
+            # fields (an explicit zero class included).
+            if acc.device_class != implied_device_class(acc.device):
+                tail += _varint(_DEVICE_CLASS_FIELD << 3) + _varint(class_number)
+            if model_number:
+                tail += _varint(_MODEL_FIELD << 3) + _varint(model_number)
+        else:
+            gpu.device_class = class_number  # type: ignore[assignment]
+            gpu.accelerator_model = model_number  # type: ignore[assignment]
+        ext.gpu_accelerator.CopyFrom(module.GPUAccelerator.FromString(gpu.SerializeToString() + tail))
+    if shm is not None:
+        default_name = "flyte-shared-memory" if target == "flyteidl" else "flyte-shm"
+        ours_shm = SharedMemoryPb(
+            mount_path=shm.mount_path,
+            mount_name=shm.mount_name if shm.mount_name is not None else default_name,
+            size_limit="" if shm.size_limit is None else shm.size_limit.text,
+        )
+        ext.shared_memory.CopyFrom(module.SharedMemory.FromString(ours_shm.SerializeToString()))
+    return resources, ext
+
+
+def _as_ours(message: Any, kind: type[Message], where: str) -> tuple[Message, bool]:
+    """Re-read any of the three IDLs' messages (or bytes) as ours; says whether it was flyteidl v1."""
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        data = bytes(message)
+        v1 = False
+    elif isinstance(message, Message):
+        expected = kind.DESCRIPTOR.name
+        if message.DESCRIPTOR.name != expected:
+            raise ResourceSpecError(where, type(message).__name__, f"must be a {expected} message or its bytes")
+        data = message.SerializeToString()
+        v1 = message.DESCRIPTOR.full_name.startswith("flyteidl.core.")
+    else:
+        raise ResourceSpecError(where, message, "must be a protobuf message or bytes")
+    try:
+        return kind.FromString(data), v1
+    except DecodeError as exc:
+        raise ResourceSpecError(where, data[:32], f"not a valid {kind.DESCRIPTOR.name} message: {exc}") from None
+
+
+def from_idl(
+    resources: Any = None,
+    extended_resources: Any = None,
+    *,
+    source: Literal["auto", "flyteidl"] = "auto",
+) -> ResourceSpec:
+    """A ResourceSpec from `Resources` / `ExtendedResources` of any of the three IDLs, or their bytes.
+
+    A flyteidl (v1) message has no device_class field: unless its unknown
+    fields carry one, the class is the one the device string implies (a TPU
+    slice is GOOGLE_TPU). Bytes are read as flyteidl2 unless `source="flyteidl"`.
+
+    >>> from_idl(b"\\n\\x05\\x08\\x01\\x12\\x011")
+    ResourceSpec(requests={cpu='1'})
+    """
+    spec_requests: dict[Resource, Quantity] = {}
+    spec_limits: dict[Resource, Quantity] = {}
+    if resources is not None:
+        msg, _ = _as_ours(resources, ResourcesPb, "resources")
+        assert isinstance(msg, ResourcesPb)
+        for where, entries, out in (
+            ("requests", msg.requests, spec_requests),
+            ("limits", msg.limits, spec_limits),
+        ):
+            for i, entry in enumerate(entries):
+                name = _FROM_PROTO.get(entry.name)
+                field = f"resources.{where}[{i}]"
+                if name is None:
+                    raise ResourceSpecError(f"{field}.name", entry.name, "not a known resource name (UNKNOWN or newer)")
+                if name in out:
+                    raise ResourceSpecError(f"{field}.name", str(name), f"appears twice in {where}")
+                try:
+                    out[name] = Quantity.parse(entry.value)
+                except ValueError as exc:
+                    raise ResourceSpecError(f"{field}.value", entry.value, str(exc)) from None
+
+    accelerator = shared_memory = None
+    if extended_resources is not None:
+        ext, v1 = _as_ours(extended_resources, ExtendedResourcesPb, "extended_resources")
+        v1 = v1 or source == "flyteidl"
+        assert isinstance(ext, ExtendedResourcesPb)
+        if ext.HasField("gpu_accelerator"):
+            gpu = ext.gpu_accelerator
+            if v1 and not _has_field(extended_resources, _DEVICE_CLASS_FIELD):
+                device_class = implied_device_class(gpu.device)
+            else:
+                try:
+                    device_class = DeviceClass.parse(gpu.device_class).value
+                except ValueError:
+                    raise ResourceSpecError(
+                        "extended_resources.gpu_accelerator.device_class",
+                        gpu.device_class,
+                        "not a known device class",
+                    ) from None
+            model = None
+            if gpu.accelerator_model:
+                if gpu.accelerator_model not in AcceleratorModelPb.values():
+                    raise ResourceSpecError(
+                        "extended_resources.gpu_accelerator.accelerator_model",
+                        gpu.accelerator_model,
+                        "not a known AcceleratorModel value",
+                    )
+                model = AcceleratorModelPb.Name(gpu.accelerator_model)
+            case = gpu.WhichOneof("partition_size_value")
+            probe = AcceleratorSpec(gpu.device or "?", device_class, custom=True)
+            from flyteres._convert import catalog_entry  # noqa: PLC0415
+
+            accelerator = AcceleratorSpec(
+                device=gpu.device,
+                device_class=device_class,
+                partition=gpu.partition_size if case == "partition_size" else None,
+                unpartitioned=case == "unpartitioned" and gpu.unpartitioned,
+                model=model,
+                custom=catalog_entry(probe) is None,
+            )
+        if ext.HasField("shared_memory"):
+            shm = ext.shared_memory
+            size = None
+            if shm.size_limit:
+                try:
+                    size = Quantity.parse(shm.size_limit)
+                except ValueError as exc:
+                    raise ResourceSpecError(
+                        "extended_resources.shared_memory.size_limit", shm.size_limit, str(exc)
+                    ) from None
+            shared_memory = SharedMemorySpec(size, mount_name=shm.mount_name, mount_path=shm.mount_path)
+    return ResourceSpec(
+        requests=spec_requests, limits=spec_limits, accelerator=accelerator, shared_memory=shared_memory
+    )
+
+
+def _has_field(extended: Any, number: int) -> bool:
+    """Whether the GPUAccelerator inside ExtendedResources bytes carries field `number`.
+
+    Read with a message that has no fields, every field is unknown and so
+    visible with its number, even an explicit zero that a parser knowing the
+    field would fold into "unset".
+    """
+    data = extended.SerializeToString() if isinstance(extended, Message) else bytes(extended)
+    outer = UnknownFieldSet(Empty.FromString(data))
+    for i in range(len(outer)):
+        if outer[i].field_number == 1:  # gpu_accelerator
+            inner = UnknownFieldSet(Empty.FromString(outer[i].data))
+            if any(inner[j].field_number == number for j in range(len(inner))):
+                return True
+    return False

@@ -1,0 +1,255 @@
+"""Round trips over generated specs: lossless where no finding blocks, never silent otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flyte
+import pytest
+from flyte._internal.runtime import resources_serde
+from flytekit.extras import accelerators as fk
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import flyteres
+from flyteres import AcceleratorSpec, LossyConversionError, Quantity, ResourceSpec, SharedMemorySpec
+from flyteres_pb.v1 import resources_pb2 as ours
+
+from .oracle import normalized
+
+# Ordered candidates, so a request can be drawn no larger than its limit.
+LADDERS = {
+    "cpu": ["100m", "500m", "1", "1.5", "2", "4"],
+    "mem": ["256Mi", "1Gi", "1500M", "2Gi", "8Gi"],
+    "ephemeral_storage": ["1Gi", "2Gi", "10Gi"],
+}
+V1_ACCELERATORS = [
+    None,
+    fk.T4,
+    fk.A10G,
+    fk.L4,
+    fk.H100,
+    fk.H200,
+    fk.A100,
+    fk.A100.unpartitioned,
+    fk.A100.partition_1g_5gb,
+    fk.A100_80GB.partition_3g_40gb,
+    fk.V5E.slice_2x2,
+    fk.V6E.slice_4x4,
+    fk.GPUAccelerator("vendor-gpu"),
+]
+
+
+@st.composite
+def v1_kwargs(draw: Any) -> dict[str, Any]:
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    for key, ladder in LADDERS.items():
+        shape = draw(st.sampled_from(["none", "request", "limit", "both"]))
+        low = draw(st.integers(0, len(ladder) - 1))
+        high = draw(st.integers(low, len(ladder) - 1))
+        if shape in ("request", "both"):
+            requests[key] = ladder[low]
+        if shape in ("limit", "both"):
+            limits[key] = ladder[high]
+    gpu_shape = draw(st.sampled_from(["none", "request", "limit", "both"]))
+    count = str(draw(st.integers(1, 4)))
+    if gpu_shape in ("request", "both"):
+        requests["gpu"] = count
+    if gpu_shape in ("limit", "both"):
+        limits["gpu"] = count
+    out: dict[str, Any] = {}
+    if requests:
+        out["requests"] = requests
+    if limits:
+        out["limits"] = limits
+    accelerator = draw(st.sampled_from(V1_ACCELERATORS))
+    if accelerator is not None:
+        out["accelerator"] = accelerator
+    shm = draw(st.sampled_from([None, True, "64Mi"]))
+    if shm is not None:
+        out["shared_memory"] = shm
+    return out
+
+
+def flyteidl_form(spec: ResourceSpec) -> dict[str, Any]:
+    res, ext = flyteres.to_idl(spec, "flyteidl")
+    return normalized(
+        ours.Resources.FromString(res.SerializeToString()),
+        None if ext is None else ours.ExtendedResources.FromString(ext.SerializeToString()),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(v1_kwargs(), st.sampled_from(["strict", "kubernetes"]))
+def test_v1_v2_v1_gives_back_the_same_serialization(kwargs: dict[str, Any], policy: str) -> None:
+    spec = flyteres.from_flytekit(**kwargs)
+    conversion = flyteres.convert_to_flyte(spec, policy=policy)  # type: ignore[arg-type]
+    if conversion.lossy:
+        # Never silent: the plain entry point refuses with exactly those findings.
+        with pytest.raises(LossyConversionError) as info:
+            flyteres.to_flyte(spec, policy=policy)  # type: ignore[arg-type]
+        assert info.value.findings == conversion.lossy
+        return
+    back = flyteres.from_flytekit(**flyteres.to_flytekit(flyteres.from_flyte(conversion.value)))
+    decided = {f.field for f in conversion.findings if f.actions.get("kubernetes", "").startswith("writes")}
+    if policy == "strict" or not decided:
+        assert flyteidl_form(back) == flyteidl_form(spec)
+    else:
+        # The policy decided something (a request set to its limit): equal once
+        # Kubernetes' defaulting is applied to both.
+        a, b = flyteidl_form(spec), flyteidl_form(back)
+        for form in (a, b):
+            for name in set(form["requests"]) | set(form["limits"]):
+                form["requests"].setdefault(name, form["limits"].get(name))
+                form["limits"].setdefault(name, form["requests"][name])
+        assert a == b
+
+
+@st.composite
+def v2_resources(draw: Any) -> Any:
+    kwargs: dict[str, Any] = {}
+    for key, ladder in (("cpu", LADDERS["cpu"]), ("memory", LADDERS["mem"])):
+        shape = draw(st.sampled_from(["none", "scalar", "pair"]))
+        low = draw(st.integers(0, len(ladder) - 1))
+        high = draw(st.integers(low, len(ladder) - 1))
+        if shape == "scalar":
+            kwargs[key] = ladder[low]
+        elif shape == "pair":
+            kwargs[key] = (ladder[low], ladder[high])
+    gpu = draw(
+        st.sampled_from(
+            [
+                None,
+                1,
+                2,
+                "T4:1",
+                "A100:2",
+                "H100:8",
+                "H200:1",
+                "L40s:4",
+                "T4 shared:1",
+                flyte.GPU("A100", 1, "1g.5gb"),
+                flyte.GPU("H100", 2, "3g.40gb"),
+                flyte.TPU("V5P", "2x2x1"),
+                flyte.Device(quantity=4, device_class="TPU", device="V5E", partition="2x4"),
+                flyte.Neuron("Inf2"),
+                flyte.AMD_GPU("MI300X"),
+                flyte.Device(quantity=1, device_class="GPU", device="nvidia-h100"),
+            ]
+        )
+    )
+    if gpu is not None:
+        kwargs["gpu"] = gpu
+    disk = draw(st.sampled_from([None, "10Gi"]))
+    if disk:
+        kwargs["disk"] = disk
+    shm = draw(st.sampled_from([None, "auto", "64Mi"]))
+    if shm:
+        kwargs["shm"] = shm
+    return flyte.Resources(**kwargs)
+
+
+def flyte_serialization(resources: Any) -> tuple[bytes, bytes]:
+    res = resources_serde.get_proto_resources(resources)
+    ext = resources_serde.get_proto_extended_resources(resources)
+    if ext is not None and ext.HasField("shared_memory"):
+        ext.shared_memory.mount_name = ""  # each SDK's own volume name
+    return (b"" if res is None else res.SerializeToString(), b"" if ext is None else ext.SerializeToString())
+
+
+@settings(max_examples=150, deadline=None)
+@given(v2_resources())
+def test_v2_v1_v2_gives_back_the_same_serialization(resources: Any) -> None:
+    spec = flyteres.from_flyte(resources)
+    conversion = flyteres.convert_to_flytekit(spec)
+    assert not conversion.lossy, conversion.lossy  # flytekit can say everything flyte can
+    back = flyteres.to_flyte(flyteres.from_flytekit(**flyteres.to_flytekit(spec)))
+    assert flyte_serialization(back) == flyte_serialization(resources)
+
+
+quantities = st.sampled_from(["0", "100m", "1", "1.5", "2Gi", "1536Mi", "10e3", "0.5Ki", "3"])
+custom_accelerators = st.builds(
+    AcceleratorSpec,
+    device=st.text("abcdefghij-0123456789", min_size=1, max_size=12).map(lambda s: "x-" + s),
+    device_class=st.sampled_from(["NVIDIA_GPU", "GOOGLE_TPU", "AMAZON_NEURON", "AMD_GPU", "HABANA_GAUDI"]),
+    partition=st.none() | st.sampled_from(["1g.5gb", "2x2"]),
+    model=st.none() | st.sampled_from(["NVIDIA_T4", "GOOGLE_TPU_V5E", "HABANA_GAUDI1"]),
+    custom=st.just(True),
+)
+known_accelerators = st.sampled_from(
+    [
+        AcceleratorSpec("nvidia-tesla-a100", unpartitioned=True),
+        AcceleratorSpec("nvidia-tesla-a100", partition="2g.10gb"),
+        AcceleratorSpec("tpu-v6e-slice", "GOOGLE_TPU", partition="2x4"),
+        AcceleratorSpec("tpu-v6e-slice", "NVIDIA_GPU"),
+        AcceleratorSpec("nvidia-h100"),
+        AcceleratorSpec("AppleSilicon", "APPLE_SILICON"),
+    ]
+)
+
+
+@st.composite
+def specs(draw: Any) -> ResourceSpec:
+    names = ["cpu", "memory", "ephemeral_storage", "storage"]
+    requests: dict[str, Quantity] = {}
+    limits: dict[str, Quantity] = {}
+    for name in names:
+        a, b = sorted(Quantity.parse(draw(quantities)) for _ in range(2))
+        shape = draw(st.sampled_from(["none", "request", "limit", "both"]))
+        if shape in ("request", "both"):
+            requests[name] = a
+        if shape in ("limit", "both"):
+            limits[name] = b
+    count = draw(st.none() | st.sampled_from(["0", "1", "8"]))
+    if count is not None:
+        side = draw(st.sampled_from(["request", "limit", "both"]))
+        if side != "limit":
+            requests["gpu"] = Quantity.parse(count)
+        if side != "request":
+            limits["gpu"] = Quantity.parse(count)
+    accelerator = draw(st.none() | custom_accelerators | known_accelerators)
+    shm = draw(
+        st.none()
+        | st.builds(
+            SharedMemorySpec,
+            size_limit=st.none() | st.sampled_from([Quantity.parse("64Mi")]),
+            mount_name=st.none() | st.sampled_from(["flyte-shm", "flyte-shared-memory", "mine"]),
+            mount_path=st.sampled_from(["/dev/shm", "/shm"]),
+        )
+    )
+    mem_limit = limits.get("memory")
+    assume(shm is None or shm.size_limit is None or mem_limit is None or shm.size_limit <= mem_limit)
+    return ResourceSpec(requests=requests, limits=limits, accelerator=accelerator, shared_memory=shm)
+
+
+@settings(max_examples=200, deadline=None)
+@given(specs(), st.sampled_from(["flyteres", "flyteidl", "flyteidl2"]))
+def test_from_idl_of_to_idl_is_the_spec(spec: ResourceSpec, target: str) -> None:
+    res, ext = flyteres.to_idl(spec, target)  # type: ignore[arg-type]
+    assert flyteres.from_idl(res, ext) == spec
+
+
+@settings(max_examples=200, deadline=None)
+@given(specs(), st.sampled_from(["strict", "kubernetes"]))
+def test_nothing_changes_without_a_finding(spec: ResourceSpec, policy: str) -> None:
+    """Whatever the Flyte 2 round trip changes, some finding names."""
+    conversion = flyteres.convert_to_flyte(spec, policy=policy)  # type: ignore[arg-type]
+    if conversion.lossy:
+        return
+    back = flyteres.from_flyte(conversion.value)
+    # The resource (or part) each finding is about: "limits.cpu" -> "cpu", "accelerator.device" -> "accelerator".
+    named = {
+        f.field.split(".")[-1] if f.field.startswith(("requests.", "limits.")) else f.field.split(".")[0]
+        for f in conversion.findings
+    }
+    for side in ("requests", "limits"):
+        before = {str(k): v.text for k, v in getattr(spec, side).items()}
+        after = {str(k): v.text for k, v in getattr(back, side).items()}
+        for key in before.keys() | after.keys():
+            if before.get(key) != after.get(key) and key != "gpu":
+                assert key in named, (side, key, before, after, named)
+    if spec.gpu_count != back.gpu_count:
+        assert named & {"gpu", "limits.gpu", "accelerator"}
+    if (spec.accelerator is None) != (back.accelerator is None):
+        assert named & {"accelerator", "gpu"}
