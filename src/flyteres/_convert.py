@@ -47,18 +47,21 @@ def info(rule: Rule, field: str, value: object, reason: str, action: str, *, pol
 
 def catalog_entry(acc: AcceleratorSpec) -> accelerators.Accelerator | None:
     """The catalog entry for a wire device string, or None for a custom device."""
+    return catalog_entry_for(acc.device)
+
+
+@functools.lru_cache(maxsize=1024)
+def catalog_entry_for(device: str) -> accelerators.Accelerator | None:
     try:
-        return accelerators.from_wire(acc.device)
+        return accelerators.from_wire(device)
     except UnknownAcceleratorError:
         return None
 
 
 def implied_device_class(device: str) -> str:
     """The device class a device string implies: the catalog's, or NVIDIA_GPU."""
-    try:
-        return accelerators.from_wire(device).device_class.value
-    except UnknownAcceleratorError:
-        return "NVIDIA_GPU"
+    entry = catalog_entry_for(device)
+    return "NVIDIA_GPU" if entry is None else entry.device_class.value
 
 
 @functools.cache

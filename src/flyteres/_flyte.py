@@ -13,11 +13,13 @@ count, a device label flyte would re-spell.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from flyteres._convert import (
     catalog_entry,
+    catalog_entry_for,
     check_policy,
     class_from_flyte,
     finding,
@@ -84,15 +86,7 @@ def from_flyte(resources: Any) -> ResourceSpec:
         if not isinstance(resources.gpu, int):
             if device.device is None:
                 raise ResourceSpecError("gpu", resources.gpu, "a Device needs a device name for flyte to send")
-            wire = v2_wire_device(device.device)
-            device_class = class_from_flyte(device.device_class)
-            probe = AcceleratorSpec(wire, device_class, custom=True)
-            accelerator = AcceleratorSpec(
-                device=wire,
-                device_class=device_class,
-                partition=device.partition or None,
-                custom=catalog_entry(probe) is None,
-            )
+            accelerator = _accelerator(device.device, device.device_class, device.partition or None)
 
     if resources.disk is not None:
         requests[Resource.EPHEMERAL_STORAGE] = _q("disk", resources.disk)
@@ -102,7 +96,19 @@ def from_flyte(resources: Any) -> ResourceSpec:
     if shm is not None:
         # The volume name is flyte's own constant: not information about the task.
         shared_memory = SharedMemorySpec(size_limit=_q("shm", shm) if shm else None)
-    return ResourceSpec(requests=requests, limits=limits, accelerator=accelerator, shared_memory=shared_memory)
+    return ResourceSpec._from_parts(requests, limits, accelerator, shared_memory)
+
+
+@functools.lru_cache(maxsize=1024)
+def _accelerator(name: str, flyte_class: str, partition: str | None) -> AcceleratorSpec:
+    # Few distinct devices recur across a project's tasks; the spec is immutable.
+    wire = v2_wire_device(name)
+    return AcceleratorSpec(
+        device=wire,
+        device_class=class_from_flyte(flyte_class),
+        partition=partition,
+        custom=catalog_entry_for(wire) is None,
+    )
 
 
 def _q(where: str, value: Any) -> Quantity:

@@ -11,13 +11,14 @@ volume named `flyte-shared-memory` at /dev/shm, anything else is ignored.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from flyteres import accelerators
-from flyteres._convert import catalog_entry, check_policy, finding, implied_device_class, info
-from flyteres._errors import ResourceSpecError, UnknownAcceleratorError
+from flyteres._convert import catalog_entry, catalog_entry_for, check_policy, finding, implied_device_class, info
+from flyteres._errors import ResourceSpecError
 from flyteres._findings import Conversion, Finding, Rule
 from flyteres._model import (
     AcceleratorSpec,
@@ -62,6 +63,9 @@ def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any
     """The fields of a flytekit.Resources or of a mapping with the same keys."""
     if value is None:
         return {}
+    if type(value).__name__ == "Resources" and type(value).__dataclass_fields__.keys() == FLYTEKIT_FIELDS.keys():
+        # flytekit.Resources itself (checked by shape, so flytekit need not be imported).
+        return {k: v for k in FLYTEKIT_FIELDS if (v := getattr(value, k)) is not None}
     if isinstance(value, Mapping):
         data = dict(value)
     elif hasattr(value, "__dataclass_fields__") and type(value).__name__ == "Resources":
@@ -89,6 +93,11 @@ def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any
 
 def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -> Quantity | None:
     """One flytekit value as flytekit would send it, or None when it drops it."""
+    if type(value) is str and value and name is not Resource.GPU:
+        try:
+            return Quantity.parse(value)
+        except ValueError as exc:
+            raise ResourceSpecError(where, value, str(exc)) from None
     if isinstance(value, bool):
         raise ResourceSpecError(where, value, "a boolean is not a quantity")
     if not value:
@@ -213,7 +222,7 @@ def from_flytekit(
 
     acc = read_accelerator(accelerator, findings)
     shm = _read_shared_memory(shared_memory, findings)
-    return ResourceSpec(requests=req, limits=lim, accelerator=acc, shared_memory=shm, findings=tuple(findings))
+    return ResourceSpec._from_parts(req, lim, acc, shm, tuple(findings))
 
 
 def _read_shared_memory(value: Any, findings: list[Finding]) -> SharedMemorySpec | None:
@@ -267,6 +276,20 @@ def _from_constant_path(text: str) -> AcceleratorSpec:
     raise ResourceSpecError("accelerator", text, f"{head} has no attribute {attr!r}; it has: {valid}")
 
 
+@functools.lru_cache(maxsize=1024)
+def _accelerator_from_wire(device: str, partition: str | None, unpartitioned: bool) -> AcceleratorSpec:
+    # A handful of accelerators recur across every task of a project; the
+    # spec is immutable, so one validated instance serves them all.
+    return AcceleratorSpec(
+        device=device,
+        device_class=implied_device_class(device),
+        partition=partition,
+        unpartitioned=unpartitioned,
+        # GPUAccelerator("...") is flytekit's explicit way to name any device.
+        custom=catalog_entry_for(device) is None,
+    )
+
+
 def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | None:
     """A flytekit accelerator (object, constant path or AcceleratorSpec) as an AcceleratorSpec."""
     if value is None or isinstance(value, AcceleratorSpec):
@@ -276,18 +299,10 @@ def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | N
     elif hasattr(value, "to_flyte_idl"):
         msg = value.to_flyte_idl()
         case = msg.WhichOneof("partition_size_value")
-        device = msg.device
-        try:
-            entry: accelerators.Accelerator | None = accelerators.from_wire(device)
-        except UnknownAcceleratorError:
-            entry = None
-        acc = AcceleratorSpec(
-            device=device,
-            device_class=implied_device_class(device),
-            partition=msg.partition_size if case == "partition_size" else None,
-            unpartitioned=case == "unpartitioned" and msg.unpartitioned,
-            # GPUAccelerator("...") is flytekit's explicit way to name any device.
-            custom=entry is None,
+        acc = _accelerator_from_wire(
+            msg.device,
+            msg.partition_size if case == "partition_size" else None,
+            case == "unpartitioned" and msg.unpartitioned,
         )
     else:
         raise ResourceSpecError(

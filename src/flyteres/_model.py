@@ -8,6 +8,7 @@ value; equality compares that text, and `equivalent()` compares by value.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from flyteres._errors import (
     UnknownAcceleratorError,
 )
 from flyteres._quantity import Quantity
-from flyteres.accelerators import from_wire
+from flyteres.accelerators import Accelerator, from_wire
 
 Policy = Literal["strict", "kubernetes"]
 POLICIES: tuple[Policy, ...] = ("strict", "kubernetes")
@@ -29,6 +30,7 @@ POLICIES: tuple[Policy, ...] = ("strict", "kubernetes")
 DeviceLabels = Literal["keep", "idiomatic"]
 
 DEFAULT_SHM_PATH = "/dev/shm"
+_ZERO = Quantity.parse("0")
 
 # The shared-memory volume names flytekit and flyte always write.
 SDK_SHM_MOUNT_NAMES = ("flyte-shared-memory", "flyte-shm")
@@ -71,6 +73,12 @@ def resource_name(name: str | Resource) -> Resource:
         raise ResourceSpecError("resource", name, f"not a resource name; use one of {known}") from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _catalog_entry(device: str) -> Accelerator:
+    # Specs are built for every conversion, with few distinct devices.
+    return from_wire(device)
+
+
 @dataclass(frozen=True)
 class AcceleratorSpec:
     """The accelerator a GPU count refers to, exactly as it goes on the wire.
@@ -109,7 +117,7 @@ class AcceleratorSpec:
         if self.custom:
             return
         try:
-            entry = from_wire(self.device)
+            entry = _catalog_entry(self.device)
         except UnknownAcceleratorError as exc:
             raise ResourceSpecError(
                 "accelerator.device", self.device, f"{exc}; or build the spec with custom=True"
@@ -153,7 +161,7 @@ class SharedMemorySpec:
             object.__setattr__(self, "mount_name", None)
         if self.size_limit is not None and not isinstance(self.size_limit, Quantity):
             object.__setattr__(self, "size_limit", _quantity("shared_memory.size_limit", self.size_limit))
-        if self.size_limit is not None and self.size_limit < Quantity.parse("0"):
+        if self.size_limit is not None and self.size_limit < _ZERO:
             raise ResourceSpecError("shared_memory.size_limit", self.size_limit.text, "must not be negative")
 
     def to_dict(self) -> dict[str, Any]:
@@ -176,15 +184,22 @@ def _quantity(where: str, value: object) -> Quantity:
         raise ResourceSpecError(where, value, str(exc)) from None
 
 
+_RESOURCES = tuple(Resource)  # iterating the enum class is slow on hot paths
+
+
 def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
+    if not values:
+        return _EMPTY
     out: dict[Resource, Quantity] = {}
-    for key, value in (values or {}).items():
-        name = resource_name(key)
+    for key, value in values.items():
+        name = key if isinstance(key, Resource) else resource_name(key)
         if name in out:
             raise ResourceSpecError(f"{where}.{name}", value, "given twice under different spellings")
-        out[name] = _quantity(f"{where}.{name}", value)
-    ordered = {r: out[r] for r in Resource if r in out}
-    return MappingProxyType(ordered)
+        out[name] = value if isinstance(value, Quantity) else _quantity(f"{where}.{name}", value)
+    return MappingProxyType({r: out[r] for r in _RESOURCES if r in out})
+
+
+_EMPTY: Mapping[Resource, Quantity] = MappingProxyType({})
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,16 +236,18 @@ class ResourceSpec:
         self._validate()
 
     def _validate(self) -> None:
-        zero = Quantity.parse("0")
-        for where, values in (("requests", self.requests), ("limits", self.limits)):
+        requests, limits = self.requests, self.limits
+        for where, values in (("requests", requests), ("limits", limits)):
             for name, q in values.items():
-                if q < zero:
+                # A quantity is negative exactly when its text has a sign and it is not zero.
+                if q.text[:1] == "-" and not q.is_zero():
                     raise ResourceSpecError(f"{where}.{name}", q.text, "must not be negative")
-                if name is Resource.GPU and q.milli_value() % 1000 != 0:
-                    raise ResourceSpecError(f"{where}.{name}", q.text, "a device count must be a whole number")
-        for name in Resource:
-            req, lim = self.requests.get(name), self.limits.get(name)
-            if req is None or lim is None:
+            gpu = values.get(Resource.GPU)
+            if gpu is not None and gpu.milli_value() % 1000 != 0:
+                raise ResourceSpecError(f"{where}.gpu", gpu.text, "a device count must be a whole number")
+        for name, lim in limits.items():
+            req = requests.get(name)
+            if req is None:
                 continue
             if name is Resource.GPU and req != lim:
                 raise ResourceSpecError(
@@ -253,6 +270,27 @@ class ResourceSpec:
                 shm.size_limit.text,
                 f"is larger than the memory limit {mem_limit.text!r}; shared memory counts against it",
             )
+
+    @classmethod
+    def _from_parts(
+        cls,
+        requests: dict[Resource, Quantity],
+        limits: dict[Resource, Quantity],
+        accelerator: AcceleratorSpec | None = None,
+        shared_memory: SharedMemorySpec | None = None,
+        findings: tuple[Any, ...] = (),
+    ) -> ResourceSpec:
+        """Build from maps already keyed by `Resource` with `Quantity` values
+        (what the converters produce): skips normalising the keys, not validation."""
+        spec = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(spec, "requests", MappingProxyType({r: requests[r] for r in _RESOURCES if r in requests}))
+        setattr_(spec, "limits", MappingProxyType({r: limits[r] for r in _RESOURCES if r in limits}))
+        setattr_(spec, "accelerator", accelerator)
+        setattr_(spec, "shared_memory", shared_memory)
+        setattr_(spec, "findings", findings)
+        spec._validate()
+        return spec
 
     # -- accessors -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ carry information: a device class the device string does not already imply.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from google.protobuf.empty_pb2 import Empty
@@ -20,11 +21,8 @@ from flyteres._errors import ResourceSpecError
 from flyteres._idl import (
     AcceleratorModelPb,
     ExtendedResourcesPb,
-    GPUAcceleratorPb,
-    ResourceEntryPb,
     ResourceNamePb,
     ResourcesPb,
-    SharedMemoryPb,
 )
 from flyteres._model import (
     AcceleratorSpec,
@@ -55,11 +53,16 @@ _ORDER: dict[Target, tuple[Resource, ...]] = {
     "flyteres": (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
 }
 
+# Each SDK's shared-memory volume name, written when the spec names none.
+_SHM_NAME: dict[str, str] = {"flyteidl": "flyte-shared-memory", "flyteidl2": "flyte-shm", "flyteres": "flyte-shm"}
+_CLASS_NUMBER: dict[str, int] = {c.value: c.proto for c in DeviceClass}
+
 # Field numbers of GPUAccelerator that flyteidl v1 lacks.
 _DEVICE_CLASS_FIELD = 4
 _MODEL_FIELD = 5
 
 
+@functools.cache
 def _module(target: str) -> Any:
     if target == "flyteres":
         from flyteres_pb.v1 import resources_pb2  # noqa: PLC0415
@@ -101,47 +104,47 @@ def to_idl(spec: ResourceSpec, target: Target = "flyteres") -> tuple[Message, Me
     """
     module = _module(target)
     order = _ORDER[target]
-    ours = ResourcesPb(
-        requests=[
-            ResourceEntryPb(name=_PROTO_NAME[r], value=spec.requests[r].text) for r in order if r in spec.requests
-        ],
-        limits=[ResourceEntryPb(name=_PROTO_NAME[r], value=spec.limits[r].text) for r in order if r in spec.limits],
+    entry = module.Resources.ResourceEntry
+    resources = module.Resources(
+        requests=[entry(name=_PROTO_NAME[r], value=spec.requests[r].text) for r in order if r in spec.requests],
+        limits=[entry(name=_PROTO_NAME[r], value=spec.limits[r].text) for r in order if r in spec.limits],
     )
-    resources = module.Resources.FromString(ours.SerializeToString())
 
     acc, shm = spec.accelerator, spec.shared_memory
     if acc is None and shm is None:
         return resources, None
-    ext = module.ExtendedResources()
+    ext: dict[str, Any] = {}
     if acc is not None:
-        gpu = GPUAcceleratorPb(device=acc.device)
+        gpu: dict[str, Any] = {"device": acc.device}
         if acc.partition is not None:
-            gpu.partition_size = acc.partition
+            gpu["partition_size"] = acc.partition
         elif acc.unpartitioned:
-            gpu.unpartitioned = True
-        class_number = DeviceClass(acc.device_class).proto
+            gpu["unpartitioned"] = True
+        class_number = _CLASS_NUMBER[acc.device_class]
         model_number = AcceleratorModelPb.Value(acc.model) if acc.model is not None else 0
-        tail = b""
-        if target == "flyteidl":
-            # Only what v1 cannot infer from the device string, as unknown
-            # fields (an explicit zero class included).
+        if target != "flyteidl":
+            ext["gpu_accelerator"] = module.GPUAccelerator(
+                **gpu, device_class=class_number, accelerator_model=model_number
+            )
+        else:
+            # v1 has neither field: write only what it cannot infer from the
+            # device string, as unknown fields (an explicit zero class included).
+            tail = b""
             if acc.device_class != implied_device_class(acc.device):
                 tail += _varint(_DEVICE_CLASS_FIELD << 3) + _varint(class_number)
             if model_number:
                 tail += _varint(_MODEL_FIELD << 3) + _varint(model_number)
-        else:
-            gpu.device_class = class_number  # type: ignore[assignment]
-            gpu.accelerator_model = model_number  # type: ignore[assignment]
-        ext.gpu_accelerator.CopyFrom(module.GPUAccelerator.FromString(gpu.SerializeToString() + tail))
+            v1_gpu = module.GPUAccelerator(**gpu)
+            ext["gpu_accelerator"] = (
+                module.GPUAccelerator.FromString(v1_gpu.SerializeToString() + tail) if tail else v1_gpu
+            )
     if shm is not None:
-        default_name = "flyte-shared-memory" if target == "flyteidl" else "flyte-shm"
-        ours_shm = SharedMemoryPb(
+        ext["shared_memory"] = module.SharedMemory(
             mount_path=shm.mount_path,
-            mount_name=shm.mount_name if shm.mount_name is not None else default_name,
+            mount_name=shm.mount_name if shm.mount_name is not None else _SHM_NAME[target],
             size_limit="" if shm.size_limit is None else shm.size_limit.text,
         )
-        ext.shared_memory.CopyFrom(module.SharedMemory.FromString(ours_shm.SerializeToString()))
-    return resources, ext
+    return resources, module.ExtendedResources(**ext)
 
 
 def _as_ours(message: Any, kind: type[Message], where: str) -> tuple[Message, bool]:
@@ -249,9 +252,7 @@ def from_idl(
                         "extended_resources.shared_memory.size_limit", shm.size_limit, str(exc)
                     ) from None
             shared_memory = SharedMemorySpec(size, mount_name=shm.mount_name, mount_path=shm.mount_path)
-    return ResourceSpec(
-        requests=spec_requests, limits=spec_limits, accelerator=accelerator, shared_memory=shared_memory
-    )
+    return ResourceSpec._from_parts(spec_requests, spec_limits, accelerator, shared_memory)
 
 
 def _has_field(extended: Any, number: int) -> bool:
