@@ -85,7 +85,10 @@ class Finding:
     lossy: bool = False
 
     def __str__(self) -> str:
-        tail = "; ".join(f"{policy}: {action}" for policy, action in self.actions.items())
+        if len(set(self.actions.values())) == 1:
+            tail = next(iter(self.actions.values()))
+        else:
+            tail = "; ".join(f"{policy}: {action}" for policy, action in self.actions.items())
         return f"[{self.rule.value}] {self.field} = {self.value}: {self.reason}" + (f" ({tail})" if tail else "")
 
     def to_dict(self) -> dict[str, object]:

@@ -387,6 +387,28 @@ class FlytekitArguments:
             out["shared_memory"] = self.shared_memory
         return out
 
+    def source(self, resources_name: str = "Resources") -> str | None:
+        """The keyword arguments as Python source (None when the accelerator
+        exists only as an object: a partitioned device without a flytekit constant).
+
+        >>> FlytekitArguments(limits={"mem": "600Mi"}, shared_memory=True).source()
+        "limits=Resources(mem='600Mi'), shared_memory=True"
+        """
+        parts = []
+        for key in ("requests", "limits", "resources"):
+            value = getattr(self, key)
+            if value:
+                inner = ", ".join(f"{k}={v!r}" for k, v in value.items())
+                parts.append(f"{key}={resources_name}({inner})")
+        if self.accelerator is not None:
+            acc = self.accelerator.source()
+            if acc is None:
+                return None
+            parts.append(f"accelerator={acc}")
+        if self.shared_memory is not None:
+            parts.append(f"shared_memory={self.shared_memory!r}")
+        return ", ".join(parts)
+
 
 def flytekit_arguments(
     spec: ResourceSpec,

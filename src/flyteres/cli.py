@@ -179,6 +179,59 @@ def accelerators_resolve(
         typer.echo(line)
 
 
+@app.command()
+def convert(
+    path: Annotated[str, typer.Argument(help="Input file, or - for standard input.")] = "-",
+    source: Annotated[
+        str, typer.Option("--from", help="Input form: spec (ResourceSpec JSON), flytekit (arguments as JSON), idl.")
+    ] = "spec",
+    target: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Output: flyte, flytekit, flytekit-resources, spec, k8s, flyteidl or flyteidl2 (JSON)."
+        ),
+    ] = "flyte",
+    policy: Annotated[
+        str, typer.Option(help="strict: refuse anything lossy; kubernetes: decide as Kubernetes does.")
+    ] = "strict",
+    device_labels: Annotated[
+        str, typer.Option(help="keep: the exact node label; idiomatic: the target SDK's own device name.")
+    ] = "keep",
+) -> None:
+    """Convert one resource spec between forms. Findings go to stderr.
+
+    Exit codes: 0 converted, 1 lossy under the policy (nothing written), 2 invalid input.
+    """
+    import sys  # noqa: PLC0415 - keep CLI start-up light
+
+    from flyteres import _cli_convert as conv  # noqa: PLC0415
+    from flyteres._errors import FlyteresError  # noqa: PLC0415
+
+    choices = {
+        "--from": (source, ("spec", "flytekit", "idl")),
+        "--to": (target, ("flyte", "flytekit", "flytekit-resources", "spec", "k8s", "flyteidl", "flyteidl2")),
+        "--policy": (policy, ("strict", "kubernetes")),
+        "--device-labels": (device_labels, ("keep", "idiomatic")),
+    }
+    for option, (value, allowed) in choices.items():
+        if value not in allowed:
+            typer.echo(f"error: {option} {value!r}: choose one of {', '.join(allowed)}", err=True)
+            raise typer.Exit(2)
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+        spec = conv.read(text, source)  # type: ignore[arg-type]
+        result = conv.write(spec, target, policy=policy, device_labels=device_labels)  # type: ignore[arg-type]
+    except (OSError, FlyteresError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    for finding in result.findings:
+        typer.echo(conv.describe(finding), err=True)
+    if result.lossy:
+        typer.echo(f"error: not converted: {len(result.lossy)} lossy finding(s) under policy {policy!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(result.value)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
