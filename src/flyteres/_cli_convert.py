@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from flyteres._errors import ResourceSpecError
 from flyteres._findings import Conversion, Finding
 from flyteres._flyte import flyte_arguments
-from flyteres._flytekit import flytekit_arguments, from_flytekit
+from flyteres._flytekit import Form, flytekit_arguments, from_flytekit
 from flyteres._idl import ExtendedResourcesPb, ResourcesPb
 from flyteres._k8s import convert_to_k8s
 from flyteres._model import DeviceLabels, Policy, ResourceSpec
@@ -70,8 +70,8 @@ def write(spec: ResourceSpec, target: Target, *, policy: Policy, device_labels: 
     if target == "flyte":
         flyte = flyte_arguments(spec, policy=policy, device_labels=device_labels)
         return Conversion("" if flyte.lossy else flyte.value.source(), flyte.findings)
-    if target in ("flytekit", "flytekit-resources"):
-        form = "resources" if target == "flytekit-resources" else "split"
+    if target in {"flytekit", "flytekit-resources"}:
+        form: Form = "resources" if target == "flytekit-resources" else "split"
         kit = flytekit_arguments(spec, policy=policy, form=form, device_labels=device_labels)
         text = "" if kit.lossy else kit.value.source()
         if text is None:
@@ -80,7 +80,7 @@ def write(spec: ResourceSpec, target: Target, *, policy: Policy, device_labels: 
     if target == "k8s":
         k8s = convert_to_k8s(spec, policy=policy)
         return Conversion("" if k8s.lossy else json.dumps(k8s.value, indent=2), k8s.findings)
-    res, ext = to_idl(spec, target)
+    res, ext = to_idl(spec, "flyteidl" if target == "flyteidl" else "flyteidl2")
     doc: dict[str, Any] = {"resources": json_format.MessageToDict(res)}
     if ext is not None:
         doc["extendedResources"] = json_format.MessageToDict(ext)

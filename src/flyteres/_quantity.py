@@ -116,6 +116,7 @@ _cache_size = 4096
 # int() on a short string costs several times a dict lookup; the mantissas
 # real specs use (after trailing zeros are stripped) are almost all small.
 _SMALL_INTS: Final = {str(i): i for i in range(1, 1000)}
+_ZEROS: Final = ("", "0", "00")
 
 
 @final
@@ -213,9 +214,18 @@ class Quantity:
                         stripped = digits.rstrip("0")
                         q = _new(Quantity)
                         if stripped:
-                            coef = _SMALL_INTS.get(stripped) or int(stripped)
                             exp += len(digits) - len(stripped)
-                            _set_v(q, (coef, exp, _DSI, text, _canonical_decimal(coef, exp, _DSI)))
+                            mantissa = stripped.lstrip("0")
+                            coef = _SMALL_INTS.get(mantissa) or int(mantissa)
+                            # _canonical_decimal's result, built from the digits
+                            # (half the cost of formatting the int).
+                            lower = exp % 3
+                            suffix = _DECIMAL_SUFFIXES.get(exp - lower)
+                            if suffix is None:
+                                canon = _canonical_decimal(coef, exp, _DSI)
+                            else:
+                                canon = mantissa + _ZEROS[lower] + suffix
+                            _set_v(q, (coef, exp, _DSI, text, canon))
                         else:
                             _set_v(q, (0, 0, _DSI, text, "0"))
                 elif not cut:
@@ -238,8 +248,9 @@ class Quantity:
                         n = d << bits
                         if 0 < n <= _BINARY_CAP:
                             exp = 0
-                            if n % 10 == 0:
-                                n, exp = _normalize(n, 0)
+                            while n % 10 == 0:  # a few zeros at most below 2**63
+                                n //= 10
+                                exp += 1
                             q = _new(Quantity)
                             # Exactly `bits / 10` factors of 1024 and no leading
                             # zero: the text is already canonical.
@@ -484,7 +495,7 @@ class Quantity:
 
 _new = object.__new__
 _set_v: Callable[[Quantity, tuple[int, int, Format, str, str]], None] = Quantity.__dict__["_v"].__set__
-_MAX_INT_BITS: Final = int(MAX_SIGNIFICANT_DIGITS * 3.3219) + 1
+_MAX_INT_BITS: Final = MAX_SIGNIFICANT_DIGITS * 33219 // 10000 + 1  # bits of the largest 1000-digit int
 
 
 def _make(coef: int, exp: int, fmt: Format, text: str | None) -> Quantity:
