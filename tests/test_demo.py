@@ -34,3 +34,19 @@ def test_demo_bytes_decode_back_to_the_example() -> None:
 def test_version_flag() -> None:
     result = subprocess.run([BIN / "flyteres", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("flyteres ")
+
+
+def test_demo_converts_real_declarations_and_shows_what_blocks() -> None:
+    out = "\n".join(render())
+    assert "@task(limits=Resources(mem='600Mi'))" in out
+    assert "kubernetes: flyte.Resources(memory=('600Mi', '600Mi'))" in out
+    # The exact H100 label survives, and whole-device A100s are refused loudly.
+    assert "device='nvidia-h100'" in out
+    assert "LOSSY [unpartitioned] accelerator.unpartitioned" in out
+    # Every printed Flyte 2 value is real flyte code that flyte accepts.
+    import flyte  # noqa: PLC0415 - the demo itself does not need flyte
+
+    for line in out.splitlines():
+        _, sep, code = line.partition(": flyte.Resources(")
+        if sep:
+            assert isinstance(eval("flyte.Resources(" + code, {"flyte": flyte}), flyte.Resources)  # noqa: S307

@@ -1,8 +1,9 @@
-"""`flyteres demo`: what the IDL carries for a few typical task resource specs.
+"""`flyteres demo`: flyteres on a few typical task resource declarations.
 
-Each example is shown as wire bytes (hex), protobuf text format and proto3
-JSON, and, when flyteidl2 is installed, parsed back by Flyte's own messages to
-show the bytes mean the same thing there.
+Part one converts real flytekit declarations to Flyte 2 (and back), showing
+the findings each conversion reports. Part two shows what the IDL carries:
+wire bytes (hex), protobuf text format and proto3 JSON, parsed back by Flyte's
+own flyteidl2 messages when installed to show the bytes mean the same there.
 """
 
 from __future__ import annotations
@@ -80,10 +81,62 @@ def _flyteidl2_parser() -> Callable[[str, bytes], Message] | None:
     return parse
 
 
+# flytekit declarations as written in real code (see PATTERNS.md), in the
+# dict form `from_flytekit` reads without importing flytekit.
+DECLARATIONS: list[tuple[str, dict[str, object]]] = [
+    ("@task(limits=Resources(mem='600Mi'))", {"limits": {"mem": "600Mi"}}),
+    (
+        "@task(requests=Resources(cpu='1', mem='256Mi'), limits=Resources(cpu='2', mem='512Mi'))",
+        {"requests": {"cpu": "1", "mem": "256Mi"}, "limits": {"cpu": "2", "mem": "512Mi"}},
+    ),
+    ("@task(limits=Resources(gpu='1'), accelerator=T4)", {"limits": {"gpu": "1"}, "accelerator": "T4"}),
+    (
+        "@task(requests=Resources(gpu='8'), accelerator=H100, shared_memory=True)",
+        {"requests": {"gpu": "8"}, "accelerator": "H100", "shared_memory": True},
+    ),
+    (
+        "@task(requests=Resources(gpu='4'), accelerator=V5E.slice_2x4)",
+        {"requests": {"gpu": "4"}, "accelerator": "V5E.slice_2x4"},
+    ),
+    (
+        "@task(requests=Resources(gpu='1', mem=2048), accelerator=A100.unpartitioned)",
+        {"requests": {"gpu": "1", "mem": 2048}, "accelerator": "A100.unpartitioned"},
+    ),
+]
+
+
+def render_conversions() -> Iterator[str]:
+    """flytekit → Flyte 2 for each declaration, under both policies."""
+    from flyteres._flyte import flyte_arguments  # noqa: PLC0415
+    from flyteres._flytekit import from_flytekit  # noqa: PLC0415
+    from flyteres._model import POLICIES  # noqa: PLC0415
+
+    yield "Part 1: flytekit declarations converted to Flyte 2 (findings below each; LOSSY blocks the policy)."
+    for source, kwargs in DECLARATIONS:
+        spec = from_flytekit(**kwargs)
+        yield ""
+        yield f"  {source}"
+        yield f"    spec:       {spec!r}"
+        for policy in POLICIES:
+            conversion = flyte_arguments(spec, policy=policy)
+            result = "not converted" if conversion.lossy else conversion.value.source()
+            yield f"    {policy + ':':11} {result}"
+        for finding in flyte_arguments(spec, policy="kubernetes").findings:
+            mark = "LOSSY" if finding.lossy else "note"
+            yield f"      {mark} [{finding.rule.value}] {finding.field} = {finding.value}: {finding.reason}"
+
+
 def render() -> Iterator[str]:
     """Yield the demo's lines."""
+    yield from render_conversions()
+    yield ""
+    yield from render_idl()
+
+
+def render_idl() -> Iterator[str]:
+    """The IDL examples in three forms each."""
     parse_flyteidl2 = _flyteidl2_parser()
-    yield "flyteres.v1 carries Flyte's task resource messages; each example in three forms."
+    yield "Part 2: flyteres.v1 carries Flyte's task resource messages; each example in three forms."
     for number, example in enumerate(examples(), 1):
         yield ""
         yield f"[{number}] {example.title}"

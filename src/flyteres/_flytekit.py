@@ -118,7 +118,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
                 Rule.GPU_COUNT_TYPE,
                 where,
                 value,
-                'a device count written as a string; Flyte 2 takes it as an int (and rejects "1")',
+                "a device count written as a string; Flyte 2 takes an int and rejects a string count",
                 "an int where the target needs one",
                 policy="strict",
             )
