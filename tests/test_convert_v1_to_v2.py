@@ -18,7 +18,7 @@ from flytekit.extras import accelerators as fk
 import flyteres
 from flyteres import LossyConversionError, Rule
 
-from .oracle import flyte_wire, flytekit_wire, normalized
+from .oracle import device_class, flyte_wire, flytekit_wire, normalized
 
 
 @dataclass
@@ -269,7 +269,10 @@ def test_v1_to_v2_matches_flyte_wire_oracle(name: str) -> None:
     result = flyteres.to_flyte(spec, policy=case.policy, device_labels=case.device_labels)
     k8s = case.policy == "kubernetes"
     v1 = normalized(*flytekit_wire(**case.v1), kubernetes_defaults=k8s)
-    v2 = normalized(*flyte_wire(result), kubernetes_defaults=k8s)
+    v2_wire = flyte_wire(result)
+    v2 = normalized(*v2_wire, kubernetes_defaults=k8s)
+    # flytekit sends no device class; flyte sends the one the spec says (the catalog's for the device).
+    assert device_class(v2_wire[1]) == (spec.accelerator.device_class if spec.accelerator else None)
     if Rule.DEVICE_LABEL_CHANGED in case.rules:
         v1["accelerator"]["device"] = v2["accelerator"]["device"]
     if Rule.ZERO_GPU in case.rules:
