@@ -65,6 +65,8 @@ class Rule(str, Enum):
     LIST_AS_TUPLE = "list-as-tuple"
     #: A value flytekit drops at task level (0, "", False).
     FALSY_DROPPED = "falsy-dropped"
+    #: A device count the target SDK refuses for this device.
+    DEVICE_COUNT = "device-count"
     #: A TPU slice with a device count other than 1 needs flyte.Device.
     TPU_COUNT = "tpu-count"
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flyteres._convert import (
+    Memo,
     catalog_entry,
     catalog_entry_for,
     check_policy,
@@ -25,6 +26,7 @@ from flyteres._convert import (
     finding,
     flyte_class_name,
     info,
+    typed_key,
     v2_wire_device,
 )
 from flyteres._errors import ResourceSpecError
@@ -66,6 +68,25 @@ def from_flyte(resources: Any) -> ResourceSpec:
     flyte = _flyte()
     if not isinstance(resources, flyte.Resources):
         raise ResourceSpecError("resources", resources, "must be a flyte.Resources")
+    try:
+        key: object = tuple(typed_key(getattr(resources, f)) for f in ("cpu", "memory", "gpu", "disk", "shm"))
+        hash(key)
+    except TypeError:  # e.g. a list smuggled into a field: convert (and fail) without the memo
+        key = None
+    if key is not None:
+        cached = _MEMO.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+    spec = _from_flyte(resources)
+    if key is not None:
+        _MEMO.put(key, spec)
+    return spec
+
+
+_MEMO = Memo()
+
+
+def _from_flyte(resources: Any) -> ResourceSpec:
     requests: dict[Resource, Quantity] = {}
     limits: dict[Resource, Quantity] = {}
 
@@ -416,6 +437,18 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
             )
         )
 
+    if acc.device_class == "APPLE_SILICON" and count != 1:
+        # flyte.Device refuses it: a Mac has one Metal GPU.
+        findings.append(
+            finding(
+                Rule.DEVICE_COUNT,
+                "gpu",
+                str(count),
+                "Flyte 2 allows exactly one Apple Silicon device",
+                policy=policy,
+            )
+        )
+        return None, findings
     entry = catalog_entry(acc)
     flyte_class = flyte_class_name(acc.device_class)
     idiomatic = entry is not None and entry.v2_name is not None and entry.device_class.value == acc.device_class

@@ -17,7 +17,16 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from flyteres import accelerators
-from flyteres._convert import catalog_entry, catalog_entry_for, check_policy, finding, implied_device_class, info
+from flyteres._convert import (
+    Memo,
+    catalog_entry,
+    catalog_entry_for,
+    check_policy,
+    finding,
+    implied_device_class,
+    info,
+    typed_key,
+)
 from flyteres._errors import ResourceSpecError
 from flyteres._findings import Conversion, Finding, Rule
 from flyteres._model import (
@@ -173,6 +182,48 @@ def from_flytekit(
     >>> from_flytekit(limits={"gpu": "1"}, accelerator="T4")
     ResourceSpec(limits={gpu='1'}, accelerator=nvidia-tesla-t4)
     """
+    try:
+        key: object = (
+            _input_key(requests),
+            _input_key(limits),
+            _input_key(resources),
+            _accelerator_key(accelerator),
+            typed_key(shared_memory),
+        )
+        hash(key)
+    except TypeError:  # an unhashable value somewhere: just convert
+        key = None
+    if key is not None:
+        cached = _MEMO.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+    spec = _from_flytekit(requests, limits, resources, accelerator, shared_memory)
+    if key is not None:
+        _MEMO.put(key, spec)
+    return spec
+
+
+_MEMO = Memo()
+
+
+def _input_key(value: Any) -> object:
+    if value is None:
+        return None
+    if type(value).__name__ == "Resources" and hasattr(value, "ephemeral_storage"):
+        return (type(value), tuple(typed_key(getattr(value, f)) for f in FLYTEKIT_FIELDS))
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, typed_key(v)) for k, v in value.items()))
+    raise TypeError("not a value we key on")  # the conversion itself says what is wrong
+
+
+def _accelerator_key(value: Any) -> object:
+    if value is None or isinstance(value, (str, AcceleratorSpec)):
+        return typed_key(value)
+    # flytekit accelerators hold their device (and partition) as plain attributes.
+    return (type(value), tuple(sorted(vars(value).items())))
+
+
+def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any) -> ResourceSpec:
     findings: list[Finding] = []
     req: dict[Resource, Quantity] = {}
     lim: dict[Resource, Quantity] = {}

@@ -103,6 +103,27 @@ def to_idl(spec: ResourceSpec, target: Target = "flyteres") -> tuple[Message, Me
     ('flyteidl2.core.Resources', True)
     """
     module = _module(target)
+    # A spec is immutable, so its serialization is too: remember the bytes on
+    # the spec and hand out fresh messages parsed from them.
+    cache: dict[str, tuple[bytes, bytes | None]] | None = spec.__dict__.get("_idl_bytes")
+    if cache is None:
+        cache = {}
+        object.__setattr__(spec, "_idl_bytes", cache)
+    hit = cache.get(target)
+    if hit is not None:
+        res_bytes, ext_bytes = hit
+        return module.Resources.FromString(res_bytes), (
+            None if ext_bytes is None else module.ExtendedResources.FromString(ext_bytes)
+        )
+    resources, extended = _build(spec, target, module)
+    cache[target] = (
+        resources.SerializeToString(),
+        None if extended is None else extended.SerializeToString(),
+    )
+    return resources, extended
+
+
+def _build(spec: ResourceSpec, target: Target, module: Any) -> tuple[Message, Message | None]:
     order = _ORDER[target]
     entry = module.Resources.ResourceEntry
     resources = module.Resources(
