@@ -38,6 +38,7 @@ from flyteres._model import (
     Resource,
     ResourceSpec,
     SharedMemorySpec,
+    as_quantity,
 )
 from flyteres._quantity import Quantity
 
@@ -92,10 +93,10 @@ def _from_flyte(resources: Any) -> ResourceSpec:
 
     for name, value in ((Resource.CPU, resources.cpu), (Resource.MEMORY, resources.memory)):
         if isinstance(value, tuple):
-            requests[name] = _q(f"{name}[0]", value[0])
-            limits[name] = _q(f"{name}[1]", value[1])
+            requests[name] = as_quantity(f"{name}[0]", value[0])
+            limits[name] = as_quantity(f"{name}[1]", value[1])
         elif value is not None:
-            requests[name] = _q(str(name), value)
+            requests[name] = as_quantity(str(name), value)
 
     accelerator = None
     try:
@@ -103,20 +104,20 @@ def _from_flyte(resources: Any) -> ResourceSpec:
     except (ValueError, RuntimeError) as exc:
         raise ResourceSpecError("gpu", resources.gpu, str(exc)) from None
     if device is not None:
-        requests[Resource.GPU] = _q("gpu", device.quantity)
+        requests[Resource.GPU] = as_quantity("gpu", device.quantity)
         if not isinstance(resources.gpu, int):
             if device.device is None:
                 raise ResourceSpecError("gpu", resources.gpu, "a Device needs a device name for flyte to send")
             accelerator = _accelerator(device.device, device.device_class, device.partition or None)
 
     if resources.disk is not None:
-        requests[Resource.EPHEMERAL_STORAGE] = _q("disk", resources.disk)
+        requests[Resource.EPHEMERAL_STORAGE] = as_quantity("disk", resources.disk)
 
     shared_memory = None
     shm = resources.get_shared_memory()
     if shm is not None:
         # The volume name is flyte's own constant: not information about the task.
-        shared_memory = SharedMemorySpec(size_limit=_q("shm", shm) if shm else None)
+        shared_memory = SharedMemorySpec(size_limit=as_quantity("shm", shm) if shm else None)
     return ResourceSpec._from_parts(requests, limits, accelerator, shared_memory)
 
 
@@ -130,13 +131,6 @@ def _accelerator(name: str, flyte_class: str, partition: str | None) -> Accelera
         partition=partition,
         custom=catalog_entry_for(wire) is None,
     )
-
-
-def _q(where: str, value: Any) -> Quantity:
-    try:
-        return Quantity.from_value(value)
-    except (ValueError, TypeError) as exc:
-        raise ResourceSpecError(where, value, str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from flyteres._model import (
     Resource,
     ResourceSpec,
     SharedMemorySpec,
+    as_quantity,
 )
 from flyteres._quantity import Quantity
 
@@ -103,10 +104,7 @@ def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any
 def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -> Quantity | None:
     """One flytekit value as flytekit would send it, or None when it drops it."""
     if type(value) is str and value and name is not Resource.GPU:
-        try:
-            return Quantity.parse(value)
-        except ValueError as exc:
-            raise ResourceSpecError(where, value, str(exc)) from None
+        return as_quantity(where, value)
     if isinstance(value, bool):
         raise ResourceSpecError(where, value, "a boolean is not a quantity")
     if not value:
@@ -157,10 +155,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
                     policy="strict",
                 )
             )
-    try:
-        return Quantity.from_value(value)
-    except (ValueError, TypeError) as exc:
-        raise ResourceSpecError(where, value, str(exc)) from None
+    return as_quantity(where, value)
 
 
 def from_flytekit(

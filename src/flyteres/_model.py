@@ -160,7 +160,7 @@ class SharedMemorySpec:
         if self.mount_name in SDK_SHM_MOUNT_NAMES or self.mount_name == "":
             object.__setattr__(self, "mount_name", None)
         if self.size_limit is not None and not isinstance(self.size_limit, Quantity):
-            object.__setattr__(self, "size_limit", _quantity("shared_memory.size_limit", self.size_limit))
+            object.__setattr__(self, "size_limit", as_quantity("shared_memory.size_limit", self.size_limit))
         if self.size_limit is not None and self.size_limit < _ZERO:
             raise ResourceSpecError("shared_memory.size_limit", self.size_limit.text, "must not be negative")
 
@@ -173,7 +173,8 @@ class SharedMemorySpec:
         return out
 
 
-def _quantity(where: str, value: object) -> Quantity:
+def as_quantity(where: str, value: object) -> Quantity:
+    """`value` as a Quantity, or a ResourceSpecError naming `where`."""
     if isinstance(value, Quantity):
         return value
     if isinstance(value, bool):
@@ -195,7 +196,7 @@ def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Q
         name = key if isinstance(key, Resource) else resource_name(key)
         if name in out:
             raise ResourceSpecError(f"{where}.{name}", value, "given twice under different spellings")
-        out[name] = value if isinstance(value, Quantity) else _quantity(f"{where}.{name}", value)
+        out[name] = value if isinstance(value, Quantity) else as_quantity(f"{where}.{name}", value)
     return MappingProxyType({r: out[r] for r in _RESOURCES if r in out})
 
 
@@ -348,7 +349,7 @@ class ResourceSpec:
             _only(shm, {"size_limit", "mount_name", "mount_path"}, "shared_memory")
             size = shm.get("size_limit")
             shared_memory = SharedMemorySpec(
-                size_limit=None if size is None else _quantity("shared_memory.size_limit", size),
+                size_limit=None if size is None else as_quantity("shared_memory.size_limit", size),
                 mount_name=shm.get("mount_name"),
                 mount_path=shm.get("mount_path", DEFAULT_SHM_PATH),
             )
