@@ -13,7 +13,15 @@ collide with the hand-written model.
 
 from __future__ import annotations
 
-from flyteres import accelerators
+from flyteres import accelerators, platform
+from flyteres._effective import (
+    EffectiveResources,
+    Explanation,
+    PlatformFinding,
+    PlatformRule,
+    check_quota,
+    effective,
+)
 from flyteres._errors import (
     FlyteresError,
     InvalidPartitionError,
@@ -22,6 +30,7 @@ from flyteres._errors import (
     ResourceSpecError,
     UnknownAcceleratorError,
 )
+from flyteres._escalate import EscalationCeilingError, escalate
 from flyteres._findings import Conversion, Finding, Rule
 from flyteres._flyte import FlyteArguments, FlyteGpu, convert_to_flyte, flyte_arguments, from_flyte, to_flyte
 from flyteres._flytekit import (
@@ -43,7 +52,9 @@ from flyteres._idl import (
     SharedMemoryPb,
 )
 from flyteres._k8s import convert_to_k8s, to_k8s
+from flyteres._merge import merge, override_resources
 from flyteres._model import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
+from flyteres._platform import PlatformConfig, PlatformConfigError, QuotaSpec
 from flyteres._quantity import Quantity
 from flyteres._wire import from_idl, to_idl
 
@@ -52,6 +63,9 @@ __all__ = [
     "AcceleratorSpec",
     "Conversion",
     "DeviceClassPb",
+    "EffectiveResources",
+    "EscalationCeilingError",
+    "Explanation",
     "ExtendedResourcesPb",
     "Finding",
     "FlyteArguments",
@@ -62,8 +76,13 @@ __all__ = [
     "GPUAcceleratorPb",
     "InvalidPartitionError",
     "LossyConversionError",
+    "PlatformConfig",
+    "PlatformConfigError",
+    "PlatformFinding",
+    "PlatformRule",
     "Quantity",
     "QuantityError",
+    "QuotaSpec",
     "Resource",
     "ResourceEntryPb",
     "ResourceNamePb",
@@ -76,14 +95,20 @@ __all__ = [
     "UnknownAcceleratorError",
     "__version__",
     "accelerators",
+    "check_quota",
     "convert_to_flyte",
     "convert_to_flytekit",
     "convert_to_k8s",
+    "effective",
+    "escalate",
     "flyte_arguments",
     "flytekit_arguments",
     "from_flyte",
     "from_flytekit",
     "from_idl",
+    "merge",
+    "override_resources",
+    "platform",
     "to_flyte",
     "to_flytekit",
     "to_idl",
