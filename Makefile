@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 PY_SOURCES := src tests scripts benchmarks
+# The TypeScript generator and runtime, installed from package-lock.json; the
+# stamp lives inside node_modules so deleting it forces a fresh `npm ci`.
+NODE_STAMP := node_modules/.flyteres-installed
 
-.PHONY: all demo test lint gen gen-check breaking pytest lock venv clean
+.PHONY: all demo test lint gen gen-check vectors breaking pytest node-test lock venv clean
 
 all: test
 
@@ -18,20 +21,31 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 venv: $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/flyteres demo
 
-gen: $(STAMP)
+# gen/ (Python and TypeScript) from proto/; writes nothing else.
+gen: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/gen.py
 
-gen-check: $(STAMP)
+# The golden wire vectors in tests/vectors/, from scripts/vectors.py.
+vectors: $(STAMP)
+	$(BIN)/python scripts/vectors.py
+
+gen-check: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/gen.py --check
+	$(BIN)/python scripts/vectors.py --check
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
 	$(BIN)/buf lint
+	$(BIN)/buf format --diff --exit-code
 	@$(MAKE) --no-print-directory breaking
 
 # buf breaking against the main branch, when main has an IDL to compare with.
@@ -47,14 +61,19 @@ breaking: $(STAMP)
 	  echo "buf breaking: no main branch with proto/ to compare against, skipped"; \
 	fi
 
-pytest: $(STAMP)
+# The generation tests regenerate gen/ts, so the node tools come first.
+pytest: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint gen-check pytest
+# The TypeScript consumer reads every golden vector with the generated code.
+node-test: $(NODE_STAMP)
+	node --test tests/ts/
+
+test: lint gen-check pytest node-test
 
 # Record the exact versions the tests ran with (run after changing dependencies).
 lock: venv
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^flyteres' > $(CONSTRAINTS)
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules build dist .mypy_cache .pytest_cache .ruff_cache

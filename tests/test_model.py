@@ -145,3 +145,27 @@ def test_gpu_count_reads_either_side() -> None:
     assert ResourceSpec(limits={"gpu": "4"}).gpu_count == 4
     assert ResourceSpec(requests={"gpu": "0"}, limits={"gpu": "0"}).gpu_count == 0
     assert ResourceSpec().gpu_count is None
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: AcceleratorSpec("nvidia-h100", model="NVIDIA_H999"), "accelerator.model"),
+        (lambda: SharedMemorySpec(mount_path=""), "shared_memory.mount_path"),
+        (lambda: SharedMemorySpec(mount_path="dev/shm"), "shared_memory.mount_path"),
+    ],
+)
+def test_more_invalid_parts(make: object, field: str) -> None:
+    with pytest.raises(ResourceSpecError) as info:
+        make()  # type: ignore[operator]
+    assert info.value.field == field
+
+
+def test_unknown_flyte_device_class_names_the_field() -> None:
+    import flyte  # noqa: PLC0415
+
+    import flyteres  # noqa: PLC0415
+
+    with pytest.raises(ResourceSpecError) as info:
+        flyteres.from_flyte(flyte.Resources(gpu=flyte.Device(quantity=1, device_class="FOO", device="x")))  # type: ignore[arg-type]
+    assert info.value.field == "gpu.device_class"

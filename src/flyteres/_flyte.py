@@ -125,9 +125,13 @@ def _from_flyte(resources: Any) -> ResourceSpec:
 def _accelerator(name: str, flyte_class: str, partition: str | None) -> AcceleratorSpec:
     # Few distinct devices recur across a project's tasks; the spec is immutable.
     wire = v2_wire_device(name)
+    try:
+        device_class = class_from_flyte(flyte_class)
+    except ValueError as exc:
+        raise ResourceSpecError("gpu.device_class", flyte_class, str(exc)) from None
     return AcceleratorSpec(
         device=wire,
-        device_class=class_from_flyte(flyte_class),
+        device_class=device_class,
         partition=partition,
         custom=catalog_entry_for(wire) is None,
     )

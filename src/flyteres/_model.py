@@ -21,6 +21,7 @@ from flyteres._errors import (
     ResourceSpecError,
     UnknownAcceleratorError,
 )
+from flyteres._idl import AcceleratorModelPb
 from flyteres._quantity import Quantity
 from flyteres.accelerators import Accelerator, from_wire
 
@@ -30,6 +31,8 @@ POLICIES: tuple[Policy, ...] = ("strict", "kubernetes")
 DeviceLabels = Literal["keep", "idiomatic"]
 
 DEFAULT_SHM_PATH = "/dev/shm"
+# AcceleratorModel value names other than the zero value.
+_ACCELERATOR_MODELS = frozenset(AcceleratorModelPb.DESCRIPTOR.values_by_name) - {"ACCELERATOR_MODEL_UNSPECIFIED"}
 _ZERO = Quantity.parse("0")
 
 # The shared-memory volume names flytekit and flyte always write.
@@ -114,6 +117,10 @@ class AcceleratorSpec:
             )
         if self.partition is not None and not isinstance(self.partition, str):
             raise ResourceSpecError("accelerator.partition", self.partition, "must be a string such as '1g.5gb'")
+        if self.model is not None and self.model not in _ACCELERATOR_MODELS:
+            raise ResourceSpecError(
+                "accelerator.model", self.model, "not an AcceleratorModel value name (such as 'NVIDIA_H100')"
+            )
         if self.custom:
             return
         try:
@@ -157,6 +164,10 @@ class SharedMemorySpec:
     mount_path: str = DEFAULT_SHM_PATH
 
     def __post_init__(self) -> None:
+        if not isinstance(self.mount_path, str) or not self.mount_path.startswith("/"):
+            raise ResourceSpecError(
+                "shared_memory.mount_path", self.mount_path, "must be an absolute path such as /dev/shm"
+            )
         if self.mount_name in SDK_SHM_MOUNT_NAMES or self.mount_name == "":
             object.__setattr__(self, "mount_name", None)
         if self.size_limit is not None and not isinstance(self.size_limit, Quantity):

@@ -1,0 +1,8 @@
+"""`python -m flyteres.service [--address HOST:PORT]`: the `flyteres serve` command."""
+
+from __future__ import annotations
+
+from flyteres.service._cli import main
+
+if __name__ == "__main__":
+    main()

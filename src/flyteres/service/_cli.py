@@ -1,0 +1,74 @@
+"""`flyteres serve`: run the gRPC service until SIGTERM or SIGINT.
+
+The command function is registered on the main CLI as `serve`; it is also
+runnable on its own as `python -m flyteres.service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from flyteres.service._config import DEFAULT_ADDRESS, ServerConfig
+
+
+def serve(
+    *,
+    address: Annotated[
+        str, typer.Option("--address", help="HOST:PORT to listen on; port 0 picks a free port.")
+    ] = DEFAULT_ADDRESS,
+    max_message_bytes: Annotated[
+        int, typer.Option("--max-message-bytes", min=1024, help="Largest request or response message.")
+    ] = ServerConfig.max_message_bytes,
+    max_batch_items: Annotated[
+        int, typer.Option("--max-batch-items", min=1, help="Most items one ConvertBatch stream may carry.")
+    ] = ServerConfig.max_batch_items,
+    max_concurrent_rpcs: Annotated[
+        int, typer.Option("--max-concurrent-rpcs", min=1, help="Calls in progress beyond this are refused.")
+    ] = ServerConfig.max_concurrent_rpcs,
+    grace: Annotated[
+        float, typer.Option("--grace", min=0, help="Seconds in-flight calls get to finish on shutdown.")
+    ] = ServerConfig.grace_seconds,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info (one line per call), warning or error.")
+    ] = "info",
+) -> None:
+    """Serve flyteres.v1.ResourceService with health checking and reflection.
+
+    Logs are JSON lines on stderr: one per call (method, code, duration_ms).
+    SIGTERM or SIGINT stops accepting calls and lets in-flight ones finish.
+
+    Exit codes: 0 after a clean shutdown, 2 for bad options, 1 if the address
+    cannot be bound.
+    """
+    # gRPC is imported only when the server runs: other commands stay quick to start.
+    from flyteres.service._server import configure_logging  # noqa: PLC0415
+    from flyteres.service._server import serve as run_server  # noqa: PLC0415
+
+    level = log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
+    configure_logging(level)
+    config = ServerConfig(
+        max_message_bytes=max_message_bytes,
+        max_batch_items=max_batch_items,
+        max_concurrent_rpcs=max_concurrent_rpcs,
+        grace_seconds=grace,
+    )
+
+    def ready(port: int) -> None:
+        # One plain line on stdout, so scripts can learn the port when they asked for 0.
+        typer.echo(f"listening on {address.rsplit(':', 1)[0]}:{port}")
+
+    try:
+        asyncio.run(run_server(address, config, ready=ready))
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    """Entry point of `python -m flyteres.service`."""
+    typer.run(serve)

@@ -1,0 +1,35 @@
+"""Server settings, kept free of gRPC imports so the CLI can show them cheaply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Limits and behaviour of a server.
+
+    `max_message_bytes` bounds every request and response message;
+    `max_batch_items` bounds the items of one ConvertBatch stream;
+    `max_concurrent_rpcs` bounds calls in progress (more are refused with
+    RESOURCE_EXHAUSTED instead of queueing without limit); `grace_seconds` is
+    how long in-flight calls may take to finish on shutdown.
+
+    >>> ServerConfig().max_message_bytes
+    4194304
+    """
+
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_batch_items: int = 10_000
+    max_concurrent_rpcs: int = 4096
+    grace_seconds: float = 5.0
+    log_calls: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("max_message_bytes", "max_batch_items", "max_concurrent_rpcs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.grace_seconds < 0:
+            raise ValueError(f"grace_seconds must not be negative, got {self.grace_seconds!r}")

@@ -1,0 +1,379 @@
+"""The gRPC server: flyteres.v1.ResourceService, health checking and reflection.
+
+The server runs on `grpc.aio`: one event loop serves every call, so a client
+that holds a stream open without sending costs memory, not a worker thread,
+and health checks are answered whatever the other streams do. Conversions
+are CPU-bound and short (a fraction of a millisecond); they run on the loop
+directly, since the GIL would serialize them across threads anyway.
+
+Handlers take and return raw bytes and parse requests themselves, so a
+request that does not parse is answered INVALID_ARGUMENT with a field
+violation rather than the framework's generic error.
+
+>>> import asyncio
+>>> async def main() -> int:
+...     server, port = create_server("127.0.0.1:0")
+...     await server.start()
+...     await server.stop(0)
+...     return port
+>>> asyncio.run(main()) > 0
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+
+from flyteres.service import _convert
+from flyteres.service._config import DEFAULT_ADDRESS, ServerConfig
+from flyteres.service._convert import RequestError, Violation
+from flyteres_pb.v1 import service_pb2
+
+pb: Any = service_pb2
+
+SERVICE_NAME = "flyteres.v1.ResourceService"
+
+log = logging.getLogger("flyteres.service")
+
+# An error's message and details travel in trailing metadata, which clients
+# refuse above 8 KiB by default: the status is trimmed to fit well inside it.
+MAX_STATUS_MESSAGE = 1024
+MAX_DETAIL_BYTES = 4096
+MAX_DESCRIPTION = 300
+
+
+_CODES: dict[int, grpc.StatusCode] = {c.value[0]: c for c in grpc.StatusCode}
+
+
+def status_for(error: RequestError) -> grpc.Status:
+    """The gRPC status of a refused request; INVALID_ARGUMENT carries a google.rpc.BadRequest.
+
+    The BadRequest lists violations in order while it stays under
+    MAX_DETAIL_BYTES; the message says how many more there were.
+    """
+    bad = error_details_pb2.BadRequest()
+    for v in error.violations:
+        entry = bad.field_violations.add(field=v.field[:MAX_DESCRIPTION], description=_describe(v))
+        if bad.ByteSize() > MAX_DETAIL_BYTES:
+            bad.field_violations.remove(entry)
+            break
+    message = _clip(error.message, MAX_STATUS_MESSAGE)
+    left_out = len(error.violations) - len(bad.field_violations)
+    if left_out:
+        message += f" ({left_out} more invalid field(s) not listed)"
+    details = []
+    if bad.field_violations:
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        details.append(packed)
+    status: grpc.Status = rpc_status.to_status(status_pb2.Status(code=error.code, message=message, details=details))
+    return status
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(v: Violation) -> str:
+    text = f"{v.description} (got {v.value!r})" if v.value else v.description
+    return _clip(text, MAX_DESCRIPTION)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, message and the call's fields."""
+
+    FIELDS = ("method", "code", "duration_ms", "peer", "items", "address", "error")
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "time": round(record.created, 6),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                out[name] = value
+        if record.exc_info:
+            out["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(out, separators=(",", ":"))
+
+
+def configure_logging(level: int | str = logging.INFO) -> None:
+    """Send the service's logs to stderr as JSON lines (idempotent)."""
+    if any(isinstance(h.formatter, JsonFormatter) for h in log.handlers):
+        log.setLevel(level)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+
+
+class _Service:
+    """The ResourceService handlers, on raw bytes."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+
+    def _log(self, method: str, start: float, code: grpc.StatusCode, context: Any, **extra: Any) -> None:
+        if self.config.log_calls and log.isEnabledFor(logging.INFO):
+            duration = round((time.perf_counter() - start) * 1000, 3)
+            log.info("rpc", extra={"method": method, "code": code.name, "duration_ms": duration, **extra})
+
+    def unary(self, method: str, request_cls: Any, answer: Callable[[Any], Any]) -> grpc.RpcMethodHandler[bytes, bytes]:
+        async def handler(data: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+            start = time.perf_counter()
+            code = grpc.StatusCode.OK
+            try:
+                request = _convert.decode(request_cls, data, "request")
+                return answer(request).SerializeToString()  # type: ignore[no-any-return]
+            except RequestError as exc:
+                status = status_for(exc)
+                code = status.code
+                await context.abort(status.code, status.details, status.trailing_metadata)
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:  # any failure must become a status, never a crash
+                code = grpc.StatusCode.INTERNAL
+                log.exception("internal error", extra={"method": method, "error": type(exc).__name__})
+                await context.abort(code, f"internal error: {type(exc).__name__}: {exc}")
+            finally:
+                self._log(method, start, code, context)
+            raise AssertionError("unreachable: abort raises")  # pragma: no cover
+
+        return grpc.unary_unary_rpc_method_handler(handler)
+
+    def convert_batch(self) -> grpc.RpcMethodHandler[bytes, bytes]:
+        method = f"/{SERVICE_NAME}/ConvertBatch"
+        limit = self.config.max_batch_items
+
+        async def handler(
+            requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[bytes, bytes]
+        ) -> AsyncIterator[bytes]:
+            start = time.perf_counter()
+            code = grpc.StatusCode.OK
+            index = 0
+            try:
+                async for data in requests:
+                    if index >= limit:
+                        code = grpc.StatusCode.RESOURCE_EXHAUSTED
+                        await context.abort(
+                            code, f"a ConvertBatch stream carries at most {limit} items; open another stream"
+                        )
+                    yield _batch_answer(data, index, method).SerializeToString()
+                    index += 1
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            finally:
+                self._log(method, start, code, context, items=index)
+
+        return grpc.stream_stream_rpc_method_handler(handler)
+
+
+def _batch_answer(data: bytes, index: int, method: str) -> Any:
+    try:
+        item = _convert.decode(pb.ConvertBatchRequest, data, f"items[{index}]")
+        return _convert.batch_item(item, index)
+    except RequestError as exc:
+        return _convert.batch_error(pb.ConvertBatchRequest(), index, exc)
+    except Exception as exc:  # one bad item must not end the stream or the server
+        log.exception("internal error", extra={"method": method, "error": type(exc).__name__})
+        error = RequestError(f"internal error: {type(exc).__name__}: {exc}")
+        return _convert.batch_error(pb.ConvertBatchRequest(), index, error)
+
+
+class ResourceServer:
+    """A created (not yet started) server: the gRPC server and its health servicer.
+
+    Use from the event loop that runs it: `await start()`, then
+    `await wait_for_termination()` or `await stop(grace)`.
+    """
+
+    def __init__(self, server: grpc.aio.Server, health: health_aio.HealthServicer, config: ServerConfig) -> None:
+        self.grpc_server = server
+        self.health = health
+        self.config = config
+
+    async def start(self) -> None:
+        """Start serving and report SERVING for the service and the server."""
+        await self.grpc_server.start()
+        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Report NOT_SERVING, refuse new calls, and let in-flight ones finish within `grace` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.grpc_server.stop(self.config.grace_seconds if grace is None else grace)
+
+    async def wait_for_termination(self) -> None:
+        await self.grpc_server.wait_for_termination()
+
+
+def create_server(address: str = DEFAULT_ADDRESS, config: ServerConfig | None = None) -> tuple[ResourceServer, int]:
+    """Build a server bound to `address` ("HOST:PORT"; port 0 picks a free one) and return it with its port.
+
+    Call it from a coroutine on the event loop that will run the server
+    (grpc.aio binds a server to the loop it was created on).
+
+    >>> async def main() -> None:
+    ...     server, port = create_server("127.0.0.1:0")
+    ...     await server.start()
+    ...     await server.stop(0)
+    """
+    config = config or ServerConfig()
+    options = [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        # Two servers must not share a port by accident.
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
+    service = _Service(config)
+    handlers = {
+        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", pb.ConvertRequest, _convert.convert),
+        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", pb.ValidateRequest, _convert.validate),
+        "ResolveAccelerator": service.unary(
+            f"/{SERVICE_NAME}/ResolveAccelerator", pb.ResolveAcceleratorRequest, _convert.resolve_accelerator
+        ),
+        "ListAccelerators": service.unary(
+            f"/{SERVICE_NAME}/ListAccelerators", pb.ListAcceleratorsRequest, _convert.list_accelerators
+        ),
+        "ConvertBatch": service.convert_batch(),
+    }
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)])
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        [SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:  # grpc reports a failed bind as RuntimeError
+        raise OSError(f"cannot listen on {address!r}: {exc}") from None
+    if port == 0:
+        raise OSError(f"cannot listen on {address!r}")
+    return ResourceServer(server, health, config), port
+
+
+async def serve(
+    address: str = DEFAULT_ADDRESS,
+    config: ServerConfig | None = None,
+    *,
+    ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully.
+
+    `ready` is called with the bound port once the server accepts calls.
+    """
+    server, port = create_server(address, config)
+    _convert.warm_up()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    host = address.rsplit(":", 1)[0]
+    log.info("serving", extra={"address": f"{host}:{port}"})
+    if ready is not None:
+        ready(port)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        log.info("shutting down", extra={"address": f"{host}:{port}"})
+        await server.stop()
+        log.info("stopped", extra={"address": f"{host}:{port}"})
+
+
+class BackgroundServer:
+    """A server running on its own event loop in a daemon thread, for tests and embedding.
+
+    >>> with BackgroundServer("127.0.0.1:0") as server:
+    ...     server.port > 0
+    True
+    """
+
+    def __init__(self, address: str = "127.0.0.1:0", config: ServerConfig | None = None) -> None:
+        self._address = address
+        self._config = config
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="flyteres-server", daemon=True)
+        self._server: ResourceServer | None = None
+        self.port = 0
+
+    def start(self) -> BackgroundServer:
+        self._thread.start()
+        try:
+            self._server, self.port = self._run(self._create())
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    async def _create(self) -> tuple[ResourceServer, int]:
+        server, port = create_server(self._address, self._config)
+        await server.start()
+        return server, port
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    @property
+    def address(self) -> str:
+        return f"{self._address.rsplit(':', 1)[0]}:{self.port}"
+
+    def stop(self, grace: float | None = 0) -> None:
+        """Stop the server (letting in-flight calls finish within `grace`) and its loop."""
+        if self._server is not None:
+            self._run(self._server.stop(grace))
+            self._server = None
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+        if not self._loop.is_closed():
+            self._loop.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "SERVICE_NAME",
+    "BackgroundServer",
+    "JsonFormatter",
+    "ResourceServer",
+    "ServerConfig",
+    "configure_logging",
+    "create_server",
+    "serve",
+    "status_for",
+]
