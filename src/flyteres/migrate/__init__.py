@@ -1,0 +1,96 @@
+"""`flyteres migrate`: rewrite flytekit resource declarations in source code.
+
+Two targets:
+
+- `flytekit` (stay on flytekit): each `requests=`/`limits=` pair becomes
+  flytekit's single `resources=Resources(cpu=(req, lim), ...)`; `accelerator=`
+  and `shared_memory=` stay as written. flytekit serializes the result to the
+  same bytes, except where the policy decided something (reported per site).
+- `flyte` (Flyte 2): a task's resources move to a `flyte.TaskEnvironment`
+  (one per distinct resource set) and the decorator becomes `@<env>.task`;
+  `.with_overrides(...)` becomes `.override(resources=...)` merged with the
+  task's own resources, because Flyte 2 replaces the whole object where
+  flytekit merged per key.
+
+Every mapping decision is flyteres' converters' (`from_flytekit`,
+`flytekit_arguments`, `flyte_arguments`). What cannot be carried faithfully
+stays exactly as written, with the reason: values not known without running
+the module, anything lossy under the policy, arguments the target has no
+equivalent for. Converter findings keep their `flyteres.Rule` ids; the
+codemod's own reasons are `MigrateRule`s.
+
+Decisions:
+
+- Values are evaluated statically through the module's imports and
+  constants; the module is never imported. A value that passes through
+  unchanged keeps the expression as written (literal quotes, constant name).
+- A constant chosen at import time (`MEM = "100Mi" if os.getenv(...) else
+  "30Gi"`, or assigned in `if`/`else` branches) is converted for every value
+  it can take; if all give the same code, the expression is kept verbatim
+  (`conditional-kept`), otherwise the site is left (`environment-dependent`).
+- A module-level `Resources(...)` shared by several declarations: for
+  `flytekit`, `requests=X` alone becomes `resources=X` (a scalar is a request);
+  when X itself must change (a `requests=X, limits=X` pair becomes pairs), it
+  is rewritten where it is defined only if every use in the module agrees and
+  X is not in `__all__` (`definition-rewritten`: check modules that import it);
+  otherwise the values are written at each use. For `flyte`, the environment
+  is the shared definition and X stays as it was.
+- Environments: one per module is `env`, named after the module; with
+  several, `<first task>_env`, named `<module>_<first task>`; names already
+  taken get a numeric suffix. Comments next to the moved resources move above
+  the environment.
+- Non-resource arguments: `retries`, `timeout` and `interruptible` mean the
+  same on `@env.task`/`.override`; any other argument (cache=, container_image=,
+  pod_template=, ...) leaves the task as written (`unsupported-argument`).
+  `@dynamic`, `@eager`, ContainerTask and map_task overrides are reported for
+  the Flyte 2 target, not guessed.
+
+>>> from flyteres.migrate import migrate_source
+>>> result = migrate_source(
+...     "from flytekit import Resources, task\\n"
+...     "@task(limits=Resources(mem='600Mi'))\\n"
+...     "def fit() -> None: ...\\n",
+...     target="flyte",
+... )
+>>> print(result.code)
+from flytekit import Resources, task
+import flyte
+env = flyte.TaskEnvironment(name='module', resources=flyte.Resources(memory=('600Mi', '600Mi')))
+@env.task
+def fit() -> None: ...
+<BLANKLINE>
+>>> [f.rule for f in result.findings if f.decided_by_policy]
+['limit-without-request']
+"""
+
+from __future__ import annotations
+
+from flyteres.migrate._finder import Declaration, DeclarationKind, SourceParseError, find_declarations
+from flyteres.migrate._rules import MigrateRule
+from flyteres.migrate._runner import FileReport, Options, RunReport, run
+from flyteres.migrate._transform import (
+    Environment,
+    MigrationFinding,
+    MigrationResult,
+    Site,
+    Target,
+    migrate_source,
+)
+
+__all__ = [
+    "Declaration",
+    "DeclarationKind",
+    "Environment",
+    "FileReport",
+    "MigrateRule",
+    "MigrationFinding",
+    "MigrationResult",
+    "Options",
+    "RunReport",
+    "Site",
+    "SourceParseError",
+    "Target",
+    "find_declarations",
+    "migrate_source",
+    "run",
+]

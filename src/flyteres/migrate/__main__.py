@@ -1,0 +1,17 @@
+"""`python -m flyteres.migrate PATH...`: the same command as `flyteres migrate`."""
+
+from __future__ import annotations
+
+import typer
+
+from flyteres.migrate._cli import migrate
+
+
+def main() -> None:
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(migrate)
+    app()
+
+
+if __name__ == "__main__":
+    main()

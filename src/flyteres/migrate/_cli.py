@@ -1,0 +1,168 @@
+"""The `flyteres migrate` command: a thin layer over `flyteres.migrate._runner.run`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from flyteres.migrate._runner import Mode, Options, RunReport, discover, run
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class TargetChoice(str, Enum):
+    flyte = "flyte"
+    flytekit = "flytekit"
+
+
+class PolicyChoice(str, Enum):
+    kubernetes = "kubernetes"
+    strict = "strict"
+
+
+class ReportChoice(str, Enum):
+    json = "json"
+
+
+def migrate(  # noqa: PLR0917 - Typer maps each parameter to an argument or option
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Files or directories (searched for *.py).", show_default=False),
+    ],
+    target: Annotated[
+        TargetChoice,
+        typer.Option(
+            "--target",
+            help="flyte: Flyte 2 (TaskEnvironment, flyte.Resources, .override); "
+            "flytekit: stay on flytekit, requests=/limits= become resources=.",
+        ),
+    ] = TargetChoice.flyte,
+    write: Annotated[bool, typer.Option("--write", help="Rewrite the files in place.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Only say whether files would change.")] = False,
+    policy: Annotated[
+        PolicyChoice,
+        typer.Option(
+            "--policy",
+            help="kubernetes: decide what Kubernetes decides at run time (a limit without a request "
+            "becomes (limit, limit)), listing every such site; strict: rewrite only what is wire-identical.",
+        ),
+    ] = PolicyChoice.kubernetes,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).", show_default=False),
+    ] = None,
+    report: Annotated[
+        ReportChoice | None,
+        typer.Option("--report", help="json: print a JSON report on stdout (diffs go inside it).", show_default=False),
+    ] = None,
+) -> None:
+    """Rewrite flytekit resource declarations for Flyte 2 or flytekit's resources= form.
+
+    See MIGRATE_HELP (the text `--help` shows) for what is rewritten and the exit codes.
+    """
+    if sum((write, diff, check)) > 1:
+        typer.echo("error: use at most one of --write, --diff, --check", err=True)
+        raise typer.Exit(2)
+    mode: Mode = "write" if write else "check" if check else "diff"
+    options = Options(target=target.value, policy=policy.value, mode=mode)
+    console = _console()
+    result = _run(paths, options, jobs, console)
+    if report is ReportChoice.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    elif mode == "check":
+        for f in result.files:
+            if f.status == "changed":
+                typer.echo(f"would change: {f.path}")
+    elif mode == "diff":
+        for f in result.files:
+            if f.diff:
+                sys.stdout.write(f.diff)
+                if not f.diff.endswith("\n"):
+                    sys.stdout.write("\n")
+        sys.stdout.flush()
+    _print_report(result, console)
+    raise typer.Exit(result.exit_code())
+
+
+# One line per paragraph: Typer keeps the docstring's line breaks after the first paragraph.
+MIGRATE_HELP = "\n\n".join(
+    [
+        (
+            "Rewrite flytekit resource declarations (@task requests/limits/accelerator/shared_memory, "
+            ".with_overrides) for Flyte 2 (--target flyte) or for flytekit's single resources= form "
+            "(--target flytekit). Prints a diff unless --check or --write is given."
+        ),
+        (
+            "Declarations that cannot be converted faithfully (values not known without running the module, "
+            "lossy under the policy, arguments the target cannot carry) are left exactly as written and "
+            "reported with the reason."
+        ),
+        (
+            "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes; "
+            "2 an error (a file that cannot be read or parsed is reported and left untouched)."
+        ),
+    ]
+)
+migrate.__doc__ = MIGRATE_HELP
+
+
+def _console() -> Console:
+    from rich.console import Console  # noqa: PLC0415 - keep start-up light for workers
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# Fewer files than this finish before a progress bar would be worth drawing.
+_PROGRESS_FROM = 50
+
+
+def _run(paths: list[Path], options: Options, jobs: int | None, console: Console) -> RunReport:
+    files = discover(paths)
+    if not console.is_terminal or len(files) < _PROGRESS_FROM:
+        return run(files, options, jobs=jobs)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    with Progress(TextColumn("migrating"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("files", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run(files, options, jobs=jobs, progress=advance)
+
+
+def _print_report(result: RunReport, console: Console) -> None:
+    """Failures, untouched sites and policy decisions, then the totals (on stderr)."""
+    for f in result.files:
+        if f.status == "failed":
+            console.print(f"{f.path}: failed: {f.reason}", markup=False)
+    for f, site in result.sites:
+        where = f"{f.path}:{site.line}: {site.kind} {site.name}"
+        if site.action == "untouched":
+            console.print(f"{where}: left as written: {site.reason}", markup=False)
+        elif site.decided_by_policy:
+            rules = sorted({x.rule for x in site.findings if x.decided_by_policy})
+            console.print(
+                f"{where}: rewritten; the {result.options.policy} policy decided {', '.join(rules)}", markup=False
+            )
+    s = result.summary()
+    verb = "rewritten" if result.options.mode == "write" else "would change"
+    console.print(
+        f"{s['files']} files: {s['changed']} {verb}, {s['unchanged']} unchanged, {s['skipped']} skipped, "
+        f"{s['failed']} failed; {s['sites_rewritten']} sites rewritten "
+        f"({s['sites_decided_by_policy']} decided by the {result.options.policy} policy), "
+        f"{s['sites_untouched']} left as written",
+        markup=False,
+    )
+    if s["findings_by_rule"]:
+        by_rule = ", ".join(f"{rule} {n}" for rule, n in s["findings_by_rule"].items())
+        kinds = ", ".join(f"{kind} {n}" for kind, n in s["findings_by_kind"].items())
+        console.print(f"findings by rule: {by_rule}", markup=False)
+        console.print(f"findings by kind: {kinds}", markup=False)

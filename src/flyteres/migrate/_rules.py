@@ -1,0 +1,63 @@
+"""Stable ids of what the codemod itself reports.
+
+Converter findings keep the library's `flyteres.Rule` ids; these are the
+codemod's own (source-level) reasons, one member each, never renamed.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MigrateRule(str, Enum):
+    """Why the codemod left a declaration alone, or what it did beyond converting."""
+
+    #: A value cannot be evaluated without running the module: a function
+    #: argument, a call, an f-string with names, `**kwargs`, an imported name.
+    NOT_STATIC = "not-static"
+    #: A value is chosen at import time (`"100Mi" if os.getenv(...) else "30Gi"`)
+    #: and the converted code would differ between the choices.
+    ENVIRONMENT_DEPENDENT = "environment-dependent"
+    #: A value chosen at import time was kept as written, because every
+    #: possible value converts the same way.
+    CONDITIONAL_KEPT = "conditional-kept"
+    #: flyteres rejected the value (not a quantity, request above limit, an
+    #: unknown accelerator constant, `resources=` beside `requests=`...).
+    INVALID_VALUE = "invalid-value"
+    #: The legacy `storage=` argument was removed from the source (flytekit
+    #: 1.10.3 and later raise TypeError on it; the backend ignored it).
+    STORAGE_REMOVED = "storage-removed"
+    #: An argument next to the resources has no Flyte 2 equivalent the
+    #: codemod knows (cache=, container_image=, pod_template=, positional...).
+    UNSUPPORTED_ARGUMENT = "unsupported-argument"
+    #: `@dynamic`/`@eager` have no like-for-like Flyte 2 decorator.
+    UNSUPPORTED_DECORATOR = "unsupported-decorator"
+    #: A construct that carries resources but that this codemod does not
+    #: rewrite for the target (ContainerTask for Flyte 2, NotebookTask, plugin
+    #: configs, Union's ActorEnvironment, ...).
+    UNSUPPORTED_CONSTRUCT = "unsupported-construct"
+    #: `map_task(t)(...).with_overrides(...)`: Flyte 2 needs `flyte.map`.
+    MAP_TASK_OVERRIDE = "map-task-override"
+    #: `.with_overrides(...).with_overrides(...)`: flytekit drops the first
+    #: call's accelerator and shared memory, so no conversion is faithful.
+    CHAINED_OVERRIDES = "chained-overrides"
+    #: An override whose task is not a task rewritten in the same module, so
+    #: the full resources (Flyte 2's override replaces them all) are unknown.
+    OVERRIDE_TASK_UNKNOWN = "override-task-unknown"
+    #: A limit-only key in `with_overrides` next to a task request for the same
+    #: key: writing (limit, limit) would replace the task's request.
+    OVERRIDE_LIMIT_MERGE = "override-limit-merge"
+    #: A Flyte 2 override was merged with the task's own resources, because
+    #: `override(resources=...)` replaces them all where flytekit merged per key.
+    OVERRIDE_MERGED = "override-merged"
+    #: A module constant was written out literally because the target needs a
+    #: different value or type (a GPU count, a shared Resources object).
+    CONSTANT_INLINED = "constant-inlined"
+    #: A module-level `Resources(...)` shared by several declarations was
+    #: rewritten where it is defined; check modules that import it.
+    DEFINITION_REWRITTEN = "definition-rewritten"
+    #: The name `flyte` (or an environment name) is already taken in the module.
+    NAME_CONFLICT = "name-conflict"
+
+    def __str__(self) -> str:
+        return self.value
