@@ -38,7 +38,7 @@ def _root(
 
 @app.command()
 def demo() -> None:
-    """Show what the IDL carries for a few example specs (bytes, text, JSON)."""
+    """Convert typical flytekit declarations to Flyte 2 and show what the IDL carries."""
     from flyteres._demo import render  # noqa: PLC0415 - keep CLI start-up light
 
     for line in render():
@@ -230,6 +230,20 @@ def convert(
         typer.echo(f"error: not converted: {len(result.lossy)} lossy finding(s) under policy {policy!r}", err=True)
         raise typer.Exit(1)
     typer.echo(result.value)
+
+
+def _register_commands() -> None:
+    # Each command module keeps its heavy imports (libcst, grpc) inside the command.
+    from flyteres._check import check  # noqa: PLC0415
+    from flyteres.migrate._cli import migrate  # noqa: PLC0415
+    from flyteres.service._cli import serve  # noqa: PLC0415
+
+    app.command("migrate")(migrate)
+    app.command("check")(check)
+    app.command("serve")(serve)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -1,0 +1,282 @@
+"""``flyteres check``: which tasks a platform will refuse, cap or leave without limits.
+
+Every flytekit task declaration in the given files is found statically (the
+codemod's finder; the modules are never imported) and replayed through
+`effective` under the platform's flyteadmin defaults and limits and,
+optionally, namespace ResourceQuotas. ``with_overrides`` calls are checked
+against the task they override, inside a ``@dynamic`` as the backend runs them
+there.
+
+Exit codes: 0 nothing found, 1 something found, 2 a usage or input error (a
+file that cannot be read or parsed, a malformed platform or quota file).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from flyteres._effective import EffectiveResources, Launch, PlatformFinding, effective
+from flyteres._platform import PlatformConfig, PlatformConfigError, PlatformNote, QuotaSpec, load_platform, load_quotas
+
+if TYPE_CHECKING:
+    from flyteres.migrate import Declaration
+
+__all__ = ["CheckReport", "CheckedDeclaration", "check", "check_paths", "main"]
+
+# DeclarationKind values (a str enum); the finder (and libcst) is imported only when a check runs,
+# so registering the command keeps the CLI's start-up light.
+_TASK_KINDS = frozenset({"task", "dynamic", "eager", "container_task"})
+_OVERRIDE_KINDS = frozenset({"with_overrides", "map_task_overrides"})
+_SKIP_DIRS = frozenset({".git", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache"})
+
+
+@dataclass(frozen=True)
+class CheckedDeclaration:
+    """One declaration and what the platform does to it (``result`` is None when it was not evaluated)."""
+
+    declaration: Declaration
+    launch: Launch
+    result: EffectiveResources | None
+    skipped: str | None = None
+
+    @property
+    def problems(self) -> tuple[PlatformFinding, ...]:
+        if self.result is None:
+            return ()
+        return tuple(f for f in self.result.findings if f.severity != "info")
+
+    @property
+    def location(self) -> str:
+        return f"{self.declaration.path}:{self.declaration.line}"
+
+    @property
+    def title(self) -> str:
+        d = self.declaration
+        if d.kind.value in _OVERRIDE_KINDS:
+            return f"{d.kind.value} of {d.target or d.name!r}"
+        return f"{d.kind.value} {d.name!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.declaration
+        out: dict[str, Any] = {
+            "path": d.path,
+            "line": d.line,
+            "kind": d.kind.value,
+            "name": d.name,
+            "target": d.target,
+            "launch": self.launch,
+            "spec": None if d.spec is None else d.spec.to_dict(),
+        }
+        if self.skipped is not None:
+            out["skipped"] = self.skipped
+        if self.result is not None:
+            out["rejected"] = self.result.rejected
+            out["resources"] = self.result.to_k8s()
+            out["findings"] = [f.to_dict() for f in self.result.findings]
+            out["explanations"] = [str(e) for e in self.result.explanations]
+        return out
+
+
+@dataclass
+class CheckReport:
+    """Everything ``check`` found, in file order."""
+
+    checked: list[CheckedDeclaration] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[PlatformNote] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[CheckedDeclaration]:
+        return [c for c in self.checked if c.problems]
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        return 1 if self.problems else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exit_code": self.exit_code,
+            "summary": {
+                "declarations": len(self.checked),
+                "with_problems": len(self.problems),
+                "rejected": sum(1 for c in self.checked if c.result is not None and c.result.rejected),
+                "skipped": sum(1 for c in self.checked if c.skipped is not None),
+            },
+            "declarations": [c.to_dict() for c in self.checked],
+            "errors": list(self.errors),
+            "notes": [str(n) for n in self.notes],
+        }
+
+    def lines(self) -> Iterator[str]:
+        """The plain-text report: one line per finding, ``path:line: what: [rule] field = value: reason``."""
+        for n in self.notes:
+            yield f"note: {n}"
+        for c in self.checked:
+            for f in c.problems:
+                yield f"{c.location}: {c.title}: {f.severity}: {f}"
+        for c in self.checked:
+            if c.skipped is not None:
+                yield f"{c.location}: {c.title}: not checked: {c.skipped}"
+        for e in self.errors:
+            yield f"error: {e}"
+        rejected = sum(1 for c in self.checked if c.result is not None and c.result.rejected)
+        yield (
+            f"{len(self.problems)} of {len(self.checked)} declaration(s) would be refused, changed or left "
+            f"without limits ({rejected} refused at registration)"
+        )
+
+
+def _python_files(paths: Sequence[Path], errors: list[str]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*.py")):
+                if not _SKIP_DIRS.intersection(f.relative_to(p).parts):
+                    yield f
+        elif p.is_file():
+            yield p
+        else:
+            errors.append(f"{p}: no such file or directory")
+
+
+def _dynamic_spans(source: str) -> list[tuple[int, int]]:
+    """Line spans of functions decorated with ``@dynamic`` (their overrides run without flyteadmin's launch step)."""
+    spans: list[tuple[int, int]] = []
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return spans
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for dec in node.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                if name == "dynamic":
+                    spans.append((node.lineno, node.end_lineno or node.lineno))
+    return spans
+
+
+def check_paths(paths: Sequence[str | Path], platform: PlatformConfig, quotas: Sequence[QuotaSpec] = ()) -> CheckReport:
+    """Check every task declaration under ``paths`` against a platform (and quotas).
+
+    >>> from flyteres.platform import parse_platform
+    >>> report = check_paths([], parse_platform("task_resources: {limits: {memory: 8Gi}}"))
+    >>> report.exit_code
+    0
+    """
+    from flyteres.migrate import SourceParseError, find_declarations  # noqa: PLC0415 - see _TASK_KINDS
+
+    report = CheckReport(notes=[*platform.notes, *(n for q in quotas for n in q.notes)])
+    found: list[tuple[Declaration, list[tuple[int, int]]]] = []
+    for path in _python_files([Path(p) for p in paths], report.errors):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.errors.append(f"{path}: cannot be read: {exc}")
+            continue
+        try:
+            declarations = find_declarations(source, str(path))
+        except SourceParseError as exc:
+            report.errors.append(str(exc))
+            continue
+        spans = _dynamic_spans(source) if any(d.kind.value in _OVERRIDE_KINDS for d in declarations) else []
+        found += [(d, spans) for d in declarations]
+
+    tasks: dict[str, list[Declaration]] = {}
+    for d, _ in found:
+        if d.kind.value in _TASK_KINDS:
+            tasks.setdefault(d.name, []).append(d)
+
+    for d, spans in found:
+        report.checked.append(_check_one(d, spans, tasks, platform, quotas))
+    return report
+
+
+def _check_one(
+    d: Declaration,
+    spans: list[tuple[int, int]],
+    tasks: dict[str, list[Declaration]],
+    platform: PlatformConfig,
+    quotas: Sequence[QuotaSpec],
+) -> CheckedDeclaration:
+    if d.kind.value not in _TASK_KINDS and d.kind.value not in _OVERRIDE_KINDS:
+        return CheckedDeclaration(d, "workflow", None, "not a container task whose resources flyteres can replay")
+    if d.spec is None:
+        return CheckedDeclaration(d, "workflow", None, d.reason or "cannot be evaluated statically")
+    if d.kind.value in _TASK_KINDS:
+        return CheckedDeclaration(d, "workflow", effective(d.spec, platform, quotas=quotas))
+    launch: Launch = "dynamic" if any(a <= d.line <= b for a, b in spans) else "workflow"
+    name = (d.target or d.name).rsplit(".", 1)[-1]
+    candidates = tasks.get(name, [])
+    same_file = [t for t in candidates if t.path == d.path]
+    chosen = same_file or candidates
+    if len(chosen) != 1:
+        why = "is not declared in the checked files" if not chosen else "is declared more than once"
+        return CheckedDeclaration(d, launch, None, f"the overridden task {name!r} {why}")
+    base = chosen[0]
+    if base.spec is None:
+        return CheckedDeclaration(
+            d, launch, None, f"the overridden task's resources cannot be evaluated statically: {base.reason}"
+        )
+    return CheckedDeclaration(d, launch, effective(base.spec, platform, d.spec, launch=launch, quotas=quotas))
+
+
+# -- the command -----------------------------------------------------------------------------------------------
+
+
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Python files or directories to scan.", show_default=False)],
+    platform: Annotated[
+        Path,
+        typer.Option(
+            "--platform",
+            help="flyteadmin config, Helm values or flytectl attribute file with the task resource defaults/limits.",
+        ),
+    ],
+    quota: Annotated[
+        list[Path] | None, typer.Option("--quota", help="Kubernetes ResourceQuota manifest (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Report tasks the platform will refuse, cap or leave without limits.
+
+    Exit codes: 0 nothing found, 1 something found, 2 usage or input error.
+    """
+    try:
+        config = load_platform(platform)
+        quotas = [q for path in quota or () for q in load_quotas(path)]
+    except PlatformConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    report = check_paths(paths, config, quotas)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for line in report.lines():
+            typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command on ``argv`` and return its exit code (for ``python -m flyteres._check``)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(check)
+    try:
+        # Standalone mode prints usage errors itself and exits 2; every path ends in SystemExit.
+        app(args=list(argv) if argv is not None else None, prog_name="flyteres check")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
