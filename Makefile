@@ -25,8 +25,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# The main job on the sample project in examples/: conversions, the Flyte 2
+# migration as a diff, and what the sample platform will do to each task.
+# migrate and check exit 1 when they find something, which is the point here.
 demo: $(STAMP)
 	$(BIN)/flyteres demo
+	@echo; echo "== flyteres migrate --diff examples/project (Flyte 2, kubernetes policy)"
+	@$(BIN)/flyteres migrate --diff examples/project; test $$? -le 1
+	@echo; echo "== flyteres check examples/project --platform examples/admin.yaml --quota examples/quota.yaml"
+	@$(BIN)/flyteres check examples/project --platform examples/admin.yaml --quota examples/quota.yaml; test $$? -le 1
 
 # gen/ (Python and TypeScript) from proto/; writes nothing else.
 gen: $(STAMP) $(NODE_STAMP)
