@@ -334,3 +334,13 @@ def test_lossy_error_lists_every_finding_with_what_each_policy_does() -> None:
     assert first.value == "2"
     assert first.actions["kubernetes"].startswith("writes ('2', '2')")
     assert "limits.memory" in str(info.value)
+
+
+@pytest.mark.parametrize("convert", [flyteres.convert_to_flyte, flyteres.convert_to_flytekit])
+def test_a_custom_volume_name_is_noted_and_another_mount_path_is_lossy(convert: Any) -> None:
+    spec = flyteres.ResourceSpec(shared_memory=flyteres.SharedMemorySpec(mount_name="mine", mount_path="/shm"))
+    conversion = convert(spec)
+    assert {(f.rule, f.lossy) for f in conversion.findings} == {
+        (Rule.SHM_MOUNT_NAME, False),
+        (Rule.SHM_MOUNT_PATH, True),
+    }

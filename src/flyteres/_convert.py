@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flyteres import accelerators
 from flyteres._errors import ResourceSpecError, UnknownAcceleratorError
 from flyteres._findings import Finding, Rule
-from flyteres._model import POLICIES, AcceleratorSpec, Policy
+from flyteres._model import DEFAULT_SHM_PATH, POLICIES, AcceleratorSpec, Policy, SharedMemorySpec
 
 STRICT_RAISES = "raises LossyConversionError"
 
@@ -43,6 +43,33 @@ def finding(
 def info(rule: Rule, field: str, value: object, reason: str, action: str, *, policy: Policy) -> Finding:
     """A finding that does not block under any policy."""
     return finding(rule, field, value, reason, policy=policy, strict=action, kubernetes=action)
+
+
+def shared_memory_findings(shm: SharedMemorySpec, sdk: str, volume: str, *, policy: Policy) -> list[Finding]:
+    """What an SDK changes about a shared-memory volume: its own name, always /dev/shm."""
+    out = []
+    if shm.mount_name is not None:  # either SDK's own name reads as None
+        out.append(
+            info(
+                Rule.SHM_MOUNT_NAME,
+                "shared_memory.mount_name",
+                shm.mount_name,
+                f"{sdk} names the volume {volume!r}; the size and mount path are unchanged",
+                f"renamed to {volume!r}",
+                policy=policy,
+            )
+        )
+    if shm.mount_path != DEFAULT_SHM_PATH:
+        out.append(
+            finding(
+                Rule.SHM_MOUNT_PATH,
+                "shared_memory.mount_path",
+                shm.mount_path,
+                f"{sdk} always mounts shared memory at {DEFAULT_SHM_PATH}",
+                policy=policy,
+            )
+        )
+    return out
 
 
 def catalog_entry(acc: AcceleratorSpec) -> accelerators.Accelerator | None:

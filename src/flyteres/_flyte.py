@@ -26,6 +26,7 @@ from flyteres._convert import (
     finding,
     flyte_class_name,
     info,
+    shared_memory_findings,
     typed_key,
     v2_wire_device,
 )
@@ -318,27 +319,7 @@ def flyte_arguments(
     shm = spec.shared_memory
     if shm is not None:
         args["shm"] = "auto" if shm.size_limit is None else shm.size_limit.text
-        if shm.mount_name not in (None, FLYTE_SHM_MOUNT_NAME):
-            findings.append(
-                info(
-                    Rule.SHM_MOUNT_NAME,
-                    "shared_memory.mount_name",
-                    shm.mount_name,
-                    f"Flyte 2 names the volume {FLYTE_SHM_MOUNT_NAME!r}; the size and mount path are unchanged",
-                    f"renamed to {FLYTE_SHM_MOUNT_NAME!r}",
-                    policy=policy,
-                )
-            )
-        if shm.mount_path != "/dev/shm":
-            findings.append(
-                finding(
-                    Rule.SHM_MOUNT_PATH,
-                    "shared_memory.mount_path",
-                    shm.mount_path,
-                    "Flyte 2 always mounts shared memory at /dev/shm",
-                    policy=policy,
-                )
-            )
+        findings += shared_memory_findings(shm, "Flyte 2", FLYTE_SHM_MOUNT_NAME, policy=policy)
 
     return Conversion(FlyteArguments(**args), tuple(findings))
 

@@ -25,6 +25,7 @@ from flyteres._convert import (
     finding,
     implied_device_class,
     info,
+    shared_memory_findings,
     typed_key,
 )
 from flyteres._errors import ResourceSpecError
@@ -520,27 +521,8 @@ def flytekit_arguments(
     shm = spec.shared_memory
     if shm is not None:
         args["shared_memory"] = True if shm.size_limit is None else shm.size_limit.text
-        if shm.mount_name not in (None, FLYTEKIT_SHM_MOUNT_NAME):
-            findings.append(
-                info(
-                    Rule.SHM_MOUNT_NAME,
-                    "shared_memory.mount_name",
-                    shm.mount_name,
-                    f"flytekit names the volume {FLYTEKIT_SHM_MOUNT_NAME!r}; size and mount path are unchanged",
-                    f"renamed to {FLYTEKIT_SHM_MOUNT_NAME!r}",
-                    policy=policy,
-                )
-            )
-        if shm.mount_path != "/dev/shm":
-            findings.append(
-                finding(
-                    Rule.SHM_MOUNT_PATH,
-                    "shared_memory.mount_path",
-                    shm.mount_path,
-                    "flytekit always mounts shared memory at /dev/shm",
-                    policy=policy,
-                )
-            )
+        findings += shared_memory_findings(shm, "flytekit", FLYTEKIT_SHM_MOUNT_NAME, policy=policy)
+
     return Conversion(FlytekitArguments(**args), tuple(findings))
 
 
