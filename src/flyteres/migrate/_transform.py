@@ -33,6 +33,7 @@ import libcst as cst
 from flyteres._findings import Conversion
 from flyteres._flyte import FlyteArguments, flyte_arguments
 from flyteres._flytekit import FlytekitArguments, flytekit_arguments, from_flytekit
+from flyteres._merge import merge
 from flyteres._model import Policy, ResourceSpec
 from flyteres.migrate._finder import (
     RESOURCE_ARGUMENTS,
@@ -475,13 +476,7 @@ def _flytekit_convert(spec: ResourceSpec, policy: Policy) -> Conversion[Flytekit
 
 def _merge_specs(task: ResourceSpec, override: ResourceSpec) -> ResourceSpec:
     """The v1 backend's per-key merge of a node override onto the task's resources."""
-    return ResourceSpec(
-        requests={**task.requests, **override.requests},
-        limits={**task.limits, **override.limits},
-        accelerator=override.accelerator if override.accelerator is not None else task.accelerator,
-        shared_memory=override.shared_memory if override.shared_memory is not None else task.shared_memory,
-        findings=(*task.findings, *override.findings),
-    )
+    return merge(task, override).replace(findings=(*task.findings, *override.findings))
 
 
 # ---------------------------------------------------------------------------------------------
