@@ -38,8 +38,8 @@ from flyteres.service._client import flyte_input, flytekit_input
 from flyteres_pb.v1 import service_pb2 as pb
 
 ROOT = Path(__file__).resolve().parent.parent
-CLIENTS = 4
-IN_FLIGHT = 16
+CLIENTS = 2
+IN_FLIGHT = 32
 DURATION = 5.0
 WARM_UP = 1.0
 CEILING_SECONDS = 3.0
