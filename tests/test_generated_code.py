@@ -104,13 +104,26 @@ def test_buf_breaking_rejects_a_renumbered_field(tmp_path: Path) -> None:
     assert "size_limit" in broken.stdout + broken.stderr
 
 
-@pytest.mark.slow
-def test_wheel_ships_generated_code_and_imports_in_a_clean_venv(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
     built = run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist)
     assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = dist.glob("flyteres-*.whl")
+    (found,) = dist.glob("flyteres-*.whl")
+    return found
 
+
+def generated_modules(wheel: Path) -> list[str]:
+    names = zipfile.ZipFile(wheel).namelist()
+    return sorted(
+        n.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for n in names
+        if n.endswith(".py") and n.split("/")[0] in {"flyteres_pb", "flyteres_betterproto"}
+    )
+
+
+@pytest.mark.slow
+def test_wheel_ships_every_source_generated_and_data_file(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
         str(p.relative_to(base))
@@ -119,32 +132,55 @@ def test_wheel_ships_generated_code_and_imports_in_a_clean_venv(tmp_path: Path) 
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert expected - names == set(), "files missing from the wheel"
-    modules = sorted(
-        n.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-        for n in names
-        if n.endswith(".py") and n.split("/")[0] in {"flyteres_pb", "flyteres_betterproto"}
-    )
+    modules = generated_modules(wheel)
     assert "flyteres_pb.v1.resources_pb2" in modules
     assert "flyteres_pb.v1.resources_pb2_grpc" in modules
     assert "flyteres_betterproto.v1" in modules
 
+
+def _interpreters() -> list[str]:
+    """This Python, plus the oldest and newest supported ones when the machine has them."""
+    found = [sys.executable]
+    pyenv = Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser() / "versions"
+    for version in ("3.10", "3.13"):
+        candidates = [shutil.which(f"python{version}"), *sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python"))]
+        for path in candidates:
+            if path and run(path, "--version").returncode == 0:
+                found.append(path)
+                break
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", _interpreters())
+def test_wheel_imports_every_generated_module_in_a_clean_venv(wheel: Path, python: str, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    created = run(sys.executable, "-m", "venv", venv)
+    created = run(python, "-m", "venv", venv)
     assert created.returncode == 0, created.stderr
     py = venv / "bin" / "python"
-    installed = run(
-        py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", ROOT / "requirements" / "constraints.txt", wheel,
-    )  # fmt: skip
+    # The recorded versions are for the Python the tests run on; others resolve their own.
+    pins = ["-c", str(ROOT / "requirements" / "constraints.txt")] if python == sys.executable else []
+    installed = run(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins, wheel)
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     # Import from outside the checkout so nothing but the installed wheel is on the path.
     script = "\n".join(
         ["import importlib, sys", "for m in sys.argv[1:]:", "    importlib.import_module(m)", "print('ok')"]
     )
-    imported = run(py, "-c", script, *modules, cwd=tmp_path)
+    imported = run(py, "-c", script, *generated_modules(wheel), cwd=tmp_path)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     assert imported.stdout.strip() == "ok"
     where = run(py, "-c", "import flyteres_pb, flyteres; print(flyteres_pb.__file__, flyteres.__file__)", cwd=tmp_path)
     assert str(venv) in where.stdout
     assert str(ROOT) not in where.stdout
+    # The installed command works, catalog data included.
+    converted = subprocess.run(
+        [venv / "bin" / "flyteres", "convert", "--to", "k8s"],
+        input='{"requests": {"gpu": "1"}, "accelerator": {"device": "tpu-v5p-slice", "device_class": "GOOGLE_TPU"}}',
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert converted.returncode == 0, converted.stderr
+    assert '"google.com/tpu": "1"' in converted.stdout
