@@ -344,3 +344,9 @@ def test_a_custom_volume_name_is_noted_and_another_mount_path_is_lossy(convert: 
         (Rule.SHM_MOUNT_NAME, False),
         (Rule.SHM_MOUNT_PATH, True),
     }
+
+
+def test_a_count_spelled_otherwise_is_written_as_its_int_and_noted() -> None:
+    conversion = flyteres.convert_to_flyte(flyteres.ResourceSpec(requests={"gpu": "2.0"}))
+    assert conversion.value == flyte.Resources(gpu=2)
+    assert [(f.rule, f.value) for f in conversion.findings] == [(Rule.GPU_COUNT_TYPE, "2.0")]

@@ -357,17 +357,7 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
                 )
             )
             return None, findings
-        if count_q is not None and count_q.text != str(count):
-            findings.append(
-                info(
-                    Rule.GPU_COUNT_TYPE,
-                    "gpu",
-                    count_q.text,
-                    "Flyte 2 takes the device count as an int",
-                    f"gpu={count}",
-                    policy=policy,
-                )
-            )
+        findings += _count_as_int(count_q, count, policy)
         return FlyteGpu("count", count), findings
 
     if not count:
@@ -404,17 +394,7 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
                 policy=policy,
             )
         )
-    if count_q is not None and count_q.text != str(count):
-        findings.append(
-            info(
-                Rule.GPU_COUNT_TYPE,
-                "gpu",
-                count_q.text,
-                "Flyte 2 takes the device count as an int",
-                f"quantity={count}",
-                policy=policy,
-            )
-        )
+    findings += _count_as_int(count_q, count, policy)
 
     if acc.device_class == "APPLE_SILICON" and count != 1:
         # flyte.Device refuses it: a Mac has one Metal GPU.
@@ -484,6 +464,22 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
         )
         return None, findings
     return FlyteGpu("Device", count, acc.device, flyte_class, acc.partition), findings
+
+
+def _count_as_int(count_q: Quantity | None, count: int, policy: Policy) -> list[Finding]:
+    """A count written otherwise than as its int ("1.0", "1e0") is re-spelled for flyte."""
+    if count_q is None or count_q.text == str(count):
+        return []
+    return [
+        info(
+            Rule.GPU_COUNT_TYPE,
+            "gpu",
+            count_q.text,
+            "Flyte 2 takes the device count as an int",
+            f"gpu count {count}",
+            policy=policy,
+        )
+    ]
 
 
 def convert_to_flyte(
