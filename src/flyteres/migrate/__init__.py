@@ -10,7 +10,8 @@ Two targets:
   (one per distinct resource set) and the decorator becomes `@<env>.task`;
   `.with_overrides(...)` becomes `.override(resources=...)` merged with the
   task's own resources, because Flyte 2 replaces the whole object where
-  flytekit merged per key.
+  flytekit merged per key. The task may be declared in another module of the
+  same run (see "Overrides across modules" below).
 
 Every mapping decision is flyteres' converters' (`from_flytekit`,
 `flytekit_arguments`, `flyte_arguments`). What cannot be carried faithfully
@@ -44,6 +45,22 @@ Decisions:
   pod_template=, ...) leaves the task as written (`unsupported-argument`).
   `@dynamic`, `@eager`, ContainerTask and map_task overrides are reported for
   the Flyte 2 target, not guessed.
+- Overrides across modules: a run (`flyteres migrate PATH...`) makes two
+  passes. The first migrates every file and records each module-level task's
+  static resources and whether it moved to a TaskEnvironment (`TaskInfo`),
+  keyed by the module's dotted name: the path below the nearest directory
+  without `__init__.py` (`project/etl.py` in package `project` is
+  `project.etl`), whatever PATHs were given; a name two files share is left
+  out. Files whose overrides call a task of another module (`from pkg.mod
+  import t [as a]`, `from .mod import t`, `from . import mod` + `mod.t`,
+  `import pkg.mod` + `pkg.mod.t`) are held back and migrated in the second
+  pass with those records, exactly like a task of their own: merged
+  (`override-merged`, the task's values written out), or left with
+  `override-task-unknown` when the task stays on flytekit, its resources are
+  not one static value, or the name is no task of the run. Re-exports
+  through a package's `__init__` are not followed. `migrate_source` takes
+  the same records as `index=` (`index_sources` builds them) and its
+  module's dotted name as `module=`.
 
 >>> from flyteres.migrate import migrate_source
 >>> result = migrate_source(
@@ -66,6 +83,7 @@ def fit() -> None: ...
 from __future__ import annotations
 
 from flyteres.migrate._finder import Declaration, DeclarationKind, SourceParseError, find_declarations
+from flyteres.migrate._index import TaskIndex, TaskInfo
 from flyteres.migrate._rules import MigrateRule
 from flyteres.migrate._runner import FileReport, Options, RunReport, run
 from flyteres.migrate._transform import (
@@ -74,6 +92,7 @@ from flyteres.migrate._transform import (
     MigrationResult,
     Site,
     Target,
+    index_sources,
     migrate_source,
 )
 
@@ -90,7 +109,10 @@ __all__ = [
     "Site",
     "SourceParseError",
     "Target",
+    "TaskIndex",
+    "TaskInfo",
     "find_declarations",
+    "index_sources",
     "migrate_source",
     "run",
 ]

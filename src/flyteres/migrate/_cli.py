@@ -100,6 +100,12 @@ MIGRATE_HELP = "\n\n".join(
             "(--target flytekit). Prints a diff unless --check or --write is given."
         ),
         (
+            "With --target flyte, a .with_overrides on a task imported from another file of the run "
+            "(from pkg.mod import t, relative imports, mod.t) is merged with that task's resources like a "
+            "task of the same file; module names come from the path below the nearest directory without "
+            "__init__.py, so pass the task modules along with the workflows."
+        ),
+        (
             "Declarations that cannot be converted faithfully (values not known without running the module, "
             "lossy under the policy, arguments the target cannot carry) are left exactly as written and "
             "reported with the reason."

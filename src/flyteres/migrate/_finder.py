@@ -346,13 +346,17 @@ class _ModuleNames:
                     self.imports[local] = local
                 self._bind(local, None, top, conditional)
         elif isinstance(small, cst.ImportFrom):
-            if small.relative or small.module is None:
-                return
-            module = _dotted(small.module)
+            # A relative import keeps its leading dots (`.etl.extract`): never flytekit's,
+            # but the codemod resolves it against the other modules of a run.
+            dots = "." * len(small.relative)
+            module = dots if small.module is None else _dotted(small.module)
             if module is None:
                 return
+            if small.module is not None and dots:
+                module = dots + module
             if isinstance(small.names, cst.ImportStar):
-                self.star.add(module)
+                if not dots:
+                    self.star.add(module)
                 return
             for alias in small.names:
                 if not isinstance(alias.name, cst.Name):
@@ -360,7 +364,7 @@ class _ModuleNames:
                 local = alias.name.value
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     local = alias.asname.name.value
-                self.imports[local] = f"{module}.{alias.name.value}"
+                self.imports[local] = f"{module}{'' if module.endswith('.') else '.'}{alias.name.value}"
                 self._bind(local, None, top, conditional)
         elif isinstance(small, cst.Assign):
             for t in small.targets:
@@ -694,6 +698,9 @@ class Found:
     problem: str | None = None  # structural: **kwargs, positional arguments...
     target: str | None = None
     target_shape: str | None = None  # for overrides: "task", "map_task", "chained", "other"
+    # For an override on a call (`t(...)`, `mod.t(...)`): the called expression, which may
+    # name a task of another module.
+    callee: cst.BaseExpression | None = None
 
     @property
     def call(self) -> cst.Call:
@@ -1110,6 +1117,11 @@ class Analysis:
         self._set_target(found, receiver)
 
     def _set_target(self, found: Found, receiver: cst.BaseExpression) -> None:
+        if isinstance(receiver, cst.Call) and isinstance(receiver.func, (cst.Name, cst.Attribute)):
+            found.callee = receiver.func
+            dotted = _dotted(receiver.func)
+            if dotted is not None and found.target_shape != "chained":
+                found.name = dotted  # `mod.task(...)`: named like the task it may be
         if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name):
             found.target = receiver.func.value
             found.target_shape = found.target_shape or "task"

@@ -41,8 +41,9 @@ class MigrateRule(str, Enum):
     #: `.with_overrides(...).with_overrides(...)`: flytekit drops the first
     #: call's accelerator and shared memory, so no conversion is faithful.
     CHAINED_OVERRIDES = "chained-overrides"
-    #: An override whose task is not a task rewritten in the same module, so
-    #: the full resources (Flyte 2's override replaces them all) are unknown.
+    #: An override whose task is not a task rewritten in the same module or in
+    #: another module of the run (or whose resources are not one static value),
+    #: so the full resources (Flyte 2's override replaces them all) are unknown.
     OVERRIDE_TASK_UNKNOWN = "override-task-unknown"
     #: A limit-only key in `with_overrides` next to a task request for the same
     #: key: writing (limit, limit) would replace the task's request.

@@ -1,5 +1,12 @@
 """Run the codemod over files: discovery, prefilter, processes, atomic writes, reports.
 
+Two passes, so an override can be merged with a task of another module of
+the run. The first migrates every file and records its module-level tasks
+(`flyteres.migrate._index`); a file whose overrides name a task of another
+module is held back (neither diffed nor written) and migrated again in the
+second pass with the tasks of the modules it named. Both passes run in
+worker processes; results are the same for any number of workers.
+
 Each file is read as bytes and decoded with the encoding its coding cookie
 (or BOM) names, so line endings are never translated, and written back the
 same way through a temporary file in the same directory and `os.replace`
@@ -10,6 +17,7 @@ parsed is reported as failed and left alone; nothing raises.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import io
 import os
@@ -17,14 +25,15 @@ import stat
 import tempfile
 import tokenize
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from flyteres._model import Policy
-from flyteres.migrate._transform import Environment, Site, Status, Target, migrate
+from flyteres.migrate._index import TaskIndex, TaskInfo, module_names
+from flyteres.migrate._transform import Environment, MigrationResult, Site, Status, Target, migrate
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -197,23 +206,68 @@ def write_atomic(path: Path, text: str, encoding: str) -> None:
         raise
 
 
-def process_file(path: Path, options: Options) -> FileReport:
-    """Migrate one file according to `options`; never raises."""
+@dataclass(frozen=True)
+class _Outcome:
+    """A worker's answer: the report (None while the file waits for the second pass),
+    the module's tasks, and the other modules' tasks its overrides named."""
+
+    report: FileReport | None
+    tasks: tuple[TaskInfo, ...] = ()
+    wanted: frozenset[str] = frozenset()
+
+
+def process_file(
+    path: Path, options: Options, *, module: str | None = None, index: TaskIndex | None = None
+) -> FileReport:
+    """Migrate one file according to `options`; never raises.
+
+    `module` is the file's dotted name and `index` the tasks of other modules
+    (see `flyteres.migrate._index`); without them, overrides on imported tasks
+    are left as written.
+    """
+    report = _process_file(path, options, module, index, defer=False).report
+    assert report is not None
+    return report
+
+
+def _process_file(
+    path: Path, options: Options, module: str | None, index: TaskIndex | None, *, defer: bool
+) -> _Outcome:
     name = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return FileReport(name, "failed", reason=f"cannot read: {exc.strerror or exc}")
+        return _Outcome(FileReport(name, "failed", reason=f"cannot read: {exc.strerror or exc}"))
     try:
         text, encoding = _decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return FileReport(name, "failed", reason=f"cannot decode: {exc}")
+        return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {exc}"))
     if not might_declare(text):
-        return FileReport(name, "skipped", reason="no flytekit resource declaration")
+        return _Outcome(FileReport(name, "skipped", reason="no flytekit resource declaration"))
     try:
-        result = migrate(text, path=name, target=options.target, policy=options.policy, reparse=options.mode != "check")
+        outcome = migrate(
+            text,
+            path=name,
+            target=options.target,
+            policy=options.policy,
+            reparse=options.mode != "check",
+            module=module,
+            index=index,
+        )
     except Exception as exc:  # one bad file must not stop a repository-wide run
-        return FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}")
+        return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
+    if defer and outcome.wanted:
+        return _Outcome(None, outcome.tasks, outcome.wanted)
+    report = _finish(path, options, text, encoding, outcome.result)
+    tasks = outcome.tasks
+    if report.status == "failed":
+        # The file stays as it was, so none of its tasks moved to Flyte 2.
+        tasks = tuple(dataclasses.replace(t, converted=False) for t in tasks)
+    return _Outcome(report, tasks, outcome.wanted)
+
+
+def _finish(path: Path, options: Options, text: str, encoding: str, result: MigrationResult) -> FileReport:
+    name = str(path)
     diff = None
     written = False
     if result.changed and options.mode == "diff":
@@ -234,8 +288,14 @@ def process_file(path: Path, options: Options) -> FileReport:
     return FileReport(name, result.status, result.reason, result.sites, result.environments, diff, written)
 
 
-def _process(item: tuple[Path, Options]) -> FileReport:
-    return process_file(*item)
+def _first(item: tuple[Path, Options, str | None]) -> _Outcome:
+    path, options, module = item
+    return _process_file(path, options, module, None, defer=True)
+
+
+def _second(item: tuple[Path, Options, str | None, TaskIndex]) -> _Outcome:
+    path, options, module, index = item
+    return _process_file(path, options, module, index, defer=False)
 
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -256,20 +316,66 @@ def run(
     (0, 0)
     """
     files = discover(paths)
+    names = module_names(files)
     report = RunReport(options)
     workers = jobs or os.cpu_count() or 1
-    items = [(f, options) for f in files]
-    if workers <= 1 or len(files) < _PARALLEL_FROM:
-        results: Iterable[FileReport] = map(_process, items)
-        for done, r in enumerate(results, 1):
-            report.files.append(r)
-            if progress is not None:
-                progress(done, len(files))
-        return report
-    chunk = max(1, min(32, len(files) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for done, r in enumerate(pool.map(_process, items, chunksize=chunk), 1):
-            report.files.append(r)
-            if progress is not None:
-                progress(done, len(files))
+    total = len(files)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    with contextlib.ExitStack() as stack:
+        pool: ProcessPoolExecutor | None = None
+
+        def mapped(func: Callable[[Any], _Outcome], items: Sequence[Any]) -> Iterator[_Outcome]:
+            nonlocal pool
+            if workers <= 1 or len(items) < _PARALLEL_FROM:
+                return map(func, items)
+            if pool is None:
+                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            chunk = max(1, min(32, len(items) // (workers * 8)))
+            return pool.map(func, items, chunksize=chunk)
+
+        first: list[_Outcome] = []
+        for outcome in mapped(_first, [(f, options, names[f]) for f in files]):
+            first.append(outcome)
+            if outcome.report is not None:
+                tick()
+        index = _index(first, names, files)
+        held = [i for i, o in enumerate(first) if o.report is None]
+        items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
+        reports = [o.report for o in first]
+        for i, outcome in zip(held, mapped(_second, items), strict=True):
+            reports[i] = outcome.report
+            tick()
+    for r in reports:
+        assert r is not None
+        report.files.append(r)
     return report
+
+
+def _index(outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path]) -> TaskIndex:
+    """The tasks of every module of the run, leaving out names two files share."""
+    counts = Counter(n for n in names.values() if n is not None)
+    out: dict[str, dict[str, TaskInfo]] = {}
+    for path, outcome in zip(files, outcomes, strict=True):
+        module = names[path]
+        if module is None or counts[module] > 1:
+            continue
+        for task in outcome.tasks:
+            out.setdefault(module, {})[task.name] = task
+    return out
+
+
+def _wanted(index: TaskIndex, wanted: Iterable[str]) -> TaskIndex:
+    """The part of the index a file needs (it travels to a worker process)."""
+    out: dict[str, Mapping[str, TaskInfo]] = {}
+    for name in sorted(wanted):
+        module = name.rpartition(".")[0]
+        if module in index:
+            out[module] = index[module]
+    return out

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import PurePath
 from typing import Any, Literal
@@ -44,13 +44,16 @@ from flyteres.migrate._finder import (
     Leaf,
     ResourcesValue,
     SourceParseError,
+    canonical,
     combinations,
+    evaluate_spec,
     flytekit_kwargs,
     leaf_value,
 )
+from flyteres.migrate._index import TaskIndex, TaskInfo, resolve_import
 from flyteres.migrate._rules import MigrateRule
 
-__all__ = ["Environment", "MigrationFinding", "MigrationResult", "Site", "Target", "migrate_source"]
+__all__ = ["Environment", "MigrationFinding", "MigrationResult", "Site", "Target", "index_sources", "migrate_source"]
 
 Target = Literal["flytekit", "flyte"]
 Status = Literal["changed", "unchanged", "skipped", "failed"]
@@ -604,10 +607,24 @@ class _Plan:
 
 
 class _Migration:
-    def __init__(self, analysis: Analysis, target: Target, policy: Policy) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        target: Target,
+        policy: Policy,
+        *,
+        index: TaskIndex | None = None,
+        module: str | None = None,
+    ) -> None:
         self.a = analysis
         self.target = target
         self.policy = policy
+        self.index = index
+        self.module = module
+        # Tasks of this module moved to a Flyte 2 environment, by name.
+        self.converted: dict[str, Found] = {}
+        # Absolute names of tasks of other modules that overrides here needed.
+        self.wanted: set[str] = set()
         self.plan = _Plan()
         self.quote = analysis.walk.quote or '"'
         self.sites_by_call = {id(s.call): s for s in analysis.walk.calls}
@@ -621,6 +638,46 @@ class _Migration:
         }
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def external(self, found: Found) -> tuple[str, TaskInfo | None] | None:
+        """The absolute name of the task of another module an override's call names, and
+        what the index knows about it (None: nothing); None when it names no such task."""
+        callee = found.callee
+        if callee is None:
+            return None
+        head = callee
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        if not isinstance(head, cst.Name) or head.value in self.a.local_names(found.site.scopes):
+            return None
+        if len(self.a.names.bindings.get(head.value, ())) != 1:
+            return None  # imported, then bound again (or not imported at all): not known to be the import
+        if isinstance(callee, cst.Name) and callee.value in self.tasks:
+            return None
+        qualified = self.a.names.qualified(callee)
+        if qualified is None or canonical(qualified) is not None:
+            return None
+        absolute = resolve_import(qualified, self.module, self.a.path)
+        if absolute is None:
+            return None
+        module, _, name = absolute.rpartition(".")
+        if not module or module == self.module:
+            return None
+        self.wanted.add(absolute)
+        if self.index is None:
+            return absolute, None
+        return absolute, self.index.get(module, {}).get(name)
+
+    def exported_tasks(self) -> tuple[TaskInfo, ...]:
+        """This module's tasks as other modules' overrides see them (needs `module`)."""
+        if self.module is None:
+            return ()
+        out = []
+        for name, found in self.tasks.items():
+            spec, reason = evaluate_spec(found)
+            converted = self.converted.get(name) is found
+            out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason))
+        return tuple(out)
 
     def forbidden(self, found: Found, *, module_level: bool) -> frozenset[str]:
         """Constants a rewrite must not refer to there: shadowed by a local, or
@@ -963,6 +1020,21 @@ class _Migration:
         if not keys:
             return None
         task = self.tasks.get(found.target or "")
+        external = self.external(found) if task is None else None
+        if external is not None and external[1] is not None:
+            info = external[1]
+            if info.spec is None:
+                return (
+                    f"the override sets a limit without a request for {', '.join(keys)}; the requests of the "
+                    f"task {info.qualified} are not static"
+                )
+            clash = [k for k in keys if k in {str(r) for r in info.spec.requests}]
+            if clash:
+                return (
+                    f"the override sets a limit without a request for {', '.join(clash)} and the task "
+                    f"{info.qualified} requests it: writing (limit, limit) would replace the task's request"
+                )
+            return None
         if task is None:
             return (
                 f"the override sets a limit without a request for {', '.join(keys)}; the task "
@@ -1032,6 +1104,7 @@ class _Migration:
                 assert decision.render is not None
                 groups.setdefault(decision.render, []).append((found, decision))
         converted = self._environments(groups, module)
+        self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
             self._flyte_override(found, module, converted)
         if self.plan.targets:
@@ -1190,22 +1263,10 @@ class _Migration:
                 f"so there is no faithful single override{moved}",
             )
             return
-        task = converted.get(found.target or "")
-        if found.target_shape != "task" or task is None:
-            if found.target_shape != "task":
-                reason = "the override is not applied directly to a task call (t(...).with_overrides(...))"
-            elif found.target in self.tasks:
-                reason = f"the task {found.target} stays a flytekit task (see its findings)"
-            else:
-                reason = (
-                    f"the task {found.target} is not declared in this module "
-                    "(Flyte 2's override replaces all resources)"
-                )
-            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, reason)
+        base = self._override_base(found, converted)
+        if base is None:
             return
-        if found.target in self.a.local_names(found.site.scopes):
-            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{found.target} is a local name here")
-            return
+        task, info = base
         why = self._not_static(found, RESOURCE_ARGUMENTS)
         if why is not None:
             self.blocked(found, MigrateRule.NOT_STATIC, why + moved)
@@ -1222,12 +1283,25 @@ class _Migration:
                 f"{', '.join(unsupported)} has no Flyte 2 override equivalent this codemod knows{moved}",
             )
             return
-        slots = Slots.of(found).over(Slots.of(task))
-        leaves = [*task.leaves(), *found.leaves()]
+        if info is not None:
+            # A task of another module: its values are written out (its constants are not in scope here).
+            assert info.spec is not None
+            spec, base_name = info.spec, info.qualified
+            slots = Slots.of(found)
+            leaves = found.leaves()
 
-        def build(combo: Combo) -> ResourceSpec:
-            base = from_flytekit(**flytekit_kwargs(task, combo))
-            return _merge_specs(base, from_flytekit(**flytekit_kwargs(found, combo)))
+            def build(combo: Combo) -> ResourceSpec:
+                return _merge_specs(spec, from_flytekit(**flytekit_kwargs(found, combo)))
+
+        else:
+            assert task is not None
+            local, base_name = task, task.name
+            slots = Slots.of(found).over(Slots.of(task))
+            leaves = [*task.leaves(), *found.leaves()]
+
+            def build(combo: Combo) -> ResourceSpec:
+                base = from_flytekit(**flytekit_kwargs(local, combo))
+                return _merge_specs(base, from_flytekit(**flytekit_kwargs(found, combo)))
 
         decision = _decide(
             leaves,
@@ -1250,12 +1324,59 @@ class _Migration:
             _codemod(
                 MigrateRule.OVERRIDE_MERGED,
                 found.line,
-                f"merged with the resources of {task.name}: Flyte 2's override replaces them all",
+                f"merged with the resources of {base_name}: Flyte 2's override replaces them all",
                 field="resources",
-                value=task.name,
+                value=base_name,
             ),
         ]
         self.rewritten(found, new, decision, extra)
+
+    def _override_base(
+        self, found: Found, converted: Mapping[str, Found]
+    ) -> tuple[Found | None, TaskInfo | None] | None:
+        """The task an override applies to: one of this module (a Found) or of another
+        module of the run (a TaskInfo); None when the site was reported as left alone."""
+        task = converted.get(found.target or "") if found.target_shape == "task" else None
+        info: TaskInfo | None = None
+        if task is None and not (found.target_shape == "task" and found.target in self.tasks):
+            external = self.external(found)
+            if external is not None and (external[1] is not None or self.index is not None):
+                absolute, info = external
+                problem = self._external_problem(absolute, info)
+                if problem is not None:
+                    self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, problem)
+                    return None
+                return None, info
+        if found.target_shape != "task" or task is None:
+            if found.target_shape != "task":
+                reason = "the override is not applied directly to a task call (t(...).with_overrides(...))"
+            elif found.target in self.tasks:
+                reason = f"the task {found.target} stays a flytekit task (see its findings)"
+            else:
+                reason = (
+                    f"the task {found.target} is not declared in this module "
+                    "(Flyte 2's override replaces all resources)"
+                )
+            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, reason)
+            return None
+        if found.target in self.a.local_names(found.site.scopes):
+            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{found.target} is a local name here")
+            return None
+        return task, None
+
+    @staticmethod
+    def _external_problem(absolute: str, info: TaskInfo | None) -> str | None:
+        """Why an override cannot be merged with a task of another module, or None."""
+        if info is None:
+            return (
+                f"{absolute} is not a task with resources in this module or in the files migrated with it "
+                "(Flyte 2's override replaces all resources)"
+            )
+        if not info.converted:
+            return f"the task {absolute} stays a flytekit task (see its findings in {info.path})"
+        if info.spec is None:
+            return f"the resources of the task {absolute} are not known statically: {info.reason}"
+        return None
 
     def _override_builder(self, value: cst.BaseExpression, *, comments: bool) -> Builder:
         def build(node: cst.CSTNode) -> cst.CSTNode:
@@ -1401,11 +1522,17 @@ def migrate_source(
     path: str = "<string>",
     target: Target = "flyte",
     policy: Policy = "kubernetes",
+    module: str | None = None,
+    index: TaskIndex | None = None,
 ) -> MigrationResult:
     """Rewrite the flytekit resource declarations in one module's source.
 
     Never raises for a bad input: a file that does not parse comes back with
     status "failed" and its reason; a file marked generated is "skipped".
+
+    `index` holds the tasks of other modules (see `flyteres.migrate.index_sources`),
+    so an override on an imported task can be merged with its resources;
+    `module` is this source's dotted name (needed for relative imports).
 
     >>> src = '''from flytekit import Resources, task
     ...
@@ -1419,10 +1546,50 @@ def migrate_source(
     def fit() -> None: ...
     <BLANKLINE>
     """
-    return migrate(source, path=path, target=target, policy=policy)
+    return migrate(source, path=path, target=target, policy=policy, module=module, index=index).result
 
 
-def migrate(source: str, *, path: str, target: Target, policy: Policy, reparse: bool = True) -> MigrationResult:
+def index_sources(
+    sources: Mapping[str, str], *, target: Target = "flyte", policy: Policy = "kubernetes"
+) -> dict[str, dict[str, TaskInfo]]:
+    """The tasks of several modules, by dotted module name, for `migrate_source(index=...)`.
+
+    `sources` maps each module's dotted name to its source (the codemod's
+    first pass over a run, for callers that hold sources rather than files).
+
+    >>> index = index_sources({"etl": "from flytekit import Resources, task\\n"
+    ...     "@task(requests=Resources(cpu='1'))\\ndef extract() -> None: ...\\n"})
+    >>> index["etl"]["extract"].spec, index["etl"]["extract"].converted
+    (ResourceSpec(requests={cpu='1'}), True)
+    """
+    out: dict[str, dict[str, TaskInfo]] = {}
+    for module, source in sorted(sources.items()):
+        path = module.replace(".", "/") + ".py"
+        outcome = migrate(source, path=path, target=target, policy=policy, reparse=False, module=module)
+        out[module] = {t.name: t for t in outcome.tasks}
+    return out
+
+
+@dataclass(frozen=True)
+class ModuleOutcome:
+    """`migrate`'s result, with what a run needs to resolve overrides across modules:
+    this module's tasks, and the absolute names of other modules' tasks its overrides named."""
+
+    result: MigrationResult
+    tasks: tuple[TaskInfo, ...] = ()
+    wanted: frozenset[str] = frozenset()
+
+
+def migrate(
+    source: str,
+    *,
+    path: str,
+    target: Target,
+    policy: Policy,
+    reparse: bool = True,
+    module: str | None = None,
+    index: TaskIndex | None = None,
+) -> ModuleOutcome:
     """`migrate_source`, with the libcst re-parse of the output optional.
 
     `--check` writes nothing, so it only compiles the output (a third of the
@@ -1433,14 +1600,14 @@ def migrate(source: str, *, path: str, target: Target, policy: Policy, reparse: 
     if policy not in ("strict", "kubernetes"):
         raise ValueError(f"policy must be 'strict' or 'kubernetes', not {policy!r}")
     if is_generated(source):
-        return MigrationResult(path, source, "skipped", reason=f"marked {GENERATED_MARKER}")
+        return ModuleOutcome(MigrationResult(path, source, "skipped", reason=f"marked {GENERATED_MARKER}"))
     try:
         analysis = Analysis(source, path)
     except SourceParseError as exc:
-        return MigrationResult(path, source, "failed", reason=str(exc))
+        return ModuleOutcome(MigrationResult(path, source, "failed", reason=str(exc)))
     except RecursionError:
-        return MigrationResult(path, source, "failed", reason=f"{path}: too deeply nested to analyse")
-    migration = _Migration(analysis, target, policy)
+        return ModuleOutcome(MigrationResult(path, source, "failed", reason=f"{path}: too deeply nested to analyse"))
+    migration = _Migration(analysis, target, policy, index=index, module=module)
     try:
         if target == "flytekit":
             migration.flytekit()
@@ -1448,19 +1615,23 @@ def migrate(source: str, *, path: str, target: Target, policy: Policy, reparse: 
             migration.flyte()
         code = migration.apply()
     except RecursionError:
-        return MigrationResult(path, source, "failed", reason=f"{path}: too deeply nested to rewrite")
+        return ModuleOutcome(MigrationResult(path, source, "failed", reason=f"{path}: too deeply nested to rewrite"))
     except Exception as exc:  # a bug here must cost one file, not the run; the reason says what broke
-        return MigrationResult(path, source, "failed", reason=f"{path}: internal error: {type(exc).__name__}: {exc}")
+        return ModuleOutcome(
+            MigrationResult(path, source, "failed", reason=f"{path}: internal error: {type(exc).__name__}: {exc}")
+        )
     sites = tuple(sorted(migration.plan.sites, key=lambda s: (s.line, s.kind, s.name)))
     envs = tuple(migration.plan.environments)
+    tasks, wanted = migration.exported_tasks(), frozenset(migration.wanted)
     if code == source:
-        return MigrationResult(path, source, "unchanged", sites, envs)
+        return ModuleOutcome(MigrationResult(path, source, "unchanged", sites, envs), tasks, wanted)
     problem = _check_output(code, path, reparse=reparse)
     if problem is not None:
-        return MigrationResult(
-            path, source, "failed", sites, envs, reason=f"the rewritten code does not parse: {problem}"
-        )
-    return MigrationResult(path, code, "changed", sites, envs)
+        reason = f"the rewritten code does not parse: {problem}"
+        # Nothing is written, so no task of this module moves to Flyte 2.
+        tasks = tuple(replace(t, converted=False) for t in tasks)
+        return ModuleOutcome(MigrationResult(path, source, "failed", sites, envs, reason=reason), tasks, wanted)
+    return ModuleOutcome(MigrationResult(path, code, "changed", sites, envs), tasks, wanted)
 
 
 def _check_output(code: str, path: str, *, reparse: bool = True) -> str | None:

@@ -1,0 +1,125 @@
+"""Tasks known across the modules of one run, so an override can find a task declared elsewhere.
+
+A run migrates several files. The first pass records, per module, each
+module-level task's statically known resources and whether the task itself
+was moved to a Flyte 2 environment (`TaskInfo`); the second pass migrates
+again only the files whose overrides name a task of another module, with
+those records (`TaskIndex`) at hand.
+
+Module names: a file's dotted name is its path below the nearest directory
+that has no `__init__.py` (the directory Python would need on `sys.path` to
+import it as a package module): `examples/project/etl.py`, with
+`examples/project/__init__.py` and no `examples/__init__.py`, is
+`project.etl`; a package's `__init__.py` is the package itself. The rule
+does not depend on the paths given on the command line, so a file gets the
+same name whichever directory the run starts from. Two files with the same
+name (two roots holding the same package) make that name ambiguous: it is
+left out of the index, and overrides on its tasks stay unresolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from flyteres._findings import Finding
+from flyteres._model import ResourceSpec
+
+__all__ = ["TaskIndex", "TaskInfo", "module_names", "resolve_import"]
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """A module-level task as another module's override sees it.
+
+    `spec` is the task's own resources as flytekit serializes them, or None
+    when they are not one statically known value (`reason` says why);
+    `converted` is True when the Flyte 2 rewrite moved the task to a
+    `flyte.TaskEnvironment` (an override can then become `.override(...)`).
+    """
+
+    module: str
+    name: str
+    path: str
+    spec: ResourceSpec | None
+    converted: bool
+    reason: str | None = None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # A ResourceSpec holds read-only mapping views, which do not pickle; the
+        # records travel between processes as the spec's dict and its findings.
+        spec = None if self.spec is None else (self.spec.to_dict(), self.spec.findings)
+        return _task_info, ((self.module, self.name, self.path, spec, self.converted, self.reason),)
+
+
+_State = tuple[str, str, str, tuple[dict[str, Any], tuple[Finding, ...]] | None, bool, str | None]
+
+
+def _task_info(state: _State) -> TaskInfo:
+    module, name, path, spec, converted, reason = state
+    resources = None if spec is None else ResourceSpec.from_dict(spec[0]).replace(findings=spec[1])
+    return TaskInfo(module, name, path, resources, converted, reason)
+
+
+#: Module dotted name -> task name -> what is known about the task.
+TaskIndex = Mapping[str, Mapping[str, TaskInfo]]
+
+
+def module_names(paths: Iterable[Path]) -> dict[Path, str | None]:
+    """Each file's importable dotted name (see the module notes), None when there is none."""
+    is_package: dict[Path, bool] = {}
+
+    def package(directory: Path) -> bool:
+        known = is_package.get(directory)
+        if known is None:
+            known = (directory / "__init__.py").is_file()
+            is_package[directory] = known
+        return known
+
+    out: dict[Path, str | None] = {}
+    for path in paths:
+        absolute = Path(path).absolute()
+        parts: list[str] = [] if absolute.stem == "__init__" else [absolute.stem]
+        directory = absolute.parent
+        while package(directory) and directory.parent != directory:
+            parts.insert(0, directory.name)
+            directory = directory.parent
+        name = ".".join(parts)
+        out[path] = name if parts and all(p.isidentifier() for p in parts) else None
+    return out
+
+
+def resolve_import(qualified: str, module: str | None, path: str) -> str | None:
+    """An absolute dotted name for `qualified` (which may start with dots: a relative import).
+
+    `module` is the dotted name of the importing module, `path` its file
+    (a package's `__init__.py` resolves relative imports against itself).
+
+    >>> resolve_import(".etl.extract", "project.pipeline", "project/pipeline.py")
+    'project.etl.extract'
+    >>> resolve_import("..etl.extract", "project.flows.nightly", "project/flows/nightly.py")
+    'project.etl.extract'
+    >>> resolve_import(".etl.extract", "project", "project/__init__.py")
+    'project.etl.extract'
+    >>> resolve_import("..x", "top", "top.py") is None
+    True
+    """
+    level = len(qualified) - len(qualified.lstrip("."))
+    if level == 0:
+        return qualified
+    if module is None:
+        return None
+    package = module.split(".")
+    if PurePath(path).name != "__init__.py":
+        package = package[:-1]
+    if level - 1 >= len(package):  # beyond the top-level package
+        return None
+    base = package[: len(package) - (level - 1)]
+    rest = qualified[level:]
+    return ".".join([*base, rest]) if rest else ".".join(base)

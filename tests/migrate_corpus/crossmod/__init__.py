@@ -1,0 +1,1 @@
+"""Two modules: tasks declared in one, overridden in workflows of the other."""
