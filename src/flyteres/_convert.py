@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from flyteres import accelerators
 from flyteres._errors import ResourceSpecError, UnknownAcceleratorError
 from flyteres._findings import Finding, Rule
-from flyteres._model import DEFAULT_SHM_PATH, POLICIES, AcceleratorSpec, Policy, SharedMemorySpec
+from flyteres._model import (
+    DEFAULT_SHM_PATH,
+    POLICIES,
+    AcceleratorSpec,
+    Policy,
+    Resource,
+    ResourceSpec,
+    SharedMemorySpec,
+)
 
 STRICT_RAISES = "raises LossyConversionError"
 
@@ -43,6 +51,28 @@ def finding(
 def info(rule: Rule, field: str, value: object, reason: str, action: str, *, policy: Policy) -> Finding:
     """A finding that does not block under any policy."""
     return finding(rule, field, value, reason, policy=policy, strict=action, kubernetes=action)
+
+
+def request_limit_pair(
+    spec: ResourceSpec, resource: Resource, *, why_not: str, policy: Policy
+) -> tuple[str | tuple[str, str] | None, list[Finding]]:
+    """How a (request, limit) form writes one resource: a scalar request, a pair,
+    or, for a limit alone (which such a form cannot say), a finding; the
+    kubernetes policy then writes (limit, limit), as Kubernetes would run it."""
+    req, lim = spec.get(resource)
+    if req is not None:
+        return (req.text if lim is None else (req.text, lim.text)), []
+    if lim is None:
+        return None, []
+    found = finding(
+        Rule.LIMIT_WITHOUT_REQUEST,
+        f"limits.{resource}",
+        lim.text,
+        why_not,
+        policy=policy,
+        kubernetes=f"writes ({lim.text!r}, {lim.text!r}): Kubernetes sets a missing request to the limit",
+    )
+    return ((lim.text, lim.text) if policy == "kubernetes" else None), [found]
 
 
 def shared_memory_findings(shm: SharedMemorySpec, sdk: str, volume: str, *, policy: Policy) -> list[Finding]:

@@ -26,6 +26,7 @@ from flyteres._convert import (
     finding,
     flyte_class_name,
     info,
+    request_limit_pair,
     shared_memory_findings,
     typed_key,
     v2_wire_device,
@@ -245,24 +246,12 @@ def flyte_arguments(
     args: dict[str, Any] = {}
 
     for name, key in ((Resource.CPU, "cpu"), (Resource.MEMORY, "memory")):
-        req, lim = spec.get(name)
-        if req is not None and lim is not None:
-            args[key] = (req.text, lim.text)
-        elif req is not None:
-            args[key] = req.text
-        elif lim is not None:
-            findings.append(
-                finding(
-                    Rule.LIMIT_WITHOUT_REQUEST,
-                    f"limits.{name}",
-                    lim.text,
-                    "Flyte 2 has no way to write a limit without a request",
-                    policy=policy,
-                    kubernetes=f"writes ({lim.text!r}, {lim.text!r}): Kubernetes sets a missing request to the limit",
-                )
-            )
-            if policy == "kubernetes":
-                args[key] = (lim.text, lim.text)
+        value, found = request_limit_pair(
+            spec, name, why_not="Flyte 2 has no way to write a limit without a request", policy=policy
+        )
+        findings += found
+        if value is not None:
+            args[key] = value
 
     req, lim = spec.get(Resource.EPHEMERAL_STORAGE)
     if lim is None:

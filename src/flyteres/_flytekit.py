@@ -25,6 +25,7 @@ from flyteres._convert import (
     finding,
     implied_device_class,
     info,
+    request_limit_pair,
     shared_memory_findings,
     typed_key,
 )
@@ -491,25 +492,15 @@ def flytekit_arguments(
     else:
         unified: dict[str, str | tuple[str, str]] = {}
         for r, name in _FIELD_OF.items():
-            req, lim = spec.get(r)
-            if req is not None and lim is not None:
-                unified[name] = (req.text, lim.text)
-            elif req is not None:
-                unified[name] = req.text
-            elif lim is not None:
-                findings.append(
-                    finding(
-                        Rule.LIMIT_WITHOUT_REQUEST,
-                        f"limits.{r}",
-                        lim.text,
-                        "flytekit's resources= cannot write a limit without a request (a scalar is a request)",
-                        policy=policy,
-                        kubernetes=f"writes ({lim.text!r}, {lim.text!r}): Kubernetes sets a missing request "
-                        "to the limit",
-                    )
-                )
-                if policy == "kubernetes":
-                    unified[name] = (lim.text, lim.text)
+            value, found = request_limit_pair(
+                spec,
+                r,
+                why_not="flytekit's resources= cannot write a limit without a request (a scalar is a request)",
+                policy=policy,
+            )
+            findings += found
+            if value is not None:
+                unified[name] = value
         if unified:
             args["resources"] = unified
 
