@@ -210,6 +210,12 @@ def field_value(fv: FieldValue, combo: Combo) -> object:
     return list(pair) if fv.is_list else pair
 
 
+# What a static reader returns: the values an expression can take, or the reason
+# it has none, and the module-level names it went through.
+_Read = tuple[tuple[object, ...], str | None, set[str]]
+_Reader = Callable[[cst.BaseExpression, frozenset[str], int], _Read]
+
+
 def _dedupe(values: Sequence[object]) -> tuple[object, ...]:
     # 1, 1.0 and True compare equal in Python but mean different things here.
     seen: dict[tuple[str, str], object] = {}
@@ -886,6 +892,32 @@ class Analysis:
             return node.value
         return lambda: self.code(node)
 
+    def _through_name(self, node: cst.Name, local: frozenset[str], depth: int, read: _Reader) -> _Read:
+        """Every value a module-level name can hold, read with `read` (a local name is not static)."""
+        if node.value in local:
+            return (), f"{node.value!r} is bound in the enclosing function or class (an argument or a local)", set()
+        exprs, why = self.binding_values(node.value)
+        if exprs is None:
+            return (), why, set()
+        out: list[object] = []
+        names = {node.value}
+        for expr in exprs:
+            values, reason, inner = read(expr, frozenset(), depth + 1)
+            if reason is not None:
+                return (), reason, names
+            out.extend(values)
+            names |= inner
+        return _dedupe(out), None, names
+
+    @staticmethod
+    def _through_ifexp(node: cst.IfExp, local: frozenset[str], depth: int, read: _Reader) -> _Read:
+        """Both branches of an import-time conditional, read with `read`."""
+        body, r1, n1 = read(node.body, local, depth + 1)
+        orelse, r2, n2 = read(node.orelse, local, depth + 1)
+        if r1 is not None or r2 is not None:
+            return (), r1 or r2, n1 | n2
+        return _dedupe([*body, *orelse]), None, n1 | n2
+
     def _values(
         self, node: cst.BaseExpression, local: frozenset[str], depth: int
     ) -> tuple[tuple[object, ...], str | None, set[str]]:
@@ -909,29 +941,12 @@ class Analysis:
         if isinstance(node, cst.Name):
             if node.value in ("True", "False", "None"):
                 return ({"True": True, "False": False, "None": None}[node.value],), None, set()
-            if node.value in local:
-                return (), f"{node.value!r} is bound in the enclosing function or class (an argument or a local)", set()
-            exprs, why = self.binding_values(node.value)
-            if exprs is None:
-                return (), why, set()
-            out: list[object] = []
-            names = {node.value}
-            for expr in exprs:
-                values, reason, inner = self._values(expr, frozenset(), depth + 1)
-                if reason is not None:
-                    return (), reason, names
-                out.extend(values)
-                names |= inner
-            return _dedupe(out), None, names
+            return self._through_name(node, local, depth, self._values)
         if isinstance(node, cst.IfExp):
-            body, r1, n1 = self._values(node.body, local, depth + 1)
-            orelse, r2, n2 = self._values(node.orelse, local, depth + 1)
-            if r1 is not None or r2 is not None:
-                return (), r1 or r2, n1 | n2
-            return _dedupe([*body, *orelse]), None, n1 | n2
+            return self._through_ifexp(node, local, depth, self._values)
         if isinstance(node, (cst.Tuple, cst.List)):
             parts: list[tuple[object, ...]] = []
-            names = set()
+            names: set[str] = set()
             for el in node.elements:
                 if not isinstance(el, cst.Element):
                     return (), f"a starred element ({_shorten(self.code(node))})", names
@@ -1026,26 +1041,9 @@ class Analysis:
                 return (), f"GPUAccelerator needs a device string ({_shorten(self.code(node))})", names
             return tuple(RawDevice(str(v)) for v in values), None, names
         if isinstance(node, cst.Name):
-            if node.value in local:
-                return (), f"{node.value!r} is bound in the enclosing function or class (an argument or a local)", set()
-            exprs, why = self.binding_values(node.value)
-            if exprs is None:
-                return (), why, set()
-            out: list[object] = []
-            names = {node.value}
-            for expr in exprs:
-                values, reason, inner = self._accelerator(expr, frozenset(), depth + 1)
-                if reason is not None:
-                    return (), reason, names
-                out.extend(values)
-                names |= inner
-            return _dedupe(out), None, names
+            return self._through_name(node, local, depth, self._accelerator)
         if isinstance(node, cst.IfExp):
-            body, r1, n1 = self._accelerator(node.body, local, depth + 1)
-            orelse, r2, n2 = self._accelerator(node.orelse, local, depth + 1)
-            if r1 is not None or r2 is not None:
-                return (), r1 or r2, n1 | n2
-            return _dedupe([*body, *orelse]), None, n1 | n2
+            return self._through_ifexp(node, local, depth, self._accelerator)
         return (), f"not a flytekit accelerator constant ({_shorten(self.code(node))})", set()
 
     # -- declarations ---------------------------------------------------------------------------
