@@ -145,3 +145,12 @@ def test_limit_only_in_resources_form_needs_the_kubernetes_policy() -> None:
     assert flyteres.to_flytekit(spec, form="resources", policy="kubernetes") == {"resources": R(mem=("1Gi", "1Gi"))}
     # The split form says it exactly.
     assert flyteres.to_flytekit(spec) == {"limits": R(mem="1Gi")}
+
+
+def test_a_note_about_flyte_only_stays_out_of_flytekit_conversions() -> None:
+    spec = flyteres.from_flytekit(requests=R(gpu="1"), accelerator=fk.T4)
+    assert [f.rule for f in spec.findings] == [Rule.GPU_COUNT_TYPE]
+    assert spec.findings[0].target == "flyte"
+    assert [f.rule for f in flyteres.convert_to_flyte(spec).findings] == [Rule.GPU_COUNT_TYPE]
+    assert flyteres.convert_to_flytekit(spec).findings == ()
+    assert flyteres.convert_to_k8s(spec).findings == ()

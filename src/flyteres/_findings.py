@@ -85,6 +85,9 @@ class Finding:
     reason: str
     actions: dict[str, str] = dataclass_field(default_factory=dict, hash=False, compare=False)
     lossy: bool = False
+    #: Set on a finding made while reading input when it concerns one target
+    #: only ("flyte", "flytekit", "k8s"); conversions to other targets leave it out.
+    target: str | None = None
 
     def __str__(self) -> str:
         if len(set(self.actions.values())) == 1:
@@ -101,7 +104,13 @@ class Finding:
             "reason": self.reason,
             "actions": dict(self.actions),
             "lossy": self.lossy,
+            "target": self.target,
         }
+
+
+def reading_findings(findings: tuple[Finding, ...], target: str) -> list[Finding]:
+    """What reading the input noticed that matters for converting to `target`."""
+    return [f for f in findings if f.target is None or f.target == target]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from flyteres._convert import (
     v2_wire_device,
 )
 from flyteres._errors import ResourceSpecError
-from flyteres._findings import Conversion, Finding, Rule
+from flyteres._findings import Conversion, Finding, Rule, reading_findings
 from flyteres._model import (
     AcceleratorSpec,
     DeviceLabels,
@@ -242,7 +242,7 @@ def flyte_arguments(
     of the arguments.
     """
     policy = check_policy(policy)
-    findings: list[Finding] = list(spec.findings)
+    findings: list[Finding] = reading_findings(spec.findings, "flyte")
     args: dict[str, Any] = {}
 
     for name, key in ((Resource.CPU, "cpu"), (Resource.MEMORY, "memory")):

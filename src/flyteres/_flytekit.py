@@ -11,6 +11,7 @@ volume named `flyte-shared-memory` at /dev/shm, anything else is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -30,7 +31,7 @@ from flyteres._convert import (
     typed_key,
 )
 from flyteres._errors import ResourceSpecError
-from flyteres._findings import Conversion, Finding, Rule
+from flyteres._findings import Conversion, Finding, Rule, reading_findings
 from flyteres._model import (
     AcceleratorSpec,
     DeviceLabels,
@@ -122,16 +123,15 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
         )
         return None
     if name is Resource.GPU and isinstance(value, str):
-        findings.append(
-            info(
-                Rule.GPU_COUNT_TYPE,
-                where,
-                value,
-                "a device count written as a string; Flyte 2 takes an int and rejects a string count",
-                "an int where the target needs one",
-                policy="strict",
-            )
+        note = info(
+            Rule.GPU_COUNT_TYPE,
+            where,
+            value,
+            "a device count written as a string; Flyte 2 takes an int and rejects a string count",
+            "an int where the target needs one",
+            policy="strict",
         )
+        findings.append(dataclasses.replace(note, target="flyte"))
     if isinstance(value, (int, float)):
         text = str(value)
         if name in _BYTES:
@@ -469,7 +469,7 @@ def flytekit_arguments(
     policy = check_policy(policy)
     if form not in ("split", "resources"):
         raise ResourceSpecError("form", form, "must be 'split' (requests=/limits=) or 'resources'")
-    findings: list[Finding] = list(spec.findings)
+    findings: list[Finding] = reading_findings(spec.findings, "flytekit")
     storage = spec.requests.get(Resource.STORAGE, spec.limits.get(Resource.STORAGE))
     if storage is not None:
         findings.append(

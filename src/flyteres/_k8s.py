@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flyteres._convert import check_policy, finding
-from flyteres._findings import Conversion, Finding, Rule
+from flyteres._findings import Conversion, Finding, Rule, reading_findings
 from flyteres._model import Policy, Resource, ResourceSpec
 
 # The Kubernetes extended-resource name for each device class, as the Flyte
@@ -36,7 +36,7 @@ _K8S_NAMES = {
 def convert_to_k8s(spec: ResourceSpec, *, policy: Policy = "strict") -> Conversion[dict[str, Any]]:
     """Like `to_k8s`, but returns the findings too (and does not raise for them)."""
     policy = check_policy(policy)
-    findings: list[Finding] = list(spec.findings)
+    findings: list[Finding] = reading_findings(spec.findings, "k8s")
     device_class = spec.accelerator.device_class if spec.accelerator is not None else "NVIDIA_GPU"
     gpu_key = GPU_RESOURCE_KEYS.get(device_class)
     if gpu_key is None and Resource.GPU in {*spec.requests, *spec.limits}:

@@ -67,8 +67,6 @@ _GENERATED_LINES = 10
 CARRIED_ARGUMENTS = ("retries", "timeout", "interruptible")
 _TASK_KINDS = (DeclarationKind.TASK, DeclarationKind.DYNAMIC, DeclarationKind.EAGER)
 _DEFINING_KINDS = (*_TASK_KINDS, DeclarationKind.CONTAINER_TASK)
-# Converter findings that only concern Flyte 2, not flytekit's own resources= form.
-_FLYTEKIT_IGNORED = frozenset({"gpu-count-type"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,7 +404,6 @@ def _decide(
     policy: Policy,
     line: int,
     renderer: Callable[[], _Renderer],
-    ignore: frozenset[str] = frozenset(),
 ) -> _Decision:
     """Convert every combination of import-time values; rewrite only if all agree."""
     out = _Decision()
@@ -429,7 +426,7 @@ def _decide(
             return out
         conv = convert(spec, policy)
         strict = convert(spec, "strict") if policy != "strict" else None
-        findings = [f for f in _converter_findings(conv, strict, line) if f.rule not in ignore]
+        findings = _converter_findings(conv, strict, line)
         per_combo.append(findings)
         if conv.lossy:
             out.findings = _merge_findings(per_combo)
@@ -888,7 +885,6 @@ class _Migration:
             policy=self.policy,
             line=line,
             renderer=self.renderer(frozenset()),
-            ignore=_FLYTEKIT_IGNORED,
         )
 
     def _as_written(self, rv: ResourcesValue) -> str:
@@ -989,7 +985,6 @@ class _Migration:
             policy=self.policy,
             line=found.line,
             renderer=self.renderer(in_place),
-            ignore=_FLYTEKIT_IGNORED,
         )
         if not decision.ok:
             self.untouched(found, decision.reason or "", decision.findings)
