@@ -75,6 +75,24 @@ def request_limit_pair(
     return ((lim.text, lim.text) if policy == "kubernetes" else None), [found]
 
 
+def storage_findings(spec: ResourceSpec, why_not: str, *, policy: Policy) -> list[Finding]:
+    """The legacy STORAGE entry, which no target writes: lossy under strict,
+    dropped under kubernetes (the Flyte backend ignores it)."""
+    storage = spec.requests.get(Resource.STORAGE, spec.limits.get(Resource.STORAGE))
+    if storage is None:
+        return []
+    return [
+        finding(
+            Rule.STORAGE_DROPPED,
+            "storage",
+            storage.text,
+            why_not,
+            policy=policy,
+            kubernetes="dropped: the Flyte backend ignores it",
+        )
+    ]
+
+
 def shared_memory_findings(shm: SharedMemorySpec, sdk: str, volume: str, *, policy: Policy) -> list[Finding]:
     """What an SDK changes about a shared-memory volume: its own name, always /dev/shm."""
     out = []

@@ -28,6 +28,7 @@ from flyteres._convert import (
     info,
     request_limit_pair,
     shared_memory_findings,
+    storage_findings,
     typed_key,
     v2_wire_device,
 )
@@ -287,18 +288,7 @@ def flyte_arguments(
         )
         args["disk"] = req.text
 
-    storage = spec.requests.get(Resource.STORAGE, spec.limits.get(Resource.STORAGE))
-    if storage is not None:
-        findings.append(
-            finding(
-                Rule.STORAGE_DROPPED,
-                "storage",
-                storage.text,
-                "the legacy storage resource has no Flyte 2 equivalent",
-                policy=policy,
-                kubernetes="dropped: the Flyte backend ignores it",
-            )
-        )
+    findings += storage_findings(spec, "the legacy storage resource has no Flyte 2 equivalent", policy=policy)
 
     gpu, gpu_findings = _gpu(spec, policy, device_labels)
     findings += gpu_findings

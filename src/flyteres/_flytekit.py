@@ -28,6 +28,7 @@ from flyteres._convert import (
     info,
     request_limit_pair,
     shared_memory_findings,
+    storage_findings,
     typed_key,
 )
 from flyteres._errors import ResourceSpecError
@@ -470,18 +471,7 @@ def flytekit_arguments(
     if form not in ("split", "resources"):
         raise ResourceSpecError("form", form, "must be 'split' (requests=/limits=) or 'resources'")
     findings: list[Finding] = reading_findings(spec.findings, "flytekit")
-    storage = spec.requests.get(Resource.STORAGE, spec.limits.get(Resource.STORAGE))
-    if storage is not None:
-        findings.append(
-            finding(
-                Rule.STORAGE_DROPPED,
-                "storage",
-                storage.text,
-                "flytekit >= 1.10.3 has no storage field",
-                policy=policy,
-                kubernetes="dropped: the Flyte backend ignores it",
-            )
-        )
+    findings += storage_findings(spec, "flytekit >= 1.10.3 has no storage field", policy=policy)
 
     args: dict[str, Any] = {}
     if form == "split":

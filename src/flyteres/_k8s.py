@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyteres._convert import check_policy, finding
+from flyteres._convert import check_policy, finding, storage_findings
 from flyteres._findings import Conversion, Finding, Rule, reading_findings
 from flyteres._model import Policy, Resource, ResourceSpec
 
@@ -60,18 +60,9 @@ def convert_to_k8s(spec: ResourceSpec, *, policy: Policy = "strict") -> Conversi
                 out[_K8S_NAMES[name]] = q.text
         return out
 
-    storage = spec.requests.get(Resource.STORAGE, spec.limits.get(Resource.STORAGE))
-    if storage is not None:
-        findings.append(
-            finding(
-                Rule.STORAGE_DROPPED,
-                "storage",
-                storage.text,
-                "Kubernetes has no container resource for the legacy storage entry",
-                policy=policy,
-                kubernetes="dropped: the Flyte backend ignores it",
-            )
-        )
+    findings += storage_findings(
+        spec, "Kubernetes has no container resource for the legacy storage entry", policy=policy
+    )
     requests, limits = section(spec.requests), section(spec.limits)
     # Both SDKs' pod_spec_from_resources fill a missing side from the other, whole.
     requests, limits = requests or limits, limits or requests

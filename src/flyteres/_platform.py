@@ -381,15 +381,18 @@ def _unknown_resource(name: str, attribute_file: bool) -> str:
     )
 
 
-def load_platform(path: str | Path) -> PlatformConfig:
-    """Read a flyteadmin config, Helm values or flytectl attribute file (see `parse_platform`)."""
-    p = Path(path)
+def _read_text(path: str | Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PlatformConfigError(str(path), None, None, f"cannot be read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise PlatformConfigError(str(path), None, None, f"is not UTF-8 text: {exc.reason}") from None
+
+
+def load_platform(path: str | Path) -> PlatformConfig:
+    """Read a flyteadmin config, Helm values or flytectl attribute file (see `parse_platform`)."""
+    text = _read_text(path)
     return parse_platform(text, str(path))
 
 
@@ -498,11 +501,5 @@ def _one_quota(node: yaml.Node, path: str) -> QuotaSpec:
 
 def load_quotas(path: str | Path) -> tuple[QuotaSpec, ...]:
     """Read every ResourceQuota from a manifest file (see `parse_quotas`)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlatformConfigError(str(path), None, None, f"cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise PlatformConfigError(str(path), None, None, f"is not UTF-8 text: {exc.reason}") from None
+    text = _read_text(path)
     return parse_quotas(text, str(path))
