@@ -34,22 +34,40 @@ def serve(
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info (one line per call), warning or error.")
     ] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes sharing the port (SO_REUSEPORT, Linux); each new connection goes to one.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve flyteres.v1.ResourceService with health checking and reflection.
 
     Logs are JSON lines on stderr: one per call (method, code, duration_ms).
     SIGTERM or SIGINT stops accepting calls and lets in-flight ones finish.
 
+    A Python process converts on one core: on a machine with more, use
+    `--workers N` (N processes on one port). Clients then need more than one
+    connection to reach more than one worker.
+
     Exit codes: 0 after a clean shutdown, 2 for bad options, 1 if the address
-    cannot be bound.
+    cannot be bound or a worker dies.
     """
     # gRPC is imported only when the server runs: other commands stay quick to start.
     from flyteres.service._server import configure_logging  # noqa: PLC0415
     from flyteres.service._server import serve as run_server  # noqa: PLC0415
+    from flyteres.service._workers import serve_workers, split_address  # noqa: PLC0415
 
     level = log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
+    if workers > 1:
+        try:
+            split_address(address)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--address") from None
     configure_logging(level)
     config = ServerConfig(
         max_message_bytes=max_message_bytes,
@@ -63,7 +81,11 @@ def serve(
         typer.echo(f"listening on {address.rsplit(':', 1)[0]}:{port}")
 
     try:
-        asyncio.run(run_server(address, config, ready=ready))
+        if workers == 1:
+            asyncio.run(run_server(address, config, ready=ready))
+        else:
+            status = serve_workers(address, config, workers, log_level=level, ready=ready)
+            raise typer.Exit(status)
     except OSError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
