@@ -10,7 +10,7 @@ PY_SOURCES := src tests scripts benchmarks
 # stamp lives inside node_modules so deleting it forces a fresh `npm ci`.
 NODE_STAMP := node_modules/.flyteres-installed
 
-.PHONY: all demo test lint gen gen-check vectors breaking pytest node-test lock venv clean
+.PHONY: all demo test lint gen gen-check vectors breaking pytest node-test bench lock venv clean
 
 all: test
 
@@ -77,6 +77,10 @@ node-test: $(NODE_STAMP)
 	node --test tests/ts/
 
 test: lint gen-check pytest node-test
+
+# Speed reports (not pass/fail): each script prints its figures and targets.
+bench: $(STAMP) $(NODE_STAMP)
+	@for b in quantity convert migrate service; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 
 # Record the exact versions the tests ran with (run after changing dependencies).
 lock: venv
