@@ -3,9 +3,10 @@
 Run with ``make bench`` or ``.venv/bin/python benchmarks/service.py`` (after
 ``npm ci``). It
 
-1. times the conversion path in-process, single-threaded: decode a
-   ConvertRequest, convert (library + message mapping), encode the
-   ConvertResponse; this is the ceiling, in calls/s;
+1. times what the server does per call, in-process and single-threaded:
+   decode the request, convert (library + message mapping), encode the
+   answer (a ConvertResponse, or a ConvertBatch item); this is the ceiling,
+   in calls/s, measured again just before each run since the machine drifts;
 2. starts ``python -m flyteres.service`` on 127.0.0.1 (a free port) as a
    subprocess with its default settings (one JSON log line per call), once
    with one process and, on a machine with more than one CPU, once with
@@ -76,19 +77,30 @@ def batch_bytes() -> list[bytes]:
     return [pb.ConvertBatchRequest(id=str(i), input=s).SerializeToString() for i, s in enumerate(workload())]
 
 
-def in_process_rate() -> float:
-    """Calls/s of decode → convert → encode on one thread, best of three runs."""
-    requests = request_bytes()
-    for data in requests:  # warm the SDK imports and the quantity memo
-        _convert.convert(pb.ConvertRequest.FromString(data))
+def in_process_rate(mode: str) -> float:
+    """Calls/s of what the server does for one call of `mode`, on one thread, best of three runs:
+    decode the request, convert, encode the answer (a ConvertBatch item for streams)."""
+    if mode == "unary":
+        payloads = request_bytes()
+
+        def answer(data: bytes, _: int) -> bytes:
+            return _server.encode(_convert.convert(pb.ConvertRequest.FromString(data)))
+    else:
+        payloads = batch_bytes()
+
+        def answer(data: bytes, index: int) -> bytes:
+            return _server.encode(_server.batch_answer(data, index, "in-process"))
+
+    for index, data in enumerate(payloads):  # warm the SDK imports and the memos
+        answer(data, index)
     best = 0.0
     for _ in range(3):
         count, end = 0, time.perf_counter() + CEILING_SECONDS / 3
         start = time.perf_counter()
         while time.perf_counter() < end:
-            for data in requests:
-                _server.encode(_convert.convert(pb.ConvertRequest.FromString(data)))
-            count += len(requests)
+            for data in payloads:
+                answer(data, count)
+                count += 1
         best = max(best, count / (time.perf_counter() - start))
     return best
 
@@ -209,7 +221,7 @@ def main() -> int:
     cpus = os.cpu_count() or 1
     print(
         f"machine: {cpus} CPUs; {CLIENTS} Node client processes x {IN_FLIGHT} in flight, {DURATION:.0f} s per run;\n"
-        "in-process = decode, convert to every form, encode on one thread, measured just before each run;\n"
+        "in-process = the same decode, convert to every form and encode on one thread, just before each run;\n"
         "CPUs = CPU seconds per second of the run, over all threads and processes"
     )
     label = {"unary": "Convert (unary)", "stream": "ConvertBatch (streams)"}
@@ -223,7 +235,7 @@ def main() -> int:
         setup = f"{workers} worker{'s' if workers > 1 else ''}"
         try:
             for mode in ("unary", "stream"):
-                ceiling = in_process_rate()  # the machine drifts: the ceiling is taken next to each run
+                ceiling = in_process_rate(mode)  # the machine drifts: the ceiling is taken next to each run
                 before = cpu_seconds(proc.pid)
                 result = load(address, mode, workers)
                 server = (cpu_seconds(proc.pid) - before) / (WARM_UP + DURATION)

@@ -184,7 +184,7 @@ class _Service:
                         await context.abort(
                             code, f"a ConvertBatch stream carries at most {limit} items; open another stream"
                         )
-                    await context.write(encode(_batch_answer(data, index, method)))
+                    await context.write(encode(batch_answer(data, index, method)))
                     index += 1
             except asyncio.CancelledError:
                 code = grpc.StatusCode.CANCELLED
@@ -204,7 +204,7 @@ def encode(message: Any) -> bytes:
     return message.SerializeToString(deterministic=True)  # type: ignore[no-any-return]
 
 
-def _batch_answer(data: bytes, index: int, method: str) -> Any:
+def batch_answer(data: bytes, index: int, method: str) -> Any:
     try:
         item = _convert.decode(pb.ConvertBatchRequest, data, f"items[{index}]")
         return _convert.batch_item(item, index)
