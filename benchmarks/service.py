@@ -13,10 +13,11 @@ Run with ``make bench`` or ``.venv/bin/python benchmarks/service.py`` (after
    ``--workers`` = the CPU count;
 3. drives each from CLIENTS separate Node processes (benchmarks/service_load.mjs,
    grpc-js), each keeping IN_FLIGHT calls outstanding (64 in all) over one
-   connection per client, or four per worker when there are several, for DURATION seconds after a warm-up:
-   once with unary ``Convert`` calls, once with ``ConvertBatch`` streams (one
-   stream per in-flight slot, one item at a time). Every answer is decoded
-   and checked, so errors cannot pass for throughput;
+   connection, or four per worker when there are several, for DURATION
+   seconds after a warm-up: once with unary ``Convert`` calls, once with
+   ``ConvertBatch`` streams (one stream per in-flight slot, one item at a
+   time). Every answer is checked (decoded, or compared byte for byte with
+   a decoded one), so errors cannot pass for throughput;
 4. prints calls/s, p50 and p99 latency, the ratio to the in-process rate, the
    CPU the server and the clients used, and PASS/MISS against the targets
    (>= 50% of the in-process rate, p99 < 20 ms).
@@ -141,11 +142,11 @@ def load(address: str, mode: str, workers: int) -> Result:
         "warmUp": WARM_UP,
         "duration": DURATION,
     }
-    _reaped_cpu_seconds()  # start counting from here
+    before = reaped_cpu_seconds()
     command = ["node", str(LOAD), json.dumps(job)]
     procs = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(CLIENTS)]
     outputs = [p.communicate(timeout=WARM_UP + DURATION + 60)[0] for p in procs]
-    cpu = _reaped_cpu_seconds() / (WARM_UP + DURATION)
+    cpu = (reaped_cpu_seconds() - before) / (WARM_UP + DURATION)
     reports = [json.loads(out) for out in outputs]
     latencies = sorted(ms for r in reports for ms in r["latencies_ms"])
     n = len(latencies)
@@ -162,15 +163,10 @@ def load(address: str, mode: str, workers: int) -> Result:
     )
 
 
-_reaped = [0.0]
-
-
-def _reaped_cpu_seconds() -> float:
-    """CPU seconds of the child processes reaped since the last call (os.times)."""
+def reaped_cpu_seconds() -> float:
+    """CPU seconds of this process's children that have exited and been waited for."""
     t = os.times()
-    total = t.children_user + t.children_system
-    used, _reaped[0] = total - _reaped[0], total
-    return used
+    return t.children_user + t.children_system
 
 
 # -- the report ------------------------------------------------------------------------------------

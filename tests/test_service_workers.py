@@ -131,7 +131,7 @@ def test_workers_refuse_a_port_that_is_taken() -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
 
 
-@pytest.mark.parametrize("address", ["unix:/tmp/flyteres.sock", "127.0.0.1", "localhost:http"])
+@pytest.mark.parametrize("address", ["unix:/tmp/flyteres.sock", "127.0.0.1", "localhost:http", "127.0.0.1:65536"])
 def test_workers_need_a_tcp_host_and_port(address: str) -> None:
     with pytest.raises(ValueError, match="TCP address"):
         split_address(address)
