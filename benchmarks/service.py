@@ -18,7 +18,10 @@ Run with ``make bench`` or ``.venv/bin/python benchmarks/service.py`` (after
    ``ConvertBatch`` streams (one stream per in-flight slot, one item at a
    time). Every answer is checked (decoded, or compared byte for byte with
    a decoded one), so errors cannot pass for throughput;
-4. prints calls/s, p50 and p99 latency, the ratio to the in-process rate, the
+4. drives, the same way, a grpc.aio server that echoes each ConvertBatch
+   message unchanged: what the transport alone carries on this machine, an
+   upper bound for any Python gRPC server here;
+5. prints calls/s, p50 and p99 latency, the ratio to the in-process rate, the
    CPU the server and the clients used, and PASS/MISS against the targets
    (>= 50% of the in-process rate, p99 < 20 ms).
 
@@ -31,6 +34,7 @@ It is a report: a miss does not change the exit status. Bounded: about a minute.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -129,7 +133,7 @@ def load(address: str, mode: str, workers: int) -> Result:
     """CLIENTS Node processes x IN_FLIGHT calls against `address` for DURATION seconds."""
     if mode == "unary":
         payloads, ids = request_bytes(), [""] * len(workload())
-    else:
+    else:  # streams, and the echo server's streams
         payloads, ids = batch_bytes(), [str(i) for i in range(len(workload()))]
     job = {
         "address": address,
@@ -172,9 +176,9 @@ def reaped_cpu_seconds() -> float:
 # -- the report ------------------------------------------------------------------------------------
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen[str], str]:
+def start_server(command: list[str]) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flyteres.service", "--address", "127.0.0.1:0", "--workers", str(workers)],
+        command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -187,6 +191,24 @@ def start_server(workers: int) -> tuple[subprocess.Popen[str], str]:
         proc.kill()
         raise SystemExit(f"the server did not start: {line!r}")
     return proc, line.split()[-1]
+
+
+async def echo_server() -> None:
+    """A grpc.aio server whose ConvertBatch returns each message unchanged, read
+    and written as the real server does: what the transport alone can carry."""
+    import grpc  # noqa: PLC0415
+
+    async def echo(_requests: object, context: grpc.aio.ServicerContext[bytes, bytes]) -> None:
+        while (data := await context.read()) is not grpc.aio.EOF:  # type: ignore[comparison-overlap]
+            await context.write(data)
+
+    server = grpc.aio.server()
+    handlers = {"ConvertBatch": grpc.stream_stream_rpc_method_handler(echo)}
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(_server.SERVICE_NAME, handlers)])
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    print(f"listening on 127.0.0.1:{port}", flush=True)
+    await server.wait_for_termination()
 
 
 def verdict(ok: bool) -> str:
@@ -220,18 +242,23 @@ def main() -> int:
         "in-process = the same decode, convert to every form and encode on one thread, just before each run;\n"
         "CPUs = CPU seconds per second of the run, over all threads and processes"
     )
-    label = {"unary": "Convert (unary)", "stream": "ConvertBatch (streams)"}
+    label = {"unary": "Convert (unary)", "stream": "ConvertBatch (streams)", "echo": "ConvertBatch (streams)"}
     print(
         f"{'server':<11}{'mode':<24}{'calls/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'in-process':>12}{'ratio':>7}"
         f"{'server CPUs':>13}{'client CPUs':>13}   targets"
     )
     best: tuple[float, float, str] | None = None
-    for workers in sorted({1, cpus}):
-        proc, address = start_server(workers)
-        setup = f"{workers} worker{'s' if workers > 1 else ''}"
+    service = [sys.executable, "-m", "flyteres.service", "--address", "127.0.0.1:0", "--workers"]
+    runs = [
+        (f"{n} worker{'s' if n > 1 else ''}", [*service, str(n)], n, ("unary", "stream")) for n in sorted({1, cpus})
+    ]
+    runs.append(("echo only", [sys.executable, __file__, "echo-server"], 1, ("echo",)))
+    for setup, command, workers, modes in runs:
+        proc, address = start_server(command)
         try:
-            for mode in ("unary", "stream"):
-                ceiling = in_process_rate(mode)  # the machine drifts: the ceiling is taken next to each run
+            for mode in modes:
+                # The machine drifts: the ceiling is taken next to each run.
+                ceiling = in_process_rate("unary" if mode == "unary" else "stream")
                 before = cpu_seconds(proc.pid)
                 result = load(address, mode, workers)
                 server = (cpu_seconds(proc.pid) - before) / (WARM_UP + DURATION)
@@ -240,10 +267,11 @@ def main() -> int:
                     f"{result.rate:>9,.0f}{result.p50:>8.1f}{result.p99:>8.1f}{ceiling:>12,.0f}{ratio:>7.0%}"
                     f"{server:>13.2f}{result.client_cpus:>13.2f}"
                 )
-                print(f"{setup:<11}{label[mode]:<24}{cells}   {check(ratio, result.p99)}")
+                verdicts = "the transport alone, no conversion" if mode == "echo" else check(ratio, result.p99)
+                print(f"{setup:<11}{label[mode]:<24}{cells}   {verdicts}")
                 if result.errors:
                     print(f"    {result.errors} wrong answer(s), the first: {result.first_error}")
-                elif best is None or ratio > best[0]:
+                elif mode != "echo" and (best is None or ratio > best[0]):
                     best = (ratio, result.p99, f"{setup}, {label[mode]}")
         finally:
             proc.terminate()
@@ -257,4 +285,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:] == ["echo-server"]:
+        asyncio.run(echo_server())
+    else:
+        sys.exit(main())

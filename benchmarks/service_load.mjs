@@ -5,7 +5,7 @@
 // connections, and prints one JSON line: every latency measured after the
 // warm-up, and the errors seen.
 //
-// Job: { address, mode: "unary" | "stream", payloads: [base64 request bytes],
+// Job: { address, mode: "unary" | "stream" | "echo", payloads: [base64 request bytes],
 //        ids: [the id inside each stream payload], inFlight, connections,
 //        startAt (epoch ms), warmUp (s), duration (s) }
 //
@@ -14,7 +14,8 @@
 // answer arrives. Answers are checked with the generated code in gen/ts (see
 // check below): an error item, an id that does not match or an answer that
 // differs from the checked one counts as an error, so a fast wrong answer
-// cannot pass for throughput.
+// cannot pass for throughput. Echo mode is stream mode against a server that
+// returns each message unchanged, and checks exactly that.
 //
 // The client is Node (grpc-js) rather than Python so that the load generator
 // costs the shared machine as little CPU as it can.
@@ -54,6 +55,10 @@ const checked = new Map();
 let answers = 0;
 
 function check(mode, bytes, index) {
+  if (mode === "echo") {
+    if (!bytes.equals(payloads[index])) fail(`the echo of payload ${index} differs`);
+    return;
+  }
   const known = checked.get(index);
   answers += 1;
   if (known && answers % FULL_CHECK_EVERY !== 0) {
@@ -85,7 +90,7 @@ function streamSlot(client, slot, times) {
     };
     call.on("data", (bytes) => {
       const now = performance.now();
-      check("stream", bytes, index);
+      check(job.mode, bytes, index);
       if (now >= times.measureFrom) latencies.push(now - sent);
       index = (index + 1) % payloads.length;
       if (now < times.end) send();
