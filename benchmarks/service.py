@@ -6,7 +6,8 @@ Run with ``make bench`` or ``.venv/bin/python benchmarks/service.py`` (after
 1. times what the server does per call, in-process and single-threaded:
    decode the request, convert (library + message mapping), encode the
    answer (a ConvertResponse, or a ConvertBatch item); this is the ceiling,
-   in calls/s, measured again just before each run since the machine drifts;
+   in calls/s, measured just before and just after each run (the mean),
+   since the speed of this machine drifts;
 2. starts ``python -m flyteres.service`` on 127.0.0.1 (a free port) as a
    subprocess with its default settings (one JSON log line per call), once
    with one process and, on a machine with more than one CPU, once with
@@ -239,7 +240,7 @@ def main() -> int:
     cpus = os.cpu_count() or 1
     print(
         f"machine: {cpus} CPUs; {CLIENTS} Node client processes x {IN_FLIGHT} in flight, {DURATION:.0f} s per run;\n"
-        "in-process = the same decode, convert to every form and encode on one thread, just before each run;\n"
+        "in-process = the same decode, convert to every form and encode on one thread, before and after each run;\n"
         "CPUs = CPU seconds per second of the run, over all threads and processes"
     )
     label = {"unary": "Convert (unary)", "stream": "ConvertBatch (streams)", "echo": "ConvertBatch (streams)"}
@@ -257,11 +258,13 @@ def main() -> int:
         proc, address = start_server(command)
         try:
             for mode in modes:
-                # The machine drifts: the ceiling is taken next to each run.
-                ceiling = in_process_rate("unary" if mode == "unary" else "stream")
+                # The machine drifts: the ceiling is the mean of one taken just before and one just after.
+                path = "unary" if mode == "unary" else "stream"
+                ceiling = in_process_rate(path)
                 before = cpu_seconds(proc.pid)
                 result = load(address, mode, workers)
                 server = (cpu_seconds(proc.pid) - before) / (WARM_UP + DURATION)
+                ceiling = (ceiling + in_process_rate(path)) / 2
                 ratio = result.rate / ceiling
                 cells = (
                     f"{result.rate:>9,.0f}{result.p50:>8.1f}{result.p99:>8.1f}{ceiling:>12,.0f}{ratio:>7.0%}"
