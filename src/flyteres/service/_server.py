@@ -133,12 +133,14 @@ def configure_logging(level: int | str = logging.INFO) -> None:
 class _Batcher:
     """Runs the conversions of all ConvertBatch streams together, in turns.
 
-    Each stream hands its item over and waits; one task converts whatever is
-    waiting, back to back, and answers each stream. Conversions run in a row
-    and gRPC's reads and writes run in a row, instead of alternating item by
-    item: each stays warm in the processor's caches, and under load the server
+    Each stream hands its item over and waits. The first item to arrive
+    schedules a turn for the event loop's next pass, by which time every
+    stream that was ready has handed its item over too; the turn converts
+    them back to back and answers each stream. Conversions run in a row and
+    gRPC's reads and writes run in a row, instead of alternating item by item:
+    each stays warm in the processor's caches, and under load the server
     answers about a quarter more items per second. A turn runs at most TURN
-    items before it lets the event loop go on (health checks, reads).
+    items, then lets the event loop go on (health checks, reads) before the next.
     (Unary calls gain nothing from it: their cost is the call itself.)
     """
 
@@ -146,39 +148,31 @@ class _Batcher:
 
     def __init__(self) -> None:
         self._waiting: list[tuple[Callable[[], bytes], asyncio.Future[bytes]]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._scheduled = False
 
-    async def run(self, work: Callable[[], bytes]) -> bytes:
-        """What `work()` returns or raises, once its turn comes."""
+    def run(self, work: Callable[[], bytes]) -> asyncio.Future[bytes]:
+        """A future of what `work()` returns or raises, once its turn comes."""
         loop = asyncio.get_running_loop()
-        if self._task is None:
-            self._task = loop.create_task(self._serve(), name="flyteres-batcher")
         future: asyncio.Future[bytes] = loop.create_future()
         self._waiting.append((work, future))
-        self._wake.set()
-        return await future
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._turn)
+        return future
 
-    async def _serve(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._waiting:
-                turn, self._waiting = self._waiting[: self.TURN], self._waiting[self.TURN :]
-                for work, future in turn:
-                    if future.done():  # the call was cancelled while it waited
-                        continue
-                    try:
-                        future.set_result(work())
-                    except Exception as exc:  # the call's own handler answers it
-                        future.set_exception(exc)
-                if self._waiting:
-                    await asyncio.sleep(0)
-
-    def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+    def _turn(self) -> None:
+        turn, self._waiting = self._waiting[: self.TURN], self._waiting[self.TURN :]
+        for work, future in turn:
+            if future.done():  # the call was cancelled while it waited
+                continue
+            try:
+                future.set_result(work())
+            except Exception as exc:  # the call's own handler answers it
+                future.set_exception(exc)
+        if self._waiting:
+            asyncio.get_running_loop().call_soon(self._turn)
+        else:
+            self._scheduled = False
 
 
 class _Service:
@@ -279,13 +273,10 @@ class ResourceServer:
     `await wait_for_termination()` or `await stop(grace)`.
     """
 
-    def __init__(
-        self, server: grpc.aio.Server, health: health_aio.HealthServicer, config: ServerConfig, service: _Service
-    ) -> None:
+    def __init__(self, server: grpc.aio.Server, health: health_aio.HealthServicer, config: ServerConfig) -> None:
         self.grpc_server = server
         self.health = health
         self.config = config
-        self._service = service
 
     async def start(self) -> None:
         """Start serving and report SERVING for the service and the server."""
@@ -297,7 +288,6 @@ class ResourceServer:
         """Report NOT_SERVING, refuse new calls, and let in-flight ones finish within `grace` seconds."""
         await self.health.enter_graceful_shutdown()
         await self.grpc_server.stop(self.config.grace_seconds if grace is None else grace)
-        self._service.batcher.close()
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
@@ -350,7 +340,7 @@ def create_server(
         raise OSError(f"cannot listen on {address!r}: {exc}") from None
     if port == 0:
         raise OSError(f"cannot listen on {address!r}")
-    return ResourceServer(server, health, config, service), port
+    return ResourceServer(server, health, config), port
 
 
 async def serve(
