@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +395,22 @@ def test_convert_batch_answers_each_item_in_order(client: Client) -> None:
     assert answers[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert [v.field for v in answers[1].error.violations] == ["input.flytekit.requests.cpu"]
     assert answers[2].response.lossy
+
+
+def test_concurrent_streams_each_get_their_own_answers(client: Client) -> None:
+    # Items of all streams are converted together in turns; no answer may
+    # reach another stream or another position.
+    specs = [flyte_input(cpu=str(n), memory=f"{n}Gi") for n in range(1, 33)]
+    expected = [client.convert(s, ["flyteres"]) for s in specs]
+
+    def stream(n: int) -> list[Any]:
+        return list(client.convert_batch([specs[n]] * 5, ["flyteres"]))
+
+    with ThreadPoolExecutor(len(specs)) as pool:
+        results = list(pool.map(stream, range(len(specs))))
+    for n, answers in enumerate(results):
+        assert [(a.id, a.index) for a in answers] == [(str(i), i) for i in range(5)]
+        assert all(a.response == expected[n] for a in answers), n
 
 
 def test_convert_batch_refuses_items_past_the_limit(client: Client) -> None:
