@@ -5,17 +5,18 @@
 // connections, and prints one JSON line: every latency measured after the
 // warm-up, and the errors seen.
 //
-// Job: { address, mode: "unary" | "stream" | "echo", payloads: [base64 request bytes],
-//        ids: [the id inside each stream payload], inFlight, connections,
-//        startAt (epoch ms), warmUp (s), duration (s) }
+// Job: { address, mode: "unary" | "stream", echo: boolean,
+//        payloads: [base64 request bytes], ids: [the id inside each stream
+//        payload], inFlight, connections, startAt (epoch ms), warmUp (s),
+//        duration (s) }
 //
 // Unary mode calls Convert once per slot at a time. Stream mode opens one
 // ConvertBatch stream per slot and sends the next item when the previous
 // answer arrives. Answers are checked with the generated code in gen/ts (see
 // check below): an error item, an id that does not match or an answer that
 // differs from the checked one counts as an error, so a fast wrong answer
-// cannot pass for throughput. Echo mode is stream mode against a server that
-// returns each message unchanged, and checks exactly that.
+// cannot pass for throughput. With `echo`, the server returns each message
+// unchanged, and that is what is checked.
 //
 // The client is Node (grpc-js) rather than Python so that the load generator
 // costs the shared machine as little CPU as it can.
@@ -55,7 +56,7 @@ const checked = new Map();
 let answers = 0;
 
 function check(mode, bytes, index) {
-  if (mode === "echo") {
+  if (job.echo) {
     if (!bytes.equals(payloads[index])) fail(`the echo of payload ${index} differs`);
     return;
   }
@@ -90,7 +91,7 @@ function streamSlot(client, slot, times) {
     };
     call.on("data", (bytes) => {
       const now = performance.now();
-      check(job.mode, bytes, index);
+      check("stream", bytes, index);
       if (now >= times.measureFrom) latencies.push(now - sent);
       index = (index + 1) % payloads.length;
       if (now < times.end) send();
