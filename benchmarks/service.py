@@ -137,9 +137,10 @@ def load(address: str, mode: str, workers: int, *, echo: bool = False) -> Result
     `echo`: the server returns each message unchanged, and that is what the clients check.
     """
     if mode == "unary":
-        payloads, ids = request_bytes(), [""] * len(workload())
+        payloads, ids = request_bytes(), []
     else:
-        payloads, ids = batch_bytes(), [str(i) for i in range(len(workload()))]
+        payloads = batch_bytes()
+        ids = [pb.ConvertBatchRequest.FromString(p).id for p in payloads]
     job = {
         "address": address,
         "mode": mode,

@@ -50,6 +50,7 @@ from flyteres_pb.v1 import service_pb2
 pb: Any = service_pb2
 
 SERVICE_NAME = "flyteres.v1.ResourceService"
+CONVERT_BATCH = f"/{SERVICE_NAME}/ConvertBatch"
 
 log = logging.getLogger("flyteres.service")
 
@@ -211,7 +212,6 @@ class _Service:
         return grpc.unary_unary_rpc_method_handler(handler)
 
     def convert_batch(self) -> grpc.RpcMethodHandler[bytes, bytes]:
-        method = f"/{SERVICE_NAME}/ConvertBatch"
         limit = self.config.max_batch_items
 
         # read()/write() on the context rather than an async generator: the
@@ -236,7 +236,7 @@ class _Service:
                 code = grpc.StatusCode.CANCELLED
                 raise
             finally:
-                self._log(method, start, code, context, items=index)
+                self._log(CONVERT_BATCH, start, code, context, items=index)
 
         return grpc.stream_stream_rpc_method_handler(handler)
 
@@ -251,7 +251,7 @@ def encode(message: Any) -> bytes:
 
 
 def _encoded_item(data: bytes, index: int) -> bytes:
-    return encode(batch_answer(data, index, f"/{SERVICE_NAME}/ConvertBatch"))
+    return encode(batch_answer(data, index, CONVERT_BATCH))
 
 
 def batch_answer(data: bytes, index: int, method: str) -> Any:

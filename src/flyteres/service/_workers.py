@@ -174,16 +174,17 @@ def serve_workers(
 
 def _await_ready(procs: list[Any], channels: list[Any], stopping: threading.Event) -> str | None:
     """Wait for every worker's "ready"; a message saying why not, or None."""
-    waiting = dict(zip(channels, procs, strict=True))
-    by_sentinel = dict(zip((proc.sentinel for proc in procs), channels, strict=True))
+    proc_of = dict(zip(channels, procs, strict=True))
+    channel_of = {proc.sentinel: channel for channel, proc in proc_of.items()}
+    waiting = set(channels)
     deadline = time.monotonic() + START_TIMEOUT
     while waiting and not stopping.is_set() and time.monotonic() < deadline:
-        for item in multiprocessing.connection.wait([*waiting, *by_sentinel], timeout=0.2):
-            channel = by_sentinel.get(item, item)
-            proc = procs[channels.index(channel)]
+        for item in multiprocessing.connection.wait([*waiting, *channel_of], timeout=0.2):
+            channel = channel_of.get(item, item)
+            proc = proc_of[channel]
             message = _read(channel) if channel in waiting else None
             if message is not None and message[0] == "ready":
-                del waiting[channel]
+                waiting.discard(channel)
             elif message is not None:  # a worker that cannot bind says why before it exits
                 return f"{proc.name} did not start: {message[1]}"
             else:  # it exited, or closed its pipe without a word
