@@ -46,8 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flyteres.service import _convert, _server
-from flyteres.service._client import flyte_input, flytekit_input
+from flyteres.service import convert as _convert
+from flyteres.service import server as _server
+from flyteres.service.client import flyte_input, flytekit_input
 from flyteres_pb.v1 import service_pb2 as pb
 
 ROOT = Path(__file__).resolve().parent.parent

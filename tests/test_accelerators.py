@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 import flyteres
 from flyteres import accelerators as acc
 from flyteres._errors import InvalidPartitionError, UnknownAcceleratorError
-from flyteres._idl import AcceleratorModelPb, DeviceClassPb
-from flyteres.cli import app
+from flyteres._pb import AcceleratorModelPb, DeviceClassPb
+from flyteres.cli.app import app
 from flyteres_pb.v1 import resources_pb2
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def test_catalog_covers_every_sdk_spelling() -> None:
                 acc.resolve(s)
             except UnknownAcceleratorError:
                 missing.append(f"{source}: {s!r}")
-    assert not missing, "add to src/flyteres/data/accelerators.json:\n" + "\n".join(missing)
+    assert not missing, "add to src/flyteres/accelerators/data/accelerators.json:\n" + "\n".join(missing)
 
 
 def test_catalog_claims_only_what_the_sdks_have() -> None:
@@ -542,7 +542,7 @@ ENTRY_KEYS = [
 
 
 def _data() -> dict[str, Any]:
-    text = (resources.files("flyteres") / "data" / "accelerators.json").read_text(encoding="utf-8")
+    text = (resources.files("flyteres.accelerators") / "data" / "accelerators.json").read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

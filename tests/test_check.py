@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flyteres._check import check_paths, main
-from flyteres._platform import load_platform, load_quotas
+from flyteres.backend.config import load_platform, load_quotas
+from flyteres.check import check_paths
+from flyteres.cli.check import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -150,7 +151,7 @@ def test_check_paths_is_the_library_behind_the_command() -> None:
 
 def test_runs_as_a_module(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "flyteres._check", str(PROJECT), "--platform", str(ADMIN), "--json"],
+        [sys.executable, "-m", "flyteres.cli.check", str(PROJECT), "--platform", str(ADMIN), "--json"],
         capture_output=True,
         text=True,
         check=False,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from google.protobuf import json_format
 
-from flyteres._demo import examples, render
+from flyteres.cli.demo import examples, render
 from flyteres_pb.v1 import resources_pb2
 
 BIN = Path(sys.executable).parent

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flyteres import AcceleratorSpec, Quantity, Resource, ResourceSpec, SharedMemorySpec
-from flyteres._effective import EffectiveResources, PlatformRule, check_quota, effective
-from flyteres._platform import PlatformConfig, QuotaSpec, parse_platform
+from flyteres.backend.config import PlatformConfig, QuotaSpec, parse_platform
+from flyteres.backend.effective import EffectiveResources, PlatformRule, check_quota, effective
 
 PLATFORM = PlatformConfig(
     defaults={"cpu": "500m", "memory": "1Gi"},

@@ -10,8 +10,8 @@ import pytest
 from flytekit import Resources as R
 
 from flyteres import AcceleratorSpec, Quantity, Resource, ResourceSpec, ResourceSpecError, from_flytekit, to_flytekit
-from flyteres._escalate import EscalationCeilingError, escalate
-from flyteres._platform import PlatformConfig
+from flyteres.backend.config import PlatformConfig
+from flyteres.backend.escalate import EscalationCeilingError, escalate
 
 
 def memory(requests: str | None = None, limits: str | None = None) -> ResourceSpec:

@@ -8,7 +8,7 @@ from flytekit import Resources as R
 from flytekit.extras.accelerators import A100
 
 from flyteres import AcceleratorSpec, Quantity, Resource, ResourceSpec, ResourceSpecError, SharedMemorySpec, from_flyte
-from flyteres._merge import merge, override_resources
+from flyteres.backend.merge import merge, override_resources
 
 TASK = ResourceSpec(
     requests={"cpu": "1", "memory": "1Gi", "gpu": "1"},

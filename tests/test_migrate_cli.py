@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flyteres.migrate._cli import migrate
+from flyteres.cli.migrate import migrate
 
 TASK = (
     'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"), limits=Resources(cpu="2"))\n'

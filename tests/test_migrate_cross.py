@@ -14,8 +14,8 @@ from types import ModuleType
 import pytest
 
 from flyteres.migrate import MigrationResult, Options, TaskIndex, index_sources, migrate_source, run
-from flyteres.migrate._index import module_names, resolve_import
-from flyteres.migrate._runner import process_file
+from flyteres.migrate.index import module_names, resolve_import
+from flyteres.migrate.runner import process_file
 from tests import test_migrate_oracle as oracle
 
 TASKS = textwrap.dedent(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flyteres import FlyteresError, Quantity, Resource, ResourceSpecError
-from flyteres._platform import PlatformConfig, PlatformConfigError, QuotaSpec, load_platform, load_quotas
+from flyteres.backend.config import PlatformConfig, PlatformConfigError, QuotaSpec, load_platform, load_quotas
 from flyteres.platform import parse_platform, parse_quotas
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 import flyteres
 from flyteres import Quantity, QuantityError
-from flyteres import _quantity as quantity_module
-from flyteres._quantity import MAX_SIGNIFICANT_DIGITS, Format
+from flyteres.core import quantity as quantity_module
+from flyteres.core.quantity import MAX_SIGNIFICANT_DIGITS, Format
 
 BSI, DSI, DEXP = Format.BINARY_SI, Format.DECIMAL_SI, Format.DECIMAL_EXPONENT
 CAP = 2**63 - 1

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from kubernetes.utils import parse_quantity
 
 from flyteres import Quantity, QuantityError
-from flyteres._quantity import MAX_SIGNIFICANT_DIGITS
+from flyteres.core.quantity import MAX_SIGNIFICANT_DIGITS
 
 CAP = 2**63 - 1
 

@@ -36,7 +36,7 @@ from flyteres.service import (
     flytekit_input,
     idl_input,
 )
-from flyteres.service._server import JsonFormatter
+from flyteres.service.server import JsonFormatter
 from flyteres_pb.v1 import resources_pb2 as res_pb
 from flyteres_pb.v1 import service_pb2 as pb
 

@@ -21,7 +21,7 @@ import grpc
 import pytest
 
 from flyteres.service import flytekit_input
-from flyteres.service._workers import split_address
+from flyteres.service.workers import split_address
 from flyteres_pb.v1 import service_pb2 as pb
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads load on Linux")

@@ -14,14 +14,6 @@ collide with the hand-written model.
 from __future__ import annotations
 
 from flyteres import accelerators, platform
-from flyteres._effective import (
-    EffectiveResources,
-    Explanation,
-    PlatformFinding,
-    PlatformRule,
-    check_quota,
-    effective,
-)
 from flyteres._errors import (
     FlyteresError,
     InvalidPartitionError,
@@ -30,18 +22,7 @@ from flyteres._errors import (
     ResourceSpecError,
     UnknownAcceleratorError,
 )
-from flyteres._escalate import EscalationCeilingError, escalate
-from flyteres._findings import Conversion, Finding, Rule
-from flyteres._flyte import FlyteArguments, FlyteGpu, convert_to_flyte, flyte_arguments, from_flyte, to_flyte
-from flyteres._flytekit import (
-    FlytekitAccelerator,
-    FlytekitArguments,
-    convert_to_flytekit,
-    flytekit_arguments,
-    from_flytekit,
-    to_flytekit,
-)
-from flyteres._idl import (
+from flyteres._pb import (
     AcceleratorModelPb,
     DeviceClassPb,
     ExtendedResourcesPb,
@@ -51,12 +32,31 @@ from flyteres._idl import (
     ResourcesPb,
     SharedMemoryPb,
 )
-from flyteres._k8s import convert_to_k8s, to_k8s
-from flyteres._merge import merge, override_resources
-from flyteres._model import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
-from flyteres._platform import PlatformConfig, PlatformConfigError, QuotaSpec
-from flyteres._quantity import Quantity
-from flyteres._wire import from_idl, to_idl
+from flyteres.backend.config import PlatformConfig, PlatformConfigError, QuotaSpec
+from flyteres.backend.effective import (
+    EffectiveResources,
+    Explanation,
+    PlatformFinding,
+    PlatformRule,
+    check_quota,
+    effective,
+)
+from flyteres.backend.escalate import EscalationCeilingError, escalate
+from flyteres.backend.merge import merge, override_resources
+from flyteres.convert.flyte import FlyteArguments, FlyteGpu, convert_to_flyte, flyte_arguments, from_flyte, to_flyte
+from flyteres.convert.flytekit import (
+    FlytekitAccelerator,
+    FlytekitArguments,
+    convert_to_flytekit,
+    flytekit_arguments,
+    from_flytekit,
+    to_flytekit,
+)
+from flyteres.convert.idl import from_idl, to_idl
+from flyteres.convert.k8s import convert_to_k8s, to_k8s
+from flyteres.core.findings import Conversion, Finding, Rule
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
 
 __all__ = [
     "AcceleratorModelPb",

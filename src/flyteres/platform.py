@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from flyteres._platform import (
+from flyteres.backend.config import (
     PLATFORM_RESOURCES,
     PlatformConfig,
     PlatformConfigError,

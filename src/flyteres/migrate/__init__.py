@@ -82,11 +82,10 @@ def fit() -> None: ...
 
 from __future__ import annotations
 
-from flyteres.migrate._finder import Declaration, DeclarationKind, SourceParseError, find_declarations
-from flyteres.migrate._index import TaskIndex, TaskInfo
-from flyteres.migrate._rules import MigrateRule
-from flyteres.migrate._runner import FileReport, Options, RunReport, run
-from flyteres.migrate._transform import (
+from flyteres.migrate.index import TaskIndex, TaskInfo
+from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.runner import FileReport, Options, RunReport, run
+from flyteres.migrate.transform import (
     Environment,
     MigrationFinding,
     MigrationResult,
@@ -95,6 +94,7 @@ from flyteres.migrate._transform import (
     index_sources,
     migrate_source,
 )
+from flyteres.source.finder import Declaration, DeclarationKind, SourceParseError, find_declarations
 
 __all__ = [
     "Declaration",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flyteres.migrate._cli import migrate
+from flyteres.cli.migrate import migrate
 
 
 def main() -> None:

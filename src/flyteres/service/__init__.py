@@ -18,10 +18,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from flyteres.service._config import DEFAULT_ADDRESS, ServerConfig
+from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
 
 if TYPE_CHECKING:
-    from flyteres.service._client import (
+    from flyteres.service.client import (
         Client,
         FieldViolation,
         ServiceError,
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
         idl_input,
         spec_input,
     )
-    from flyteres.service._convert import flytekit_source
-    from flyteres.service._server import (
+    from flyteres.service.convert import flytekit_source
+    from flyteres.service.server import (
         SERVICE_NAME,
         BackgroundServer,
         JsonFormatter,
@@ -56,9 +56,9 @@ _LAZY = {
             "idl_input",
             "spec_input",
         ],
-        "flyteres.service._client",
+        "flyteres.service.client",
     ),
-    "flytekit_source": "flyteres.service._convert",
+    "flytekit_source": "flyteres.service.convert",
     **dict.fromkeys(
         [
             "SERVICE_NAME",
@@ -69,7 +69,7 @@ _LAZY = {
             "create_server",
             "serve",
         ],
-        "flyteres.service._server",
+        "flyteres.service.server",
     ),
 }
 

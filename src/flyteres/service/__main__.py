@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flyteres.service._cli import main
+from flyteres.cli.serve import main
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,8 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from flyteres import accelerators
-from flyteres._convert import (
+from flyteres._errors import ResourceSpecError
+from flyteres.convert._shared import (
     Memo,
     catalog_entry,
     catalog_entry_for,
@@ -31,9 +32,9 @@ from flyteres._convert import (
     storage_findings,
     typed_key,
 )
-from flyteres._errors import ResourceSpecError
-from flyteres._findings import Conversion, Finding, Rule, reading_findings
-from flyteres._model import (
+from flyteres.core.findings import Conversion, Finding, Rule, reading_findings
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import (
     AcceleratorSpec,
     DeviceLabels,
     Policy,
@@ -42,7 +43,6 @@ from flyteres._model import (
     SharedMemorySpec,
     as_quantity,
 )
-from flyteres._quantity import Quantity
 
 FLYTEKIT_SHM_MOUNT_NAME = "flyte-shared-memory"
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flyteres.service._config import ServerConfig
+from flyteres.service.config import ServerConfig
 
 log = logging.getLogger("flyteres.service")
 
@@ -105,7 +105,7 @@ class _WorkerField(logging.Filter):
 
 def _worker_main(job: _Job, channel: multiprocessing.connection.Connection) -> None:
     """A worker process: the whole service, sharing the port; reports readiness on `channel`."""
-    from flyteres.service._server import configure_logging, serve  # noqa: PLC0415
+    from flyteres.service.server import configure_logging, serve  # noqa: PLC0415
 
     configure_logging(job.log_level)
     log.addFilter(_WorkerField(job.worker))

@@ -36,8 +36,8 @@ from typing import Any
 import yaml
 
 from flyteres._errors import FlyteresError, QuantityError, ResourceSpecError
-from flyteres._model import Resource, resource_name
-from flyteres._quantity import Quantity
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import Resource, resource_name
 
 __all__ = [
     "PLATFORM_RESOURCES",

@@ -25,12 +25,12 @@ from google.protobuf.message import DecodeError
 
 from flyteres import accelerators
 from flyteres._errors import FlyteresError, ResourceSpecError, UnknownAcceleratorError
-from flyteres._findings import Conversion, Finding
-from flyteres._flyte import flyte_arguments, from_flyte
-from flyteres._flytekit import FlytekitAccelerator, FlytekitArguments, flytekit_arguments, from_flytekit
-from flyteres._k8s import convert_to_k8s
-from flyteres._model import AcceleratorSpec, DeviceLabels, Policy, ResourceSpec
-from flyteres._wire import Target, from_idl, to_idl
+from flyteres.convert.flyte import flyte_arguments, from_flyte
+from flyteres.convert.flytekit import FlytekitAccelerator, FlytekitArguments, flytekit_arguments, from_flytekit
+from flyteres.convert.idl import Target, from_idl, to_idl
+from flyteres.convert.k8s import convert_to_k8s
+from flyteres.core.findings import Conversion, Finding
+from flyteres.core.spec import AcceleratorSpec, DeviceLabels, Policy, ResourceSpec
 from flyteres_pb.v1 import resources_pb2, service_pb2
 
 pb: Any = service_pb2

@@ -16,22 +16,22 @@ from google.protobuf.empty_pb2 import Empty
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from flyteres._convert import implied_device_class
 from flyteres._errors import ResourceSpecError
-from flyteres._idl import (
+from flyteres._pb import (
     AcceleratorModelPb,
     ExtendedResourcesPb,
     ResourceNamePb,
     ResourcesPb,
 )
-from flyteres._model import (
+from flyteres.accelerators import DeviceClass
+from flyteres.convert._shared import implied_device_class
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import (
     AcceleratorSpec,
     Resource,
     ResourceSpec,
     SharedMemorySpec,
 )
-from flyteres._quantity import Quantity
-from flyteres.accelerators import DeviceClass
 
 Target = Literal["flyteres", "flyteidl", "flyteidl2"]
 
@@ -252,7 +252,7 @@ def from_idl(
                 model = AcceleratorModelPb.Name(gpu.accelerator_model)
             case = gpu.WhichOneof("partition_size_value")
             probe = AcceleratorSpec(gpu.device or "?", device_class, custom=True)
-            from flyteres._convert import catalog_entry  # noqa: PLC0415
+            from flyteres.convert._shared import catalog_entry  # noqa: PLC0415
 
             accelerator = AcceleratorSpec(
                 device=gpu.device,

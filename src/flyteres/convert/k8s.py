@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyteres._convert import check_policy, finding, storage_findings
-from flyteres._findings import Conversion, Finding, Rule, reading_findings
-from flyteres._model import Policy, Resource, ResourceSpec
+from flyteres.convert._shared import check_policy, finding, storage_findings
+from flyteres.core.findings import Conversion, Finding, Rule, reading_findings
+from flyteres.core.spec import Policy, Resource, ResourceSpec
 
 # The Kubernetes extended-resource name for each device class, as the Flyte
 # backend's AcceleratorDeviceClasses configuration has them by default.

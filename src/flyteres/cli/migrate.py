@@ -1,4 +1,4 @@
-"""The `flyteres migrate` command: a thin layer over `flyteres.migrate._runner.run`."""
+"""The `flyteres migrate` command: a thin layer over `flyteres.migrate.runner.run`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flyteres.migrate._runner import Mode, Options, RunReport, discover, run
+from flyteres.migrate.runner import Mode, Options, RunReport, discover, run
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -39,7 +39,7 @@ def _root(
 @app.command()
 def demo() -> None:
     """Convert typical flytekit declarations to Flyte 2 and show what the IDL carries."""
-    from flyteres._demo import render  # noqa: PLC0415 - keep CLI start-up light
+    from flyteres.cli.demo import render  # noqa: PLC0415 - keep CLI start-up light
 
     for line in render():
         typer.echo(line)
@@ -204,8 +204,8 @@ def convert(
     """
     import sys  # noqa: PLC0415 - keep CLI start-up light
 
-    from flyteres import _cli_convert as conv  # noqa: PLC0415
     from flyteres._errors import FlyteresError  # noqa: PLC0415
+    from flyteres.cli import convert as conv  # noqa: PLC0415
 
     choices = {
         "--from": (source, ("spec", "flytekit", "idl")),
@@ -234,9 +234,9 @@ def convert(
 
 def _register_commands() -> None:
     # Each command module keeps its heavy imports (libcst, grpc) inside the command.
-    from flyteres._check import check  # noqa: PLC0415
-    from flyteres.migrate._cli import migrate  # noqa: PLC0415
-    from flyteres.service._cli import serve  # noqa: PLC0415
+    from flyteres.cli.check import check  # noqa: PLC0415
+    from flyteres.cli.migrate import migrate  # noqa: PLC0415
+    from flyteres.cli.serve import serve  # noqa: PLC0415
 
     app.command("migrate")(migrate)
     app.command("check")(check)

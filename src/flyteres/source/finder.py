@@ -33,10 +33,10 @@ from typing import Any
 import libcst as cst
 
 from flyteres import accelerators
-from flyteres._convert import implied_device_class
 from flyteres._errors import FlyteresError, UnknownAcceleratorError
-from flyteres._flytekit import from_flytekit
-from flyteres._model import AcceleratorSpec, ResourceSpec
+from flyteres.convert._shared import implied_device_class
+from flyteres.convert.flytekit import from_flytekit
+from flyteres.core.spec import AcceleratorSpec, ResourceSpec
 
 __all__ = ["Declaration", "DeclarationKind", "SourceParseError", "find_declarations"]
 

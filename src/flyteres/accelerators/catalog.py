@@ -313,7 +313,7 @@ class Match:
 @functools.cache
 def _raw() -> Mapping[str, Any]:
     # importlib.resources works from a source tree, an installed wheel and a zip alike.
-    text = (resources.files("flyteres") / "data" / "accelerators.json").read_text(encoding="utf-8")
+    text = (resources.files("flyteres.accelerators") / "data" / "accelerators.json").read_text(encoding="utf-8")
     data = json.loads(text)
     if data.get("schema_version") != SCHEMA_VERSION:
         raise ValueError(

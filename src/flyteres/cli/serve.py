@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from flyteres.service._config import DEFAULT_ADDRESS, ServerConfig
+from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
 
 
 def serve(
@@ -56,9 +56,9 @@ def serve(
     cannot be bound or a worker dies.
     """
     # gRPC is imported only when the server runs: other commands stay quick to start.
-    from flyteres.service._server import configure_logging  # noqa: PLC0415
-    from flyteres.service._server import serve as run_server  # noqa: PLC0415
-    from flyteres.service._workers import serve_workers, split_address  # noqa: PLC0415
+    from flyteres.service.server import configure_logging  # noqa: PLC0415
+    from flyteres.service.server import serve as run_server  # noqa: PLC0415
+    from flyteres.service.workers import serve_workers, split_address  # noqa: PLC0415
 
     level = log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

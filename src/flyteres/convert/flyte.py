@@ -17,7 +17,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from flyteres._convert import (
+from flyteres._errors import ResourceSpecError
+from flyteres.convert._shared import (
     Memo,
     catalog_entry,
     catalog_entry_for,
@@ -32,9 +33,9 @@ from flyteres._convert import (
     typed_key,
     v2_wire_device,
 )
-from flyteres._errors import ResourceSpecError
-from flyteres._findings import Conversion, Finding, Rule, reading_findings
-from flyteres._model import (
+from flyteres.core.findings import Conversion, Finding, Rule, reading_findings
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import (
     AcceleratorSpec,
     DeviceLabels,
     Policy,
@@ -43,7 +44,6 @@ from flyteres._model import (
     SharedMemorySpec,
     as_quantity,
 )
-from flyteres._quantity import Quantity
 
 FLYTE_SHM_MOUNT_NAME = "flyte-shm"
 

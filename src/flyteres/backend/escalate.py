@@ -40,9 +40,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from flyteres._errors import FlyteresError, ResourceSpecError
-from flyteres._model import Resource, ResourceSpec, resource_name
-from flyteres._platform import PlatformConfig
-from flyteres._quantity import Format, Quantity
+from flyteres.backend.config import PlatformConfig
+from flyteres.core.quantity import Format, Quantity
+from flyteres.core.spec import Resource, ResourceSpec, resource_name
 
 __all__ = ["EscalationCeilingError", "escalate"]
 

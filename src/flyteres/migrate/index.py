@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from flyteres._findings import Finding
-from flyteres._model import ResourceSpec
+from flyteres.core.findings import Finding
+from flyteres.core.spec import ResourceSpec
 
 __all__ = ["TaskIndex", "TaskInfo", "module_names", "resolve_import"]
 

@@ -42,9 +42,9 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from flyteres.service import _convert
-from flyteres.service._config import DEFAULT_ADDRESS, ServerConfig
-from flyteres.service._convert import RequestError, Violation
+from flyteres.service import convert as answers
+from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
+from flyteres.service.convert import RequestError, Violation
 from flyteres_pb.v1 import service_pb2
 
 pb: Any = service_pb2
@@ -193,7 +193,7 @@ class _Service:
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
-                return encode(answer(_convert.decode(request_cls, data, "request")))
+                return encode(answer(answers.decode(request_cls, data, "request")))
             except RequestError as exc:
                 status = status_for(exc)
                 code = status.code
@@ -256,14 +256,14 @@ def _encoded_item(data: bytes, index: int) -> bytes:
 
 def batch_answer(data: bytes, index: int, method: str) -> Any:
     try:
-        item = _convert.decode(pb.ConvertBatchRequest, data, f"items[{index}]")
-        return _convert.batch_item(item, index)
+        item = answers.decode(pb.ConvertBatchRequest, data, f"items[{index}]")
+        return answers.batch_item(item, index)
     except RequestError as exc:
-        return _convert.batch_error(pb.ConvertBatchRequest(), index, exc)
+        return answers.batch_error(pb.ConvertBatchRequest(), index, exc)
     except Exception as exc:  # one bad item must not end the stream or the server
         log.exception("internal error", extra={"method": method, "error": type(exc).__name__})
         error = RequestError(f"internal error: {type(exc).__name__}: {exc}")
-        return _convert.batch_error(pb.ConvertBatchRequest(), index, error)
+        return answers.batch_error(pb.ConvertBatchRequest(), index, error)
 
 
 class ResourceServer:
@@ -318,13 +318,13 @@ def create_server(
     server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
     service = _Service(config)
     handlers = {
-        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", pb.ConvertRequest, _convert.convert),
-        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", pb.ValidateRequest, _convert.validate),
+        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", pb.ConvertRequest, answers.convert),
+        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", pb.ValidateRequest, answers.validate),
         "ResolveAccelerator": service.unary(
-            f"/{SERVICE_NAME}/ResolveAccelerator", pb.ResolveAcceleratorRequest, _convert.resolve_accelerator
+            f"/{SERVICE_NAME}/ResolveAccelerator", pb.ResolveAcceleratorRequest, answers.resolve_accelerator
         ),
         "ListAccelerators": service.unary(
-            f"/{SERVICE_NAME}/ListAccelerators", pb.ListAcceleratorsRequest, _convert.list_accelerators
+            f"/{SERVICE_NAME}/ListAccelerators", pb.ListAcceleratorsRequest, answers.list_accelerators
         ),
         "ConvertBatch": service.convert_batch(),
     }
@@ -355,7 +355,7 @@ async def serve(
     `ready` is called with the bound port once the server accepts calls.
     """
     server, port = create_server(address, config, reuse_port=reuse_port)
-    _convert.warm_up()
+    answers.warm_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,7 +2,7 @@
 
 Two passes, so an override can be merged with a task of another module of
 the run. The first migrates every file and records its module-level tasks
-(`flyteres.migrate._index`); a file whose overrides name a task of another
+(`flyteres.migrate.index`); a file whose overrides name a task of another
 module is held back (neither diffed nor written) and migrated again in the
 second pass with the tasks of the modules it named. Both passes run in
 worker processes; results are the same for any number of workers.
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from flyteres._model import Policy
-from flyteres.migrate._index import TaskIndex, TaskInfo, module_names
-from flyteres.migrate._transform import Environment, MigrationResult, Site, Status, Target, migrate
+from flyteres.core.spec import Policy
+from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
+from flyteres.migrate.transform import Environment, MigrationResult, Site, Status, Target, migrate
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -222,7 +222,7 @@ def process_file(
     """Migrate one file according to `options`; never raises.
 
     `module` is the file's dotted name and `index` the tasks of other modules
-    (see `flyteres.migrate._index`); without them, overrides on imported tasks
+    (see `flyteres.migrate.index`); without them, overrides on imported tasks
     are left as written.
     """
     report = _process_file(path, options, module, index, defer=False).report

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from google.protobuf import json_format, text_format
 from google.protobuf.message import Message
 
-from flyteres._idl import (
+from flyteres._pb import (
     DeviceClassPb,
     ExtendedResourcesPb,
     GPUAcceleratorPb,
@@ -107,9 +107,9 @@ DECLARATIONS: list[tuple[str, dict[str, object]]] = [
 
 def render_conversions() -> Iterator[str]:
     """flytekit → Flyte 2 for each declaration, under both policies."""
-    from flyteres._flyte import flyte_arguments  # noqa: PLC0415
-    from flyteres._flytekit import from_flytekit  # noqa: PLC0415
-    from flyteres._model import POLICIES  # noqa: PLC0415
+    from flyteres.convert.flyte import flyte_arguments  # noqa: PLC0415
+    from flyteres.convert.flytekit import from_flytekit  # noqa: PLC0415
+    from flyteres.core.spec import POLICIES  # noqa: PLC0415
 
     yield "Part 1: flytekit declarations converted to Flyte 2 (findings below each; LOSSY blocks the policy)."
     for source, kwargs in DECLARATIONS:

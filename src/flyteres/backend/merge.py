@@ -27,10 +27,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from flyteres._errors import ResourceSpecError
-from flyteres._flyte import from_flyte, to_flyte
-from flyteres._flytekit import from_flytekit
-from flyteres._model import DeviceLabels, Policy, Resource, ResourceSpec
-from flyteres._quantity import Quantity
+from flyteres.convert.flyte import from_flyte, to_flyte
+from flyteres.convert.flytekit import from_flytekit
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import DeviceLabels, Policy, Resource, ResourceSpec
 
 __all__ = ["Conflict", "merge", "override_resources"]
 

@@ -20,8 +20,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from flyteres._errors import FlyteresError
-from flyteres._model import ResourceSpec
-from flyteres.service._convert import spec_to_pb
+from flyteres.core.spec import ResourceSpec
+from flyteres.service.convert import spec_to_pb
 from flyteres_pb.v1 import service_pb2
 
 pb: Any = service_pb2

@@ -58,10 +58,10 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Literal
 
-from flyteres._k8s import GPU_RESOURCE_KEYS
-from flyteres._model import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
-from flyteres._platform import PLATFORM_RESOURCES, PlatformConfig, QuotaSpec
-from flyteres._quantity import Quantity
+from flyteres.backend.config import PLATFORM_RESOURCES, PlatformConfig, QuotaSpec
+from flyteres.convert.k8s import GPU_RESOURCE_KEYS
+from flyteres.core.quantity import Quantity
+from flyteres.core.spec import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
 
 __all__ = [
     "EffectiveResources",

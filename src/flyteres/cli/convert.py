@@ -12,13 +12,13 @@ from typing import Any, Literal
 from google.protobuf import json_format
 
 from flyteres._errors import ResourceSpecError
-from flyteres._findings import Conversion, Finding
-from flyteres._flyte import flyte_arguments
-from flyteres._flytekit import Form, flytekit_arguments, from_flytekit
-from flyteres._idl import ExtendedResourcesPb, ResourcesPb
-from flyteres._k8s import convert_to_k8s
-from flyteres._model import DeviceLabels, Policy, ResourceSpec
-from flyteres._wire import from_idl, to_idl
+from flyteres._pb import ExtendedResourcesPb, ResourcesPb
+from flyteres.convert.flyte import flyte_arguments
+from flyteres.convert.flytekit import Form, flytekit_arguments, from_flytekit
+from flyteres.convert.idl import from_idl, to_idl
+from flyteres.convert.k8s import convert_to_k8s
+from flyteres.core.findings import Conversion, Finding
+from flyteres.core.spec import DeviceLabels, Policy, ResourceSpec
 
 Source = Literal["spec", "flytekit", "idl"]
 Target = Literal["flyte", "flytekit", "flytekit-resources", "spec", "k8s", "flyteidl", "flyteidl2"]

@@ -30,12 +30,14 @@ from typing import Any, Literal
 
 import libcst as cst
 
-from flyteres._findings import Conversion
-from flyteres._flyte import FlyteArguments, flyte_arguments
-from flyteres._flytekit import FlytekitArguments, flytekit_arguments, from_flytekit
-from flyteres._merge import merge
-from flyteres._model import Policy, ResourceSpec
-from flyteres.migrate._finder import (
+from flyteres.backend.merge import merge
+from flyteres.convert.flyte import FlyteArguments, flyte_arguments
+from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments, from_flytekit
+from flyteres.core.findings import Conversion
+from flyteres.core.spec import Policy, ResourceSpec
+from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
+from flyteres.migrate.rules import MigrateRule
+from flyteres.source.finder import (
     RESOURCE_ARGUMENTS,
     Analysis,
     Combo,
@@ -50,8 +52,6 @@ from flyteres.migrate._finder import (
     flytekit_kwargs,
     leaf_value,
 )
-from flyteres.migrate._index import TaskIndex, TaskInfo, resolve_import
-from flyteres.migrate._rules import MigrateRule
 
 __all__ = ["Environment", "MigrationFinding", "MigrationResult", "Site", "Target", "index_sources", "migrate_source"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from flyteres import accelerators
 from flyteres._errors import ResourceSpecError, UnknownAcceleratorError
-from flyteres._findings import Finding, Rule
-from flyteres._model import (
+from flyteres.core.findings import Finding, Rule
+from flyteres.core.spec import (
     DEFAULT_SHM_PATH,
     POLICIES,
     AcceleratorSpec,
@@ -206,7 +206,7 @@ def typed_key(value: object) -> object:
 
 def clear_caches() -> None:
     """Forget every memoised conversion, parse and catalog lookup (for cold benchmarks)."""
-    from flyteres._quantity import Quantity  # noqa: PLC0415 - avoid an import cycle at load
+    from flyteres.core.quantity import Quantity  # noqa: PLC0415 - avoid an import cycle at load
 
     for memo in _MEMOS:
         memo.clear()

@@ -21,9 +21,9 @@ from flyteres._errors import (
     ResourceSpecError,
     UnknownAcceleratorError,
 )
-from flyteres._idl import AcceleratorModelPb
-from flyteres._quantity import Quantity
+from flyteres._pb import AcceleratorModelPb
 from flyteres.accelerators import Accelerator, from_wire
+from flyteres.core.quantity import Quantity
 
 Policy = Literal["strict", "kubernetes"]
 POLICIES: tuple[Policy, ...] = ("strict", "kubernetes")
