@@ -35,7 +35,7 @@ from flytekit.core.resources import construct_extended_resources, convert_resour
 from flytekit.extras import accelerators as fk
 
 import flyteres
-from flyteres.convert._shared import _MEMOS
+from flyteres.convert._memo import _MEMOS
 
 V1_INPUTS: list[dict[str, Any]] = [
     {"requests": R(cpu="1", mem="2Gi")},

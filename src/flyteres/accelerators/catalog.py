@@ -16,7 +16,8 @@ Data file schema (``schema_version`` 1)::
 
     {"schema_version": 1, "description": str,
      "sources": {"flytekit": version, "flyte": version, "flyteidl2": version},
-     "device_classes": {NAME: {"proto": wire number, "flyte": flyte's Device.device_class}},
+     "device_classes": {NAME: {"proto": wire number, "flyte": flyte's Device.device_class,
+                               "kubernetes": the container resource name of its devices, or null}},
      "entries": [{
         "name": str,                      # canonical: flyte's spelling when it has one
         "device_class": NAME,             # a key of device_classes
@@ -67,6 +68,7 @@ __all__ = [
     "Accelerator",
     "DeviceClass",
     "DeviceClassMismatchError",
+    "DeviceClassName",
     "InvalidPartitionError",
     "Match",
     "NodeLabel",
@@ -109,6 +111,14 @@ class DeviceClass(str, Enum):
         """flyte's spelling in ``Device(device_class=...)``: ``GPU``, ``TPU``, ``NEURON``, ..."""
         return str(_raw()["device_classes"][self.value]["flyte"])
 
+    @property
+    def kubernetes_resource(self) -> str | None:
+        """The Kubernetes extended resource its devices are counted in (``nvidia.com/gpu``),
+        as the Flyte backend's default ``AcceleratorDeviceClasses`` configuration names it;
+        None for a class the backend has no resource name for."""
+        value = _raw()["device_classes"][self.value]["kubernetes"]
+        return None if value is None else str(value)
+
     @classmethod
     def parse(cls, value: DeviceClass | str | int) -> DeviceClass:
         """Accept the IDL name, flyte's name (``"TPU"``) or the wire number.
@@ -129,6 +139,10 @@ class DeviceClass(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The names `DeviceClass` accepts from type-checked callers.
+DeviceClassName = Literal["NVIDIA_GPU", "GOOGLE_TPU", "AMAZON_NEURON", "AMD_GPU", "HABANA_GAUDI", "APPLE_SILICON"]
 
 
 class Role(str, Enum):

@@ -58,8 +58,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Literal
 
+from flyteres.accelerators import DeviceClass
 from flyteres.backend.config import PLATFORM_RESOURCES, PlatformConfig, QuotaSpec
-from flyteres.convert.k8s import GPU_RESOURCE_KEYS
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
 
@@ -608,8 +608,8 @@ def effective(
             target[r] = v
             explanations.append(Explanation(field_name, v.q, v.rule, v.reason))
 
-    gpu_class = accelerator.device_class if accelerator is not None and launch == "flyte2" else "NVIDIA_GPU"
-    gpu_name = GPU_RESOURCE_KEYS.get(gpu_class, "nvidia.com/gpu")
+    gpu_class = accelerator.device_class if accelerator is not None and launch == "flyte2" else DeviceClass.NVIDIA_GPU
+    gpu_name = gpu_class.kubernetes_resource or "nvidia.com/gpu"
     _post_checks(run, final_req, final_lim, shared_memory)
     requests = MappingProxyType({r: v.q for r, v in final_req.items()})
     limits = MappingProxyType({r: v.q for r, v in final_lim.items()})

@@ -29,8 +29,9 @@ from typing import Any, Literal
 from flyteres._errors import ResourceSpecError
 from flyteres.convert.flyte import from_flyte, to_flyte
 from flyteres.convert.flytekit import from_flytekit
+from flyteres.core.options import DeviceLabels, DeviceLabelsName, Policy, PolicyName
 from flyteres.core.quantity import Quantity
-from flyteres.core.spec import DeviceLabels, Policy, Resource, ResourceSpec
+from flyteres.core.spec import Resource, ResourceSpec
 
 __all__ = ["Conflict", "merge", "override_resources"]
 
@@ -159,8 +160,8 @@ def override_resources(
     /,
     *,
     conflict: Conflict = "error",
-    policy: Policy = "strict",
-    device_labels: DeviceLabels = "keep",
+    policy: Policy | PolicyName = Policy.STRICT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
     **changes: Any,
 ) -> Any:
     """The ``flyte.Resources`` to pass to ``task.override(resources=...)`` so that only the changes change.

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a check found something, 2 usage or input error.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -206,21 +207,22 @@ def convert(
 
     from flyteres._errors import FlyteresError  # noqa: PLC0415
     from flyteres.cli import convert as conv  # noqa: PLC0415
+    from flyteres.core.options import DeviceLabels, Policy  # noqa: PLC0415
 
-    choices = {
-        "--from": (source, ("spec", "flytekit", "idl")),
-        "--to": (target, ("flyte", "flytekit", "flytekit-resources", "spec", "k8s", "flyteidl", "flyteidl2")),
-        "--policy": (policy, ("strict", "kubernetes")),
-        "--device-labels": (device_labels, ("keep", "idiomatic")),
+    choices: dict[str, tuple[str, type[Enum]]] = {
+        "--from": (source, conv.Input),
+        "--to": (target, conv.Output),
+        "--policy": (policy, Policy),
+        "--device-labels": (device_labels, DeviceLabels),
     }
     for option, (value, allowed) in choices.items():
-        if value not in allowed:
-            typer.echo(f"error: {option} {value!r}: choose one of {', '.join(allowed)}", err=True)
+        if value not in [m.value for m in allowed]:
+            typer.echo(f"error: {option} {value!r}: choose one of {', '.join(m.value for m in allowed)}", err=True)
             raise typer.Exit(2)
     try:
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
-        spec = conv.read(text, source)  # type: ignore[arg-type]
-        result = conv.write(spec, target, policy=policy, device_labels=device_labels)  # type: ignore[arg-type]
+        spec = conv.read(text, conv.Input(source))
+        result = conv.write(spec, conv.Output(target), policy=Policy(policy), device_labels=DeviceLabels(device_labels))
     except (OSError, FlyteresError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None

@@ -7,24 +7,43 @@ without a terminal; the CLI only maps options and exit codes.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from enum import Enum
+from typing import Any
 
 from google.protobuf import json_format
 
 from flyteres._errors import ResourceSpecError
 from flyteres._pb import ExtendedResourcesPb, ResourcesPb
 from flyteres.convert.flyte import flyte_arguments
-from flyteres.convert.flytekit import Form, flytekit_arguments, from_flytekit
+from flyteres.convert.flytekit import flytekit_arguments, from_flytekit
 from flyteres.convert.idl import from_idl, to_idl
 from flyteres.convert.k8s import convert_to_k8s
 from flyteres.core.findings import Conversion, Finding
-from flyteres.core.spec import DeviceLabels, Policy, ResourceSpec
-
-Source = Literal["spec", "flytekit", "idl"]
-Target = Literal["flyte", "flytekit", "flytekit-resources", "spec", "k8s", "flyteidl", "flyteidl2"]
+from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
+from flyteres.core.spec import ResourceSpec
 
 
-def read(text: str, source: Source) -> ResourceSpec:
+class Input(str, Enum):
+    """What `--from` reads."""
+
+    SPEC = "spec"
+    FLYTEKIT = "flytekit"
+    IDL = "idl"
+
+
+class Output(str, Enum):
+    """What `--to` writes."""
+
+    FLYTE = "flyte"
+    FLYTEKIT = "flytekit"
+    FLYTEKIT_RESOURCES = "flytekit-resources"
+    SPEC = "spec"
+    K8S = "k8s"
+    FLYTEIDL = "flyteidl"
+    FLYTEIDL2 = "flyteidl2"
+
+
+def read(text: str, source: Input) -> ResourceSpec:
     """Parse the input document into a spec.
 
     spec: ResourceSpec JSON. flytekit: `{"requests": {...}, "limits": {...},
@@ -36,11 +55,11 @@ def read(text: str, source: Source) -> ResourceSpec:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResourceSpecError("input", text[:40], f"not valid JSON: {exc}") from None
-    if source == "spec":
+    if source is Input.SPEC:
         return ResourceSpec.from_dict(data)
     if not isinstance(data, dict):
         raise ResourceSpecError("input", data, "must be a JSON object")
-    if source == "flytekit":
+    if source is Input.FLYTEKIT:
         allowed = {"requests", "limits", "resources", "accelerator", "shared_memory"}
         extra = sorted(set(data) - allowed)
         if extra:
@@ -63,24 +82,24 @@ def read(text: str, source: Source) -> ResourceSpec:
     return from_idl(res, ext)
 
 
-def write(spec: ResourceSpec, target: Target, *, policy: Policy, device_labels: DeviceLabels) -> Conversion[str]:
+def write(spec: ResourceSpec, target: Output, *, policy: Policy, device_labels: DeviceLabels) -> Conversion[str]:
     """Render `spec` as `target`; lossy findings leave the text empty."""
-    if target == "spec":
+    if target is Output.SPEC:
         return Conversion(spec.to_json(indent=2), spec.findings)
-    if target == "flyte":
+    if target is Output.FLYTE:
         flyte = flyte_arguments(spec, policy=policy, device_labels=device_labels)
         return Conversion("" if flyte.lossy else flyte.value.source(), flyte.findings)
-    if target in {"flytekit", "flytekit-resources"}:
-        form: Form = "resources" if target == "flytekit-resources" else "split"
+    if target in (Output.FLYTEKIT, Output.FLYTEKIT_RESOURCES):
+        form = FlytekitForm.RESOURCES if target is Output.FLYTEKIT_RESOURCES else FlytekitForm.SPLIT
         kit = flytekit_arguments(spec, policy=policy, form=form, device_labels=device_labels)
         text = "" if kit.lossy else kit.value.source()
         if text is None:
             text = "# this accelerator has no flytekit constant; use flyteres.to_flytekit() to build it"
         return Conversion(text, kit.findings)
-    if target == "k8s":
+    if target is Output.K8S:
         k8s = convert_to_k8s(spec, policy=policy)
         return Conversion("" if k8s.lossy else json.dumps(k8s.value, indent=2), k8s.findings)
-    res, ext = to_idl(spec, "flyteidl" if target == "flyteidl" else "flyteidl2")
+    res, ext = to_idl(spec, IdlTarget.FLYTEIDL if target is Output.FLYTEIDL else IdlTarget.FLYTEIDL2)
     doc: dict[str, Any] = {"resources": json_format.MessageToDict(res)}
     if ext is not None:
         doc["extendedResources"] = json_format.MessageToDict(ext)

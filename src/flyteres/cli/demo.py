@@ -109,7 +109,7 @@ def render_conversions() -> Iterator[str]:
     """flytekit → Flyte 2 for each declaration, under both policies."""
     from flyteres.convert.flyte import flyte_arguments  # noqa: PLC0415
     from flyteres.convert.flytekit import from_flytekit  # noqa: PLC0415
-    from flyteres.core.spec import POLICIES  # noqa: PLC0415
+    from flyteres.core.options import Policy  # noqa: PLC0415
 
     yield "Part 1: flytekit declarations converted to Flyte 2 (findings below each; LOSSY blocks the policy)."
     for source, kwargs in DECLARATIONS:
@@ -117,7 +117,7 @@ def render_conversions() -> Iterator[str]:
         yield ""
         yield f"  {source}"
         yield f"    spec:       {spec!r}"
-        for policy in POLICIES:
+        for policy in Policy:
             conversion = flyte_arguments(spec, policy=policy)
             result = "not converted" if conversion.lossy else conversion.value.source()
             yield f"    {policy + ':':11} {result}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from flyteres.core.options import Policy
 from flyteres.migrate.runner import Mode, Options, RunReport, discover, run
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def migrate(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
         typer.echo("error: use at most one of --write, --diff, --check", err=True)
         raise typer.Exit(2)
     mode: Mode = "write" if write else "check" if check else "diff"
-    options = Options(target=target.value, policy=policy.value, mode=mode)
+    options = Options(target=target.value, policy=Policy(policy.value), mode=mode)
     console = _console()
     result = _run(paths, options, jobs, console)
     if report is ReportChoice.json:

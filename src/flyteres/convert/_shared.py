@@ -6,25 +6,18 @@ import functools
 from collections.abc import Mapping
 
 from flyteres import accelerators
-from flyteres._errors import ResourceSpecError, UnknownAcceleratorError
+from flyteres._errors import UnknownAcceleratorError
 from flyteres.core.findings import Finding, Rule
+from flyteres.core.options import Policy
 from flyteres.core.spec import (
     DEFAULT_SHM_PATH,
-    POLICIES,
     AcceleratorSpec,
-    Policy,
     Resource,
     ResourceSpec,
     SharedMemorySpec,
 )
 
 STRICT_RAISES = "raises LossyConversionError"
-
-
-def check_policy(policy: str) -> Policy:
-    if policy not in POLICIES:
-        raise ResourceSpecError("policy", policy, f"must be one of {', '.join(POLICIES)}")
-    return policy
 
 
 def finding(
@@ -41,10 +34,10 @@ def finding(
     (the finding is lossy there); give the same text for both when the
     conversion is faithful either way and the finding is informational."""
     actions = {
-        "strict": strict if strict is not None else STRICT_RAISES,
-        "kubernetes": kubernetes if kubernetes is not None else STRICT_RAISES,
+        Policy.STRICT.value: strict if strict is not None else STRICT_RAISES,
+        Policy.KUBERNETES.value: kubernetes if kubernetes is not None else STRICT_RAISES,
     }
-    lossy = actions[policy] == STRICT_RAISES
+    lossy = actions[policy.value] == STRICT_RAISES
     return Finding(rule, field, value if isinstance(value, str) else repr(value), reason, actions, lossy)
 
 
@@ -72,7 +65,7 @@ def request_limit_pair(
         policy=policy,
         kubernetes=f"writes ({lim.text!r}, {lim.text!r}): Kubernetes sets a missing request to the limit",
     )
-    return ((lim.text, lim.text) if policy == "kubernetes" else None), [found]
+    return ((lim.text, lim.text) if policy is Policy.KUBERNETES else None), [found]
 
 
 def storage_findings(spec: ResourceSpec, why_not: str, *, policy: Policy) -> list[Finding]:
@@ -133,10 +126,10 @@ def catalog_entry_for(device: str) -> accelerators.Accelerator | None:
         return None
 
 
-def implied_device_class(device: str) -> str:
+def implied_device_class(device: str) -> accelerators.DeviceClass:
     """The device class a device string implies: the catalog's, or NVIDIA_GPU."""
     entry = catalog_entry_for(device)
-    return "NVIDIA_GPU" if entry is None else entry.device_class.value
+    return accelerators.DeviceClass.NVIDIA_GPU if entry is None else entry.device_class
 
 
 @functools.cache
@@ -161,55 +154,5 @@ def v2_wire_device(name: str) -> str:
     return v2_device_map().get(name, name)
 
 
-def flyte_class_name(device_class: str) -> str:
-    return accelerators.DeviceClass(device_class).flyte_name
-
-
-def class_from_flyte(name: str) -> str:
-    return accelerators.DeviceClass.parse(name).value
-
-
-class Memo:
-    """A bounded memo for pure conversions whose inputs are plain values.
-
-    Real projects repeat a handful of resource declarations across hundreds
-    of tasks, so remembering a validated result is most of the speed. The
-    table is cleared when full: no LRU bookkeeping on the hot path.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        self._data: dict[object, object] = {}
-        self._size = size
-        _MEMOS.append(self)
-
-    def get(self, key: object) -> object:
-        return self._data.get(key)
-
-    def put(self, key: object, value: object) -> None:
-        if len(self._data) >= self._size:
-            self._data.clear()
-        self._data[key] = value
-
-    def clear(self) -> None:
-        self._data.clear()
-
-
-_MEMOS: list[Memo] = []
-
-
-def typed_key(value: object) -> object:
-    """A hashable key that tells `1`, `1.0` and `True` apart (they hash alike)."""
-    if isinstance(value, (tuple, list)):
-        return (type(value), tuple(typed_key(v) for v in value))
-    return (type(value), value)
-
-
-def clear_caches() -> None:
-    """Forget every memoised conversion, parse and catalog lookup (for cold benchmarks)."""
-    from flyteres.core.quantity import Quantity  # noqa: PLC0415 - avoid an import cycle at load
-
-    for memo in _MEMOS:
-        memo.clear()
-    Quantity.cache_clear()
-    catalog_entry_for.cache_clear()
-    v2_device_map.cache_clear()
+def class_from_flyte(name: str) -> accelerators.DeviceClass:
+    return accelerators.DeviceClass.parse(name)

@@ -15,30 +15,28 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from flyteres._errors import ResourceSpecError
+from flyteres.accelerators import DeviceClass
+from flyteres.convert._memo import Memo, typed_key
 from flyteres.convert._shared import (
-    Memo,
     catalog_entry,
     catalog_entry_for,
-    check_policy,
     class_from_flyte,
     finding,
-    flyte_class_name,
     info,
     request_limit_pair,
     shared_memory_findings,
     storage_findings,
-    typed_key,
     v2_wire_device,
 )
 from flyteres.core.findings import Conversion, Finding, Rule, reading_findings
+from flyteres.core.options import DeviceLabels, DeviceLabelsName, Policy, PolicyName
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import (
     AcceleratorSpec,
-    DeviceLabels,
-    Policy,
     Resource,
     ResourceSpec,
     SharedMemorySpec,
@@ -144,30 +142,53 @@ def _accelerator(name: str, flyte_class: str, partition: str | None) -> Accelera
 # ResourceSpec -> flyte.Resources
 
 
+class GpuForm(str, Enum):
+    """The ways `flyte.Resources(gpu=...)` can be written; a helper's value is its name in `flyte`."""
+
+    COUNT = "count"  # gpu=2
+    STRING = "string"  # gpu="A100:2"
+    GPU = "GPU"  # flyte.GPU("A100", 2, "1g.5gb")
+    TPU = "TPU"  # flyte.TPU("V5E", "2x2")
+    NEURON = "Neuron"
+    AMD_GPU = "AMD_GPU"
+    HABANA_GAUDI = "HABANA_GAUDI"
+    DEVICE = "Device"  # flyte.Device(quantity=..., device_class=..., device=..., partition=...)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Helpers that take only a device name (the count is fixed at 1).
+_NAME_ONLY_HELPERS = frozenset({GpuForm.NEURON, GpuForm.AMD_GPU, GpuForm.HABANA_GAUDI})
+# Catalog helpers (`Accelerator.v2_helper`) that always ask for exactly one device.
+_ONE_DEVICE_HELPERS = frozenset(f.value for f in (GpuForm.TPU, *_NAME_ONLY_HELPERS))
+
+
 @dataclass(frozen=True)
 class FlyteGpu:
     """How to write a GPU value for flyte: a count, a "NAME:N" string, a helper
     call (GPU/TPU/Neuron/AMD_GPU/HABANA_GAUDI) or a raw Device."""
 
-    form: str  # "count" | "string" | "GPU" | "TPU" | "Neuron" | "AMD_GPU" | "HABANA_GAUDI" | "Device"
+    form: GpuForm
     quantity: int
     device: str | None = None
-    device_class: str | None = None  # flyte's spelling, for Device
+    device_class: str | None = None  # flyte's spelling ("GPU", "TPU"), for Device
     partition: str | None = None
 
     def build(self) -> Any:
         """The real value for `flyte.Resources(gpu=...)`."""
         flyte = _flyte()
-        if self.form == "count":
-            return self.quantity
-        if self.form == "string":
-            return f"{self.device}:{self.quantity}"
-        if self.form == "GPU":
-            return flyte.GPU(self.device, self.quantity, self.partition)
-        if self.form == "TPU":
-            return flyte.TPU(self.device, self.partition)
-        if self.form in ("Neuron", "AMD_GPU", "HABANA_GAUDI"):
-            return getattr(flyte, self.form)(self.device)
+        match self.form:
+            case GpuForm.COUNT:
+                return self.quantity
+            case GpuForm.STRING:
+                return f"{self.device}:{self.quantity}"
+            case GpuForm.GPU:
+                return flyte.GPU(self.device, self.quantity, self.partition)
+            case GpuForm.TPU:
+                return flyte.TPU(self.device, self.partition)
+            case form if form in _NAME_ONLY_HELPERS:
+                return getattr(flyte, form.value)(self.device)
         return flyte.Device(
             quantity=self.quantity,
             device_class=self.device_class,
@@ -177,26 +198,9 @@ class FlyteGpu:
 
     def source(self, module: str = "flyte") -> str:
         """The same value as Python source, for code generation."""
-        if self.form == "count":
-            return str(self.quantity)
-        if self.form == "string":
-            return repr(f"{self.device}:{self.quantity}")
-        if self.form == "GPU":
-            tail = f", {self.partition!r}" if self.partition else ""
-            return f"{module}.GPU({self.device!r}, {self.quantity}{tail})"
-        if self.form == "TPU":
-            tail = f", {self.partition!r}" if self.partition else ""
-            return f"{module}.TPU({self.device!r}{tail})"
-        if self.form in ("Neuron", "AMD_GPU", "HABANA_GAUDI"):
-            return f"{module}.{self.form}({self.device!r})"
-        parts = [
-            f"quantity={self.quantity}",
-            f"device_class={self.device_class!r}",
-            f"device={self.device!r}",
-        ]
-        if self.partition:
-            parts.append(f"partition={self.partition!r}")
-        return f"{module}.Device({', '.join(parts)})"
+        from flyteres.convert.source import flyte_gpu  # noqa: PLC0415 - the renderer imports this module
+
+        return flyte_gpu(self, module)
 
 
 @dataclass(frozen=True)
@@ -224,17 +228,16 @@ class FlyteArguments:
 
     def source(self, module: str = "flyte") -> str:
         """`flyte.Resources(...)` as Python source."""
-        parts = []
-        for key in ("cpu", "memory", "gpu", "disk", "shm"):
-            value = getattr(self, key)
-            if value is None:
-                continue
-            parts.append(f"{key}={value.source(module) if isinstance(value, FlyteGpu) else repr(value)}")
-        return f"{module}.Resources({', '.join(parts)})"
+        from flyteres.convert.source import flyte_resources  # noqa: PLC0415 - the renderer imports this module
+
+        return flyte_resources(self, module)
 
 
 def flyte_arguments(
-    spec: ResourceSpec, *, policy: Policy = "strict", device_labels: DeviceLabels = "keep"
+    spec: ResourceSpec,
+    *,
+    policy: Policy | PolicyName = Policy.STRICT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
 ) -> Conversion[FlyteArguments]:
     """Decide how each part of `spec` is written for flyte, with every finding.
 
@@ -242,7 +245,8 @@ def flyte_arguments(
     and `to_flyte` raises on them. Parts that cannot be carried are left out
     of the arguments.
     """
-    policy = check_policy(policy)
+    policy = Policy.parse(policy)
+    device_labels = DeviceLabels.parse(device_labels)
     findings: list[Finding] = reading_findings(spec.findings, "flyte")
     args: dict[str, Any] = {}
 
@@ -269,7 +273,7 @@ def flyte_arguments(
                 kubernetes=f"writes disk={lim.text!r}: the request becomes the limit, as Kubernetes does",
             )
         )
-        if policy == "kubernetes":
+        if policy is Policy.KUBERNETES:
             args["disk"] = lim.text
     else:
         same = req == lim
@@ -337,7 +341,7 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
             )
             return None, findings
         findings += _count_as_int(count_q, count, policy)
-        return FlyteGpu("count", count), findings
+        return FlyteGpu(GpuForm.COUNT, count), findings
 
     if not count:
         findings.append(
@@ -375,7 +379,7 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
         )
     findings += _count_as_int(count_q, count, policy)
 
-    if acc.device_class == "APPLE_SILICON" and count != 1:
+    if acc.device_class is DeviceClass.APPLE_SILICON and count != 1:
         # flyte.Device refuses it: a Mac has one Metal GPU.
         findings.append(
             finding(
@@ -388,10 +392,10 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
         )
         return None, findings
     entry = catalog_entry(acc)
-    flyte_class = flyte_class_name(acc.device_class)
-    idiomatic = entry is not None and entry.v2_name is not None and entry.device_class.value == acc.device_class
+    flyte_class = acc.device_class.flyte_name
+    idiomatic = entry is not None and entry.v2_name is not None and entry.device_class is acc.device_class
     if idiomatic and entry is not None and entry.v2_device != acc.device:
-        if device_labels == "idiomatic":
+        if device_labels is DeviceLabels.IDIOMATIC:
             findings.append(
                 info(
                     Rule.DEVICE_LABEL_CHANGED,
@@ -410,12 +414,13 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
         if acc.partition is not None and acc.partition not in entry.partitions:
             idiomatic = False
         elif acc.partition is None and count in entry.v2_quantities:
-            return FlyteGpu("string", count, name), findings
+            return FlyteGpu(GpuForm.STRING, count, name), findings
         elif entry.v2_helper == "GPU":
-            return FlyteGpu("GPU", count, name, partition=acc.partition), findings
-        elif entry.v2_helper in ("TPU", "Neuron", "AMD_GPU", "HABANA_GAUDI") and count == 1:
-            if entry.v2_helper == "TPU" or acc.partition is None:
-                return FlyteGpu(entry.v2_helper, count, name, partition=acc.partition), findings
+            return FlyteGpu(GpuForm.GPU, count, name, partition=acc.partition), findings
+        elif entry.v2_helper in _ONE_DEVICE_HELPERS and count == 1:
+            helper = GpuForm(entry.v2_helper)
+            if helper is GpuForm.TPU or acc.partition is None:
+                return FlyteGpu(helper, count, name, partition=acc.partition), findings
         elif entry.v2_helper == "TPU":
             findings.append(
                 info(
@@ -427,7 +432,7 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
                     policy=policy,
                 )
             )
-        return FlyteGpu("Device", count, name, flyte_class, acc.partition), findings
+        return FlyteGpu(GpuForm.DEVICE, count, name, flyte_class, acc.partition), findings
 
     # Keep the exact label: flyte sends a Device's name verbatim unless it is
     # one of the names in its table.
@@ -442,7 +447,7 @@ def _gpu(spec: ResourceSpec, policy: Policy, device_labels: DeviceLabels) -> tup
             )
         )
         return None, findings
-    return FlyteGpu("Device", count, acc.device, flyte_class, acc.partition), findings
+    return FlyteGpu(GpuForm.DEVICE, count, acc.device, flyte_class, acc.partition), findings
 
 
 def _count_as_int(count_q: Quantity | None, count: int, policy: Policy) -> list[Finding]:
@@ -462,7 +467,10 @@ def _count_as_int(count_q: Quantity | None, count: int, policy: Policy) -> list[
 
 
 def convert_to_flyte(
-    spec: ResourceSpec, *, policy: Policy = "strict", device_labels: DeviceLabels = "keep"
+    spec: ResourceSpec,
+    *,
+    policy: Policy | PolicyName = Policy.STRICT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
 ) -> Conversion[Any]:
     """Like `to_flyte`, but returns the findings too (and does not raise for them)."""
     decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
@@ -472,7 +480,12 @@ def convert_to_flyte(
     return Conversion(flyte.Resources(**decided.value.kwargs()), decided.findings)
 
 
-def to_flyte(spec: ResourceSpec, *, policy: Policy = "strict", device_labels: DeviceLabels = "keep") -> Any:
+def to_flyte(
+    spec: ResourceSpec,
+    *,
+    policy: Policy | PolicyName = Policy.STRICT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
+) -> Any:
     """A real `flyte.Resources` for `spec`, or `LossyConversionError` listing
     everything Flyte 2 cannot say under `policy`.
 

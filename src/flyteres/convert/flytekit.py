@@ -15,29 +15,34 @@ import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
 from flyteres import accelerators
 from flyteres._errors import ResourceSpecError
+from flyteres.accelerators import DeviceClass
+from flyteres.convert._memo import Memo, typed_key
 from flyteres.convert._shared import (
-    Memo,
     catalog_entry,
     catalog_entry_for,
-    check_policy,
     finding,
     implied_device_class,
     info,
     request_limit_pair,
     shared_memory_findings,
     storage_findings,
-    typed_key,
 )
 from flyteres.core.findings import Conversion, Finding, Rule, reading_findings
+from flyteres.core.options import (
+    DeviceLabels,
+    DeviceLabelsName,
+    FlytekitForm,
+    FlytekitFormName,
+    Policy,
+    PolicyName,
+)
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import (
     AcceleratorSpec,
-    DeviceLabels,
-    Policy,
     Resource,
     ResourceSpec,
     SharedMemorySpec,
@@ -55,8 +60,6 @@ FLYTEKIT_FIELDS: dict[str, Resource] = {
 }
 _FIELD_OF = {r: name for name, r in FLYTEKIT_FIELDS.items()}
 _BYTES = (Resource.MEMORY, Resource.EPHEMERAL_STORAGE, Resource.STORAGE)
-
-Form = Literal["split", "resources"]
 
 
 def _flytekit() -> Any:
@@ -96,7 +99,7 @@ def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any
                     storage,
                     "storage= was removed in flytekit 1.10.3 and the backend ignored it",
                     "dropped",
-                    policy="strict",
+                    policy=Policy.STRICT,
                 )
             )
     unknown = sorted(set(data) - set(FLYTEKIT_FIELDS))
@@ -119,7 +122,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
                 value,
                 "flytekit drops a falsy value (0, '') from the task's resources",
                 "dropped, as flytekit does",
-                policy="strict",
+                policy=Policy.STRICT,
             )
         )
         return None
@@ -130,7 +133,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
             value,
             "a device count written as a string; Flyte 2 takes an int and rejects a string count",
             "an int where the target needs one",
-            policy="strict",
+            policy=Policy.STRICT,
         )
         findings.append(dataclasses.replace(note, target="flyte"))
     if isinstance(value, (int, float)):
@@ -144,7 +147,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
                     f"an integer {name} is a number of bytes ({text} bytes); flytekit's task serializer "
                     "crashes on ints, so it is written as a string",
                     f"written as {text!r} (bytes; did you mean {text}Mi?)",
-                    policy="strict",
+                    policy=Policy.STRICT,
                 )
             )
         else:
@@ -155,7 +158,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
                     value,
                     "flytekit's task serializer crashes on int and float values; it is written as a string",
                     f"written as {text!r}",
-                    policy="strict",
+                    policy=Policy.STRICT,
                 )
             )
     return as_quantity(where, value)
@@ -245,7 +248,7 @@ def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any,
                             value,
                             "a list is read as (request, limit), like a tuple; Flyte 2 accepts only tuples",
                             "written as a tuple",
-                            policy="strict",
+                            policy=Policy.STRICT,
                         )
                     )
                 r = _quantity(f"resources.{key}[0]", name, value[0], findings)
@@ -293,7 +296,7 @@ def _read_shared_memory(value: Any, findings: list[Finding]) -> SharedMemorySpec
             value,
             "flytekit ignores shared_memory unless it is True or a size string",
             "ignored, as flytekit does",
-            policy="strict",
+            policy=Policy.STRICT,
         )
     )
     return None
@@ -313,7 +316,7 @@ def _from_constant_path(text: str) -> AcceleratorSpec:
     if entry is None or entry.v1_device is None:
         known = sorted(e.flytekit_constant for e in accelerators.catalog() if e.flytekit_constant)
         raise ResourceSpecError("accelerator", text, f"not a flytekit accelerator constant; known: {', '.join(known)}")
-    cls = entry.device_class.value
+    cls = entry.device_class
     if not attr:
         return AcceleratorSpec(entry.v1_device, cls)
     if attr == "unpartitioned" and entry.partition_kind is not None:
@@ -357,7 +360,7 @@ def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | N
         raise ResourceSpecError(
             "accelerator", value, "must be a flytekit accelerator, a constant name or an AcceleratorSpec"
         )
-    if acc.device_class != "NVIDIA_GPU":
+    if acc.device_class is not DeviceClass.NVIDIA_GPU:
         findings.append(
             info(
                 Rule.DEVICE_CLASS_INFERRED,
@@ -365,7 +368,7 @@ def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | N
                 acc.device_class,
                 f"flytekit sends no device class; {acc.device!r} is a {acc.device_class} device",
                 f"device_class={acc.device_class} where the target has one",
-                policy="strict",
+                policy=Policy.STRICT,
             )
         )
     return acc
@@ -402,11 +405,9 @@ class FlytekitAccelerator:
 
     def source(self) -> str | None:
         """Python source for flytekit code (None when only an object can say it)."""
-        if self.constant is not None:
-            return f"{self.constant}.{self.attribute}" if self.attribute else self.constant
-        if self.partition is None and not self.unpartitioned:
-            return f"GPUAccelerator({self.device!r})"
-        return None
+        from flyteres.convert.source import flytekit_accelerator  # noqa: PLC0415 - the renderer imports this module
+
+        return flytekit_accelerator(self)
 
 
 @dataclass(frozen=True)
@@ -443,38 +444,27 @@ class FlytekitArguments:
         >>> FlytekitArguments(limits={"mem": "600Mi"}, shared_memory=True).source()
         "limits=Resources(mem='600Mi'), shared_memory=True"
         """
-        parts = []
-        for key in ("requests", "limits", "resources"):
-            value = getattr(self, key)
-            if value:
-                inner = ", ".join(f"{k}={v!r}" for k, v in value.items())
-                parts.append(f"{key}={resources_name}({inner})")
-        if self.accelerator is not None:
-            acc = self.accelerator.source()
-            if acc is None:
-                return None
-            parts.append(f"accelerator={acc}")
-        if self.shared_memory is not None:
-            parts.append(f"shared_memory={self.shared_memory!r}")
-        return ", ".join(parts)
+        from flyteres.convert.source import flytekit_arguments_source  # noqa: PLC0415 - see FlytekitAccelerator
+
+        return flytekit_arguments_source(self, resources_name)
 
 
 def flytekit_arguments(
     spec: ResourceSpec,
     *,
-    policy: Policy = "strict",
-    form: Form = "split",
-    device_labels: DeviceLabels = "keep",
+    policy: Policy | PolicyName = Policy.STRICT,
+    form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
 ) -> Conversion[FlytekitArguments]:
     """Decide how each part of `spec` is written for flytekit, with every finding."""
-    policy = check_policy(policy)
-    if form not in ("split", "resources"):
-        raise ResourceSpecError("form", form, "must be 'split' (requests=/limits=) or 'resources'")
+    policy = Policy.parse(policy)
+    form = FlytekitForm.parse(form)
+    device_labels = DeviceLabels.parse(device_labels)
     findings: list[Finding] = reading_findings(spec.findings, "flytekit")
     findings += storage_findings(spec, "flytekit >= 1.10.3 has no storage field", policy=policy)
 
     args: dict[str, Any] = {}
-    if form == "split":
+    if form is FlytekitForm.SPLIT:
         for key, values in (("requests", spec.requests), ("limits", spec.limits)):
             out = {_FIELD_OF[r]: q.text for r, q in values.items() if r in _FIELD_OF}
             if out:
@@ -534,7 +524,7 @@ def _accelerator(
         )
     device = acc.device
     if entry is not None and entry.flytekit_constant is not None and entry.v1_device != acc.device:
-        if device_labels == "idiomatic" and entry.v1_device is not None:
+        if device_labels is DeviceLabels.IDIOMATIC and entry.v1_device is not None:
             findings.append(
                 info(
                     Rule.DEVICE_LABEL_CHANGED,
@@ -567,9 +557,9 @@ def _accelerator(
 def convert_to_flytekit(
     spec: ResourceSpec,
     *,
-    policy: Policy = "strict",
-    form: Form = "split",
-    device_labels: DeviceLabels = "keep",
+    policy: Policy | PolicyName = Policy.STRICT,
+    form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
 ) -> Conversion[dict[str, Any] | None]:
     """Like `to_flytekit`, but returns the findings too (and does not raise for them)."""
     decided = flytekit_arguments(spec, policy=policy, form=form, device_labels=device_labels)
@@ -581,9 +571,9 @@ def convert_to_flytekit(
 def to_flytekit(
     spec: ResourceSpec,
     *,
-    policy: Policy = "strict",
-    form: Form = "split",
-    device_labels: DeviceLabels = "keep",
+    policy: Policy | PolicyName = Policy.STRICT,
+    form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
 ) -> dict[str, Any]:
     """The keyword arguments `@task(...)` and `with_overrides(...)` take for `spec`.
 

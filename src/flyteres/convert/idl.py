@@ -25,6 +25,7 @@ from flyteres._pb import (
 )
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._shared import implied_device_class
+from flyteres.core.options import IdlTarget, IdlTargetName
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import (
     AcceleratorSpec,
@@ -32,8 +33,6 @@ from flyteres.core.spec import (
     ResourceSpec,
     SharedMemorySpec,
 )
-
-Target = Literal["flyteres", "flyteidl", "flyteidl2"]
 
 _PROTO_NAME: dict[Resource, Any] = {
     Resource.CPU: ResourceNamePb.CPU,
@@ -45,17 +44,20 @@ _PROTO_NAME: dict[Resource, Any] = {
 _FROM_PROTO = {v: k for k, v in _PROTO_NAME.items()}
 
 # Entry order each SDK writes; only byte-exact comparisons care.
-_ORDER: dict[Target, tuple[Resource, ...]] = {
+_ORDER: dict[IdlTarget, tuple[Resource, ...]] = {
     # flytekit's task serializer
-    "flyteidl": (Resource.EPHEMERAL_STORAGE, Resource.CPU, Resource.GPU, Resource.MEMORY, Resource.STORAGE),
+    IdlTarget.FLYTEIDL: (Resource.EPHEMERAL_STORAGE, Resource.CPU, Resource.GPU, Resource.MEMORY, Resource.STORAGE),
     # flyte 2's serializer
-    "flyteidl2": (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
-    "flyteres": (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
+    IdlTarget.FLYTEIDL2: (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
+    IdlTarget.FLYTERES: (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
 }
 
 # Each SDK's shared-memory volume name, written when the spec names none.
-_SHM_NAME: dict[str, str] = {"flyteidl": "flyte-shared-memory", "flyteidl2": "flyte-shm", "flyteres": "flyte-shm"}
-_CLASS_NUMBER: dict[str, int] = {c.value: c.proto for c in DeviceClass}
+_SHM_NAME: dict[IdlTarget, str] = {
+    IdlTarget.FLYTEIDL: "flyte-shared-memory",
+    IdlTarget.FLYTEIDL2: "flyte-shm",
+    IdlTarget.FLYTERES: "flyte-shm",
+}
 
 # Field numbers of GPUAccelerator that flyteidl v1 lacks.
 _DEVICE_CLASS_FIELD = 4
@@ -63,20 +65,18 @@ _MODEL_FIELD = 5
 
 
 @functools.cache
-def _module(target: str) -> Any:
-    if target == "flyteres":
+def _module(target: IdlTarget) -> Any:
+    if target is IdlTarget.FLYTERES:
         from flyteres_pb.v1 import resources_pb2  # noqa: PLC0415
 
         return resources_pb2
-    if target == "flyteidl":
+    if target is IdlTarget.FLYTEIDL:
         from flyteidl.core import tasks_pb2  # noqa: PLC0415 - optional extra
 
         return tasks_pb2
-    if target == "flyteidl2":
-        from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
+    from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
 
-        return tasks2_pb2
-    raise ResourceSpecError("target", target, "must be 'flyteres', 'flyteidl' or 'flyteidl2'")
+    return tasks2_pb2
 
 
 def _varint(value: int) -> bytes:
@@ -91,7 +91,9 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def to_idl(spec: ResourceSpec, target: Target = "flyteres") -> tuple[Message, Message | None]:
+def to_idl(
+    spec: ResourceSpec, target: IdlTarget | IdlTargetName = IdlTarget.FLYTERES
+) -> tuple[Message, Message | None]:
     """The `(Resources, ExtendedResources | None)` messages of `target` for `spec`.
 
     Quantities are written as their text; entries in the order the target's SDK
@@ -102,6 +104,7 @@ def to_idl(spec: ResourceSpec, target: Target = "flyteres") -> tuple[Message, Me
     >>> type(res).DESCRIPTOR.full_name, ext is None
     ('flyteidl2.core.Resources', True)
     """
+    target = IdlTarget.parse(target)
     module = _module(target)
     # A spec is immutable, so its serialization is too: remember the bytes on
     # the spec and hand out fresh messages parsed from them.
@@ -123,7 +126,7 @@ def to_idl(spec: ResourceSpec, target: Target = "flyteres") -> tuple[Message, Me
     return resources, extended
 
 
-def _build(spec: ResourceSpec, target: Target, module: Any) -> tuple[Message, Message | None]:
+def _build(spec: ResourceSpec, target: IdlTarget, module: Any) -> tuple[Message, Message | None]:
     order = _ORDER[target]
     entry = module.Resources.ResourceEntry
     resources = module.Resources(
@@ -141,9 +144,9 @@ def _build(spec: ResourceSpec, target: Target, module: Any) -> tuple[Message, Me
             gpu["partition_size"] = acc.partition
         elif acc.unpartitioned:
             gpu["unpartitioned"] = True
-        class_number = _CLASS_NUMBER[acc.device_class]
+        class_number = acc.device_class.proto
         model_number = AcceleratorModelPb.Value(acc.model) if acc.model is not None else 0
-        if target != "flyteidl":
+        if target is not IdlTarget.FLYTEIDL:
             ext["gpu_accelerator"] = module.GPUAccelerator(
                 **gpu, device_class=class_number, accelerator_model=model_number
             )
@@ -234,7 +237,7 @@ def from_idl(
                 device_class = implied_device_class(gpu.device)
             else:
                 try:
-                    device_class = DeviceClass.parse(gpu.device_class).value
+                    device_class = DeviceClass.parse(gpu.device_class)
                 except ValueError:
                     raise ResourceSpecError(
                         "extended_resources.gpu_accelerator.device_class",

@@ -12,19 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyteres.convert._shared import check_policy, finding, storage_findings
+from flyteres.accelerators import DeviceClass
+from flyteres.convert._shared import finding, storage_findings
 from flyteres.core.findings import Conversion, Finding, Rule, reading_findings
-from flyteres.core.spec import Policy, Resource, ResourceSpec
-
-# The Kubernetes extended-resource name for each device class, as the Flyte
-# backend's AcceleratorDeviceClasses configuration has them by default.
-GPU_RESOURCE_KEYS: dict[str, str] = {
-    "NVIDIA_GPU": "nvidia.com/gpu",
-    "GOOGLE_TPU": "google.com/tpu",
-    "AMAZON_NEURON": "aws.amazon.com/neuron",
-    "AMD_GPU": "amd.com/gpu",
-    "HABANA_GAUDI": "habana.ai/gaudi",
-}
+from flyteres.core.options import Policy, PolicyName
+from flyteres.core.spec import Resource, ResourceSpec
 
 _K8S_NAMES = {
     Resource.CPU: "cpu",
@@ -33,12 +25,12 @@ _K8S_NAMES = {
 }
 
 
-def convert_to_k8s(spec: ResourceSpec, *, policy: Policy = "strict") -> Conversion[dict[str, Any]]:
+def convert_to_k8s(spec: ResourceSpec, *, policy: Policy | PolicyName = Policy.STRICT) -> Conversion[dict[str, Any]]:
     """Like `to_k8s`, but returns the findings too (and does not raise for them)."""
-    policy = check_policy(policy)
+    policy = Policy.parse(policy)
     findings: list[Finding] = reading_findings(spec.findings, "k8s")
-    device_class = spec.accelerator.device_class if spec.accelerator is not None else "NVIDIA_GPU"
-    gpu_key = GPU_RESOURCE_KEYS.get(device_class)
+    device_class = spec.accelerator.device_class if spec.accelerator is not None else DeviceClass.NVIDIA_GPU
+    gpu_key = device_class.kubernetes_resource
     if gpu_key is None and Resource.GPU in {*spec.requests, *spec.limits}:
         findings.append(
             finding(
@@ -83,7 +75,7 @@ def convert_to_k8s(spec: ResourceSpec, *, policy: Policy = "strict") -> Conversi
     return Conversion(out, tuple(findings))
 
 
-def to_k8s(spec: ResourceSpec, *, policy: Policy = "strict") -> dict[str, Any]:
+def to_k8s(spec: ResourceSpec, *, policy: Policy | PolicyName = Policy.STRICT) -> dict[str, Any]:
     """The container's `resources` plus the shared-memory volume and mount, as plain dicts.
 
     >>> from flyteres import ResourceSpec

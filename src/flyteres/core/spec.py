@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from flyteres._errors import (
     InvalidPartitionError,
@@ -22,13 +22,8 @@ from flyteres._errors import (
     UnknownAcceleratorError,
 )
 from flyteres._pb import AcceleratorModelPb
-from flyteres.accelerators import Accelerator, from_wire
+from flyteres.accelerators import Accelerator, DeviceClass, DeviceClassName, from_wire
 from flyteres.core.quantity import Quantity
-
-Policy = Literal["strict", "kubernetes"]
-POLICIES: tuple[Policy, ...] = ("strict", "kubernetes")
-
-DeviceLabels = Literal["keep", "idiomatic"]
 
 DEFAULT_SHM_PATH = "/dev/shm"
 # AcceleratorModel value names other than the zero value.
@@ -62,8 +57,6 @@ _RESOURCE_ALIASES: dict[str, Resource] = {
     "ephemeral-storage": Resource.EPHEMERAL_STORAGE,
 }
 
-DEVICE_CLASSES = ("NVIDIA_GPU", "GOOGLE_TPU", "AMAZON_NEURON", "AMD_GPU", "HABANA_GAUDI", "APPLE_SILICON")
-
 
 def resource_name(name: str | Resource) -> Resource:
     """The `Resource` for a name as any SDK spells it ("mem", "disk", "cpu", ...)."""
@@ -82,12 +75,12 @@ def _catalog_entry(device: str) -> Accelerator:
     return from_wire(device)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AcceleratorSpec:
     """The accelerator a GPU count refers to, exactly as it goes on the wire.
 
     `device` is the node-label value ("nvidia-tesla-a100"), never re-spelled.
-    `device_class` is a `GPUAccelerator.DeviceClass` name. `partition` is a MIG
+    `device_class` is a `DeviceClass` (its `GPUAccelerator.DeviceClass` name is accepted too). `partition` is a MIG
     profile or TPU slice; `unpartitioned=True` asks for whole devices only.
     `custom=True` accepts a device the catalog does not know.
 
@@ -96,19 +89,41 @@ class AcceleratorSpec:
     """
 
     device: str
-    device_class: str = "NVIDIA_GPU"
-    partition: str | None = None
-    unpartitioned: bool = False
-    model: str | None = None
-    custom: bool = False
+    device_class: DeviceClass
+    partition: str | None
+    unpartitioned: bool
+    model: str | None
+    custom: bool
 
-    def __post_init__(self) -> None:
+    def __init__(  # noqa: PLR0917 - the fields in order, as the dataclass constructor had them
+        self,
+        device: str,
+        device_class: DeviceClass | DeviceClassName = DeviceClass.NVIDIA_GPU,
+        partition: str | None = None,
+        unpartitioned: bool = False,
+        model: str | None = None,
+        custom: bool = False,
+    ) -> None:
+        # Written out so type checkers accept a class's name while readers always get the enum.
+        setattr_ = object.__setattr__
+        setattr_(self, "device", device)
+        setattr_(self, "device_class", device_class)
+        setattr_(self, "partition", partition)
+        setattr_(self, "unpartitioned", unpartitioned)
+        setattr_(self, "model", model)
+        setattr_(self, "custom", custom)
+        self._validate()
+
+    def _validate(self) -> None:
         if not isinstance(self.device, str) or not self.device:
             raise ResourceSpecError("accelerator.device", self.device, "must be a non-empty device string")
-        if self.device_class not in DEVICE_CLASSES:
-            raise ResourceSpecError(
-                "accelerator.device_class", self.device_class, f"must be one of {', '.join(DEVICE_CLASSES)}"
-            )
+        if not isinstance(self.device_class, DeviceClass):
+            # Only the IDL's names: flyte's own spellings ("TPU") are read by the flyte converter.
+            member = DeviceClass.__members__.get(self.device_class) if isinstance(self.device_class, str) else None
+            if member is None:
+                names = ", ".join(DeviceClass.__members__)
+                raise ResourceSpecError("accelerator.device_class", self.device_class, f"must be one of {names}")
+            object.__setattr__(self, "device_class", member)
         if self.partition is not None and self.unpartitioned:
             raise ResourceSpecError(
                 "accelerator.partition",
@@ -136,7 +151,7 @@ class AcceleratorSpec:
                 raise ResourceSpecError("accelerator.partition", self.partition, str(exc)) from None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"device": self.device, "device_class": self.device_class}
+        out: dict[str, Any] = {"device": self.device, "device_class": self.device_class.value}
         if self.partition is not None:
             out["partition"] = self.partition
         if self.unpartitioned:

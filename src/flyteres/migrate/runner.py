@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from flyteres.core.spec import Policy
+from flyteres.core.options import Policy
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.transform import Environment, MigrationResult, Site, Status, Target, migrate
 
@@ -66,7 +66,7 @@ class Options:
     """What to do with each file."""
 
     target: Target = "flyte"
-    policy: Policy = "kubernetes"
+    policy: Policy = Policy.KUBERNETES
     mode: Mode = "diff"
 
 

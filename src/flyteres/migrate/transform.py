@@ -34,7 +34,8 @@ from flyteres.backend.merge import merge
 from flyteres.convert.flyte import FlyteArguments, flyte_arguments
 from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments, from_flytekit
 from flyteres.core.findings import Conversion
-from flyteres.core.spec import Policy, ResourceSpec
+from flyteres.core.options import Policy, PolicyName
+from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
 from flyteres.migrate.rules import MigrateRule
 from flyteres.source.finder import (
@@ -425,7 +426,7 @@ def _decide(
             out.findings.append(_codemod(MigrateRule.INVALID_VALUE, line, out.reason, lossy=True))
             return out
         conv = convert(spec, policy)
-        strict = convert(spec, "strict") if policy != "strict" else None
+        strict = convert(spec, Policy.STRICT) if policy is not Policy.STRICT else None
         findings = _converter_findings(conv, strict, line)
         per_combo.append(findings)
         if conv.lossy:
@@ -1516,7 +1517,7 @@ def migrate_source(
     *,
     path: str = "<string>",
     target: Target = "flyte",
-    policy: Policy = "kubernetes",
+    policy: Policy | PolicyName = Policy.KUBERNETES,
     module: str | None = None,
     index: TaskIndex | None = None,
 ) -> MigrationResult:
@@ -1545,7 +1546,7 @@ def migrate_source(
 
 
 def index_sources(
-    sources: Mapping[str, str], *, target: Target = "flyte", policy: Policy = "kubernetes"
+    sources: Mapping[str, str], *, target: Target = "flyte", policy: Policy | PolicyName = Policy.KUBERNETES
 ) -> dict[str, dict[str, TaskInfo]]:
     """The tasks of several modules, by dotted module name, for `migrate_source(index=...)`.
 
@@ -1580,7 +1581,7 @@ def migrate(
     *,
     path: str,
     target: Target,
-    policy: Policy,
+    policy: Policy | PolicyName,
     reparse: bool = True,
     module: str | None = None,
     index: TaskIndex | None = None,
@@ -1592,8 +1593,7 @@ def migrate(
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
-    if policy not in ("strict", "kubernetes"):
-        raise ValueError(f"policy must be 'strict' or 'kubernetes', not {policy!r}")
+    policy = Policy.parse(policy)
     if is_generated(source):
         return ModuleOutcome(MigrationResult(path, source, "skipped", reason=f"marked {GENERATED_MARKER}"))
     try:

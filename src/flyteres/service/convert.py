@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +26,13 @@ from google.protobuf.message import DecodeError
 from flyteres import accelerators
 from flyteres._errors import FlyteresError, ResourceSpecError, UnknownAcceleratorError
 from flyteres.convert.flyte import flyte_arguments, from_flyte
-from flyteres.convert.flytekit import FlytekitAccelerator, FlytekitArguments, flytekit_arguments, from_flytekit
-from flyteres.convert.idl import Target, from_idl, to_idl
+from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments, from_flytekit
+from flyteres.convert.idl import from_idl, to_idl
 from flyteres.convert.k8s import convert_to_k8s
+from flyteres.convert.source import flytekit_arguments_source
 from flyteres.core.findings import Conversion, Finding
-from flyteres.core.spec import AcceleratorSpec, DeviceLabels, Policy, ResourceSpec
+from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
+from flyteres.core.spec import AcceleratorSpec, ResourceSpec
 from flyteres_pb.v1 import resources_pb2, service_pb2
 
 pb: Any = service_pb2
@@ -396,15 +398,15 @@ class Options:
     """ConvertOptions as the library's arguments."""
 
     outputs: frozenset[int]
-    policy: Policy = "strict"
-    device_labels: DeviceLabels = "keep"
-    form: Any = "split"
+    policy: Policy = Policy.STRICT
+    device_labels: DeviceLabels = DeviceLabels.KEEP
+    form: FlytekitForm = FlytekitForm.SPLIT
 
 
 ALL_OUTPUTS = frozenset(v for v in range(1, 7))
-_POLICIES: dict[int, Policy] = {0: "strict", 1: "strict", 2: "kubernetes"}
-_DEVICE_LABELS: dict[int, DeviceLabels] = {0: "keep", 1: "keep", 2: "idiomatic"}
-_FORMS: dict[int, str] = {0: "split", 1: "split", 2: "resources"}
+_POLICIES = {0: Policy.STRICT, 1: Policy.STRICT, 2: Policy.KUBERNETES}
+_DEVICE_LABELS = {0: DeviceLabels.KEEP, 1: DeviceLabels.KEEP, 2: DeviceLabels.IDIOMATIC}
+_FORMS = {0: FlytekitForm.SPLIT, 1: FlytekitForm.SPLIT, 2: FlytekitForm.RESOURCES}
 
 
 def read_options(m: Any, where: str = "options") -> Options:
@@ -451,7 +453,7 @@ def spec_to_pb(spec: ResourceSpec) -> Any:
     if acc is not None:
         a = m.accelerator
         a.device = acc.device
-        a.device_class = acc.device_class
+        a.device_class = acc.device_class.value
         if acc.partition is not None:
             a.partition = acc.partition
         elif acc.unpartitioned:
@@ -472,14 +474,14 @@ def spec_to_pb(spec: ResourceSpec) -> Any:
     return m
 
 
-_IDL_FORMS: tuple[tuple[int, Target], ...] = (
-    (1, "flyteres"),
-    (2, "flyteidl"),
-    (3, "flyteidl2"),
+_IDL_FORMS: tuple[tuple[int, IdlTarget], ...] = (
+    (1, IdlTarget.FLYTERES),
+    (2, IdlTarget.FLYTEIDL),
+    (3, IdlTarget.FLYTEIDL2),
 )
 
 
-def _idl_output(out: Any, spec: ResourceSpec, target: Target) -> None:
+def _idl_output(out: Any, spec: ResourceSpec, target: IdlTarget) -> None:
     try:
         res, ext = to_idl(spec, target)
     except ImportError as exc:
@@ -530,36 +532,19 @@ def _k8s_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
     return False
 
 
-def flytekit_accelerator_source(acc: FlytekitAccelerator) -> str:
-    """Source for a flytekit accelerator; a partition of a device with no
-    constant is written as the class the library builds for it."""
-    source = acc.source()
-    if source is not None:
-        return source
-    cls = f"type('ExactAccelerator', (MultiInstanceGPUAccelerator,), {{'device': {acc.device!r}}})"
-    return f"{cls}().unpartitioned" if acc.unpartitioned else f"{cls}.partitioned({acc.partition!r})"
-
-
 def flytekit_source(args: FlytekitArguments) -> str:
     """The keyword arguments of `@task(...)` as Python source.
 
     Names are those of `from flytekit import Resources` and
-    `from flytekit.extras.accelerators import ...`.
+    `from flytekit.extras.accelerators import ...`; a partition of a device with
+    no constant is written as the class the library builds for it.
 
     >>> flytekit_source(FlytekitArguments(requests={"cpu": "1"}, shared_memory=True))
     "requests=Resources(cpu='1'), shared_memory=True"
     """
-    parts: list[str] = []
-    for key in ("requests", "limits", "resources"):
-        values: Mapping[str, Any] | None = getattr(args, key)
-        if values:
-            inner = ", ".join(f"{name}={value!r}" for name, value in values.items())
-            parts.append(f"{key}=Resources({inner})")
-    if args.accelerator is not None:
-        parts.append(f"accelerator={flytekit_accelerator_source(args.accelerator)}")
-    if args.shared_memory is not None:
-        parts.append(f"shared_memory={args.shared_memory!r}")
-    return ", ".join(parts)
+    source = flytekit_arguments_source(args, exact=True)
+    assert source is not None  # exact=True spells every accelerator
+    return source
 
 
 def _flyte_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
