@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from flyteres import AcceleratorSpec, Quantity, Resource, ResourceSpec, SharedMemorySpec
 from flyteres.backend.config import PlatformConfig, QuotaSpec, parse_platform
-from flyteres.backend.effective import EffectiveResources, PlatformRule, check_quota, effective
+from flyteres.backend.effective import effective
+from flyteres.backend.quota import check_quota
+from flyteres.backend.results import EffectiveResources, PlatformRule
 
 PLATFORM = PlatformConfig(
     defaults={"cpu": "500m", "memory": "1Gi"},
@@ -312,7 +314,7 @@ def test_to_dict_and_str() -> None:
 
 
 def test_unknown_launch_is_refused() -> None:
-    with pytest.raises(ValueError, match="launch must be one of"):
+    with pytest.raises(ValueError, match="launch = .eager.: must be one of workflow, dynamic, flyte2"):
         effective(spec(), launch="eager")  # type: ignore[arg-type]
 
 

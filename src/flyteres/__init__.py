@@ -33,16 +33,11 @@ from flyteres._pb import (
     SharedMemoryPb,
 )
 from flyteres.backend.config import PlatformConfig, PlatformConfigError, QuotaSpec
-from flyteres.backend.effective import (
-    EffectiveResources,
-    Explanation,
-    PlatformFinding,
-    PlatformRule,
-    check_quota,
-    effective,
-)
+from flyteres.backend.effective import effective
 from flyteres.backend.escalate import EscalationCeilingError, escalate
 from flyteres.backend.merge import merge, override_resources
+from flyteres.backend.quota import check_quota
+from flyteres.backend.results import EffectiveResources, Explanation, PlatformFinding, PlatformRule
 from flyteres.convert.flyte import FlyteArguments, FlyteGpu, convert_to_flyte, flyte_arguments, from_flyte, to_flyte
 from flyteres.convert.flytekit import (
     FlytekitAccelerator,

@@ -24,7 +24,8 @@ from flyteres.backend.config import (
     PlatformNote,
     QuotaSpec,
 )
-from flyteres.backend.effective import EffectiveResources, Launch, PlatformFinding, effective
+from flyteres.backend.effective import effective
+from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, Severity
 
 if TYPE_CHECKING:
     from flyteres.migrate import Declaration
@@ -51,7 +52,7 @@ class CheckedDeclaration:
     def problems(self) -> tuple[PlatformFinding, ...]:
         if self.result is None:
             return ()
-        return tuple(f for f in self.result.findings if f.severity != "info")
+        return tuple(f for f in self.result.findings if f.severity is not Severity.INFO)
 
     @property
     def location(self) -> str:
@@ -209,12 +210,12 @@ def _check_one(
     quotas: Sequence[QuotaSpec],
 ) -> CheckedDeclaration:
     if d.kind.value not in _TASK_KINDS and d.kind.value not in _OVERRIDE_KINDS:
-        return CheckedDeclaration(d, "workflow", None, "not a container task whose resources flyteres can replay")
+        return CheckedDeclaration(d, Launch.WORKFLOW, None, "not a container task whose resources flyteres can replay")
     if d.spec is None:
-        return CheckedDeclaration(d, "workflow", None, d.reason or "cannot be evaluated statically")
+        return CheckedDeclaration(d, Launch.WORKFLOW, None, d.reason or "cannot be evaluated statically")
     if d.kind.value in _TASK_KINDS:
-        return CheckedDeclaration(d, "workflow", effective(d.spec, platform, quotas=quotas))
-    launch: Launch = "dynamic" if any(a <= d.line <= b for a, b in spans) else "workflow"
+        return CheckedDeclaration(d, Launch.WORKFLOW, effective(d.spec, platform, quotas=quotas))
+    launch = Launch.DYNAMIC if any(a <= d.line <= b for a, b in spans) else Launch.WORKFLOW
     name = (d.target or d.name).rsplit(".", 1)[-1]
     candidates = tasks.get(name, [])
     same_file = [t for t in candidates if t.path == d.path]

@@ -54,33 +54,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from types import MappingProxyType
-from typing import Any, Literal
 
 from flyteres.accelerators import DeviceClass
 from flyteres.backend.config import PLATFORM_RESOURCES, PlatformConfig, QuotaSpec
+from flyteres.backend.quota import check_quota
+from flyteres.backend.results import (
+    EffectiveResources,
+    Explanation,
+    Launch,
+    LaunchName,
+    PlatformFinding,
+    PlatformRule,
+    Severity,
+    Side,
+)
 from flyteres.core.quantity import Quantity
-from flyteres.core.spec import AcceleratorSpec, Resource, ResourceSpec, SharedMemorySpec
+from flyteres.core.spec import Resource, ResourceSpec, SharedMemorySpec
 
-__all__ = [
-    "EffectiveResources",
-    "Explanation",
-    "Launch",
-    "PlatformFinding",
-    "PlatformRule",
-    "Severity",
-    "check_quota",
-    "effective",
-]
-
-Launch = Literal["workflow", "dynamic", "flyte2"]
-LAUNCHES: tuple[Launch, ...] = ("workflow", "dynamic", "flyte2")
-Severity = Literal["error", "warning", "info"]
-Side = Literal["requests", "limits"]
+__all__ = ["effective"]
 
 _ZERO = Quantity.parse("0")
-_K8S_NAMES = {Resource.CPU: "cpu", Resource.MEMORY: "memory", Resource.EPHEMERAL_STORAGE: "ephemeral-storage"}
 # flyteidl's ResourceName, which is how flyteadmin names a resource in its errors.
 _ADMIN_NAMES = {
     Resource.CPU: "CPU",
@@ -88,174 +82,6 @@ _ADMIN_NAMES = {
     Resource.GPU: "GPU",
     Resource.EPHEMERAL_STORAGE: "EPHEMERAL_STORAGE",
 }
-
-
-class PlatformRule(str, Enum):
-    """Stable identifiers for what set or changed a value, and what a platform refuses."""
-
-    #: The value is the task's own.
-    TASK = "task"
-    #: The value comes from a node override (flytekit's with_overrides, Flyte 2's override).
-    OVERRIDE = "override"
-    #: A missing request was set to the limit.
-    REQUEST_FROM_LIMIT = "request-from-limit"
-    #: A missing limit was set to the request.
-    LIMIT_FROM_REQUEST = "limit-from-request"
-    #: Nothing set the request; the platform default did.
-    PLATFORM_DEFAULT = "platform-default"
-    #: Nothing sets cpu or memory and the platform has no default: the pod gets an explicit 0.
-    NO_VALUE = "no-value"
-    #: A value above the platform limit was lowered to it at run time, silently.
-    CAPPED_AT_PLATFORM_LIMIT = "capped-at-platform-limit"
-    #: A request above its limit was lowered to the limit.
-    REQUEST_CLAMPED_TO_LIMIT = "request-clamped-to-limit"
-    #: A zero quantity never reaches the pod.
-    ZERO_DROPPED = "zero-dropped"
-    #: The legacy storage resource: the backend drops it.
-    STORAGE_IGNORED = "storage-ignored"
-    #: Flyte 2's override(resources=...) replaced everything the task had.
-    OVERRIDE_REPLACES_RESOURCES = "override-replaces-resources"
-    #: flyteadmin refuses to register the task.
-    REJECTED_AT_REGISTRATION = "rejected-at-registration"
-    #: The GPU request and limit differ after merging: Kubernetes refuses the pod.
-    GPU_REQUEST_LIMIT_DIFFER = "gpu-request-limit-differ"
-    #: The shared-memory volume is larger than the memory limit the pod gets.
-    SHM_ABOVE_MEMORY_LIMIT = "shm-above-memory-limit"
-    #: A ResourceQuota tracks a value the container does not set: Kubernetes refuses the pod.
-    QUOTA_REQUIRES_VALUE = "quota-requires-value"
-    #: The pod alone asks for more than a ResourceQuota's hard limit: Kubernetes refuses it.
-    QUOTA_EXCEEDED = "quota-exceeded"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class PlatformFinding:
-    """Something the platform does to a task that its author would not see in the code.
-
-    ``severity`` is ``"error"`` when the task will not run as written
-    (refused at registration or by a quota), ``"warning"`` when it runs with
-    other values than it asks for, ``"info"`` otherwise.
-    """
-
-    rule: PlatformRule
-    severity: Severity
-    field: str
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"[{self.rule.value}] {self.field} = {self.value}: {self.reason}"
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "rule": self.rule.value,
-            "severity": self.severity,
-            "field": self.field,
-            "value": self.value,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why one value of the pod is what it is.
-
-    >>> str(Explanation("requests.cpu", Quantity("500m"), PlatformRule.TASK, "from the task's request"))
-    "requests.cpu = 500m (from the task's request)"
-    """
-
-    field: str
-    value: Quantity | None
-    rule: PlatformRule
-    reason: str
-
-    def __str__(self) -> str:
-        shown = "not set" if self.value is None else str(self.value)
-        return f"{self.field} = {shown} ({self.reason})"
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {
-            "field": self.field,
-            "value": None if self.value is None else str(self.value),
-            "rule": self.rule.value,
-            "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True)
-class EffectiveResources:
-    """The container's final requests and limits, with one explanation per value and every finding.
-
-    Quantities are what the backend writes: Kubernetes' canonical spelling
-    (``str(q)``). ``requests``/``limits`` hold every value the pod gets,
-    including an explicit ``0`` where nothing sets cpu or memory.
-    """
-
-    requests: Mapping[Resource, Quantity]
-    limits: Mapping[Resource, Quantity]
-    explanations: tuple[Explanation, ...]
-    findings: tuple[PlatformFinding, ...]
-    accelerator: AcceleratorSpec | None = None
-    shared_memory: SharedMemorySpec | None = None
-    launch: Launch = "workflow"
-    gpu_resource_name: str = "nvidia.com/gpu"
-
-    @property
-    def rejected(self) -> bool:
-        """Whether flyteadmin refuses to register the task."""
-        return any(f.rule is PlatformRule.REJECTED_AT_REGISTRATION for f in self.findings)
-
-    @property
-    def errors(self) -> tuple[PlatformFinding, ...]:
-        return tuple(f for f in self.findings if f.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[PlatformFinding, ...]:
-        return tuple(f for f in self.findings if f.severity == "warning")
-
-    def explain(self, field: str) -> Explanation:
-        """The explanation of one value, by field name (``"limits.memory"``).
-
-        >>> e = effective(ResourceSpec(requests={"cpu": "500m"}), PlatformConfig(defaults={"memory": "1Gi"}))
-        >>> str(e.explain("limits.cpu"))
-        'limits.cpu = 500m (copied from the request: a missing limit is set to the request)'
-        """
-        for e in self.explanations:
-            if e.field == field:
-                return e
-        raise KeyError(field)
-
-    def to_spec(self) -> ResourceSpec:
-        """The result as a ResourceSpec (explicit zeros left out: Kubernetes treats them as none)."""
-        requests = {r: q for r, q in self.requests.items() if not q.is_zero()}
-        limits = {r: q for r, q in self.limits.items() if not q.is_zero()}
-        return ResourceSpec._from_parts(requests, limits, self.accelerator, self.shared_memory)
-
-    def to_k8s(self) -> dict[str, dict[str, str]]:
-        """The container's ``resources`` as Kubernetes names and canonical quantities."""
-        return {
-            "requests": {self._k8s_name(r): str(q) for r, q in self.requests.items()},
-            "limits": {self._k8s_name(r): str(q) for r, q in self.limits.items()},
-        }
-
-    def _k8s_name(self, r: Resource) -> str:
-        return self.gpu_resource_name if r is Resource.GPU else _K8S_NAMES.get(r, str(r))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "launch": self.launch,
-            "rejected": self.rejected,
-            "resources": self.to_k8s(),
-            "explanations": [e.to_dict() for e in self.explanations],
-            "findings": [f.to_dict() for f in self.findings],
-        }
-
-    def __str__(self) -> str:
-        lines = [str(e) for e in self.explanations]
-        lines += [f"{f.severity}: {f}" for f in self.findings if f.severity != "info"]
-        return "\n".join(lines)
 
 
 # -- tracked values --------------------------------------------------------------------------------------------
@@ -352,7 +178,7 @@ class _Run:
         if stage == "run":
             self.add(
                 PlatformRule.NO_VALUE,
-                "warning",
+                Severity.WARNING,
                 str(r),
                 "0",
                 f"the task sets no {r} and the platform has no default for it, so the pod gets {r} 0 as request "
@@ -380,7 +206,7 @@ class _Run:
         if v.rule in (PlatformRule.TASK, PlatformRule.OVERRIDE, PlatformRule.PLATFORM_DEFAULT) and not refused:
             self.add(
                 PlatformRule.CAPPED_AT_PLATFORM_LIMIT,
-                "warning",
+                Severity.WARNING,
                 field,
                 v.q,
                 f"above the platform limit {plimit}{self.where(f'limits.{r}')}: the pod silently gets {plimit}"
@@ -389,7 +215,7 @@ class _Run:
         return _V(plimit, PlatformRule.CAPPED_AT_PLATFORM_LIMIT, reason, v.who)
 
     def _why_not_refused(self, r: Resource, side: Side, v: _V, plimit: Quantity) -> str:
-        if self.launch == "flyte2" or v.rule is PlatformRule.PLATFORM_DEFAULT:
+        if self.launch is Launch.FLYTE2 or v.rule is PlatformRule.PLATFORM_DEFAULT:
             return ""
         if v.who == "override":
             return " (flyteadmin never checks node overrides)"
@@ -410,7 +236,7 @@ class _Run:
             hint = f"; override limits.{r} too (flytekit warns 'Requests are clamped to original limits')"
         self.add(
             PlatformRule.REQUEST_CLAMPED_TO_LIMIT,
-            "warning",
+            Severity.WARNING,
             f"requests.{r}",
             req.q,
             f"above the limit {lim.q}, so the pod gets a request of {lim.q}{hint}",
@@ -433,7 +259,7 @@ def _registration(run: _Run, spec: ResourceSpec) -> None:
         if lim is not None and r is not Resource.GPU and plimit is not None and lim.value() > plimit.value():
             run.add(
                 PlatformRule.REJECTED_AT_REGISTRATION,
-                "error",
+                Severity.ERROR,
                 f"limits.{r}",
                 lim,
                 f"flyteadmin refuses to register the task: the limit {lim} is above the platform limit "
@@ -443,7 +269,7 @@ def _registration(run: _Run, spec: ResourceSpec) -> None:
         if plimit is not None and req.value() > plimit.value():
             run.add(
                 PlatformRule.REJECTED_AT_REGISTRATION,
-                "error",
+                Severity.ERROR,
                 f"requests.{r}",
                 req,
                 f"flyteadmin refuses to register the task: the request {req} is above the platform limit "
@@ -471,7 +297,7 @@ def _read(
             if r is Resource.STORAGE:
                 run.add(
                     PlatformRule.STORAGE_IGNORED,
-                    "info",
+                    Severity.INFO,
                     field,
                     q,
                     "the legacy storage resource never reaches the pod (the backend has no mapping for it)",
@@ -482,13 +308,13 @@ def _read(
                 if kept is not None:
                     run.add(
                         PlatformRule.ZERO_DROPPED,
-                        "warning",
+                        Severity.WARNING,
                         field,
                         q,
                         f"the {who}'s zero is dropped before merging, so the {kept.q} already there stays",
                     )
                 else:
-                    run.add(PlatformRule.ZERO_DROPPED, "info", field, q, "a zero quantity never reaches the pod")
+                    run.add(PlatformRule.ZERO_DROPPED, Severity.INFO, field, q, "a zero quantity never reaches the pod")
                 continue
             out[i][r] = _given(q, who, side)
     return out
@@ -527,7 +353,7 @@ def effective(
     platform: PlatformConfig | None = None,
     overrides: ResourceSpec | None = None,
     *,
-    launch: Launch = "workflow",
+    launch: Launch | LaunchName = Launch.WORKFLOW,
     quotas: QuotaSpec | Sequence[QuotaSpec] = (),
 ) -> EffectiveResources:
     """The container's final requests and limits after the backend's defaulting, checks and override clamping.
@@ -545,11 +371,10 @@ def effective(
     >>> print(e.explain("limits.memory"))
     limits.memory = 8Gi (capped at the platform limit 8Gi; the task asked for 16Gi)
     """
-    if launch not in LAUNCHES:
-        raise ValueError(f"launch must be one of {', '.join(LAUNCHES)}, not {launch!r}")
+    launch = Launch.parse(launch)
     run = _Run(platform, launch)
     run.task_requests = {r for r, q in spec.requests.items() if not q.is_zero()}
-    if launch != "flyte2" and platform is not None:
+    if launch is not Launch.FLYTE2 and platform is not None:
         _registration(run, spec)
     req, lim = _read(run, spec, "task")
     accelerator, shared_memory = spec.accelerator, spec.shared_memory
@@ -557,11 +382,11 @@ def effective(
     overridden: set[Resource] = set()
     if overrides is not None:
         overridden = {*overrides.requests, *overrides.limits}
-    if launch == "workflow":
+    if launch is Launch.WORKFLOW:
         req, lim = _admin_fill(run, req, lim, overridden)
 
     if overrides is not None:
-        if launch == "flyte2":
+        if launch is Launch.FLYTE2:
             dropped = sorted(
                 {f"{s}.{r}" for s, m in (("requests", spec.requests), ("limits", spec.limits)) for r in m}
                 - {f"{s}.{r}" for s, m in (("requests", overrides.requests), ("limits", overrides.limits)) for r in m}
@@ -573,7 +398,7 @@ def effective(
             if dropped:
                 run.add(
                     PlatformRule.OVERRIDE_REPLACES_RESOURCES,
-                    "warning",
+                    Severity.WARNING,
                     "resources",
                     ", ".join(dropped),
                     "Flyte 2's override(resources=...) replaces the whole Resources: the task's "
@@ -608,7 +433,9 @@ def effective(
             target[r] = v
             explanations.append(Explanation(field_name, v.q, v.rule, v.reason))
 
-    gpu_class = accelerator.device_class if accelerator is not None and launch == "flyte2" else DeviceClass.NVIDIA_GPU
+    gpu_class = (
+        accelerator.device_class if accelerator is not None and launch is Launch.FLYTE2 else DeviceClass.NVIDIA_GPU
+    )
     gpu_name = gpu_class.kubernetes_resource or "nvidia.com/gpu"
     _post_checks(run, final_req, final_lim, shared_memory)
     requests = MappingProxyType({r: v.q for r, v in final_req.items()})
@@ -635,7 +462,7 @@ def _post_checks(
     if g_req is not None and g_lim is not None and g_req.q != g_lim.q:
         run.add(
             PlatformRule.GPU_REQUEST_LIMIT_DIFFER,
-            "error",
+            Severity.ERROR,
             "requests.gpu",
             g_req.q,
             f"differs from the limit {g_lim.q} after merging; Kubernetes refuses a pod whose device request "
@@ -645,86 +472,8 @@ def _post_checks(
     if shm is not None and shm.size_limit is not None and mem is not None and shm.size_limit > mem.q > _ZERO:
         run.add(
             PlatformRule.SHM_ABOVE_MEMORY_LIMIT,
-            "warning",
+            Severity.WARNING,
             "shared_memory.size_limit",
             shm.size_limit,
             f"larger than the memory limit the pod gets ({mem.q}); shared memory counts against it",
         )
-
-
-# -- ResourceQuota -----------------------------------------------------------------------------------------------
-
-# kubernetes pkg/quota/v1/evaluator/core/pods.go validationSet: the only quota keys that require a value to be set.
-_REQUIRED_KEYS: dict[str, tuple[Side, Resource]] = {
-    "cpu": ("requests", Resource.CPU),
-    "requests.cpu": ("requests", Resource.CPU),
-    "limits.cpu": ("limits", Resource.CPU),
-    "memory": ("requests", Resource.MEMORY),
-    "requests.memory": ("requests", Resource.MEMORY),
-    "limits.memory": ("limits", Resource.MEMORY),
-}
-# podComputeUsageHelper: which container value each quota key counts.
-_USAGE_KEYS: dict[str, tuple[Side, Resource]] = {
-    **_REQUIRED_KEYS,
-    "ephemeral-storage": ("requests", Resource.EPHEMERAL_STORAGE),
-    "requests.ephemeral-storage": ("requests", Resource.EPHEMERAL_STORAGE),
-    "limits.ephemeral-storage": ("limits", Resource.EPHEMERAL_STORAGE),
-}
-
-
-def check_quota(
-    requests: Mapping[Resource, Quantity],
-    limits: Mapping[Resource, Quantity],
-    quota: QuotaSpec,
-    *,
-    gpu_resource_name: str = "nvidia.com/gpu",
-) -> tuple[PlatformFinding, ...]:
-    """What a ResourceQuota refuses about a one-container pod with these requests and limits.
-
-    Kubernetes refuses a pod when the quota tracks cpu or memory (``cpu``,
-    ``requests.memory``, ``limits.memory``...) and a container leaves that
-    value out ("must specify limits.memory"), and when the pod's usage would
-    take a tracked value past ``spec.hard``. Only the hard value is compared
-    here: what other pods already use is not known.
-
-    >>> q = QuotaSpec("team", {"limits.memory": Quantity("8Gi")})
-    >>> [f.rule.value for f in check_quota({}, {Resource.MEMORY: Quantity("16Gi")}, q)]
-    ['quota-exceeded']
-    """
-    out: list[PlatformFinding] = []
-    for key, hard in quota.hard.items():
-        usage: Quantity | None
-        if key in ("pods", "count/pods"):
-            field, usage = "pods", Quantity.parse("1")
-        elif key in _USAGE_KEYS:
-            side, r = _USAGE_KEYS[key]
-            field = f"{side}.{r}"
-            usage = (requests if side == "requests" else limits).get(r)
-            if usage is None and key in _REQUIRED_KEYS:
-                out.append(
-                    PlatformFinding(
-                        PlatformRule.QUOTA_REQUIRES_VALUE,
-                        "error",
-                        field,
-                        "not set",
-                        f"the ResourceQuota {quota.name!r} ({quota.where(key)}) tracks {key}, so Kubernetes refuses "
-                        f'a container without a {r} {_side_word(side)} ("must specify {key}")',
-                    )
-                )
-                continue
-        elif key == f"requests.{gpu_resource_name}":
-            field, usage = "requests.gpu", requests.get(Resource.GPU)
-        else:
-            continue
-        if usage is not None and usage > hard:
-            out.append(
-                PlatformFinding(
-                    PlatformRule.QUOTA_EXCEEDED,
-                    "error",
-                    field,
-                    str(usage),
-                    f"the pod alone needs {key}={usage} but the ResourceQuota {quota.name!r} ({quota.where(key)}) "
-                    f'allows {key}={hard} in the whole namespace, so Kubernetes refuses it ("exceeded quota")',
-                )
-            )
-    return tuple(out)

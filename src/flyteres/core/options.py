@@ -18,14 +18,19 @@ from typing import Literal, TypeVar
 
 from flyteres._errors import ResourceSpecError
 
-_E = TypeVar("_E", bound="_Choice")
+_E = TypeVar("_E", bound="Choice")
 
 
-class _Choice(str, Enum):
-    """A string enum whose values are what users type."""
+class Choice(str, Enum):
+    """A string enum whose values are what users type; `option()` names the argument it is given as."""
 
     def __str__(self) -> str:
         return str(self.value)
+
+    @classmethod
+    def option(cls) -> str:
+        """The argument's name in error messages: the class name in snake case unless a subclass says otherwise."""
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in cls.__name__).lstrip("_")
 
     @classmethod
     def parse(cls: type[_E], value: object) -> _E:
@@ -36,14 +41,10 @@ class _Choice(str, Enum):
             if value == member.value:
                 return member
         choices = ", ".join(m.value for m in cls)
-        raise ResourceSpecError(_option_name(cls), value, f"must be one of {choices}")
+        raise ResourceSpecError(cls.option(), value, f"must be one of {choices}")
 
 
-def _option_name(cls: type[Enum]) -> str:
-    return _OPTION_NAMES.get(cls.__name__, cls.__name__)
-
-
-class Policy(_Choice):
+class Policy(Choice):
     """What a conversion does where the target cannot say exactly what the source said.
 
     `STRICT` refuses anything that would change the wire; `KUBERNETES` decides
@@ -55,7 +56,7 @@ class Policy(_Choice):
     KUBERNETES = "kubernetes"
 
 
-class DeviceLabels(_Choice):
+class DeviceLabels(Choice):
     """How a device is spelled in the target SDK.
 
     `KEEP` keeps the exact node label on the wire (flytekit's H100 becomes a
@@ -67,7 +68,7 @@ class DeviceLabels(_Choice):
     IDIOMATIC = "idiomatic"
 
 
-class FlytekitForm(_Choice):
+class FlytekitForm(Choice):
     """Which flytekit arguments carry requests and limits.
 
     `SPLIT` is `requests=`/`limits=`; `RESOURCES` is flytekit's single
@@ -77,21 +78,22 @@ class FlytekitForm(_Choice):
     SPLIT = "split"
     RESOURCES = "resources"
 
+    @classmethod
+    def option(cls) -> str:
+        return "form"
 
-class IdlTarget(_Choice):
+
+class IdlTarget(Choice):
     """Whose protobuf messages to build: ours (flyteres.v1), flyteidl (v1) or flyteidl2."""
 
     FLYTERES = "flyteres"
     FLYTEIDL = "flyteidl"
     FLYTEIDL2 = "flyteidl2"
 
+    @classmethod
+    def option(cls) -> str:
+        return "target"
 
-_OPTION_NAMES = {
-    "Policy": "policy",
-    "DeviceLabels": "device_labels",
-    "FlytekitForm": "form",
-    "IdlTarget": "target",
-}
 
 #: The string values each option accepts, for type hints of public functions.
 PolicyName = Literal["strict", "kubernetes"]
