@@ -1,5 +1,6 @@
 # Every target bootstraps .venv from python3 alone and reuses it while
 # pyproject.toml and the constraints file are unchanged.
+# `make help` lists the targets; plain `make` runs `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,16 +11,26 @@ PY_SOURCES := src tests scripts benchmarks
 # stamp lives inside node_modules so deleting it forces a fresh `npm ci`.
 NODE_STAMP := node_modules/.flyteres-installed
 
-.PHONY: all demo test lint gen gen-check vectors breaking pytest node-test bench lock venv clean
+# The tests `make check` leaves out besides the slow-marked ones: they need node
+# or buf, regenerate gen/, or start server processes. `make test` runs them.
+CHECK_IGNORE := --ignore=tests/test_generated_code.py --ignore=tests/test_service_go.py \
+	--ignore=tests/test_service_load.py --ignore=tests/test_service_workers.py
 
-all: test
+.PHONY: help all check demo test lint gen gen-check vectors breaking pytest node-test bench lock venv clean
+.DEFAULT_GOAL := all
+
+# One line per target: the text after `##` on the target's own line.
+help: ## list the targets with what each does
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+all: test ## the default: the same as make test
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $@
 
-venv: $(STAMP)
+venv: $(STAMP) ## create .venv from requirements/constraints.txt (other targets do it when needed)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -28,7 +39,7 @@ $(NODE_STAMP): package.json package-lock.json
 # The main job on the sample project in examples/: conversions, the Flyte 2
 # migration as a diff, and what the sample platform will do to each task.
 # migrate and check exit 1 when they find something, which is the point here.
-demo: $(STAMP)
+demo: $(STAMP) ## convert typical declarations, migrate and check the sample project in examples/
 	$(BIN)/flyteres demo
 	@echo; echo "== flyteres migrate --diff examples/project (Flyte 2, kubernetes policy)"
 	@$(BIN)/flyteres migrate --diff examples/project; test $$? -le 1
@@ -36,18 +47,18 @@ demo: $(STAMP)
 	@$(BIN)/flyteres check examples/project --platform examples/admin.yaml --quota examples/quota.yaml; test $$? -le 1
 
 # gen/ (Python and TypeScript) from proto/; writes nothing else.
-gen: $(STAMP) $(NODE_STAMP)
+gen: $(STAMP) $(NODE_STAMP) ## regenerate gen/ (Python and TypeScript) from proto/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/gen.py
 
 # The golden wire vectors in tests/vectors/, from scripts/vectors.py.
-vectors: $(STAMP)
+vectors: $(STAMP) ## regenerate the golden wire vectors in tests/vectors/
 	$(BIN)/python scripts/vectors.py
 
-gen-check: $(STAMP) $(NODE_STAMP)
+gen-check: $(STAMP) $(NODE_STAMP) ## fail if gen/ or tests/vectors/ differ from a fresh generation
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/gen.py --check
 	$(BIN)/python scripts/vectors.py --check
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, ruff format --check, mypy, buf lint, buf format and buf breaking
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
@@ -56,7 +67,7 @@ lint: $(STAMP)
 	@$(MAKE) --no-print-directory breaking
 
 # buf breaking against the main branch, when main has an IDL to compare with.
-breaking: $(STAMP)
+breaking: $(STAMP) ## buf breaking of proto/ against the main branch
 	@ref=""; \
 	for r in main origin/main; do \
 	  if git rev-parse --verify -q "$$r^{commit}" >/dev/null 2>&1 && git cat-file -e "$$r:proto" 2>/dev/null; then ref=$$r; break; fi; \
@@ -69,22 +80,30 @@ breaking: $(STAMP)
 	fi
 
 # The generation tests regenerate gen/ts, so the node tools come first.
-pytest: $(STAMP) $(NODE_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) ## the whole pytest suite (PYTEST_ARGS are passed on)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The TypeScript consumer reads every golden vector with the generated code.
-node-test: $(NODE_STAMP)
+node-test: $(NODE_STAMP) ## the TypeScript consumer reads every golden vector (node --test)
 	node --test tests/ts/
 
-test: lint gen-check pytest node-test
+test: lint gen-check pytest node-test ## everything: lint, generated-code drift, pytest and node tests
+
+# The fast inner loop: lint and types without buf, and the tests that are not
+# slow and need neither node nor buf. Run make test before pushing.
+check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "not slow"
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/mypy
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -m "not slow" $(CHECK_IGNORE) $(PYTEST_ARGS)
 
 # Speed reports (not pass/fail): each script prints its figures and targets.
-bench: $(STAMP) $(NODE_STAMP)
+bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail)
 	@for b in quantity convert migrate service; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 
 # Record the exact versions the tests ran with (run after changing dependencies).
-lock: venv
+lock: venv ## record the installed versions in requirements/constraints.txt
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^flyteres' > $(CONSTRAINTS)
 
-clean:
+clean: ## remove .venv, node_modules and build and tool caches
 	rm -rf $(VENV) node_modules build dist .mypy_cache .pytest_cache .ruff_cache

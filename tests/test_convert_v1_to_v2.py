@@ -32,7 +32,7 @@ class Case:
 
 
 CASES: dict[str, Case] = {
-    # SEMANTICS §4 row 1-2: a scalar is a request on both sides.
+    # docs/semantics.md, rows 1-2: a scalar is a request on both sides.
     "resources scalar is a request": Case({"resources": R(cpu="1", mem="1Gi")}, flyte.Resources(cpu="1", memory="1Gi")),
     "requests only": Case({"requests": R(cpu="2", mem="4Gi")}, flyte.Resources(cpu="2", memory="4Gi")),
     # Row 3: a limit with no request.

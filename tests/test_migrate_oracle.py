@@ -162,7 +162,7 @@ def test_flytekit_target_serializes_like_the_original(stem: str, policy: str, tm
 def _merged(
     task: tuple[ours.Resources, ours.ExtendedResources | None], override: tuple[ours.Resources, ours.ExtendedResources]
 ) -> tuple[ours.Resources, ours.ExtendedResources | None]:
-    """What the v1 backend runs: the override merged per key onto the task (SEMANTICS §2.8, §2.10)."""
+    """What the v1 backend runs: the override merged per key onto the task (docs/semantics.md, sections 1.7 and 3.4)."""
     (res, ext), (ov_res, ov_ext) = task, override
     requests = {e.name: e.value for e in res.requests} | {e.name: e.value for e in ov_res.requests}
     limits = {e.name: e.value for e in res.limits} | {e.name: e.value for e in ov_res.limits}

@@ -1,4 +1,4 @@
-"""Every row of SEMANTICS.md §4 ("where v1 and v2 differ for the same intent") as a test.
+"""Every row of docs/semantics.md, "Where flytekit and Flyte 2 differ", as a test.
 
 Rows the converters decide run the exact case from test_convert_v1_to_v2's
 table; rows about SDK behaviour outside the converters check that behaviour

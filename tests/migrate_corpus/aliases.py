@@ -1,4 +1,4 @@
-"""Import forms and aliases: PATTERNS P20 and section F."""
+"""Import forms and aliases: docs/patterns.md P20 and section F."""
 
 import flytekit
 import flytekit as fk

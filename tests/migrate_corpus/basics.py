@@ -1,4 +1,4 @@
-"""Task-level declarations: PATTERNS P1-P5, P7, P8, P11, P12."""
+"""Task-level declarations: docs/patterns.md P1-P5, P7, P8, P11, P12."""
 
 from flytekit import Resources, task
 

@@ -1,4 +1,4 @@
-"""ContainerTask with resources: PATTERNS P29."""
+"""ContainerTask with resources: docs/patterns.md P29."""
 
 from flytekit import ContainerTask, Resources, kwtypes
 

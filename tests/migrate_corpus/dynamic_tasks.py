@@ -1,4 +1,4 @@
-"""@dynamic and @eager with resources: PATTERNS P34."""
+"""@dynamic and @eager with resources: docs/patterns.md P34."""
 
 from flytekit import Resources, dynamic, eager, task
 

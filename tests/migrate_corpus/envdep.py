@@ -1,4 +1,4 @@
-"""Values chosen when the module is imported: PATTERNS P13."""
+"""Values chosen when the module is imported: docs/patterns.md P13."""
 
 import os
 

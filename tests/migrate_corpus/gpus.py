@@ -1,4 +1,4 @@
-"""Accelerators: PATTERNS P6, P14-P20."""
+"""Accelerators: docs/patterns.md P6, P14-P20."""
 
 import flytekit.extras.accelerators as acc
 from flytekit import Resources, task

@@ -1,4 +1,4 @@
-"""Node overrides: PATTERNS P22-P28."""
+"""Node overrides: docs/patterns.md P22-P28."""
 
 from flytekit import Resources, map_task, task, workflow
 from flytekit.extras.accelerators import A100, L4, T4

@@ -1,4 +1,4 @@
-"""Shared memory: PATTERNS P21."""
+"""Shared memory: docs/patterns.md P21."""
 
 from flytekit import Resources, task
 from flytekit.extras.accelerators import A100

@@ -47,7 +47,7 @@ def merge(base: ResourceSpec, override: ResourceSpec, *, conflict: Conflict = "e
 
     The accelerator and the shared-memory volume are replaced only when the
     override sets them, so an override of the GPU count keeps the accelerator
-    and an override of the accelerator keeps the count (SEMANTICS rows 29-30).
+    and an override of the accelerator keeps the count (docs/semantics.md, rows 29-30).
     A GPU count is one number: the override's count replaces the base's on
     every side where either has one (devices need request == limit).
 

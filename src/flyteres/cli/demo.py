@@ -81,7 +81,7 @@ def _flyteidl2_parser() -> Callable[[str, bytes], Message] | None:
     return parse
 
 
-# flytekit declarations as written in real code (see PATTERNS.md), in the
+# flytekit declarations as written in real code (see docs/patterns.md), in the
 # dict form `from_flytekit` reads without importing flytekit.
 DECLARATIONS: list[tuple[str, dict[str, object]]] = [
     ("@task(limits=Resources(mem='600Mi'))", {"limits": {"mem": "600Mi"}}),
