@@ -151,13 +151,8 @@ def generate(root: Path, files: int = FILES, seed: int = 7) -> int:
 
 
 def command() -> list[str]:
-    """`flyteres migrate` once the lead has registered it, else the module entry point."""
-    script = Path(sys.executable).with_name("flyteres")
-    if script.exists():
-        probe = subprocess.run([str(script), "migrate", "--help"], capture_output=True, check=False, timeout=30)
-        if probe.returncode == 0:
-            return [str(script), "migrate"]
-    return [sys.executable, "-m", "flyteres.migrate"]
+    """The `flyteres migrate` command of the environment running this script."""
+    return [str(Path(sys.executable).with_name("flyteres")), "migrate"]
 
 
 def anchor(root: Path, deadline: float) -> tuple[int, float]:

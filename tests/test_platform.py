@@ -40,7 +40,7 @@ configmap:
         EphemeralStorage: 20Gi
 """
 
-# The shape the flytekit guide shows (seed 002): the Helm key with defaults/limits directly under it.
+# The shape flytekit's guide shows: the Helm key with defaults/limits directly under it.
 GUIDE_FORM = """\
 task_resource_defaults:
   defaults:
