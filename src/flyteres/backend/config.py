@@ -1,7 +1,9 @@
 """The platform a task runs on: flyteadmin's task resource defaults and limits, and namespace ResourceQuotas.
 
 Both are read from YAML with the line of every value kept, so a bad file is
-refused with the line and the key at fault. Shapes accepted for the admin
+refused with the line and the key at fault, and within the bounds of
+`flyteres.backend.files` (size, documents, nesting, aliases; YAML merge keys
+resolved). Shapes accepted for the admin
 block, all as real deployments write them:
 
 - flyteadmin's own config file: a top-level ``task_resources:`` section
@@ -27,7 +29,7 @@ registration checks); loading it leaves a note.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -35,7 +37,23 @@ from typing import Any
 
 import yaml
 
-from flyteres._errors import FlyteresError, QuantityError, ResourceSpecError
+from flyteres._errors import ResourceSpecError
+from flyteres.backend.files import (
+    PlatformConfigError,
+    PlatformNote,
+    Source,
+    child,
+    compose,
+    is_null,
+    join,
+    kind_of,
+    manifests,
+    name_of,
+    pairs,
+    quantity,
+    read_text,
+    shown,
+)
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import Resource, resource_name
 
@@ -72,35 +90,6 @@ _ADMIN_KEYS: dict[str, Resource] = {
 _ATTRIBUTE_KEYS: dict[str, Resource] = {**_ADMIN_KEYS, "ephemeral_storage": Resource.EPHEMERAL_STORAGE}
 _ATTRIBUTE_SCOPE_KEYS = frozenset({"project", "domain", "workflow", "launch_plan", "launchplan", "org"})
 _KNOWN_SPELLINGS = "cpu, gpu, memory, storage, ephemeralStorage"
-
-
-class PlatformConfigError(FlyteresError, ValueError):
-    """A platform or quota file flyteres cannot use: names the file, the line and the key.
-
-    >>> str(PlatformConfigError("admin.yaml", 7, "task_resources.limits.memory", "'12XB' is not a quantity"))
-    "admin.yaml:7: task_resources.limits.memory: '12XB' is not a quantity"
-    """
-
-    def __init__(self, path: str, line: int | None, key: str | None, reason: str) -> None:
-        self.path = path
-        self.line = line
-        self.key = key
-        self.reason = reason
-        where = path if line is None else f"{path}:{line}"
-        super().__init__(f"{where}: {key}: {reason}" if key else f"{where}: {reason}")
-
-
-@dataclass(frozen=True)
-class PlatformNote:
-    """Something a loaded file says that has no effect, or less than it seems to."""
-
-    path: str
-    line: int
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.key}: {self.message}"
 
 
 def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
@@ -194,113 +183,37 @@ class QuotaSpec:
         return path if line is None else f"{path}:{line}"
 
 
-# -- YAML with line numbers ------------------------------------------------------------------------------------
-
-
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _compose_all(text: str, path: str) -> list[yaml.Node]:
-    try:
-        return [n for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = None if mark is None else int(mark.line) + 1
-        problem = exc.problem or exc.context or "cannot be parsed"
-        raise PlatformConfigError(path, line, None, f"not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise PlatformConfigError(path, None, None, f"not valid YAML: {exc}") from None
-
-
-def _items(node: yaml.Node, path: str, key: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
-    """(key text, key node, value node) of a mapping node; anything else is an error."""
-    if not isinstance(node, yaml.MappingNode):
-        raise PlatformConfigError(path, _line(node), key or None, f"must be a mapping, not {_kind(node)}")
-    seen: dict[str, int] = {}
-    for k, v in node.value:
-        if not isinstance(k, yaml.ScalarNode):
-            raise PlatformConfigError(path, _line(k), key or None, "a key must be a plain string")
-        name = str(k.value)
-        if name in seen:
-            # YAML keeps the last one; a silent choice between two values is what we refuse.
-            raise PlatformConfigError(
-                path, _line(k), _join(key, name), f"given twice (first at line {seen[name]}); keep one"
-            )
-        seen[name] = _line(k)
-        yield name, k, v
-
-
-def _child(node: yaml.Node, name: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == name:
-            return v  # type: ignore[no-any-return]
-    return None
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    return f"{node.value!r}"
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-
-
-def _quantity(node: yaml.Node, path: str, key: str) -> Quantity:
-    if not isinstance(node, yaml.ScalarNode):
-        raise PlatformConfigError(path, _line(node), key, f"must be a quantity such as '2Gi', not {_kind(node)}")
-    if node.tag == "tag:yaml.org,2002:bool":
-        raise PlatformConfigError(path, _line(node), key, f"{node.value!r} is a boolean, not a Kubernetes quantity")
-    # The scalar's own text: what the Go loaders hand to resource.ParseQuantity.
-    text = str(node.value)
-    try:
-        return Quantity.parse(text)
-    except QuantityError as exc:
-        raise PlatformConfigError(
-            path, _line(node), key, f"{text!r} is not a Kubernetes quantity: {exc.reason}"
-        ) from None
-
-
 # -- the admin block -------------------------------------------------------------------------------------------
 
 
-def _find_block(root: yaml.Node, path: str) -> tuple[yaml.Node, str, bool]:
+def _find_block(root: yaml.Node, src: Source) -> tuple[yaml.Node, str, bool]:
     """The node holding defaults/limits, its key path, and whether it is a flytectl attribute file."""
     if not isinstance(root, yaml.MappingNode):
-        raise PlatformConfigError(path, _line(root), None, f"the file must hold a mapping, not {_kind(root)}")
+        raise PlatformConfigError(src.path, src.line(root), None, f"the file must hold a mapping, not {kind_of(root)}")
     prefix = ""
     node: yaml.Node = root
-    configmap = _child(node, "configmap")
+    configmap = child(node, "configmap", src)
     if configmap is not None and (
-        _child(configmap, "task_resource_defaults") is not None or _child(configmap, "task_resources") is not None
+        child(configmap, "task_resource_defaults", src) is not None
+        or child(configmap, "task_resources", src) is not None
     ):
         node, prefix = configmap, "configmap"
-    trd = _child(node, "task_resource_defaults")
+    trd = child(node, "task_resource_defaults", src)
     if trd is not None:
-        prefix = _join(prefix, "task_resource_defaults")
-        inner = _child(trd, "task_resources")
+        prefix = join(prefix, "task_resource_defaults")
+        inner = child(trd, "task_resources", src)
         if inner is not None:
-            return inner, _join(prefix, "task_resources"), False
+            return inner, join(prefix, "task_resources"), False
         return trd, prefix, False
-    tr = _child(node, "task_resources")
+    tr = child(node, "task_resources", src)
     if tr is not None:
-        return tr, _join(prefix, "task_resources"), False
-    if _child(root, "defaults") is not None or _child(root, "limits") is not None:
+        return tr, join(prefix, "task_resources"), False
+    if child(root, "defaults", src) is not None or child(root, "limits", src) is not None:
         keys = {str(k.value).lower() for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
         return root, "", bool(keys & _ATTRIBUTE_SCOPE_KEYS)
     raise PlatformConfigError(
-        path,
-        _line(root),
+        src.path,
+        src.line(root),
         None,
         "no task resource defaults found: expected task_resources: (flyteadmin config), "
         "task_resource_defaults: (Helm values) or top-level defaults:/limits: (a flytectl attribute file)",
@@ -314,41 +227,42 @@ def parse_platform(text: str, path: str = "<platform>") -> PlatformConfig:
     >>> str(p.default("cpu")), str(p.limit("memory")), p.lines["limits.memory"]
     ('500m', '8Gi', 3)
     """
-    docs = _compose_all(text, path)
+    src = Source(path)
+    docs = compose(text, src)
     if not docs:
         raise PlatformConfigError(path, None, None, "the file is empty")
     if len(docs) > 1:
-        raise PlatformConfigError(path, _line(docs[1]), None, "holds several YAML documents; keep the one config")
-    block, prefix, attribute_file = _find_block(docs[0], path)
+        raise PlatformConfigError(path, src.line(docs[1]), None, "holds several YAML documents; keep the one config")
+    block, prefix, attribute_file = _find_block(docs[0], src)
     allowed = _ATTRIBUTE_KEYS if attribute_file else _ADMIN_KEYS
     values: dict[str, dict[Resource, Quantity]] = {"defaults": {}, "limits": {}}
     lines: dict[str, int] = {}
     notes: list[PlatformNote] = []
-    for section, key_node, value_node in _items(block, path, prefix):
-        where = _join(prefix, section)
+    for section, key_node, value_node in pairs(block, src, prefix):
+        where = join(prefix, section)
         if section not in values:
             if block is docs[0] and section.lower() in _ATTRIBUTE_SCOPE_KEYS:
                 # Which project/domain/workflow an attribute file targets does not change the values.
                 continue
-            raise PlatformConfigError(path, _line(key_node), where, "unknown key; expected defaults or limits")
-        if _is_null(value_node):
+            raise PlatformConfigError(path, src.line(key_node), where, "unknown key; expected defaults or limits")
+        if is_null(value_node):
             continue
-        for name, name_node, q_node in _items(value_node, path, where):
-            key = _join(where, name)
+        for name, name_node, q_node in pairs(value_node, src, where):
+            key = join(where, name)
             resource = allowed.get(name.lower())
             if resource is None:
-                raise PlatformConfigError(path, _line(name_node), key, _unknown_resource(name, attribute_file))
-            if _is_null(q_node):
+                raise PlatformConfigError(path, src.line(name_node), key, _unknown_resource(name, attribute_file))
+            if is_null(q_node):
                 continue
             if resource in values[section]:
-                raise PlatformConfigError(path, _line(name_node), key, "given twice under different spellings")
-            values[section][resource] = _quantity(q_node, path, key)
-            lines[f"{section}.{resource}"] = _line(q_node)
+                raise PlatformConfigError(path, src.line(name_node), key, "given twice under different spellings")
+            values[section][resource] = quantity(q_node, src, key)
+            lines[f"{section}.{resource}"] = src.line(q_node)
             if resource is Resource.STORAGE:
                 notes.append(
                     PlatformNote(
                         path,
-                        _line(name_node),
+                        src.line(name_node),
                         key,
                         "flyteadmin reads 'storage' but applies it to no task; ephemeral storage is 'ephemeralStorage'",
                     )
@@ -360,7 +274,7 @@ def parse_platform(text: str, path: str = "<platform>") -> PlatformConfig:
                 PlatformNote(
                     path,
                     lines[f"defaults.{resource}"],
-                    _join(prefix, f"defaults.{resource}"),
+                    join(prefix, f"defaults.{resource}"),
                     f"the default {d.text} is above the limit {lim.text}; tasks that use the default get {lim.text}",
                 )
             )
@@ -376,24 +290,14 @@ def _unknown_resource(name: str, attribute_file: bool) -> str:
         hint = "; flyteadmin spells it memory"
     elif low in ("nvidiacom/gpu", "gpus"):
         hint = "; flyteadmin spells it gpu"
-    return f"unknown resource {name!r} (flyteadmin would ignore it, so it would never apply){hint}; known: " + (
+    return f"unknown resource {shown(name)} (flyteadmin would ignore it, so it would never apply){hint}; known: " + (
         f"{_KNOWN_SPELLINGS}, ephemeral_storage" if attribute_file else _KNOWN_SPELLINGS
     )
 
 
-def _read_text(path: str | Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlatformConfigError(str(path), None, None, f"cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise PlatformConfigError(str(path), None, None, f"is not UTF-8 text: {exc.reason}") from None
-
-
 def load_platform(path: str | Path) -> PlatformConfig:
     """Read a flyteadmin config, Helm values or flytectl attribute file (see `parse_platform`)."""
-    text = _read_text(path)
-    return parse_platform(text, str(path))
+    return parse_platform(read_text(path), str(path))
 
 
 # -- ResourceQuota ---------------------------------------------------------------------------------------------
@@ -425,19 +329,6 @@ def _quota_key_applies(key: str) -> bool:
     return key.startswith("requests.") and "/" in key and not key.startswith(_NATIVE_PREFIXES)
 
 
-def _quota_docs(node: yaml.Node, path: str) -> Iterator[yaml.Node]:
-    kind = _child(node, "kind")
-    kind_text = kind.value if isinstance(kind, yaml.ScalarNode) else None
-    if kind_text and kind_text.endswith("List"):
-        items = _child(node, "items")
-        if isinstance(items, yaml.SequenceNode):
-            for item in items.value:
-                yield from _quota_docs(item, path)
-        return
-    if kind_text == "ResourceQuota":
-        yield node
-
-
 def parse_quotas(text: str, path: str = "<quota>") -> tuple[QuotaSpec, ...]:
     """Every ResourceQuota in YAML text (one or several documents, or a ``kind: List``).
 
@@ -445,61 +336,56 @@ def parse_quotas(text: str, path: str = "<quota>") -> tuple[QuotaSpec, ...]:
     >>> q.name, str(q.hard["limits.memory"]), q.lines["limits.memory"]
     ('team', '64Gi', 4)
     """
-    quotas: list[QuotaSpec] = []
-    docs = _compose_all(text, path)
-    for doc in docs:
-        if not isinstance(doc, yaml.MappingNode):
-            raise PlatformConfigError(path, _line(doc), None, f"a manifest must be a mapping, not {_kind(doc)}")
-        for node in _quota_docs(doc, path):
-            quotas.append(_one_quota(node, path))
+    src = Source(path)
+    docs = compose(text, src)
+    quotas = [_one_quota(node, src) for kind, node in manifests(docs, src) if kind == "ResourceQuota"]
     if not quotas:
-        line = _line(docs[0]) if docs else None
+        line = src.line(docs[0]) if docs else None
         raise PlatformConfigError(path, line, "kind", "no ResourceQuota in this file (expected kind: ResourceQuota)")
     return tuple(quotas)
 
 
-def _one_quota(node: yaml.Node, path: str) -> QuotaSpec:
-    meta = _child(node, "metadata")
-    name_node = _child(meta, "name") if meta is not None else None
-    name = str(name_node.value) if isinstance(name_node, yaml.ScalarNode) else "<unnamed>"
-    spec = _child(node, "spec")
+def _one_quota(node: yaml.Node, src: Source) -> QuotaSpec:
+    name = name_of(node, src)
+    spec = child(node, "spec", src)
     if spec is None:
-        raise PlatformConfigError(path, _line(node), "spec", f"the ResourceQuota {name!r} has no spec")
-    hard_node = _child(spec, "hard")
+        raise PlatformConfigError(src.path, src.line(node), "spec", f"the ResourceQuota {shown(name)} has no spec")
+    hard_node = child(spec, "hard", src)
     if hard_node is None:
-        raise PlatformConfigError(path, _line(spec), "spec.hard", f"the ResourceQuota {name!r} has no spec.hard")
+        raise PlatformConfigError(
+            src.path, src.line(spec), "spec.hard", f"the ResourceQuota {shown(name)} has no spec.hard"
+        )
     hard: dict[str, Quantity] = {}
     lines: dict[str, int] = {}
     notes: list[PlatformNote] = []
-    for key, key_node, q_node in _items(hard_node, path, "spec.hard"):
-        q = _quantity(q_node, path, f"spec.hard.{key}")
+    for key, key_node, q_node in pairs(hard_node, src, "spec.hard"):
+        q = quantity(q_node, src, f"spec.hard.{key}")
         hard[key] = q
-        lines[key] = _line(q_node)
+        lines[key] = src.line(q_node)
         if key.startswith("limits.") and key not in POD_QUOTA_KEYS:
             notes.append(
                 PlatformNote(
-                    path,
-                    _line(key_node),
+                    src.path,
+                    src.line(key_node),
                     f"spec.hard.{key}",
                     "Kubernetes quotas an extended resource only as requests.<name>; this key is not checked",
                 )
             )
         elif not _quota_key_applies(key):
-            notes.append(PlatformNote(path, _line(key_node), f"spec.hard.{key}", "does not count task pods"))
-    scoped = _child(spec, "scopes") is not None or _child(spec, "scopeSelector") is not None
+            notes.append(PlatformNote(src.path, src.line(key_node), f"spec.hard.{key}", "does not count task pods"))
+    scoped = child(spec, "scopes", src) is not None or child(spec, "scopeSelector", src) is not None
     if scoped:
         notes.append(
             PlatformNote(
-                path,
-                _line(spec),
+                src.path,
+                src.line(spec),
                 "spec.scopes",
                 "a scoped quota applies only to matching pods; checked as if it applied",
             )
         )
-    return QuotaSpec(name, hard, path=path, line=_line(node), notes=tuple(notes), lines=lines, scoped=scoped)
+    return QuotaSpec(name, hard, path=src.path, line=src.line(node), notes=tuple(notes), lines=lines, scoped=scoped)
 
 
 def load_quotas(path: str | Path) -> tuple[QuotaSpec, ...]:
     """Read every ResourceQuota from a manifest file (see `parse_quotas`)."""
-    text = _read_text(path)
-    return parse_quotas(text, str(path))
+    return parse_quotas(read_text(path), str(path))
