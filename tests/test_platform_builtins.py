@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from flyteres import ResourceSpec, effective
 from flyteres.backend.files import PlatformConfigError
 from flyteres.platform import PlatformConfig, PlatformForm, load_platform, parse_platform
 
@@ -131,6 +132,38 @@ def test_helm_null_removes_the_chart_value_and_flyteadmins_applies() -> None:
     p = parse_platform(text)
     assert p.origins["limits.gpu"] == ("flyteadmin's built-in", "the file sets limits.gpu to null")
     assert p.origins["limits.cpu"] == ("the flyte-core chart's", "the file does not set limits.cpu")
+
+
+# -- what effective() makes of it ------------------------------------------------------------------------------
+
+
+def test_the_issue_example_a_file_that_sets_only_defaults_cpu() -> None:
+    platform = parse_platform(ONLY_CPU_DEFAULT, "admin.yaml")
+    cpu = effective(ResourceSpec(requests={"cpu": "4"}), platform)
+    assert cpu.rejected
+    assert cpu.errors[0].reason.startswith(
+        "flyteadmin refuses to register the task: the request 4 is above the platform limit 2 "
+        "(flyteadmin's built-in limit: the file does not set limits.cpu)"
+    )
+    gpu = effective(ResourceSpec(requests={"gpu": "2"}), platform)
+    assert [f.field for f in gpu.errors] == ["requests.gpu"]
+    memory = effective(ResourceSpec(requests={"cpu": "1"}), platform)
+    assert str(memory.explain("requests.memory")) == (
+        "requests.memory = 200Mi (flyteadmin's built-in default (the file does not set defaults.memory))"
+    )
+    assert str(memory.explain("requests.cpu")) == "requests.cpu = 1 (from the task's request)"
+    capped = effective(ResourceSpec(limits={"memory": "4Gi"}), platform)
+    assert str(capped.explain("limits.memory")) == (
+        "limits.memory = 1Gi (capped at the platform limit 1Gi (flyteadmin's built-in limit: the file does not set "
+        "limits.memory); the task asked for 4Gi)"
+    )
+
+
+def test_a_complete_file_registers_what_the_built_ins_would_refuse() -> None:
+    platform = parse_platform(ONLY_CPU_DEFAULT, "admin.yaml", complete=True)
+    e = effective(ResourceSpec(requests={"cpu": "4", "gpu": "2"}), platform)
+    assert not e.rejected
+    assert str(e.requests["memory"]) == "0"  # nothing sets it: the explicit zero the backend writes
 
 
 # -- ConfigMaps ------------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from flyteres.backend.config import load_quotas
 from flyteres.backend.files import MAX_DEPTH, MAX_DOCUMENTS, MAX_FILE_BYTES, MAX_NODES, PlatformConfigError
+from flyteres.backend.manifests import load_quotas
 from flyteres.cli.check import main
-from flyteres.platform import parse_platform, parse_quotas
+from flyteres.platform import parse_cluster, parse_limitranges, parse_platform, parse_quotas
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -75,7 +75,7 @@ def test_an_alias_inside_its_own_anchor_is_refused() -> None:
     ],
 )
 def test_deep_nesting_is_refused_not_a_recursion_error(text: str, line: int) -> None:
-    for parse in (parse_quotas, parse_platform):
+    for parse in (parse_quotas, parse_platform, parse_limitranges, parse_cluster):
         with pytest.raises(PlatformConfigError, match=f"nested more than {MAX_DEPTH} levels deep") as info:
             parse(text, "deep.yaml")
         assert info.value.line is not None
