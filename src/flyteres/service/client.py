@@ -20,8 +20,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from flyteres._errors import FlyteresError
+from flyteres.convert.idl import to_idl_spec
 from flyteres.core.spec import ResourceSpec
-from flyteres.service.convert import spec_to_pb
 from flyteres_pb.v1 import service_pb2
 
 pb: Any = service_pb2
@@ -191,7 +191,7 @@ def spec_input(value: Any) -> Any:
     '1'
     """
     if isinstance(value, ResourceSpec):
-        return pb.SpecInput(canonical=spec_to_pb(value))
+        return pb.SpecInput(canonical=to_idl_spec(value))
     name = getattr(getattr(value, "DESCRIPTOR", None), "full_name", None)
     cases = {
         "flyteres.v1.SpecInput": None,

@@ -27,7 +27,7 @@ from flyteres import accelerators
 from flyteres._errors import FlyteresError, ResourceSpecError, UnknownAcceleratorError
 from flyteres.convert.flyte import flyte_arguments, from_flyte
 from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments, from_flytekit
-from flyteres.convert.idl import from_idl, to_idl
+from flyteres.convert.idl import from_idl, from_idl_spec, to_idl, to_idl_spec
 from flyteres.convert.k8s import convert_to_k8s
 from flyteres.convert.source import flytekit_arguments_source
 from flyteres.core.findings import Conversion, Finding
@@ -290,40 +290,6 @@ def _idl_binary_parts(m: Any) -> Iterator[tuple[str, Any]]:
         )
 
 
-def spec_from_pb(m: Any) -> ResourceSpec:
-    """A library ResourceSpec from a flyteres.v1.ResourceSpec message."""
-    data: dict[str, Any] = {}
-    if m.requests:
-        data["requests"] = dict(m.requests)
-    if m.limits:
-        data["limits"] = dict(m.limits)
-    if m.HasField("accelerator"):
-        a = m.accelerator
-        acc: dict[str, Any] = {"device": a.device}
-        if a.device_class:
-            acc["device_class"] = a.device_class
-        case = a.WhichOneof("partition_value")
-        if case is not None:
-            acc[case] = getattr(a, case)
-        if a.model:
-            try:
-                acc["model"] = res_pb.AcceleratorModel.Name(a.model)
-            except ValueError:
-                raise ResourceSpecError("accelerator.model", a.model, "not an AcceleratorModel value") from None
-        if a.custom:
-            acc["custom"] = True
-        data["accelerator"] = acc
-    if m.HasField("shared_memory"):
-        s = m.shared_memory
-        shm: dict[str, Any] = {"size_limit": s.size_limit or None}
-        if s.mount_name:
-            shm["mount_name"] = s.mount_name
-        if s.mount_path:
-            shm["mount_path"] = s.mount_path
-        data["shared_memory"] = shm
-    return ResourceSpec.from_dict(data)
-
-
 def _canonical_parts(m: Any) -> Iterator[tuple[str, Any]]:
     for where in ("requests", "limits"):
         for key, value in getattr(m, where).items():
@@ -340,7 +306,7 @@ _READERS: dict[str, tuple[Callable[[Any], ResourceSpec], Callable[[Any], Iterato
     "flyte": (_read_flyte, _flyte_parts),
     "idl": (_read_idl, _idl_parts),
     "idl_binary": (_read_idl_binary, _idl_binary_parts),
-    "canonical": (spec_from_pb, _canonical_parts),
+    "canonical": (from_idl_spec, _canonical_parts),
 }
 
 
@@ -442,38 +408,6 @@ def finding_to_pb(f: Finding) -> Any:
     )
 
 
-def spec_to_pb(spec: ResourceSpec) -> Any:
-    """The flyteres.v1.ResourceSpec message of a library ResourceSpec (fields as in `to_dict`)."""
-    m = pb.ResourceSpec()
-    for name, values in (("requests", spec.requests), ("limits", spec.limits)):
-        target = getattr(m, name)
-        for key, q in values.items():
-            target[key.value] = q.text
-    acc = spec.accelerator
-    if acc is not None:
-        a = m.accelerator
-        a.device = acc.device
-        a.device_class = acc.device_class.value
-        if acc.partition is not None:
-            a.partition = acc.partition
-        elif acc.unpartitioned:
-            a.unpartitioned = True
-        if acc.model is not None:
-            a.model = res_pb.AcceleratorModel.Value(acc.model)
-        a.custom = acc.custom
-    shm = spec.shared_memory
-    if shm is not None:
-        s = m.shared_memory
-        s.SetInParent()
-        if shm.size_limit is not None:
-            s.size_limit = shm.size_limit.text
-        if shm.mount_name is not None:
-            s.mount_name = shm.mount_name
-        if shm.mount_path != "/dev/shm":
-            s.mount_path = shm.mount_path
-    return m
-
-
 _IDL_FORMS: tuple[tuple[int, IdlTarget], ...] = (
     (1, IdlTarget.FLYTERES),
     (2, IdlTarget.FLYTEIDL),
@@ -565,7 +499,7 @@ def _flytekit_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
 
 def build_response(spec: ResourceSpec, options: Options) -> Any:
     """The ConvertResponse for a spec that was read successfully."""
-    response = pb.ConvertResponse(spec=spec_to_pb(spec), spec_json=spec.to_json())
+    response = pb.ConvertResponse(spec=to_idl_spec(spec), spec_json=spec.to_json())
     response.findings.extend(finding_to_pb(f) for f in spec.findings)
     wanted = options.outputs
     for form, target in _IDL_FORMS:
@@ -617,7 +551,7 @@ def validate(request: Any) -> Any:
     findings = list(dict.fromkeys([*spec.findings, *(f for c in conversions for f in c.findings)]))
     return pb.ValidateResponse(
         valid=True,
-        spec=spec_to_pb(spec),
+        spec=to_idl_spec(spec),
         findings=[finding_to_pb(f) for f in findings],
         lossy=any(f.lossy for f in findings),
     )
@@ -755,8 +689,6 @@ __all__ = [
     "read_input",
     "read_options",
     "resolve_accelerator",
-    "spec_from_pb",
-    "spec_to_pb",
     "validate",
     "warm_up",
 ]
