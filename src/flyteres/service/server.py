@@ -42,9 +42,10 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from flyteres.service import convert as answers
+from flyteres.service import handlers
 from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
-from flyteres.service.convert import RequestError, Violation
+from flyteres.service.errors import RequestError, Violation
+from flyteres.service.read import decode
 from flyteres_pb.v1 import service_pb2
 
 pb: Any = service_pb2
@@ -193,7 +194,7 @@ class _Service:
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
-                return encode(answer(answers.decode(request_cls, data, "request")))
+                return encode(answer(decode(request_cls, data, "request")))
             except RequestError as exc:
                 status = status_for(exc)
                 code = status.code
@@ -256,14 +257,14 @@ def _encoded_item(data: bytes, index: int) -> bytes:
 
 def batch_answer(data: bytes, index: int, method: str) -> Any:
     try:
-        item = answers.decode(pb.ConvertBatchRequest, data, f"items[{index}]")
-        return answers.batch_item(item, index)
+        item = decode(pb.ConvertBatchRequest, data, f"items[{index}]")
+        return handlers.batch_item(item, index)
     except RequestError as exc:
-        return answers.batch_error(pb.ConvertBatchRequest(), index, exc)
+        return handlers.batch_error(pb.ConvertBatchRequest(), index, exc)
     except Exception as exc:  # one bad item must not end the stream or the server
         log.exception("internal error", extra={"method": method, "error": type(exc).__name__})
         error = RequestError(f"internal error: {type(exc).__name__}: {exc}")
-        return answers.batch_error(pb.ConvertBatchRequest(), index, error)
+        return handlers.batch_error(pb.ConvertBatchRequest(), index, error)
 
 
 class ResourceServer:
@@ -317,18 +318,18 @@ def create_server(
     ]
     server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
     service = _Service(config)
-    handlers = {
-        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", pb.ConvertRequest, answers.convert),
-        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", pb.ValidateRequest, answers.validate),
+    methods = {
+        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", pb.ConvertRequest, handlers.convert),
+        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", pb.ValidateRequest, handlers.validate),
         "ResolveAccelerator": service.unary(
-            f"/{SERVICE_NAME}/ResolveAccelerator", pb.ResolveAcceleratorRequest, answers.resolve_accelerator
+            f"/{SERVICE_NAME}/ResolveAccelerator", pb.ResolveAcceleratorRequest, handlers.resolve_accelerator
         ),
         "ListAccelerators": service.unary(
-            f"/{SERVICE_NAME}/ListAccelerators", pb.ListAcceleratorsRequest, answers.list_accelerators
+            f"/{SERVICE_NAME}/ListAccelerators", pb.ListAcceleratorsRequest, handlers.list_accelerators
         ),
         "ConvertBatch": service.convert_batch(),
     }
-    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)])
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, methods)])
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
@@ -355,7 +356,7 @@ async def serve(
     `ready` is called with the bound port once the server accepts calls.
     """
     server, port = create_server(address, config, reuse_port=reuse_port)
-    answers.warm_up()
+    handlers.warm_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
