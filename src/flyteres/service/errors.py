@@ -9,18 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from google.rpc import code_pb2
 
 from flyteres._errors import ResourceSpecError
 from flyteres_pb.v1 import service_pb2
-
-pb: Any = service_pb2
-
-# google.rpc.Code numbers, for BatchError.code.
-INVALID_ARGUMENT = 3
-NOT_FOUND = 5
-FAILED_PRECONDITION = 9
-INTERNAL = 13
 
 
 @dataclass(frozen=True)
@@ -31,14 +24,21 @@ class Violation:
     value: str
     description: str
 
-    def to_pb(self) -> Any:
-        return pb.FieldViolation(field=self.field, value=self.value, description=self.description)
+    def to_pb(self) -> service_pb2.FieldViolation:
+        """The flyteres.v1.FieldViolation message (a ConvertBatch item's error, a Validate answer)."""
+        return service_pb2.FieldViolation(field=self.field, value=self.value, description=self.description)
 
 
 class RequestError(Exception):
-    """A request the service answers with an error status (never an INTERNAL one)."""
+    """A request the service answers with an error status.
 
-    code = INTERNAL
+    The subclasses are refusals of the request; the base class (INTERNAL) is
+    only raised for a failure of the server's own, to answer one ConvertBatch
+    item with it. `code` is a google.rpc.Code number: the gRPC status of a
+    refused call, and BatchError.code of a refused ConvertBatch item.
+    """
+
+    code: int = code_pb2.INTERNAL
 
     def __init__(self, message: str, violations: Iterable[Violation] = ()) -> None:
         super().__init__(message)
@@ -51,7 +51,7 @@ class InvalidRequestError(RequestError):
     all (nothing to read, an unknown enum number), as opposed to a spec that
     was read and found invalid; Validate answers only the latter with OK."""
 
-    code = INVALID_ARGUMENT
+    code = code_pb2.INVALID_ARGUMENT
 
     def __init__(self, message: str, violations: Iterable[Violation] = (), *, malformed: bool = False) -> None:
         super().__init__(message, violations)
@@ -61,13 +61,13 @@ class InvalidRequestError(RequestError):
 class NotFoundError(RequestError):
     """NOT_FOUND: a lookup with no answer."""
 
-    code = NOT_FOUND
+    code = code_pb2.NOT_FOUND
 
 
 class UnavailableError(RequestError):
     """FAILED_PRECONDITION: this server lacks an optional package the request needs."""
 
-    code = FAILED_PRECONDITION
+    code = code_pb2.FAILED_PRECONDITION
 
 
 def _text(value: object) -> str:
@@ -87,10 +87,6 @@ def summary(violations: Iterable[Violation]) -> str:
 
 
 __all__ = [
-    "FAILED_PRECONDITION",
-    "INTERNAL",
-    "INVALID_ARGUMENT",
-    "NOT_FOUND",
     "InvalidRequestError",
     "NotFoundError",
     "RequestError",

@@ -4,7 +4,7 @@ Each takes a request message and returns the response message, or raises a
 `RequestError` the server turns into a status. The server decodes and
 encodes; these read (`read`), ask the library, and write (`write`).
 
->>> from flyteres_pb.v1 import service_pb2 as pb
+>>> pb = service_pb2
 >>> request = pb.ConvertRequest(input=pb.SpecInput(flytekit=pb.FlytekitSpec(requests={"cpu": "1"})))
 >>> convert(request).flyte.source
 "flyte.Resources(cpu='1')"
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import Any
 
 from flyteres import accelerators
 from flyteres._errors import FlyteresError, UnknownAcceleratorError
@@ -22,18 +21,17 @@ from flyteres.convert.flyte import flyte_arguments
 from flyteres.convert.flytekit import flytekit_arguments
 from flyteres.convert.idl import to_idl_spec
 from flyteres.convert.k8s import convert_to_k8s
-from flyteres.core.findings import Conversion
+from flyteres.core.findings import Finding
 from flyteres.service.errors import InvalidRequestError, NotFoundError, RequestError, Violation
 from flyteres.service.read import read_input, read_options
 from flyteres.service.write import accelerator_to_pb, build_response, finding_to_pb
 from flyteres_pb.v1 import service_pb2
 
-pb: Any = service_pb2
 
-
-def convert(request: Any) -> Any:
+def convert(request: service_pb2.ConvertRequest) -> service_pb2.ConvertResponse:
     """Answer a ConvertRequest (raises RequestError subclasses for bad requests).
 
+    >>> pb = service_pb2
     >>> req = pb.ConvertRequest(input=pb.SpecInput(flytekit=pb.FlytekitSpec(limits={"cpu": "2"})),
     ...                         options=pb.ConvertOptions(outputs=[pb.OUTPUT_FORM_FLYTE_SOURCE]))
     >>> resp = convert(req)
@@ -45,7 +43,7 @@ def convert(request: Any) -> Any:
     return build_response(spec, options)
 
 
-def validate(request: Any) -> Any:
+def validate(request: service_pb2.ValidateRequest) -> service_pb2.ValidateResponse:
     """Answer a ValidateRequest: OK with violations for an invalid spec."""
     options = read_options(request.options)
     try:
@@ -53,18 +51,21 @@ def validate(request: Any) -> Any:
     except InvalidRequestError as exc:
         if exc.malformed:
             raise
-        return pb.ValidateResponse(valid=False, violations=[v.to_pb() for v in exc.violations])
-    conversions: list[Conversion[Any]] = []
-    if 4 in options.outputs:
-        conversions.append(convert_to_k8s(spec, policy=options.policy))
-    if 5 in options.outputs:
-        conversions.append(flyte_arguments(spec, policy=options.policy, device_labels=options.device_labels))
-    if 6 in options.outputs:
-        conversions.append(
-            flytekit_arguments(spec, policy=options.policy, form=options.form, device_labels=options.device_labels)
-        )
-    findings = list(dict.fromkeys([*spec.findings, *(f for c in conversions for f in c.findings)]))
-    return pb.ValidateResponse(
+        return service_pb2.ValidateResponse(valid=False, violations=[v.to_pb() for v in exc.violations])
+    # Only the conversions to the source and Kubernetes forms can notice anything;
+    # the IDL outputs carry the spec as it is.
+    outputs = options.outputs
+    noticed: list[Finding] = [*spec.findings]
+    if service_pb2.OUTPUT_FORM_KUBERNETES in outputs:
+        noticed += convert_to_k8s(spec, policy=options.policy).findings
+    if service_pb2.OUTPUT_FORM_FLYTE_SOURCE in outputs:
+        noticed += flyte_arguments(spec, policy=options.policy, device_labels=options.device_labels).findings
+    if service_pb2.OUTPUT_FORM_FLYTEKIT_SOURCE in outputs:
+        noticed += flytekit_arguments(
+            spec, policy=options.policy, form=options.form, device_labels=options.device_labels
+        ).findings
+    findings = list(dict.fromkeys(noticed))
+    return service_pb2.ValidateResponse(
         valid=True,
         spec=to_idl_spec(spec),
         findings=[finding_to_pb(f) for f in findings],
@@ -87,7 +88,7 @@ def _device_class(value: str, where: str) -> accelerators.DeviceClass | None:
         raise InvalidRequestError(str(exc), [Violation(where, value, str(exc))], malformed=True) from None
 
 
-def resolve_accelerator(request: Any) -> Any:
+def resolve_accelerator(request: service_pb2.ResolveAcceleratorRequest) -> service_pb2.ResolveAcceleratorResponse:
     """Answer a ResolveAcceleratorRequest (NotFoundError for an unknown spelling)."""
     if not request.spelling.strip():
         raise InvalidRequestError(
@@ -95,7 +96,7 @@ def resolve_accelerator(request: Any) -> Any:
         )
     device_class = _device_class(request.device_class, "device_class")
     try:
-        match = accelerators.explain(request.spelling, custom=request.custom, device_class=device_class)
+        resolved = accelerators.explain(request.spelling, custom=request.custom, device_class=device_class)
     except UnknownAcceleratorError as exc:
         raise NotFoundError(str(exc)) from None
     except accelerators.DeviceClassMismatchError as exc:
@@ -106,22 +107,22 @@ def resolve_accelerator(request: Any) -> Any:
         raise InvalidRequestError(
             str(exc), [Violation("spelling", request.spelling, str(exc))], malformed=True
         ) from None
-    return pb.ResolveAcceleratorResponse(
-        accelerator=accelerator_to_pb(match.entry), roles=[str(r) for r in match.roles]
+    return service_pb2.ResolveAcceleratorResponse(
+        accelerator=accelerator_to_pb(resolved.entry), roles=[str(r) for r in resolved.roles]
     )
 
 
-def list_accelerators(request: Any) -> Any:
+def list_accelerators(request: service_pb2.ListAcceleratorsRequest) -> service_pb2.ListAcceleratorsResponse:
     """Answer a ListAcceleratorsRequest, optionally filtered by device class."""
     device_class = _device_class(request.device_class, "device_class")
-    response = pb.ListAcceleratorsResponse(schema_version=accelerators.SCHEMA_VERSION)
+    response = service_pb2.ListAcceleratorsResponse(schema_version=accelerators.SCHEMA_VERSION)
     for entry, data in _catalog_pb():
         if device_class is None or entry.device_class is device_class:
             response.accelerators.add().MergeFromString(data)
     return response
 
 
-def batch_item(request: Any, index: int) -> Any:
+def batch_item(request: service_pb2.ConvertBatchRequest, index: int) -> service_pb2.ConvertBatchResponse:
     """The ConvertBatchResponse for one item: its result, or its error."""
     try:
         options = read_options(request.options)
@@ -129,12 +130,14 @@ def batch_item(request: Any, index: int) -> Any:
         response = build_response(spec, options)
     except RequestError as exc:
         return batch_error(request, index, exc)
-    return pb.ConvertBatchResponse(id=request.id, index=index, response=response)
+    return service_pb2.ConvertBatchResponse(id=request.id, index=index, response=response)
 
 
-def batch_error(request: Any, index: int, error: RequestError) -> Any:
+def batch_error(
+    request: service_pb2.ConvertBatchRequest, index: int, error: RequestError
+) -> service_pb2.ConvertBatchResponse:
     """The ConvertBatchResponse for an item that failed as `error`."""
-    out = pb.ConvertBatchResponse(id=request.id, index=index)
+    out = service_pb2.ConvertBatchResponse(id=request.id, index=index)
     out.error.code = error.code
     out.error.message = error.message
     out.error.violations.extend(v.to_pb() for v in error.violations)
@@ -144,6 +147,7 @@ def batch_error(request: Any, index: int, error: RequestError) -> Any:
 def warm_up() -> None:
     """Import the optional SDKs and run one conversion of each input form, so the
     first real call does not pay for them. A missing extra is not an error here."""
+    pb = service_pb2
     for spec in (
         pb.SpecInput(flyte=pb.FlyteSpec(cpu=pb.RequestLimit(request="1"), gpu_accelerator="A100:1", shm="auto")),
         pb.SpecInput(flytekit=pb.FlytekitSpec(requests={"cpu": "1"}, accelerator="A100.partition_1g_5gb")),

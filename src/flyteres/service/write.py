@@ -9,7 +9,7 @@ values into messages.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from flyteres import accelerators
 from flyteres.convert.flyte import flyte_arguments
@@ -20,28 +20,22 @@ from flyteres.convert.source import flytekit_arguments_source
 from flyteres.core.findings import Conversion, Finding
 from flyteres.core.options import IdlTarget
 from flyteres.core.spec import ResourceSpec
+from flyteres.service import enums
 from flyteres.service.errors import UnavailableError
 from flyteres.service.read import Options
-from flyteres_pb.v1 import resources_pb2, service_pb2
+from flyteres_pb.v1 import service_pb2
 
-pb: Any = service_pb2
-res_pb: Any = resources_pb2
+_T = TypeVar("_T")
 
 
-def finding_to_pb(f: Finding) -> Any:
-    return pb.Finding(
+def finding_to_pb(f: Finding) -> service_pb2.Finding:
+    """The flyteres.v1.Finding message of a library finding."""
+    return service_pb2.Finding(
         rule=f.rule.value, field=f.field, value=f.value, reason=f.reason, actions=f.actions, lossy=f.lossy
     )
 
 
-_IDL_FORMS: tuple[tuple[int, IdlTarget], ...] = (
-    (1, IdlTarget.FLYTERES),
-    (2, IdlTarget.FLYTEIDL),
-    (3, IdlTarget.FLYTEIDL2),
-)
-
-
-def _idl_output(out: Any, spec: ResourceSpec, target: IdlTarget) -> None:
+def _idl_output(out: service_pb2.IdlOutput, spec: ResourceSpec, target: IdlTarget) -> None:
     try:
         res, ext = to_idl(spec, target)
     except ImportError as exc:
@@ -57,19 +51,21 @@ def _idl_output(out: Any, spec: ResourceSpec, target: IdlTarget) -> None:
         out.extended_resources.MergeFromString(data)
 
 
-def _own(conversion: Conversion[Any], spec: ResourceSpec) -> list[Finding]:
+def _own(conversion: Conversion[_T], spec: ResourceSpec) -> list[Finding]:
     # The library repeats what reading noticed in every conversion; the
     # response lists those once, at the top.
     return [f for f in conversion.findings if f not in spec.findings]
 
 
-def _with_findings(out: Any, conversion: Conversion[Any], spec: ResourceSpec) -> bool:
+def _with_findings(
+    out: service_pb2.KubernetesOutput | service_pb2.SourceOutput, conversion: Conversion[_T], spec: ResourceSpec
+) -> bool:
     out.findings.extend(finding_to_pb(f) for f in _own(conversion, spec))
     out.lossy = bool(conversion.lossy)
-    return out.lossy  # type: ignore[no-any-return]
+    return out.lossy
 
 
-def _k8s_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
+def _k8s_output(out: service_pb2.KubernetesOutput, spec: ResourceSpec, options: Options) -> bool:
     conversion = convert_to_k8s(spec, policy=options.policy)
     if _with_findings(out, conversion, spec):
         return True
@@ -83,7 +79,7 @@ def _k8s_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
         empty_dir = volume["emptyDir"]
         k.volumes.add(
             name=volume["name"],
-            empty_dir=pb.KubernetesEmptyDirVolumeSource(
+            empty_dir=service_pb2.KubernetesEmptyDirVolumeSource(
                 medium=empty_dir.get("medium", ""), size_limit=empty_dir.get("sizeLimit", "")
             ),
         )
@@ -107,7 +103,7 @@ def flytekit_source(args: FlytekitArguments) -> str:
     return source
 
 
-def _flyte_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
+def _flyte_output(out: service_pb2.SourceOutput, spec: ResourceSpec, options: Options) -> bool:
     conversion = flyte_arguments(spec, policy=options.policy, device_labels=options.device_labels)
     if _with_findings(out, conversion, spec):
         return True
@@ -115,7 +111,7 @@ def _flyte_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
     return False
 
 
-def _flytekit_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
+def _flytekit_output(out: service_pb2.SourceOutput, spec: ResourceSpec, options: Options) -> bool:
     conversion = flytekit_arguments(spec, policy=options.policy, form=options.form, device_labels=options.device_labels)
     if _with_findings(out, conversion, spec):
         return True
@@ -123,52 +119,57 @@ def _flytekit_output(out: Any, spec: ResourceSpec, options: Options) -> bool:
     return False
 
 
-def build_response(spec: ResourceSpec, options: Options) -> Any:
+def build_response(spec: ResourceSpec, options: Options) -> service_pb2.ConvertResponse:
     """The ConvertResponse for a spec that was read successfully."""
-    response = pb.ConvertResponse(spec=to_idl_spec(spec), spec_json=spec.to_json())
+    response = service_pb2.ConvertResponse(spec=to_idl_spec(spec), spec_json=spec.to_json())
     response.findings.extend(finding_to_pb(f) for f in spec.findings)
     wanted = options.outputs
-    for form, target in _IDL_FORMS:
-        if form in wanted:
-            _idl_output(getattr(response, target), spec, target)
+    for target, out in (
+        (IdlTarget.FLYTERES, response.flyteres),
+        (IdlTarget.FLYTEIDL, response.flyteidl),
+        (IdlTarget.FLYTEIDL2, response.flyteidl2),
+    ):
+        if enums.IDL_OUTPUT[target] in wanted:
+            _idl_output(out, spec, target)
     lossy = False
-    if 4 in wanted:
+    if service_pb2.OUTPUT_FORM_KUBERNETES in wanted:
         lossy |= _k8s_output(response.kubernetes, spec, options)
-    if 5 in wanted:
+    if service_pb2.OUTPUT_FORM_FLYTE_SOURCE in wanted:
         lossy |= _flyte_output(response.flyte, spec, options)
-    if 6 in wanted:
+    if service_pb2.OUTPUT_FORM_FLYTEKIT_SOURCE in wanted:
         lossy |= _flytekit_output(response.flytekit, spec, options)
     response.lossy = lossy
     return response
 
 
-def accelerator_to_pb(entry: accelerators.Accelerator) -> Any:
-    """The flyteres.v1.Accelerator message of a catalog entry (fields as in `to_dict`)."""
-    d = entry.to_dict()
-    m = pb.Accelerator(
-        name=d["name"],
-        device_class=d["device_class"],
-        v1_partitions=d["v1_partitions"],
-        v2_quantities=d["v2_quantities"],
-        partitions=d["partitions"],
-        aliases=d["aliases"],
-        deprecated_aliases=d["deprecated_aliases"],
-        node_labels=[pb.NodeLabel(key=n["key"], value=n["value"]) for n in d["node_labels"]],
-        shared=d["shared"],
-        notes=d["notes"],
-        is_custom=d["is_custom"],
+def accelerator_to_pb(entry: accelerators.Accelerator) -> service_pb2.Accelerator:
+    """The flyteres.v1.Accelerator message of a catalog entry (the fields of its `to_dict`).
+
+    None leaves a field unset: the model by its value name, the strings empty.
+    """
+    return service_pb2.Accelerator(
+        name=entry.name,
+        device_class=entry.device_class.value,
+        accelerator_model=entry.accelerator_model,
+        model_name=entry.model_name,
+        flytekit_constant=entry.flytekit_constant,
+        v1_device=entry.v1_device,
+        v1_partitions=entry.v1_partitions,
+        v2_name=entry.v2_name,
+        v2_device=entry.v2_device,
+        v2_helper=entry.v2_helper,
+        v2_quantities=entry.v2_quantities,
+        max_quantity=entry.max_quantity,
+        partition_kind=entry.partition_kind,
+        partitions=entry.partitions,
+        aliases=entry.aliases,
+        deprecated_aliases=entry.deprecated_aliases,
+        node_labels=[service_pb2.NodeLabel(key=n.key, value=n.value) for n in entry.node_labels],
+        shared=entry.shared,
+        shared_of=entry.shared_of,
+        notes=entry.notes,
+        is_custom=entry.is_custom,
     )
-    if d["accelerator_model"] is not None:
-        m.accelerator_model = res_pb.AcceleratorModel.Value(d["accelerator_model"])
-    for name in ("model_name", "flytekit_constant", "v1_device", "v2_name", "v2_device", "v2_helper"):
-        if d[name] is not None:
-            setattr(m, name, d[name])
-    for name in ("partition_kind", "shared_of"):
-        if d[name] is not None:
-            setattr(m, name, d[name])
-    if d["max_quantity"] is not None:
-        m.max_quantity = d["max_quantity"]
-    return m
 
 
 __all__ = [
