@@ -13,9 +13,6 @@ from typing import Annotated
 
 import typer
 
-from flyteres.backend.config import PlatformConfigError, load_platform, load_quotas
-from flyteres.check import check_paths
-
 
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Python files or directories to scan.", show_default=False)],
@@ -35,6 +32,10 @@ def check(
 
     Exit codes: 0 nothing found, 1 something found, 2 usage or input error.
     """
+    # yaml (platform files) and libcst (reading the tasks) load only when the check runs.
+    from flyteres.backend.config import PlatformConfigError, load_platform, load_quotas  # noqa: PLC0415
+    from flyteres.check import check_paths  # noqa: PLC0415
+
     try:
         config = load_platform(platform)
         quotas = [q for path in quota or () for q in load_quotas(path)]
