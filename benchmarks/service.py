@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flyteres.service import convert as _convert
+from flyteres.service import handlers as _handlers
 from flyteres.service import server as _server
 from flyteres.service.client import flyte_input, flytekit_input
 from flyteres_pb.v1 import service_pb2 as pb
@@ -95,7 +95,7 @@ def in_process_rate(mode: str) -> float:
         payloads = request_bytes()
 
         def answer(data: bytes, _: int) -> bytes:
-            return _server.encode(_convert.convert(pb.ConvertRequest.FromString(data)))
+            return _server.encode(_handlers.convert(pb.ConvertRequest.FromString(data)))
     else:
         payloads = batch_bytes()
 

@@ -314,7 +314,7 @@ def test_to_dict_and_str() -> None:
 
 
 def test_unknown_launch_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"launch = .eager.: must be one of workflow, dynamic, flyte2"):
+    with pytest.raises(ValueError, match=r"launch = 'eager': must be one of workflow, dynamic, flyte2"):
         effective(spec(), launch="eager")  # type: ignore[arg-type]
 
 

@@ -8,7 +8,7 @@ them from here only, so a regenerated layout changes one file.
 
 from __future__ import annotations
 
-from flyteres_pb.v1 import resources_pb2
+from flyteres_pb.v1 import resources_pb2, service_pb2
 
 ResourcesPb = resources_pb2.Resources
 ResourceEntryPb = resources_pb2.Resources.ResourceEntry
@@ -18,3 +18,6 @@ DeviceClassPb = resources_pb2.GPUAccelerator.DeviceClass
 SharedMemoryPb = resources_pb2.SharedMemory
 ExtendedResourcesPb = resources_pb2.ExtendedResources
 AcceleratorModelPb = resources_pb2.AcceleratorModel
+# The neutral model as a message (service.proto), for the service and its client.
+ResourceSpecPb = service_pb2.ResourceSpec
+AcceleratorSpecPb = service_pb2.AcceleratorSpec

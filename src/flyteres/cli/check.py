@@ -13,11 +13,6 @@ from typing import Annotated
 
 import typer
 
-from flyteres.backend.cluster import ClusterConfig, load_cluster
-from flyteres.backend.config import PlatformConfigError, PlatformNote, load_platform, load_quotas
-from flyteres.backend.manifests import load_limitranges
-from flyteres.check import check_paths
-
 
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Python files or directories to scan.", show_default=False)],
@@ -58,6 +53,12 @@ def check(
 
     Exit codes: 0 nothing found, 1 something found, 2 usage or input error.
     """
+    # yaml (platform files) and libcst (reading the tasks) load only when the check runs.
+    from flyteres.backend.cluster import ClusterConfig, load_cluster  # noqa: PLC0415
+    from flyteres.backend.config import PlatformConfigError, PlatformNote, load_platform, load_quotas  # noqa: PLC0415
+    from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
+    from flyteres.check import check_paths  # noqa: PLC0415
+
     try:
         found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
         config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flyteres.core.options import Policy
-from flyteres.migrate.runner import Mode, Options, RunReport, discover, run
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from flyteres.migrate.runner import Mode, Options, RunReport
 
 
 class TargetChoice(str, Enum):
@@ -68,6 +69,9 @@ def migrate(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
 
     See MIGRATE_HELP (the text `--help` shows) for what is rewritten and the exit codes.
     """
+    # libcst comes with the runner: load it only when the command runs.
+    from flyteres.migrate.runner import Options  # noqa: PLC0415
+
     if sum((write, diff, check)) > 1:
         typer.echo("error: use at most one of --write, --diff, --check", err=True)
         raise typer.Exit(2)
@@ -131,6 +135,8 @@ _PROGRESS_FROM = 50
 
 
 def _run(paths: list[Path], options: Options, jobs: int | None, console: Console) -> RunReport:
+    from flyteres.migrate.runner import discover, run  # noqa: PLC0415 - see migrate()
+
     files = discover(paths)
     if not console.is_terminal or len(files) < _PROGRESS_FROM:
         return run(files, options, jobs=jobs)

@@ -1,5 +1,10 @@
 """ResourceSpec ⇄ protobuf messages of flyteres.v1, flyteidl.core and flyteidl2.core.
 
+`to_idl` / `from_idl` map a spec to and from the Resources and
+ExtendedResources messages a task carries; `to_idl_spec` / `from_idl_spec` map
+it to and from the neutral model's own message, flyteres.v1.ResourceSpec (the
+service's `canonical` input and its answers' `spec`).
+
 The three IDLs share one wire format, so every message is built as ours and
 re-read as the target type from its bytes. flyteidl (v1) has no device_class
 or accelerator_model field: a v1 message keeps them as unknown fields, exactly
@@ -19,15 +24,18 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 from flyteres._errors import ResourceSpecError
 from flyteres._pb import (
     AcceleratorModelPb,
+    AcceleratorSpecPb,
     ExtendedResourcesPb,
     ResourceNamePb,
     ResourcesPb,
+    ResourceSpecPb,
 )
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._shared import implied_device_class
 from flyteres.core.options import IdlTarget, IdlTargetName
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import (
+    DEFAULT_SHM_PATH,
     AcceleratorSpec,
     Resource,
     ResourceSpec,
@@ -294,3 +302,86 @@ def _has_field(extended: Any, number: int) -> bool:
             if any(inner[j].field_number == number for j in range(len(inner))):
                 return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The neutral model's own message, flyteres.v1.ResourceSpec: the fields of `ResourceSpec.to_dict`.
+
+
+def to_idl_spec(spec: ResourceSpec) -> ResourceSpecPb:
+    """The flyteres.v1.ResourceSpec message of `spec`; quantities as their text.
+
+    >>> to_idl_spec(ResourceSpec(requests={"cpu": "500m"})).requests["cpu"]
+    '500m'
+    """
+    m = ResourceSpecPb()
+    for target, values in ((m.requests, spec.requests), (m.limits, spec.limits)):
+        for key, q in values.items():
+            target[key.value] = q.text
+    acc = spec.accelerator
+    if acc is not None:
+        # The constructor takes the model by its value name, and None leaves a
+        # field unset: `unpartitioned=False` would still select its oneof case.
+        m.accelerator.CopyFrom(
+            AcceleratorSpecPb(
+                device=acc.device,
+                device_class=acc.device_class.value,
+                partition=acc.partition,
+                unpartitioned=acc.unpartitioned or None,
+                model=acc.model,
+                custom=acc.custom,
+            )
+        )
+    shm = spec.shared_memory
+    if shm is not None:
+        s = m.shared_memory
+        # Present even with every field at its default: "shared memory, SDK defaults".
+        s.SetInParent()
+        if shm.size_limit is not None:
+            s.size_limit = shm.size_limit.text
+        if shm.mount_name is not None:
+            s.mount_name = shm.mount_name
+        if shm.mount_path != DEFAULT_SHM_PATH:
+            s.mount_path = shm.mount_path
+    return m
+
+
+def from_idl_spec(message: ResourceSpecPb) -> ResourceSpec:
+    """The ResourceSpec of a flyteres.v1.ResourceSpec message (the inverse of `to_idl_spec`).
+
+    Read through `ResourceSpec.from_dict`, so a bad field is reported by the
+    same name and reason as in the JSON form.
+
+    >>> from_idl_spec(to_idl_spec(ResourceSpec(limits={"memory": "1Gi"})))
+    ResourceSpec(limits={memory='1Gi'})
+    """
+    data: dict[str, object] = {}
+    if message.requests:
+        data["requests"] = dict(message.requests)
+    if message.limits:
+        data["limits"] = dict(message.limits)
+    if message.HasField("accelerator"):
+        a = message.accelerator
+        acc: dict[str, object] = {"device": a.device}
+        if a.device_class:
+            acc["device_class"] = a.device_class
+        case = a.WhichOneof("partition_value")
+        if case is not None:
+            acc[case] = getattr(a, case)
+        if a.model:
+            try:
+                acc["model"] = AcceleratorModelPb.Name(a.model)
+            except ValueError:
+                raise ResourceSpecError("accelerator.model", a.model, "not an AcceleratorModel value") from None
+        if a.custom:
+            acc["custom"] = True
+        data["accelerator"] = acc
+    if message.HasField("shared_memory"):
+        s = message.shared_memory
+        shm: dict[str, object] = {"size_limit": s.size_limit or None}
+        if s.mount_name:
+            shm["mount_name"] = s.mount_name
+        if s.mount_path:
+            shm["mount_path"] = s.mount_path
+        data["shared_memory"] = shm
+    return ResourceSpec.from_dict(data)

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
         idl_input,
         spec_input,
     )
-    from flyteres.service.convert import flytekit_source
     from flyteres.service.server import (
         SERVICE_NAME,
         BackgroundServer,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
         create_server,
         serve,
     )
+    from flyteres.service.write import flytekit_source
 
 # Everything that needs grpc is imported on first use, so `flyteres --help`
 # and the CLI's `serve` registration do not pay for it.
@@ -58,7 +58,7 @@ _LAZY = {
         ],
         "flyteres.service.client",
     ),
-    "flytekit_source": "flyteres.service.convert",
+    "flytekit_source": "flyteres.service.write",
     **dict.fromkeys(
         [
             "SERVICE_NAME",

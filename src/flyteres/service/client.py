@@ -12,36 +12,45 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal, TypeAlias, TypeVar, cast
 
 import grpc
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
-from flyteres._errors import FlyteresError
+from flyteres._errors import FlyteresError, ResourceSpecError
+from flyteres.convert.idl import to_idl_spec
+from flyteres.core.options import (
+    DeviceLabels,
+    DeviceLabelsName,
+    FlytekitForm,
+    FlytekitFormName,
+    IdlTarget,
+    IdlTargetName,
+    Policy,
+    PolicyName,
+)
 from flyteres.core.spec import ResourceSpec
-from flyteres.service.convert import spec_to_pb
-from flyteres_pb.v1 import service_pb2
-
-pb: Any = service_pb2
+from flyteres.service import enums
+from flyteres.service.enums import OutputName
+from flyteres_pb.v1 import resources_pb2, service_pb2
 
 SERVICE = "flyteres.v1.ResourceService"
 
-OutputName = Literal["flyteres", "flyteidl", "flyteidl2", "kubernetes", "flyte_source", "flytekit_source"]
+_Response = TypeVar("_Response", bound=Message)
 
-_OUTPUTS: dict[str, int] = {
-    "flyteres": 1,
-    "flyteidl": 2,
-    "flyteidl2": 3,
-    "kubernetes": 4,
-    "flyte_source": 5,
-    "flytekit_source": 6,
-}
-_POLICIES = {"strict": 1, "kubernetes": 2}
-_DEVICE_LABELS = {"keep": 1, "idiomatic": 2}
-_FORMS = {"split": 1, "resources": 2}
-_DIALECTS = {"auto": 0, "flyteres": 1, "flyteidl": 2, "flyteidl2": 3}
+#: Anything `spec_input` turns into a SpecInput: one, one of its cases, or a library ResourceSpec.
+SpecLike: TypeAlias = (
+    service_pb2.SpecInput
+    | service_pb2.FlytekitSpec
+    | service_pb2.FlyteSpec
+    | service_pb2.IdlSpec
+    | service_pb2.IdlBinarySpec
+    | service_pb2.ResourceSpec
+    | ResourceSpec
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,9 @@ class ServiceError(FlyteresError):
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> ServiceError:
-        call: Any = error
+        """The ServiceError of a failed call, with the violations its status details name."""
+        # grpc raises RpcErrors that are also the failed Call (its code, details and trailers).
+        call = cast("grpc.Call", error)
         status = rpc_status.from_call(call)
         violations: list[FieldViolation] = []
         if status is not None:
@@ -84,11 +95,11 @@ class ServiceError(FlyteresError):
 # Building inputs
 
 
-def _request_limit(value: str | tuple[str, str]) -> Any:
+def _request_limit(value: str | tuple[str, str]) -> service_pb2.RequestLimit:
     if isinstance(value, tuple):
         request, limit = value
-        return pb.RequestLimit(request=request, limit=limit)
-    return pb.RequestLimit(request=value)
+        return service_pb2.RequestLimit(request=request, limit=limit)
+    return service_pb2.RequestLimit(request=value)
 
 
 def flytekit_input(
@@ -97,15 +108,15 @@ def flytekit_input(
     limits: Mapping[str, str] | None = None,
     resources: Mapping[str, str | tuple[str, str]] | None = None,
     accelerator: str | None = None,
-    custom_accelerator: Any = None,
+    custom_accelerator: resources_pb2.GPUAccelerator | None = None,
     shared_memory: bool | str | None = None,
-) -> Any:
+) -> service_pb2.SpecInput:
     """A SpecInput for flytekit's `@task` keyword arguments, quantities as strings.
 
     >>> flytekit_input(resources={"cpu": ("1", "2")}, accelerator="A100.partition_1g_5gb").flytekit.accelerator
     'A100.partition_1g_5gb'
     """
-    spec = pb.FlytekitSpec(requests=dict(requests or {}), limits=dict(limits or {}))
+    spec = service_pb2.FlytekitSpec(requests=dict(requests or {}), limits=dict(limits or {}))
     for key, value in (resources or {}).items():
         spec.resources[key].CopyFrom(_request_limit(value))
     if accelerator is not None:
@@ -116,23 +127,23 @@ def flytekit_input(
         spec.shared_memory_enabled = shared_memory
     elif shared_memory is not None:
         spec.shared_memory_size = shared_memory
-    return pb.SpecInput(flytekit=spec)
+    return service_pb2.SpecInput(flytekit=spec)
 
 
 def flyte_input(
     *,
     cpu: str | tuple[str, str] | None = None,
     memory: str | tuple[str, str] | None = None,
-    gpu: int | str | Any = None,
+    gpu: int | str | service_pb2.FlyteDevice | None = None,
     disk: str | None = None,
     shm: str | None = None,
-) -> Any:
+) -> service_pb2.SpecInput:
     """A SpecInput for `flyte.Resources(...)`; `gpu` is a count, a "NAME:N" string or a FlyteDevice.
 
     >>> flyte_input(cpu=("1", "2"), gpu="A100:1").flyte.gpu_accelerator
     'A100:1'
     """
-    spec = pb.FlyteSpec(disk=disk or "", shm=shm or "")
+    spec = service_pb2.FlyteSpec(disk=disk or "", shm=shm or "")
     if cpu is not None:
         spec.cpu.CopyFrom(_request_limit(cpu))
     if memory is not None:
@@ -145,15 +156,15 @@ def flyte_input(
         spec.gpu_accelerator = gpu
     elif gpu is not None:
         spec.gpu_device.CopyFrom(gpu)
-    return pb.SpecInput(flyte=spec)
+    return service_pb2.SpecInput(flyte=spec)
 
 
 def idl_input(
-    resources: Any = None,
-    extended_resources: Any = None,
+    resources: Message | bytes | None = None,
+    extended_resources: Message | bytes | None = None,
     *,
-    dialect: Literal["auto", "flyteres", "flyteidl", "flyteidl2"] = "auto",
-) -> Any:
+    dialect: IdlTarget | IdlTargetName | Literal["auto"] = "auto",
+) -> service_pb2.SpecInput:
     """A SpecInput for Resources / ExtendedResources of any of the three IDLs, as messages or bytes.
 
     Bytes are sent untouched; messages of flyteidl or flyteidl2 are re-read as
@@ -162,76 +173,85 @@ def idl_input(
     >>> idl_input(b"\\n\\x05\\x08\\x01\\x12\\x011").WhichOneof("spec")
     'idl_binary'
     """
-    number = _DIALECTS[dialect]
+    number = _dialect(dialect)
     if isinstance(resources, bytes) or isinstance(extended_resources, bytes):
-        return pb.SpecInput(
-            idl_binary=pb.IdlBinarySpec(
+        return service_pb2.SpecInput(
+            idl_binary=service_pb2.IdlBinarySpec(
                 resources=_bytes(resources), extended_resources=_bytes(extended_resources), dialect=number
             )
         )
-    spec = pb.IdlSpec(dialect=number)
+    spec = service_pb2.IdlSpec(dialect=number)
     if resources is not None:
         spec.resources.MergeFromString(resources.SerializeToString())
     if extended_resources is not None:
         spec.extended_resources.MergeFromString(extended_resources.SerializeToString())
-    return pb.SpecInput(idl=spec)
+    return service_pb2.SpecInput(idl=spec)
 
 
-def _bytes(value: Any) -> bytes:
+def _dialect(dialect: IdlTarget | IdlTargetName | Literal["auto"]) -> service_pb2.Idl:
+    if dialect == "auto":
+        return service_pb2.IDL_UNSPECIFIED
+    try:
+        return enums.DIALECT[IdlTarget.parse(dialect)]
+    except ResourceSpecError:
+        raise KeyError(dialect) from None  # what an unknown dialect has always raised
+
+
+def _bytes(value: Message | bytes | None) -> bytes:
     if value is None:
         return b""
     return value if isinstance(value, bytes) else bytes(value.SerializeToString())
 
 
-def spec_input(value: Any) -> Any:
+def spec_input(value: SpecLike) -> service_pb2.SpecInput:
     """A SpecInput from any spec form: a SpecInput, one of its cases, or a library ResourceSpec.
 
     >>> from flyteres import ResourceSpec
     >>> spec_input(ResourceSpec(requests={"cpu": "1"})).canonical.requests["cpu"]
     '1'
     """
-    if isinstance(value, ResourceSpec):
-        return pb.SpecInput(canonical=spec_to_pb(value))
-    name = getattr(getattr(value, "DESCRIPTOR", None), "full_name", None)
-    cases = {
-        "flyteres.v1.SpecInput": None,
-        "flyteres.v1.FlytekitSpec": "flytekit",
-        "flyteres.v1.FlyteSpec": "flyte",
-        "flyteres.v1.IdlSpec": "idl",
-        "flyteres.v1.IdlBinarySpec": "idl_binary",
-        "flyteres.v1.ResourceSpec": "canonical",
-    }
-    if name not in cases:
-        raise TypeError(f"not a spec: {type(value).__name__}; pass a SpecInput, one of its cases or a ResourceSpec")
-    case = cases[name]
-    if case is None:
-        return value
-    out = pb.SpecInput()
-    getattr(out, case).CopyFrom(value)
-    return out
+    match value:
+        case ResourceSpec():
+            return service_pb2.SpecInput(canonical=to_idl_spec(value))
+        case service_pb2.SpecInput():
+            return value
+        case service_pb2.FlytekitSpec():
+            return service_pb2.SpecInput(flytekit=value)
+        case service_pb2.FlyteSpec():
+            return service_pb2.SpecInput(flyte=value)
+        case service_pb2.IdlSpec():
+            return service_pb2.SpecInput(idl=value)
+        case service_pb2.IdlBinarySpec():
+            return service_pb2.SpecInput(idl_binary=value)
+        case service_pb2.ResourceSpec():
+            return service_pb2.SpecInput(canonical=value)
+    raise TypeError(f"not a spec: {type(value).__name__}; pass a SpecInput, one of its cases or a ResourceSpec")
 
 
 def convert_options(
     outputs: Iterable[OutputName] = (),
     *,
-    policy: Literal["strict", "kubernetes"] = "strict",
-    device_labels: Literal["keep", "idiomatic"] = "keep",
-    flytekit_form: Literal["split", "resources"] = "split",
-) -> Any:
-    """A ConvertOptions message from the library's option names.
+    policy: Policy | PolicyName = Policy.STRICT,
+    device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
+    flytekit_form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
+) -> service_pb2.ConvertOptions:
+    """A ConvertOptions message from the library's options (enum members or their names).
 
-    >>> convert_options(["flyte_source"], policy="kubernetes").policy == pb.POLICY_KUBERNETES
+    >>> convert_options(["flyte_source"], policy="kubernetes").policy == service_pb2.POLICY_KUBERNETES
     True
     """
     try:
-        return pb.ConvertOptions(
-            outputs=[_OUTPUTS[o] for o in outputs],
-            policy=_POLICIES[policy],
-            device_labels=_DEVICE_LABELS[device_labels],
-            flytekit_form=_FORMS[flytekit_form],
+        return service_pb2.ConvertOptions(
+            outputs=[enums.OUTPUT_FORM[o] for o in outputs],
+            policy=enums.POLICY[Policy.parse(policy)],
+            device_labels=enums.DEVICE_LABELS[DeviceLabels.parse(device_labels)],
+            flytekit_form=enums.FLYTEKIT_FORM[FlytekitForm.parse(flytekit_form)],
         )
     except KeyError as exc:
-        raise ValueError(f"unknown option value {exc.args[0]!r}") from None
+        bad = exc.args[0]
+    except ResourceSpecError as exc:
+        bad = exc.value
+    raise ValueError(f"unknown option value {bad!r}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,30 +289,44 @@ class Client:
         )
         ser = _serialize
         self._convert = self._channel.unary_unary(
-            f"/{SERVICE}/Convert", request_serializer=ser, response_deserializer=pb.ConvertResponse.FromString
+            f"/{SERVICE}/Convert",
+            request_serializer=ser,
+            response_deserializer=service_pb2.ConvertResponse.FromString,
         )
         self._validate = self._channel.unary_unary(
-            f"/{SERVICE}/Validate", request_serializer=ser, response_deserializer=pb.ValidateResponse.FromString
+            f"/{SERVICE}/Validate",
+            request_serializer=ser,
+            response_deserializer=service_pb2.ValidateResponse.FromString,
         )
         self._resolve = self._channel.unary_unary(
             f"/{SERVICE}/ResolveAccelerator",
             request_serializer=ser,
-            response_deserializer=pb.ResolveAcceleratorResponse.FromString,
+            response_deserializer=service_pb2.ResolveAcceleratorResponse.FromString,
         )
         self._list = self._channel.unary_unary(
             f"/{SERVICE}/ListAccelerators",
             request_serializer=ser,
-            response_deserializer=pb.ListAcceleratorsResponse.FromString,
+            response_deserializer=service_pb2.ListAcceleratorsResponse.FromString,
         )
         self._batch = self._channel.stream_stream(
             f"/{SERVICE}/ConvertBatch",
             request_serializer=ser,
-            response_deserializer=pb.ConvertBatchResponse.FromString,
+            response_deserializer=service_pb2.ConvertBatchResponse.FromString,
         )
-        # The stub's methods are added at run time; the type stubs do not declare them.
-        self._health: Any = health_pb2_grpc.HealthStub(self._channel)
+        # The standard health service's Check, called like the others: the
+        # generated HealthStub adds its methods at run time, untyped.
+        self._health = self._channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=ser,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString,
+        )
 
-    def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+    def _call(
+        self,
+        method: grpc.UnaryUnaryMultiCallable[Message, _Response],
+        request: Message,
+        timeout: float | None,
+    ) -> _Response:
         try:
             return method(request, timeout=self.timeout if timeout is None else timeout)
         except grpc.RpcError as exc:
@@ -300,70 +334,72 @@ class Client:
 
     def convert(
         self,
-        spec: Any,
+        spec: SpecLike,
         outputs: Iterable[OutputName] = (),
         *,
-        policy: Literal["strict", "kubernetes"] = "strict",
-        device_labels: Literal["keep", "idiomatic"] = "keep",
-        flytekit_form: Literal["split", "resources"] = "split",
+        policy: Policy | PolicyName = Policy.STRICT,
+        device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
+        flytekit_form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
         timeout: float | None = None,
-    ) -> Any:
+    ) -> service_pb2.ConvertResponse:
         """Convert `spec` (see `spec_input`) into `outputs` (default: every form); a ConvertResponse.
 
         >>> client.convert(flyte_input(cpu="1"), ["flytekit_source"]).flytekit.source  # doctest: +SKIP
         "requests=Resources(cpu='1')"
         """
         options = convert_options(outputs, policy=policy, device_labels=device_labels, flytekit_form=flytekit_form)
-        return self._call(self._convert, pb.ConvertRequest(input=spec_input(spec), options=options), timeout)
+        return self._call(self._convert, service_pb2.ConvertRequest(input=spec_input(spec), options=options), timeout)
 
     def validate(
         self,
-        spec: Any,
+        spec: SpecLike,
         outputs: Iterable[OutputName] = (),
         *,
-        policy: Literal["strict", "kubernetes"] = "strict",
-        device_labels: Literal["keep", "idiomatic"] = "keep",
-        flytekit_form: Literal["split", "resources"] = "split",
+        policy: Policy | PolicyName = Policy.STRICT,
+        device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
+        flytekit_form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
         timeout: float | None = None,
-    ) -> Any:
+    ) -> service_pb2.ValidateResponse:
         """Check `spec`; a ValidateResponse (`valid`, `violations`, `lossy`, `findings`).
 
         >>> client.validate(flytekit_input(requests={"cpu": "-1"})).valid  # doctest: +SKIP
         False
         """
         options = convert_options(outputs, policy=policy, device_labels=device_labels, flytekit_form=flytekit_form)
-        return self._call(self._validate, pb.ValidateRequest(input=spec_input(spec), options=options), timeout)
+        return self._call(self._validate, service_pb2.ValidateRequest(input=spec_input(spec), options=options), timeout)
 
     def resolve_accelerator(
         self, spelling: str, *, custom: bool = False, device_class: str = "", timeout: float | None = None
-    ) -> Any:
+    ) -> service_pb2.ResolveAcceleratorResponse:
         """The catalog entry and roles of one spelling; ServiceError NOT_FOUND when unknown.
 
         >>> client.resolve_accelerator("nvidia-tesla-h100").accelerator.name  # doctest: +SKIP
         'H100'
         """
-        request = pb.ResolveAcceleratorRequest(spelling=spelling, custom=custom, device_class=device_class)
+        request = service_pb2.ResolveAcceleratorRequest(spelling=spelling, custom=custom, device_class=device_class)
         return self._call(self._resolve, request, timeout)
 
-    def list_accelerators(self, device_class: str = "", *, timeout: float | None = None) -> list[Any]:
+    def list_accelerators(
+        self, device_class: str = "", *, timeout: float | None = None
+    ) -> list[service_pb2.Accelerator]:
         """Every catalog entry (of `device_class`, when given), in catalog order.
 
         >>> [a.name for a in client.list_accelerators("TPU")]  # doctest: +SKIP
         ['V5E', 'V5P', 'V6E']
         """
-        response = self._call(self._list, pb.ListAcceleratorsRequest(device_class=device_class), timeout)
+        response = self._call(self._list, service_pb2.ListAcceleratorsRequest(device_class=device_class), timeout)
         return list(response.accelerators)
 
     def convert_batch(
         self,
-        items: Iterable[Any],
+        items: Iterable[service_pb2.ConvertBatchRequest | SpecLike],
         outputs: Iterable[OutputName] = (),
         *,
-        policy: Literal["strict", "kubernetes"] = "strict",
-        device_labels: Literal["keep", "idiomatic"] = "keep",
-        flytekit_form: Literal["split", "resources"] = "split",
+        policy: Policy | PolicyName = Policy.STRICT,
+        device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
+        flytekit_form: FlytekitForm | FlytekitFormName = FlytekitForm.SPLIT,
         timeout: float | None = None,
-    ) -> Iterator[Any]:
+    ) -> Iterator[service_pb2.ConvertBatchResponse]:
         """Stream `items` to ConvertBatch and yield a ConvertBatchResponse for each, in order.
 
         An item is a ConvertBatchRequest (sent as is) or any spec `spec_input`
@@ -375,13 +411,12 @@ class Client:
         """
         options = convert_options(outputs, policy=policy, device_labels=device_labels, flytekit_form=flytekit_form)
 
-        def requests() -> Iterator[Any]:
+        def requests() -> Iterator[Message]:
             for i, item in enumerate(items):
-                name = getattr(getattr(item, "DESCRIPTOR", None), "full_name", None)
-                if name == "flyteres.v1.ConvertBatchRequest":
+                if isinstance(item, service_pb2.ConvertBatchRequest):
                     yield item
                 else:
-                    yield pb.ConvertBatchRequest(id=str(i), input=spec_input(item), options=options)
+                    yield service_pb2.ConvertBatchRequest(id=str(i), input=spec_input(item), options=options)
 
         responses = self._batch(requests(), timeout=self.timeout if timeout is None else timeout)
         try:
@@ -393,7 +428,7 @@ class Client:
 
     def health(self, service: str = "", *, timeout: float | None = None) -> str:
         """The serving status the standard health service reports ("SERVING", "NOT_SERVING", ...)."""
-        response = self._call(self._health.Check, health_pb2.HealthCheckRequest(service=service), timeout)
+        response = self._call(self._health, health_pb2.HealthCheckRequest(service=service), timeout)
         return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 
     def close(self) -> None:
@@ -409,8 +444,8 @@ class Client:
         self.close()
 
 
-def _serialize(message: Any) -> bytes:
-    return message.SerializeToString()  # type: ignore[no-any-return]
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
 
 
 __all__ = [

@@ -30,24 +30,27 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from flyteres.service import convert as answers
+from flyteres.service import handlers
 from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
-from flyteres.service.convert import RequestError, Violation
+from flyteres.service.errors import RequestError, Violation
+from flyteres.service.read import decode
 from flyteres_pb.v1 import service_pb2
 
-pb: Any = service_pb2
+_Request = TypeVar("_Request", bound=Message)
+_T = TypeVar("_T")
 
 SERVICE_NAME = "flyteres.v1.ResourceService"
 CONVERT_BATCH = f"/{SERVICE_NAME}/ConvertBatch"
@@ -59,9 +62,6 @@ log = logging.getLogger("flyteres.service")
 MAX_STATUS_MESSAGE = 1024
 MAX_DETAIL_BYTES = 4096
 MAX_DESCRIPTION = 300
-
-
-_CODES: dict[int, grpc.StatusCode] = {c.value[0]: c for c in grpc.StatusCode}
 
 
 def status_for(error: RequestError) -> grpc.Status:
@@ -183,17 +183,26 @@ class _Service:
         self.config = config
         self.batcher = _Batcher()
 
-    def _log(self, method: str, start: float, code: grpc.StatusCode, context: Any, **extra: Any) -> None:
+    def _log(
+        self,
+        method: str,
+        start: float,
+        code: grpc.StatusCode,
+        context: grpc.aio.ServicerContext[bytes, bytes],
+        **extra: object,
+    ) -> None:
         if self.config.log_calls and log.isEnabledFor(logging.INFO):
             duration = round((time.perf_counter() - start) * 1000, 3)
             log.info("rpc", extra={"method": method, "code": code.name, "duration_ms": duration, **extra})
 
-    def unary(self, method: str, request_cls: Any, answer: Callable[[Any], Any]) -> grpc.RpcMethodHandler[bytes, bytes]:
+    def unary(
+        self, method: str, request_cls: type[_Request], answer: Callable[[_Request], Message]
+    ) -> grpc.RpcMethodHandler[bytes, bytes]:
         async def handler(data: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
-                return encode(answer(answers.decode(request_cls, data, "request")))
+                return encode(answer(decode(request_cls, data, "request")))
             except RequestError as exc:
                 status = status_for(exc)
                 code = status.code
@@ -222,8 +231,8 @@ class _Service:
             index = 0
             try:
                 while True:
-                    data: Any = await context.read()  # bytes, or EOF when the client is done
-                    if data is grpc.aio.EOF:
+                    data = await context.read()
+                    if not isinstance(data, bytes):  # grpc.aio.EOF: the client is done (the stubs omit it)
                         break
                     if index >= limit:
                         code = grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -241,29 +250,30 @@ class _Service:
         return grpc.stream_stream_rpc_method_handler(handler)
 
 
-def encode(message: Any) -> bytes:
+def encode(message: Message) -> bytes:
     """An answer's bytes, with map entries in key order.
 
     protobuf's default order of map entries changes from process to process;
     this keeps the same answer byte-identical from every server and worker.
     """
-    return message.SerializeToString(deterministic=True)  # type: ignore[no-any-return]
+    return message.SerializeToString(deterministic=True)
 
 
 def _encoded_item(data: bytes, index: int) -> bytes:
     return encode(batch_answer(data, index, CONVERT_BATCH))
 
 
-def batch_answer(data: bytes, index: int, method: str) -> Any:
+def batch_answer(data: bytes, index: int, method: str) -> service_pb2.ConvertBatchResponse:
+    """The answer to one ConvertBatch item's bytes: its response, or its error; never raises."""
     try:
-        item = answers.decode(pb.ConvertBatchRequest, data, f"items[{index}]")
-        return answers.batch_item(item, index)
+        item = decode(service_pb2.ConvertBatchRequest, data, f"items[{index}]")
+        return handlers.batch_item(item, index)
     except RequestError as exc:
-        return answers.batch_error(pb.ConvertBatchRequest(), index, exc)
+        return handlers.batch_error(service_pb2.ConvertBatchRequest(), index, exc)
     except Exception as exc:  # one bad item must not end the stream or the server
         log.exception("internal error", extra={"method": method, "error": type(exc).__name__})
         error = RequestError(f"internal error: {type(exc).__name__}: {exc}")
-        return answers.batch_error(pb.ConvertBatchRequest(), index, error)
+        return handlers.batch_error(service_pb2.ConvertBatchRequest(), index, error)
 
 
 class ResourceServer:
@@ -317,18 +327,18 @@ def create_server(
     ]
     server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
     service = _Service(config)
-    handlers = {
-        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", pb.ConvertRequest, answers.convert),
-        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", pb.ValidateRequest, answers.validate),
+    methods = {
+        "Convert": service.unary(f"/{SERVICE_NAME}/Convert", service_pb2.ConvertRequest, handlers.convert),
+        "Validate": service.unary(f"/{SERVICE_NAME}/Validate", service_pb2.ValidateRequest, handlers.validate),
         "ResolveAccelerator": service.unary(
-            f"/{SERVICE_NAME}/ResolveAccelerator", pb.ResolveAcceleratorRequest, answers.resolve_accelerator
+            f"/{SERVICE_NAME}/ResolveAccelerator", service_pb2.ResolveAcceleratorRequest, handlers.resolve_accelerator
         ),
         "ListAccelerators": service.unary(
-            f"/{SERVICE_NAME}/ListAccelerators", pb.ListAcceleratorsRequest, answers.list_accelerators
+            f"/{SERVICE_NAME}/ListAccelerators", service_pb2.ListAcceleratorsRequest, handlers.list_accelerators
         ),
         "ConvertBatch": service.convert_batch(),
     }
-    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)])
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, methods)])
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
@@ -355,7 +365,7 @@ async def serve(
     `ready` is called with the bound port once the server accepts calls.
     """
     server, port = create_server(address, config, reuse_port=reuse_port)
-    answers.warm_up()
+    handlers.warm_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -405,7 +415,7 @@ class BackgroundServer:
         await server.start()
         return server, port
 
-    def _run(self, coro: Any) -> Any:
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     @property

@@ -1,0 +1,88 @@
+"""The service's enums ⇄ the library's: one table per closed set, used both ways.
+
+The client writes ConvertOptions and IdlSpec.dialect from the library's enums
+(`Policy`, `DeviceLabels`, `FlytekitForm`, `IdlTarget`) through these tables;
+the server reads them back through their inverses, where the UNSPECIFIED
+value (a field left unset) means the library's default. Kept free of gRPC and
+of the converters, so the client does not load the server's side.
+
+>>> POLICY[Policy.KUBERNETES] == service_pb2.POLICY_KUBERNETES
+True
+>>> OUTPUT_FORM["flyte_source"] == service_pb2.OUTPUT_FORM_FLYTE_SOURCE
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Literal
+
+from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
+from flyteres_pb.v1 import service_pb2
+
+POLICY: Mapping[Policy, service_pb2.Policy] = MappingProxyType(
+    {
+        Policy.STRICT: service_pb2.POLICY_STRICT,
+        Policy.KUBERNETES: service_pb2.POLICY_KUBERNETES,
+    }
+)
+
+DEVICE_LABELS: Mapping[DeviceLabels, service_pb2.DeviceLabels] = MappingProxyType(
+    {
+        DeviceLabels.KEEP: service_pb2.DEVICE_LABELS_KEEP,
+        DeviceLabels.IDIOMATIC: service_pb2.DEVICE_LABELS_IDIOMATIC,
+    }
+)
+
+FLYTEKIT_FORM: Mapping[FlytekitForm, service_pb2.FlytekitForm] = MappingProxyType(
+    {
+        FlytekitForm.SPLIT: service_pb2.FLYTEKIT_FORM_SPLIT,
+        FlytekitForm.RESOURCES: service_pb2.FLYTEKIT_FORM_RESOURCES,
+    }
+)
+
+#: The dialect an IdlSpec's messages are read as; IDL_UNSPECIFIED ("auto") is not a target.
+DIALECT: Mapping[IdlTarget, service_pb2.Idl] = MappingProxyType(
+    {
+        IdlTarget.FLYTERES: service_pb2.IDL_FLYTERES,
+        IdlTarget.FLYTEIDL: service_pb2.IDL_FLYTEIDL,
+        IdlTarget.FLYTEIDL2: service_pb2.IDL_FLYTEIDL2,
+    }
+)
+
+#: The output form that carries each IDL's messages (ConvertResponse's field of the same name).
+IDL_OUTPUT: Mapping[IdlTarget, service_pb2.OutputForm] = MappingProxyType(
+    {
+        IdlTarget.FLYTERES: service_pb2.OUTPUT_FORM_FLYTERES,
+        IdlTarget.FLYTEIDL: service_pb2.OUTPUT_FORM_FLYTEIDL,
+        IdlTarget.FLYTEIDL2: service_pb2.OUTPUT_FORM_FLYTEIDL2,
+    }
+)
+
+#: The client's names of the output forms: the IDL targets' names, then the others.
+OutputName = Literal["flyteres", "flyteidl", "flyteidl2", "kubernetes", "flyte_source", "flytekit_source"]
+
+OUTPUT_FORM: Mapping[str, service_pb2.OutputForm] = MappingProxyType(
+    {
+        **{target.value: form for target, form in IDL_OUTPUT.items()},
+        "kubernetes": service_pb2.OUTPUT_FORM_KUBERNETES,
+        "flyte_source": service_pb2.OUTPUT_FORM_FLYTE_SOURCE,
+        "flytekit_source": service_pb2.OUTPUT_FORM_FLYTEKIT_SOURCE,
+    }
+)
+
+#: Every output form: what a ConvertOptions without outputs asks for.
+ALL_OUTPUTS: frozenset[service_pb2.OutputForm] = frozenset(OUTPUT_FORM.values())
+
+
+__all__ = [
+    "ALL_OUTPUTS",
+    "DEVICE_LABELS",
+    "DIALECT",
+    "FLYTEKIT_FORM",
+    "IDL_OUTPUT",
+    "OUTPUT_FORM",
+    "POLICY",
+    "OutputName",
+]
