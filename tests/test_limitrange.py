@@ -46,6 +46,7 @@ def found(e: EffectiveResources, rule: PlatformRule) -> dict[str, str]:
 # -- the API server's defaulting of a stored LimitRange (SetDefaults_LimitRangeItem) ------------------------------
 
 
+# Follows pkg/apis/core/v1/defaults.go SetDefaults_LimitRangeItem.
 @pytest.mark.parametrize(
     ("item", "default", "default_request", "derived"),
     [
@@ -71,6 +72,7 @@ def test_a_stored_limitrange_is_defaulted_as_the_api_server_does(
     assert set(read.derived) == derived
 
 
+# Follows pkg/apis/core/validation/validation.go ValidateLimitRange (run after the defaulting above).
 @pytest.mark.parametrize(
     ("item", "key", "reason"),
     [
@@ -141,6 +143,7 @@ def test_the_example_and_kubectl_lists_load() -> None:
 # -- admission: defaults (defaultContainerResourceRequirements, mergeContainerResources) -------------------------
 
 
+# Follows limitranger/admission.go defaultContainerResourceRequirements and mergeContainerResources.
 def test_a_default_limit_is_applied_to_a_container_without_one() -> None:
     e = effective(spec({"cpu": "1"}), PLATFORM, limitranges=lr("{type: Container, default: {ephemeral-storage: 2Gi}}"))
     # The API server's defaulting made the default limit the default request as well.
@@ -157,6 +160,8 @@ def test_a_default_limit_is_applied_to_a_container_without_one() -> None:
     assert severities == {"limits.ephemeral_storage": "warning", "requests.ephemeral_storage": "info"}
 
 
+# Follows mergeContainerResources (a key that is present is kept) and flytepropeller taskexec_context.go
+# convertTaskResourcesToRequirements (Flyte writes cpu and memory always).
 def test_a_value_flyte_writes_is_kept_even_an_explicit_zero() -> None:
     item = "{type: Container, default: {memory: 512Mi, cpu: '1'}}"
     e = effective(spec({"cpu": "2"}), PlatformConfig(limits={"memory": "8Gi"}), limitranges=lr(item))
@@ -168,6 +173,7 @@ def test_a_value_flyte_writes_is_kept_even_an_explicit_zero() -> None:
     assert bare.to_k8s()["limits"] == {"cpu": "2", "memory": "512Mi"}
 
 
+# Follows PodMutateLimitFunc, run for each LimitRange in turn.
 def test_the_first_limitrange_with_a_default_wins() -> None:
     first = lr("{type: Container, default: {ephemeral-storage: 1Gi}}", name="first")
     second = lr("{type: Container, default: {ephemeral-storage: 9Gi}}", name="second")
@@ -178,6 +184,7 @@ def test_the_first_limitrange_with_a_default_wins() -> None:
 # -- admission: checks (minConstraint, maxConstraint, limitRequestRatioConstraint) ------------------------------
 
 
+# Follows limitranger/admission.go minConstraint, maxConstraint and limitRequestRatioConstraint.
 @pytest.mark.parametrize(
     ("task", "item", "field", "message"),
     [
@@ -214,6 +221,8 @@ def test_min_max_and_ratio_refuse_the_pod_with_kubernetes_words(
     assert refused[field].endswith(f'at admission, so Kubernetes never creates the pod ("{message}")')
 
 
+# Follows SetDefaults_LimitRangeItem (max -> default) and maxConstraint; the device name is the accelerator
+# class's resource (flyteplugins flytek8s/container_helper.go SanitizeGPUResourceRequirements).
 def test_gpus_in_a_limitrange() -> None:
     # A container max of a device becomes its default limit and request: every pod without a GPU gets one.
     item = "{type: Container, max: {nvidia.com/gpu: '1'}}"
@@ -233,6 +242,7 @@ def test_gpus_in_a_limitrange() -> None:
     assert '"maximum amd.com/gpu usage per Pod is 1, but limit is 2"' in refused.errors[0].reason
 
 
+# Follows PodValidateLimitFunc (type Pod: podRequests/podLimits).
 def test_a_pod_item_checks_the_pods_sums() -> None:
     e = effective(spec({"cpu": "3"}), PLATFORM, limitranges=lr("{type: Pod, max: {cpu: '2'}, min: {memory: 2Gi}}"))
     assert set(found(e, PlatformRule.LIMITRANGE_REJECTED)) == {"limits.cpu", "requests.memory"}
@@ -240,6 +250,7 @@ def test_a_pod_item_checks_the_pods_sums() -> None:
     assert "refuses the pod at admission" in found(e, PlatformRule.LIMITRANGE_REJECTED)["limits.cpu"]
 
 
+# Follows LimitRanger.Validate: it returns at the first LimitRange whose check fails.
 def test_only_the_first_limitrange_that_refuses_is_reported() -> None:
     first = lr("{type: Container, max: {memory: 2Gi}}", name="first")
     second = lr("{type: Container, max: {cpu: 100m}}", name="second")
@@ -251,6 +262,7 @@ def test_only_the_first_limitrange_that_refuses_is_reported() -> None:
 # -- one verdict ------------------------------------------------------------------------------------------------
 
 
+# Follows the admission chain: LimitRanger (mutating, then validating) runs before ResourceQuota.
 def test_a_limitrange_refusal_stops_before_the_quota() -> None:
     quota = QuotaSpec("team", {"limits.memory": Quantity("1Gi")})
     e = effective(
@@ -268,6 +280,7 @@ def test_a_limitrange_refusal_stops_before_the_quota() -> None:
     assert [(f.rule, f.field) for f in quota_only.errors] == [(PlatformRule.QUOTA_EXCEEDED, "limits.ephemeral_storage")]
 
 
+# Follows the API server: object validation (ValidatePod) runs between mutating and validating admission.
 def test_a_gpu_request_and_limit_that_differ_stop_before_the_limitrange() -> None:
     e = effective(
         spec({"gpu": "2"}, {"gpu": "2"}),

@@ -79,6 +79,8 @@ def _values(p: PlatformConfig) -> dict[str, dict[str, str]]:
     }
 
 
+# Follows task_resource_provider.go (the built-ins), viper.go parseViperConfigRecursive (decoded onto them) and
+# charts/flyte-core/values.yaml (Helm fills those first).
 @pytest.mark.parametrize("form", sorted(FORMS))
 @pytest.mark.parametrize("case", ["only defaults.cpu", "only limits", "no task_resources"])
 def test_what_a_file_leaves_out_keeps_the_built_in(form: str, case: str) -> None:
@@ -99,6 +101,8 @@ def test_what_a_file_leaves_out_keeps_the_built_in(form: str, case: str) -> None
     assert all(p.origins[k][0] == who for k in admin_builtins)
 
 
+# What a file that states every value means: flyteadmin validation/task_validator.go taskResourceSetToMap skips
+# zero (unset) limits.
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_a_complete_file_means_none_where_it_is_silent(form: str) -> None:
     p = parse_platform(FORMS[form](ONLY_DEFAULTS_CPU), "platform.yaml", complete=True)
@@ -107,6 +111,7 @@ def test_a_complete_file_means_none_where_it_is_silent(form: str) -> None:
     assert p.complete
 
 
+# Follows manager/impl/util/resources.go GetTaskResources and fromAdminProtoTaskResourceSpec.
 @pytest.mark.parametrize("case", [ONLY_DEFAULTS_CPU, ONLY_LIMITS])
 def test_an_attribute_file_is_complete_by_itself(case: str) -> None:
     # GetTaskResources uses a matching attribute's values alone.
@@ -201,6 +206,7 @@ def test_quoted_data_is_reported_at_its_line_with_the_line_inside_it() -> None:
         parse_platform(bad_yaml, "cm.yaml")
 
 
+# Follows flytestdlib config/viper/collection.go MergeAllConfigs and the charts' configPath /etc/flyte/config/*.yaml.
 def test_later_config_files_win_and_only_yaml_entries_count() -> None:
     text = _configmap(
         {
