@@ -37,7 +37,10 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 # The main job on the sample project in examples/: conversions, the Flyte 2
-# migration as a diff, and what the sample platform will do to each task.
+# migration as a diff, and what the sample platform will do to each task: once
+# with Helm values and a quota, once with what kubectl prints (flyteadmin's
+# ConfigMap, which leaves values to its built-ins, and the namespace's
+# ResourceQuota and LimitRange).
 # migrate and check exit 1 when they find something, which is the point here.
 demo: $(STAMP) ## convert typical declarations, migrate and check the sample project in examples/
 	$(BIN)/flyteres demo
@@ -45,6 +48,10 @@ demo: $(STAMP) ## convert typical declarations, migrate and check the sample pro
 	@$(BIN)/flyteres migrate --diff examples/project; test $$? -le 1
 	@echo; echo "== flyteres check examples/project --platform examples/admin.yaml --quota examples/quota.yaml"
 	@$(BIN)/flyteres check examples/project --platform examples/admin.yaml --quota examples/quota.yaml; test $$? -le 1
+	@echo; echo "== flyteres check examples/project --platform examples/flyte-admin-configmap.yaml" \
+		"--cluster examples/quota.yaml --cluster examples/limitrange.yaml (kubectl output; flyteadmin's built-ins)"
+	@$(BIN)/flyteres check examples/project --platform examples/flyte-admin-configmap.yaml \
+		--cluster examples/quota.yaml --cluster examples/limitrange.yaml; test $$? -le 1
 
 # gen/ (Python and TypeScript) from proto/; writes nothing else.
 gen: $(STAMP) $(NODE_STAMP) ## regenerate gen/ (Python and TypeScript) from proto/

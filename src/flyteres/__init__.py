@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from flyteres.backend.config import PlatformConfig, PlatformConfigError, QuotaSpec
     from flyteres.backend.effective import effective
     from flyteres.backend.escalate import EscalationCeilingError, escalate
+    from flyteres.backend.manifests import LimitRangeItem, LimitRangeSpec
     from flyteres.backend.merge import merge, override_resources
     from flyteres.backend.quota import check_quota
     from flyteres.backend.results import EffectiveResources, Explanation, PlatformFinding, PlatformRule
@@ -85,6 +86,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "flyteres.backend.config": ("PlatformConfig", "PlatformConfigError", "QuotaSpec"),
     "flyteres.backend.effective": ("effective",),
     "flyteres.backend.escalate": ("EscalationCeilingError", "escalate"),
+    "flyteres.backend.manifests": ("LimitRangeItem", "LimitRangeSpec"),
     "flyteres.backend.merge": ("merge", "override_resources"),
     "flyteres.backend.quota": ("check_quota",),
     "flyteres.backend.results": ("EffectiveResources", "Explanation", "PlatformFinding", "PlatformRule"),
@@ -154,6 +156,8 @@ __all__ = [
     "FlyteresError",
     "GPUAcceleratorPb",
     "InvalidPartitionError",
+    "LimitRangeItem",
+    "LimitRangeSpec",
     "LossyConversionError",
     "PlatformConfig",
     "PlatformConfigError",
