@@ -510,7 +510,7 @@ def _inputs() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("name", "source"), _inputs(), ids=[n for n, _ in _inputs()])
 def test_splicing_equals_full_code_generation(name: str, source: str) -> None:
     from flyteres.migrate.transform import _Migration  # noqa: PLC0415
-    from flyteres.source.finder import Analysis  # noqa: PLC0415
+    from flyteres.source.analysis import Analysis  # noqa: PLC0415
 
     for target in ("flyte", "flytekit"):
         migration = _Migration(Analysis(source, f"{name.replace(' ', '_')}.py"), target, "kubernetes")  # type: ignore[arg-type]

@@ -94,7 +94,7 @@ from flyteres.migrate.transform import (
     index_sources,
     migrate_source,
 )
-from flyteres.source.finder import Declaration, DeclarationKind, SourceParseError, find_declarations
+from flyteres.source.analysis import Declaration, DeclarationKind, SourceParseError, find_declarations
 
 __all__ = [
     "Declaration",

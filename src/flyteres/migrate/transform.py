@@ -38,21 +38,16 @@ from flyteres.core.options import Policy, PolicyName
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
 from flyteres.migrate.rules import MigrateRule
-from flyteres.source.finder import (
-    RESOURCE_ARGUMENTS,
+from flyteres.source.analysis import (
     Analysis,
-    Combo,
     DeclarationKind,
     Found,
-    Leaf,
-    ResourcesValue,
     SourceParseError,
-    canonical,
-    combinations,
     evaluate_spec,
     flytekit_kwargs,
-    leaf_value,
 )
+from flyteres.source.names import RESOURCE_ARGUMENTS, canonical
+from flyteres.source.values import Combo, Leaf, ResourcesValue, combinations, leaf_value
 
 __all__ = ["Environment", "MigrationFinding", "MigrationResult", "Site", "Target", "index_sources", "migrate_source"]
 
