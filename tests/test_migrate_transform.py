@@ -509,10 +509,12 @@ def _inputs() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("name", "source"), _inputs(), ids=[n for n, _ in _inputs()])
 def test_splicing_equals_full_code_generation(name: str, source: str) -> None:
-    from flyteres.migrate.transform import _Migration  # noqa: PLC0415
+    from flyteres.core.options import Policy  # noqa: PLC0415
+    from flyteres.migrate.to_flyte import FlytePlanner  # noqa: PLC0415
+    from flyteres.migrate.to_flytekit import FlytekitPlanner  # noqa: PLC0415
     from flyteres.source.analysis import Analysis  # noqa: PLC0415
 
-    for target in ("flyte", "flytekit"):
-        migration = _Migration(Analysis(source, f"{name.replace(' ', '_')}.py"), target, "kubernetes")  # type: ignore[arg-type]
-        migration.flyte() if target == "flyte" else migration.flytekit()
-        assert migration.apply(splice=True) == migration.apply(splice=False), (name, target)
+    for target, planner_class in (("flyte", FlytePlanner), ("flytekit", FlytekitPlanner)):
+        planner = planner_class(Analysis(source, f"{name.replace(' ', '_')}.py"), Policy.KUBERNETES)
+        planner.plan()
+        assert planner.apply(splice=True) == planner.apply(splice=False), (name, target)

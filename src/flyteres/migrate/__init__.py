@@ -83,17 +83,10 @@ def fit() -> None: ...
 from __future__ import annotations
 
 from flyteres.migrate.index import TaskIndex, TaskInfo
+from flyteres.migrate.results import Environment, MigrationFinding, MigrationResult, Site
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.runner import FileReport, Options, RunReport, run
-from flyteres.migrate.transform import (
-    Environment,
-    MigrationFinding,
-    MigrationResult,
-    Site,
-    Target,
-    index_sources,
-    migrate_source,
-)
+from flyteres.migrate.transform import Target, index_sources, migrate_source
 from flyteres.source.analysis import Declaration, DeclarationKind, SourceParseError, find_declarations
 
 __all__ = [

@@ -33,7 +33,8 @@ from typing import Any, Literal
 
 from flyteres.core.options import Policy
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
-from flyteres.migrate.transform import Environment, MigrationResult, Site, Status, Target, migrate
+from flyteres.migrate.results import Environment, MigrationResult, Site, Status
+from flyteres.migrate.transform import Target, migrate
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
