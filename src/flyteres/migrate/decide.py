@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
+from typing import Any, TypeVar
 
 from flyteres.backend.merge import merge
 from flyteres.convert.flyte import FlyteArguments, flyte_arguments
@@ -13,12 +13,15 @@ from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments
 from flyteres.core.findings import Conversion
 from flyteres.core.options import Policy
 from flyteres.core.spec import ResourceSpec
-from flyteres.migrate.render import Renderer
+from flyteres.migrate.render import FileSpelling
 from flyteres.migrate.results import MigrationFinding, codemod_finding, merge_findings
 from flyteres.migrate.rules import MigrateRule
 from flyteres.source.values import Combo, Leaf, combinations
 
 __all__ = ["Decision", "decide", "flyte_convert", "flytekit_convert", "merge_specs"]
+
+# The target's arguments (`FlyteArguments` or `FlytekitArguments`), from convert to render.
+_Arguments = TypeVar("_Arguments")
 
 
 @dataclass
@@ -59,14 +62,17 @@ def _converter_findings(conv: Conversion[Any], strict: Conversion[Any] | None, l
 def decide(
     leaves: Sequence[Leaf],
     build: Callable[[Combo], ResourceSpec],
-    convert: Callable[[ResourceSpec, Policy], Conversion[Any]],
-    render: Callable[[Any, Combo, Renderer], str],
+    convert: Callable[[ResourceSpec, Policy], Conversion[_Arguments]],
+    render: Callable[[_Arguments, FileSpelling], str],
     *,
     policy: Policy,
     line: int,
-    renderer: Callable[[], Renderer],
+    spelling: Callable[[Combo], FileSpelling],
 ) -> Decision:
-    """Convert every combination of import-time values; rewrite only if all agree."""
+    """Convert every combination of import-time values; rewrite only if all agree.
+
+    `build` makes the spec for one combination, `convert` the target's
+    arguments, and `render` spells them with `spelling(combo)`."""
     out = Decision()
     combos = combinations(leaves)
     varying = [leaf for leaf in leaves if len(leaf.values) > 1]
@@ -96,9 +102,9 @@ def decide(
             return out
         if strict is not None and strict.lossy:
             out.decided = True
-        r = renderer()
-        renders.append(render(conv.value, combo, r))
-        kept.extend(r.kept)
+        spelled = spelling(combo)
+        renders.append(render(conv.value, spelled))
+        kept.extend(spelled.kept)
     out.findings = merge_findings(per_combo)
     if len(set(renders)) > 1:
         names = ", ".join(leaf.code for leaf in varying)

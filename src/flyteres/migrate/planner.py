@@ -19,11 +19,12 @@ from flyteres.core.options import Policy
 from flyteres.migrate.cst_edits import Builder, comment_lines, import_position, leading, lost_comments, rebuild
 from flyteres.migrate.decide import Decision
 from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
-from flyteres.migrate.render import Renderer
+from flyteres.migrate.render import FileSpelling, Slots
 from flyteres.migrate.results import Environment, MigrationFinding, Site, codemod_finding, merge_findings
 from flyteres.migrate.rules import MigrateRule
 from flyteres.source.analysis import Analysis, DeclarationKind, Found, evaluate_spec
 from flyteres.source.names import canonical
+from flyteres.source.values import Combo
 
 __all__ = ["OVERRIDE_KINDS", "TASK_KINDS", "Plan", "Planner"]
 
@@ -135,9 +136,9 @@ class Planner(ABC):
                     out.add(name)
         return frozenset(out)
 
-    def renderer(self, forbidden: frozenset[str]) -> Callable[[], Renderer]:
-        """A new renderer per combination of values, with the module's quote."""
-        return lambda: Renderer(self.quote, forbidden)
+    def spelling(self, forbidden: frozenset[str], slots: Slots) -> Callable[[Combo], FileSpelling]:
+        """How to spell a site's values for each combination of import-time values."""
+        return lambda combo: FileSpelling(self.quote, forbidden, slots, combo)
 
     def untouched(
         self, found: Found, reason: str, findings: Sequence[MigrationFinding] = (), *, decided: bool = False

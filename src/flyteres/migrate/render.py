@@ -1,4 +1,12 @@
-"""Spelling converter output as source, reusing the file's own expressions where a value passes through."""
+"""Spelling converter output as source, reusing the file's own expressions where a value passes through.
+
+The text itself comes from the one renderer of SDK source,
+`flyteres.convert.source` (`flyte_resources`, `flytekit_resources`); the
+codemod only brings its own `Spelling`: `FileSpelling` writes a value that
+passes through unchanged as the expression the file already had there (the
+literal with its quotes, the module constant, the import-time choice), and a
+new string with the module's own quote, so a diff shows only what changes.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +17,61 @@ from dataclasses import field as dataclass_field
 
 from flyteres.convert.flyte import FlyteArguments
 from flyteres.convert.flytekit import FlytekitArguments
+from flyteres.convert.source import Spelling, flyte_resources, flytekit_resources
 from flyteres.source.analysis import Found
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.values import Combo, Leaf, leaf_value
 
-__all__ = ["Renderer", "Slots", "render_flyte", "render_flytekit"]
+__all__ = ["FileSpelling", "Slots", "render_flyte", "render_flytekit"]
 
 _REPR_STRING = re.compile(r"'([^'\"\\\n]*)'")
 
 
-class Renderer:
-    """Spells converter output as source, reusing the original expressions where
-    the value passes through unchanged."""
+class FileSpelling(Spelling):
+    """Spells values the way the file does, for one combination of import-time values.
 
-    def __init__(self, quote: str, forbidden: frozenset[str]) -> None:
+    `slots` says which expression of the file each value came from and
+    `combo` which value each of them takes; an expression that reads a name
+    in `forbidden` (shadowed, or bound too late for where the code goes) is
+    never reused. `kept` collects the expressions reused as written.
+    """
+
+    def __init__(self, quote: str, forbidden: frozenset[str], slots: Slots, combo: Combo) -> None:
         self.quote = quote
         self.forbidden = forbidden
+        self.slots = slots
+        self.combo = combo
         self.kept: list[Leaf] = []
 
-    def string(self, text: str) -> str:
-        if self.quote in text or "\\" in text or "\n" in text:
-            return repr(text)
-        return f"{self.quote}{text}{self.quote}"
+    def text(self, field: str, text: str) -> str:
+        """The expression the value came from if it passes through unchanged, else a new string."""
+        if field == "shared_memory":
+            return self._slot(text, [self.slots.shared_memory])
+        return self._slot(text, [self.slots.requests.get(field), self.slots.limits.get(field)])
 
-    def requote(self, source: str) -> str:
-        # The converters spell strings with repr(): use the module's quote instead.
+    def pair(self, field: str, pair: tuple[str, str]) -> str:
+        """The pair as written when it passes through whole, else each side from its own slot."""
+        whole = self.slots.pairs.get(field)
+        if whole is not None and whole.static and not whole.names & self.forbidden:
+            written = leaf_value(whole, self.combo)
+            if isinstance(written, tuple) and all(isinstance(v, str) for v in written) and written == pair:
+                self.kept.append(whole)
+                return whole.code
+        # A request may be written where the limit was and the other way round (limit-only keys).
+        request, limit = self.slots.requests.get(field), self.slots.limits.get(field)
+        return f"({self._slot(pair[0], [request, limit])}, {self._slot(pair[1], [limit, request])})"
+
+    def code(self, source: str) -> str:
+        """A whole expression built by the renderer, with the module's quote."""
+        # The renderer spells strings with repr(): use the module's quote instead.
         if self.quote == "'":
             return source
         return _REPR_STRING.sub(lambda m: f'"{m.group(1)}"', source)
+
+    def _string(self, text: str) -> str:
+        if self.quote in text or "\\" in text or "\n" in text:
+            return repr(text)
+        return f"{self.quote}{text}{self.quote}"
 
     @staticmethod
     def _matches(value: object, text: str) -> bool:
@@ -44,29 +79,14 @@ class Renderer:
         # floats as strings (flytekit's task serializer crashes on them).
         return isinstance(value, str) and value == text
 
-    def slot(self, text: str, candidates: Sequence[Leaf | None], combo: Combo) -> str:
+    def _slot(self, text: str, candidates: Sequence[Leaf | None]) -> str:
         for leaf in candidates:
             if leaf is None or leaf.node is None or not leaf.static or leaf.names & self.forbidden:
                 continue
-            if self._matches(leaf_value(leaf, combo), text):
+            if self._matches(leaf_value(leaf, self.combo), text):
                 self.kept.append(leaf)
                 return leaf.code
-        return self.string(text)
-
-    def pair(
-        self,
-        value: tuple[str, str],
-        request: Leaf | None,
-        limit: Leaf | None,
-        whole: Leaf | None,
-        combo: Combo,
-    ) -> str:
-        if whole is not None and whole.static and not whole.names & self.forbidden:
-            written = leaf_value(whole, combo)
-            if isinstance(written, tuple) and all(isinstance(v, str) for v in written) and written == value:
-                self.kept.append(whole)
-                return whole.code
-        return f"({self.slot(value[0], [request, limit], combo)}, {self.slot(value[1], [limit, request], combo)})"
+        return self._string(text)
 
 
 @dataclass
@@ -81,6 +101,7 @@ class Slots:
 
     @classmethod
     def of(cls, found: Found, keys: Sequence[str] = RESOURCE_ARGUMENTS) -> Slots:
+        """The slots of a declaration's arguments `keys`; `resources=` pairs split into both sides."""
         out = cls()
         if "requests" in keys and found.requests is not None:
             out.requests = {n: fv.whole for n, fv in found.requests.fields.items()}
@@ -114,39 +135,11 @@ class Slots:
         )
 
 
-def render_flytekit(
-    args: FlytekitArguments, callee: str, slots: Slots, combo: Combo, r: Renderer, *, order: Sequence[str] = ()
-) -> str:
+def render_flytekit(args: FlytekitArguments, callee: str, spelling: FileSpelling, *, order: Sequence[str] = ()) -> str:
     """`Resources(...)` in flytekit's unified form, fields in the order they were written."""
-    parts = []
-    fields = args.resources or {}
-    rank = {name: i for i, name in enumerate(order)}
-    for name in sorted(fields, key=lambda n: rank.get(n, len(rank))):
-        value = fields[name]
-        req, lim = slots.requests.get(name), slots.limits.get(name)
-        if isinstance(value, tuple):
-            parts.append(f"{name}={r.pair(value, req, lim, slots.pairs.get(name), combo)}")
-        else:
-            parts.append(f"{name}={r.slot(value, [req, lim], combo)}")
-    return f"{callee}({', '.join(parts)})"
+    return flytekit_resources(args.resources or {}, callee, spelling, order)
 
 
-def render_flyte(args: FlyteArguments, module: str, slots: Slots, combo: Combo, r: Renderer) -> str:
-    parts = []
-    for key, name in (("cpu", "cpu"), ("memory", "mem")):
-        value = getattr(args, key)
-        if value is None:
-            continue
-        req, lim = slots.requests.get(name), slots.limits.get(name)
-        if isinstance(value, tuple):
-            parts.append(f"{key}={r.pair(value, req, lim, slots.pairs.get(name), combo)}")
-        else:
-            parts.append(f"{key}={r.slot(value, [req, lim], combo)}")
-    if args.gpu is not None:
-        parts.append(f"gpu={r.requote(args.gpu.source(module))}")
-    if args.disk is not None:
-        es = "ephemeral_storage"
-        parts.append(f"disk={r.slot(args.disk, [slots.requests.get(es), slots.limits.get(es)], combo)}")
-    if args.shm is not None:
-        parts.append(f"shm={r.slot(args.shm, [slots.shared_memory], combo)}")
-    return f"{module}.Resources({', '.join(parts)})"
+def render_flyte(args: FlyteArguments, module: str, spelling: FileSpelling) -> str:
+    """`flyte.Resources(...)`, with `module` the name the file knows the flyte package by."""
+    return flyte_resources(args, module, spelling)

@@ -114,10 +114,10 @@ class FlytePlanner(Planner):
             found.leaves(),
             lambda combo: from_flytekit(**flytekit_kwargs(found, combo)),
             flyte_convert,
-            lambda args, combo, r: render_flyte(args, module, slots, combo, r),
+            lambda args, spelling: render_flyte(args, module, spelling),
             policy=self.policy,
             line=found.line,
-            renderer=self.renderer(self.forbidden(found, module_level=True)),
+            spelling=self.spelling(self.forbidden(found, module_level=True), slots),
         )
         if not decision.ok:
             self.untouched(found, decision.reason or "", decision.findings)
@@ -255,10 +255,10 @@ class FlytePlanner(Planner):
             leaves,
             build,
             flyte_convert,
-            lambda args, combo, r: render_flyte(args, module, slots, combo, r),
+            lambda args, spelling: render_flyte(args, module, spelling),
             policy=self.policy,
             line=found.line,
-            renderer=self.renderer(self.forbidden(found, module_level=False)),
+            spelling=self.spelling(self.forbidden(found, module_level=False), slots),
         )
         if not decision.ok:
             self.untouched(found, (decision.reason or "") + moved, decision.findings)

@@ -78,12 +78,10 @@ class FlytekitPlanner(Planner):
             leaves,
             lambda combo: from_flytekit(**flytekit_kwargs(fake, combo, keys=sides)),
             flytekit_convert,
-            lambda args, combo, r: render_flytekit(
-                args, rv.callee or "Resources", Slots.of(fake, sides), combo, r, order=list(rv.fields)
-            ),
+            lambda args, spelling: render_flytekit(args, rv.callee or "Resources", spelling, order=list(rv.fields)),
             policy=self.policy,
             line=line,
-            renderer=self.renderer(frozenset()),
+            spelling=self.spelling(frozenset(), Slots.of(fake, sides)),
         )
 
     def _as_written(self, rv: ResourcesValue) -> str:
@@ -180,10 +178,10 @@ class FlytekitPlanner(Planner):
             [leaf for key, rv in found.resource_values() if key in keys for leaf in rv.leaves()],
             lambda combo: from_flytekit(**flytekit_kwargs(found, combo, keys=keys)),
             flytekit_convert,
-            lambda args, combo, r: render_flytekit(args, callee, slots, combo, r, order=order),
+            lambda args, spelling: render_flytekit(args, callee, spelling, order=order),
             policy=self.policy,
             line=found.line,
-            renderer=self.renderer(in_place),
+            spelling=self.spelling(in_place, slots),
         )
         if not decision.ok:
             self.untouched(found, decision.reason or "", decision.findings)
