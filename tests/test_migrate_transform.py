@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import textwrap
 
@@ -271,6 +272,56 @@ def test_generated_files_are_skipped() -> None:
     before = f"# {marker} by a tool\n" + HEADER + '@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
     result = migrate_source(before)
     assert (result.status, result.code) == ("skipped", before)
+
+
+def test_each_outcome_is_its_own_class_with_only_its_own_fields() -> None:
+    from flyteres.migrate import (  # noqa: PLC0415
+        MigrationChanged,
+        MigrationFailed,
+        MigrationResult,
+        MigrationSkipped,
+        MigrationUnchanged,
+    )
+
+    decl = '@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
+    results = [
+        migrate_source(HEADER + decl),
+        migrate_source(HEADER + "def f(): ...\n"),
+        migrate_source("# @" + "generated\n" + HEADER + decl),
+        migrate_source(HEADER + "def f(:\n"),
+    ]
+
+    def described(result: MigrationResult) -> str:
+        match result:
+            case MigrationChanged(code=code, environments=(env,)) if f"@{env.variable}.task" in code:
+                return f"changed into {env.variable}"
+            case MigrationUnchanged(sites=sites):
+                return f"unchanged, {len(sites)} sites"
+            case MigrationSkipped(reason=reason) | MigrationFailed(reason=reason):
+                return f"{result.status}: {reason.partition(':')[0]}"
+        return "?"
+
+    assert [described(r) for r in results] == [
+        "changed into env",
+        "unchanged, 0 sites",
+        "skipped: marked @" + "generated",
+        "failed: <string>",
+    ]
+    assert [r.status for r in results] == ["changed", "unchanged", "skipped", "failed"]
+    assert [r.reason is None for r in results] == [True, True, False, False]
+    assert [r.changed for r in results] == [True, False, False, False]
+    # Only the fields an outcome has are fields; the rest is derived from the class.
+    assert [f.name for f in dataclasses.fields(MigrationChanged)] == ["path", "code", "sites", "environments"]
+    assert [f.name for f in dataclasses.fields(MigrationUnchanged)] == ["path", "code", "sites"]
+    assert [f.name for f in dataclasses.fields(MigrationSkipped)] == ["path", "code", "reason"]
+    assert [f.name for f in dataclasses.fields(MigrationFailed)] == ["path", "code", "reason", "sites", "environments"]
+    assert results[2].to_dict() == {
+        "path": "<string>",
+        "status": "skipped",
+        "reason": "marked @" + "generated",
+        "sites": [],
+        "environments": [],
+    }
 
 
 def test_a_syntax_error_is_a_failed_result_not_an_exception() -> None:

@@ -83,7 +83,16 @@ def fit() -> None: ...
 from __future__ import annotations
 
 from flyteres.migrate.index import TaskIndex, TaskInfo
-from flyteres.migrate.results import Environment, MigrationFinding, MigrationResult, Site
+from flyteres.migrate.results import (
+    Environment,
+    MigrationChanged,
+    MigrationFailed,
+    MigrationFinding,
+    MigrationResult,
+    MigrationSkipped,
+    MigrationUnchanged,
+    Site,
+)
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.runner import FileReport, Options, RunReport, run
 from flyteres.migrate.transform import Target, index_sources, migrate_source
@@ -95,8 +104,12 @@ __all__ = [
     "Environment",
     "FileReport",
     "MigrateRule",
+    "MigrationChanged",
+    "MigrationFailed",
     "MigrationFinding",
     "MigrationResult",
+    "MigrationSkipped",
+    "MigrationUnchanged",
     "Options",
     "RunReport",
     "Site",

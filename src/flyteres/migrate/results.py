@@ -1,18 +1,28 @@
-"""What migrating a module reports: findings with stable rule ids, sites, environments, the result."""
+"""What migrating a module reports: findings with stable rule ids, sites, environments, the result.
+
+The result is one class per outcome (`MigrationChanged`, `MigrationUnchanged`,
+`MigrationSkipped`, `MigrationFailed`), each with only its own fields, so
+callers `match` on the class; `status`, `reason`, `sites` and `to_dict()`
+answer the same on every class for the JSON report and existing callers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from flyteres.migrate.rules import MigrateRule
 
 __all__ = [
     "Environment",
+    "MigrationChanged",
+    "MigrationFailed",
     "MigrationFinding",
     "MigrationResult",
+    "MigrationSkipped",
+    "MigrationUnchanged",
     "Site",
     "Status",
     "codemod_finding",
@@ -116,34 +126,41 @@ class Environment:
         }
 
 
-@dataclass(frozen=True)
-class MigrationResult:
-    """What migrating one module did.
-
-    `status` is "changed", "unchanged", "skipped" (generated file) or
-    "failed" (`reason` says why; `code` is then the input, untouched).
-    """
-
-    path: str
-    code: str
-    status: Status
-    sites: tuple[Site, ...] = ()
-    environments: tuple[Environment, ...] = ()
-    reason: str | None = None
+class _Outcome(Protocol):
+    """What every outcome answers, as a field or derived from its class."""
 
     @property
-    def changed(self) -> bool:
+    def path(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def sites(self) -> tuple[Site, ...]: ...
+    @property
+    def environments(self) -> tuple[Environment, ...]: ...
+
+
+class _Reported:
+    """The views every outcome shares: the findings, the rewritten sites, the report entry."""
+
+    @property
+    def changed(self: _Outcome) -> bool:
+        """Whether the module's code changed."""
         return self.status == "changed"
 
     @property
-    def findings(self) -> tuple[MigrationFinding, ...]:
+    def findings(self: _Outcome) -> tuple[MigrationFinding, ...]:
+        """Every site's findings, in site order."""
         return tuple(f for s in self.sites for f in s.findings)
 
     @property
-    def rewritten(self) -> tuple[Site, ...]:
+    def rewritten(self: _Outcome) -> tuple[Site, ...]:
+        """The sites that were rewritten."""
         return tuple(s for s in self.sites if s.action == "rewritten")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self: _Outcome) -> dict[str, Any]:
+        """The module's entry in the JSON report (`flyteres.migrate/1`)."""
         return {
             "path": self.path,
             "status": self.status,
@@ -151,6 +168,67 @@ class MigrationResult:
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
         }
+
+
+@dataclass(frozen=True)
+class MigrationChanged(_Reported):
+    """The module was rewritten: `code` is the new source (it parses and compiles)."""
+
+    status: ClassVar[Literal["changed"]] = "changed"
+    reason: ClassVar[None] = None
+
+    path: str
+    code: str
+    sites: tuple[Site, ...]
+    environments: tuple[Environment, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationUnchanged(_Reported):
+    """Nothing to rewrite: `code` is the input; `sites` lists what was left as written, and why."""
+
+    status: ClassVar[Literal["unchanged"]] = "unchanged"
+    reason: ClassVar[None] = None
+    environments: ClassVar[tuple[Environment, ...]] = ()
+
+    path: str
+    code: str
+    sites: tuple[Site, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationSkipped(_Reported):
+    """The module was not looked at (`reason`: it is marked generated); `code` is the input."""
+
+    status: ClassVar[Literal["skipped"]] = "skipped"
+    sites: ClassVar[tuple[Site, ...]] = ()
+    environments: ClassVar[tuple[Environment, ...]] = ()
+
+    path: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MigrationFailed(_Reported):
+    """The module could not be migrated (`reason` says why); `code` is the input, untouched.
+
+    When the rewrite itself would not parse, `sites` and `environments` are
+    what had been planned (nothing was written).
+    """
+
+    status: ClassVar[Literal["failed"]] = "failed"
+
+    path: str
+    code: str
+    reason: str
+    sites: tuple[Site, ...] = ()
+    environments: tuple[Environment, ...] = ()
+
+
+#: What migrating one module did: one class per outcome, like libcst.codemod's
+#: `TransformSuccess | TransformFailure | TransformSkip`; `status` names the class.
+MigrationResult = MigrationChanged | MigrationUnchanged | MigrationSkipped | MigrationFailed
 
 
 def codemod_finding(

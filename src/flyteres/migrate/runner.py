@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from flyteres.core.options import Policy
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
-from flyteres.migrate.results import Environment, MigrationResult, Site, Status
+from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
 from flyteres.migrate.transform import Target, migrate
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
@@ -269,24 +269,20 @@ def _process_file(
 
 def _finish(path: Path, options: Options, text: str, encoding: str, result: MigrationResult) -> FileReport:
     name = str(path)
-    diff = None
-    written = False
-    if result.changed and options.mode == "diff":
-        diff = "".join(
-            difflib.unified_diff(
-                text.splitlines(keepends=True),
-                result.code.splitlines(keepends=True),
-                fromfile=name,
-                tofile=name,
+    match result:
+        case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "diff":
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True), code.splitlines(keepends=True), fromfile=name, tofile=name
             )
-        )
-    if result.changed and options.mode == "write":
-        try:
-            write_atomic(path, result.code, encoding)
-            written = True
-        except OSError as exc:
-            return FileReport(name, "failed", f"cannot write: {exc.strerror or exc}", result.sites, result.environments)
-    return FileReport(name, result.status, result.reason, result.sites, result.environments, diff, written)
+            return FileReport(name, result.status, None, sites, environments, diff="".join(lines))
+        case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "write":
+            try:
+                write_atomic(path, code, encoding)
+            except OSError as exc:
+                return FileReport(name, "failed", f"cannot write: {exc.strerror or exc}", sites, environments)
+            return FileReport(name, result.status, None, sites, environments, written=True)
+        case _:  # --check, or no new code
+            return FileReport(name, result.status, result.reason, result.sites, result.environments)
 
 
 def _first(item: tuple[Path, Options, str | None]) -> _Outcome:

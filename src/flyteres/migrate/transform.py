@@ -34,7 +34,16 @@ import libcst as cst
 from flyteres.core.options import Policy, PolicyName
 from flyteres.migrate.index import TaskIndex, TaskInfo
 from flyteres.migrate.planner import Planner
-from flyteres.migrate.results import Environment, MigrationFinding, MigrationResult, Site
+from flyteres.migrate.results import (
+    Environment,
+    MigrationChanged,
+    MigrationFailed,
+    MigrationFinding,
+    MigrationResult,
+    MigrationSkipped,
+    MigrationUnchanged,
+    Site,
+)
 from flyteres.migrate.to_flyte import FlytePlanner
 from flyteres.migrate.to_flytekit import FlytekitPlanner
 from flyteres.source.analysis import Analysis, SourceParseError
@@ -66,8 +75,10 @@ def migrate_source(
 ) -> MigrationResult:
     """Rewrite the flytekit resource declarations in one module's source.
 
-    Never raises for a bad input: a file that does not parse comes back with
-    status "failed" and its reason; a file marked generated is "skipped".
+    The result is one class per outcome (`MigrationChanged`, `MigrationUnchanged`,
+    `MigrationSkipped`, `MigrationFailed`; `status` names it). Never raises for a
+    bad input: a file that does not parse comes back failed with its reason; a
+    file marked generated is skipped.
 
     `index` holds the tasks of other modules (see `flyteres.migrate.index_sources`),
     so an override on an imported task can be merged with its resources;
@@ -138,13 +149,13 @@ def migrate(
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
     policy = Policy.parse(policy)
     if is_generated(source):
-        return ModuleOutcome(MigrationResult(path, source, "skipped", reason=f"marked {GENERATED_MARKER}"))
+        return ModuleOutcome(MigrationSkipped(path, source, reason=f"marked {GENERATED_MARKER}"))
     try:
         analysis = Analysis(source, path)
     except SourceParseError as exc:
-        return ModuleOutcome(MigrationResult(path, source, "failed", reason=str(exc)))
+        return ModuleOutcome(MigrationFailed(path, source, reason=str(exc)))
     except RecursionError:
-        return ModuleOutcome(MigrationResult(path, source, "failed", reason=f"{path}: too deeply nested to analyse"))
+        return ModuleOutcome(MigrationFailed(path, source, reason=f"{path}: too deeply nested to analyse"))
     planner: Planner
     if target == "flytekit":
         planner = FlytekitPlanner(analysis, policy, index=index, module=module)
@@ -154,23 +165,23 @@ def migrate(
         planner.plan()
         code = planner.apply()
     except RecursionError:
-        return ModuleOutcome(MigrationResult(path, source, "failed", reason=f"{path}: too deeply nested to rewrite"))
+        return ModuleOutcome(MigrationFailed(path, source, reason=f"{path}: too deeply nested to rewrite"))
     except Exception as exc:  # a bug here must cost one file, not the run; the reason says what broke
         return ModuleOutcome(
-            MigrationResult(path, source, "failed", reason=f"{path}: internal error: {type(exc).__name__}: {exc}")
+            MigrationFailed(path, source, reason=f"{path}: internal error: {type(exc).__name__}: {exc}")
         )
     sites = tuple(sorted(planner.planned.sites, key=lambda s: (s.line, s.kind, s.name)))
     envs = tuple(planner.planned.environments)
     tasks, wanted = planner.exported_tasks(), frozenset(planner.wanted)
     if code == source:
-        return ModuleOutcome(MigrationResult(path, source, "unchanged", sites, envs), tasks, wanted)
+        return ModuleOutcome(MigrationUnchanged(path, source, sites), tasks, wanted)
     problem = _check_output(code, path, reparse=reparse)
     if problem is not None:
         reason = f"the rewritten code does not parse: {problem}"
         # Nothing is written, so no task of this module moves to Flyte 2.
         tasks = tuple(replace(t, converted=False) for t in tasks)
-        return ModuleOutcome(MigrationResult(path, source, "failed", sites, envs, reason=reason), tasks, wanted)
-    return ModuleOutcome(MigrationResult(path, code, "changed", sites, envs), tasks, wanted)
+        return ModuleOutcome(MigrationFailed(path, source, reason, sites, envs), tasks, wanted)
+    return ModuleOutcome(MigrationChanged(path, code, sites, envs), tasks, wanted)
 
 
 def _check_output(code: str, path: str, *, reparse: bool = True) -> str | None:
