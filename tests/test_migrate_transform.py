@@ -569,3 +569,15 @@ def test_splicing_equals_full_code_generation(name: str, source: str) -> None:
         planner = planner_class(Analysis(source, f"{name.replace(' ', '_')}.py"), Policy.KUBERNETES)
         planner.plan()
         assert planner.apply(splice=True) == planner.apply(splice=False), (name, target)
+
+
+def test_the_target_is_one_enum_and_its_string_values() -> None:
+    from flyteres.migrate import MigrationTarget, Target  # noqa: PLC0415
+
+    source = HEADER + '@task(requests=Resources(cpu="1"), limits=Resources(cpu="2"))\ndef f(): ...\n'
+    assert Target is MigrationTarget
+    assert [t.value for t in MigrationTarget] == ["flytekit", "flyte"]
+    assert migrate_source(source, target=MigrationTarget.FLYTEKIT) == migrate_source(source, target="flytekit")
+    assert migrate_source(source, target=MigrationTarget.FLYTE).code == migrate_source(source).code
+    with pytest.raises(ValueError, match=r"^target must be one of flytekit, flyte, not 'flyte2'$"):
+        migrate_source(source, target="flyte2")  # type: ignore[arg-type]

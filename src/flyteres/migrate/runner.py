@@ -33,8 +33,9 @@ from typing import Any, Literal
 
 from flyteres.core.options import Policy
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
+from flyteres.migrate.options import MigrationTarget
 from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
-from flyteres.migrate.transform import Target, migrate
+from flyteres.migrate.transform import migrate_module
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -66,7 +67,7 @@ def might_declare(text: str) -> bool:
 class Options:
     """What to do with each file."""
 
-    target: Target = "flyte"
+    target: MigrationTarget = MigrationTarget.FLYTE
     policy: Policy = Policy.KUBERNETES
     mode: Mode = "diff"
 
@@ -246,7 +247,7 @@ def _process_file(
     if not might_declare(text):
         return _Outcome(FileReport(name, "skipped", reason="no flytekit resource declaration"))
     try:
-        outcome = migrate(
+        outcome = migrate_module(
             text,
             path=name,
             target=options.target,

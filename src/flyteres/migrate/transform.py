@@ -27,31 +27,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import libcst as cst
 
 from flyteres.core.options import Policy, PolicyName
 from flyteres.migrate.index import TaskIndex, TaskInfo
+from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.planner import Planner
 from flyteres.migrate.results import (
-    Environment,
     MigrationChanged,
     MigrationFailed,
-    MigrationFinding,
     MigrationResult,
     MigrationSkipped,
     MigrationUnchanged,
-    Site,
 )
 from flyteres.migrate.to_flyte import FlytePlanner
 from flyteres.migrate.to_flytekit import FlytekitPlanner
 from flyteres.source.analysis import Analysis, SourceParseError
 
-__all__ = ["Environment", "MigrationFinding", "MigrationResult", "Site", "Target", "index_sources", "migrate_source"]
-
-Target = Literal["flytekit", "flyte"]
-TARGETS: tuple[Target, ...] = ("flytekit", "flyte")
+__all__ = ["ModuleOutcome", "index_sources", "is_generated", "migrate_module", "migrate_source"]
 
 # Marker LibCST also honours; spelled in two parts so this file is not itself "marked".
 GENERATED_MARKER = "@" + "generated"
@@ -68,7 +62,7 @@ def migrate_source(
     source: str,
     *,
     path: str = "<string>",
-    target: Target = "flyte",
+    target: MigrationTarget | MigrationTargetName = MigrationTarget.FLYTE,
     policy: Policy | PolicyName = Policy.KUBERNETES,
     module: str | None = None,
     index: TaskIndex | None = None,
@@ -96,11 +90,14 @@ def migrate_source(
     def fit() -> None: ...
     <BLANKLINE>
     """
-    return migrate(source, path=path, target=target, policy=policy, module=module, index=index).result
+    return migrate_module(source, path=path, target=target, policy=policy, module=module, index=index).result
 
 
 def index_sources(
-    sources: Mapping[str, str], *, target: Target = "flyte", policy: Policy | PolicyName = Policy.KUBERNETES
+    sources: Mapping[str, str],
+    *,
+    target: MigrationTarget | MigrationTargetName = MigrationTarget.FLYTE,
+    policy: Policy | PolicyName = Policy.KUBERNETES,
 ) -> dict[str, dict[str, TaskInfo]]:
     """The tasks of several modules, by dotted module name, for `migrate_source(index=...)`.
 
@@ -115,14 +112,14 @@ def index_sources(
     out: dict[str, dict[str, TaskInfo]] = {}
     for module, source in sorted(sources.items()):
         path = module.replace(".", "/") + ".py"
-        outcome = migrate(source, path=path, target=target, policy=policy, reparse=False, module=module)
+        outcome = migrate_module(source, path=path, target=target, policy=policy, reparse=False, module=module)
         out[module] = {t.name: t for t in outcome.tasks}
     return out
 
 
 @dataclass(frozen=True)
 class ModuleOutcome:
-    """`migrate`'s result, with what a run needs to resolve overrides across modules:
+    """`migrate_module`'s result, with what a run needs to resolve overrides across modules:
     this module's tasks, and the absolute names of other modules' tasks its overrides named."""
 
     result: MigrationResult
@@ -130,11 +127,11 @@ class ModuleOutcome:
     wanted: frozenset[str] = frozenset()
 
 
-def migrate(
+def migrate_module(
     source: str,
     *,
     path: str,
-    target: Target,
+    target: MigrationTarget | MigrationTargetName,
     policy: Policy | PolicyName,
     reparse: bool = True,
     module: str | None = None,
@@ -145,8 +142,7 @@ def migrate(
     `--check` writes nothing, so it only compiles the output (a third of the
     time goes to parsing it again); `--diff`, `--write` and the API re-parse.
     """
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {target!r}")
+    target = MigrationTarget.parse(target)
     policy = Policy.parse(policy)
     if is_generated(source):
         return ModuleOutcome(MigrationSkipped(path, source, reason=f"marked {GENERATED_MARKER}"))
@@ -157,10 +153,11 @@ def migrate(
     except RecursionError:
         return ModuleOutcome(MigrationFailed(path, source, reason=f"{path}: too deeply nested to analyse"))
     planner: Planner
-    if target == "flytekit":
-        planner = FlytekitPlanner(analysis, policy, index=index, module=module)
-    else:
-        planner = FlytePlanner(analysis, policy, index=index, module=module)
+    match target:
+        case MigrationTarget.FLYTEKIT:
+            planner = FlytekitPlanner(analysis, policy, index=index, module=module)
+        case MigrationTarget.FLYTE:
+            planner = FlytePlanner(analysis, policy, index=index, module=module)
     try:
         planner.plan()
         code = planner.apply()
