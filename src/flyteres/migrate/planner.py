@@ -37,12 +37,14 @@ class Plan:
     """The edits planned for one module, and the sites and environments to report."""
 
     sites: list[Site] = dataclass_field(default_factory=list)
+    # How to rebuild each node that changes, by id() of the original node.
     targets: dict[int, Builder] = dataclass_field(default_factory=dict)
+    # id() of every node on the way down to a target: only these are copied.
     ancestors: set[int] = dataclass_field(default_factory=set)
     # Statements to add before a top-level statement: their source and leading lines.
     inserts: dict[int, list[tuple[str, list[cst.EmptyLine]]]] = dataclass_field(default_factory=dict)
     environments: list[Environment] = dataclass_field(default_factory=list)
-    need_import: bool = False
+    need_import: bool = False  # `import flyte` goes after the module's own imports
 
 
 class Planner(ABC):

@@ -171,6 +171,7 @@ def migrate_module(
     envs = tuple(planner.planned.environments)
     tasks, wanted = planner.exported_tasks(), frozenset(planner.wanted)
     if code == source:
+        # Every environment comes with a rewritten decorator, so there is none here.
         return ModuleOutcome(MigrationUnchanged(path, source, sites), tasks, wanted)
     problem = _check_output(code, path, reparse=reparse)
     if problem is not None:

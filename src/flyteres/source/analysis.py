@@ -178,8 +178,9 @@ class Found:
 
 
 class Analysis:
-    """A parsed module: its names, the declarations found, and helpers to
-    evaluate expressions the way the codemod needs."""
+    """A parsed module: its names, the walk's calls, the declarations found
+    (`found`), and what the codemod needs around them: lines, source text,
+    local scopes, and static values (`values`, an `Evaluator`)."""
 
     def __init__(self, source: str, path: str = "<string>") -> None:
         self.source = source
