@@ -28,7 +28,7 @@ from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding
 
 if TYPE_CHECKING:
     from flyteres.core.spec import ResourceSpec
-    from flyteres.migrate import Declaration
+    from flyteres.source.analysis import Declaration
 
 __all__ = ["CheckReport", "CheckedDeclaration", "check_paths"]
 
@@ -179,7 +179,7 @@ def check_paths(
     >>> report.exit_code
     0
     """
-    from flyteres.migrate import SourceParseError, find_declarations  # noqa: PLC0415 - see _TASK_KINDS
+    from flyteres.source.analysis import SourceParseError, find_declarations  # noqa: PLC0415 - see _TASK_KINDS
 
     builtins = platform.builtins_note()
     report = CheckReport(

@@ -41,7 +41,7 @@ def _root(
 # `--help` lists the commands in this order (Typer puts groups after commands).
 app.command("demo")(demo.demo)
 app.command("convert")(convert.convert)
-app.command("migrate")(migrate.migrate)
+app.command("migrate")(migrate.migrate_command)
 app.command("check")(check.check)
 app.command("serve")(serve.serve)
 app.add_typer(accelerators.app)
