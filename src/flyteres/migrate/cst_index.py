@@ -314,7 +314,7 @@ class Analysis:
         return self.model.environment_names
 
     def local_names(self, scopes: Sequence[ast.AST]) -> frozenset[str]:
-        return self.model.local_names(scopes)
+        return self.model.local_names.names(scopes)
 
     def call_text(self, call: ast.Call) -> str:
         """A call's source as written."""

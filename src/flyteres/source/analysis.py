@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Sequence
 from functools import cached_property
 
 from flyteres.source.flyte2 import FlyteFinder
 from flyteres.source.flyte_resources import FlyteReader, FlyteSpec
 from flyteres.source.flytekit import FlytekitFinder, is_simple_string
 from flyteres.source.model import (
+    Argument,
     Declaration,
     DeclarationKind,
     FlyteEnvironment,
@@ -35,10 +35,11 @@ from flyteres.source.model import (
     SourceParseError,
     TaskCall,
     TaskDef,
+    Texts,
     evaluate_spec,
     flytekit_kwargs,
 )
-from flyteres.source.names import ModuleNames, bound_in, name_uses
+from flyteres.source.names import LocalNames, ModuleNames, name_uses
 from flyteres.source.text import SourceText
 from flyteres.source.values import Evaluator, shorten
 from flyteres.source.walk import Walk
@@ -81,35 +82,30 @@ class SourceModule:
         self.walk = Walk(self.tree, source, self.names.tops)
         self.values = Evaluator(self.text, self.names, frozenset(self.walk.globals))
         self.flyte_reader = FlyteReader(self.values)
-        self._locals: dict[int, frozenset[str]] = {}
+        #: Names bound in enclosing functions and classes: `local_names(site.scopes)`.
+        self.local_names = LocalNames()
+        self._declarations: dict[int, Declaration] = {}
+        self._env_specs: dict[int, tuple[FlyteSpec, str | None]] = {}
         #: flytekit's declarations, in source order.
         self.found: list[Found] = FlytekitFinder(self.text, self.names, self.values, self.local_names).find(
             self.walk.calls
         )
         self._flyte = FlyteFinder(self.text, self.names, self.values, self.flyte_reader, self.local_names)
-        if self.names.sdk_imported()[1] or any(
-            isinstance(s.call.func, ast.Attribute) and s.call.func.attr in ("override", "clone_with")
-            for s in self.walk.calls
+        # Flyte 2 is read where the module imports flyte, or uses what looks like it: an
+        # environment imported from another module (`from .envs import env` and `@env.task`).
+        if (
+            self.names.sdk_imported()[1]
+            or any(_env_task(d) for f in self.walk.functions for d in f.node.decorator_list)
+            or any(
+                isinstance(s.call.func, ast.Attribute) and s.call.func.attr in ("override", "clone_with")
+                for s in self.walk.calls
+            )
         ):
             self._flyte.find(self.walk.calls, self.walk.functions)
         #: Flyte 2's environments, tasks and overrides, in source order.
         self.environments: list[FlyteEnvironment] = self._flyte.environments
         self.flyte_tasks: list[FlyteTask] = self._flyte.tasks
         self.overrides: list[FlyteOverride] = self._flyte.overrides
-
-    # -- scopes ---------------------------------------------------------------------------------
-
-    def local_names(self, scopes: Sequence[ast.AST]) -> frozenset[str]:
-        """Names bound in the enclosing functions/classes (they shadow module constants)."""
-        out: set[str] = set()
-        for scope in scopes:
-            cached = self._locals.get(id(scope))
-            if cached is None:
-                assert isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
-                cached = bound_in(scope)
-                self._locals[id(scope)] = cached
-            out |= cached
-        return frozenset(out)
 
     # -- what a rewrite needs about the whole module ---------------------------------------------
 
@@ -210,7 +206,10 @@ class SourceModule:
     def environment_spec(self, env: FlyteEnvironment) -> tuple[FlyteSpec, str | None]:
         """The environment's resources (through the environments it clones), and the qualified
         name of an environment of another module they come from, when they do."""
-        return self._flyte.environment_spec(env)
+        known = self._env_specs.get(id(env))
+        if known is None:
+            known = self._env_specs[id(env)] = self._flyte.environment_spec(env)
+        return known
 
     def override_spec(self, override: FlyteOverride) -> FlyteSpec | None:
         """The resources an override sets (None: it keeps the task's)."""
@@ -224,22 +223,27 @@ class SourceModule:
 
     def declaration(self, found: Found) -> Declaration:
         """The public view of a flytekit declaration (arguments a `**` dict gives read in)."""
+        known = self._declarations.get(id(found))
+        if known is None:
+            known = self._declarations[id(found)] = self._declaration(found)
+        return known
+
+    def _declaration(self, found: Found) -> Declaration:
         use = found._expanded or found
         spec, reason = evaluate_spec(use)
         if found.unpack_problem is not None:
             spec, reason = None, found.unpack_problem
-        other: dict[str, str] = {}
+        other: dict[str, Argument] = {}
         for i, arg in enumerate(found.other_args):
-            key = arg.keyword if arg.keyword is not None else f"{arg.star or '*'}{i}"
-            other[key] = arg.value_code.strip()
+            other[arg.keyword if arg.keyword is not None else f"{arg.star or '*'}{i}"] = arg
         return Declaration(
             kind=found.kind,
             name=found.name,
             line=found.line,
             spec=spec,
             reason=reason,
-            arguments={k: a.value_code.strip() for k, a in use.resource_args.items()},
-            other_arguments=other,
+            arguments=Texts(self.text, use.resource_args),
+            other_arguments=Texts(self.text, other),
             path=self.path,
             target=found.target,
         )
@@ -251,8 +255,8 @@ class SourceModule:
             if env.resources is None and env.problem is None:
                 continue
             fs, _ = self.environment_spec(env)
-            args = {k: a.value_code.strip() for k, a in env.arguments.items() if k == "resources"}
-            other = {k: a.value_code.strip() for k, a in env.arguments.items() if k != "resources"}
+            args = Texts(self.text, {k: a for k, a in env.arguments.items() if k == "resources"})
+            other = Texts(self.text, {k: a for k, a in env.arguments.items() if k != "resources"})
             out.append(
                 Declaration(
                     kind=env.kind,
@@ -264,7 +268,7 @@ class SourceModule:
                     other_arguments=other,
                     path=self.path,
                     refused=fs.refused,
-                    tasks=tuple(t.name for t in env.tasks),
+                    tasks=tuple(env.tasks),
                     variable=env.variable,
                 )
             )
@@ -272,8 +276,8 @@ class SourceModule:
             ofs = self.override_spec(override)
             if ofs is None:
                 continue
-            args = {k: a.value_code.strip() for k, a in override.arguments.items() if k == "resources"}
-            other = {k: a.value_code.strip() for k, a in override.arguments.items() if k != "resources"}
+            args = Texts(self.text, {k: a for k, a in override.arguments.items() if k == "resources"})
+            other = Texts(self.text, {k: a for k, a in override.arguments.items() if k != "resources"})
             out.append(
                 Declaration(
                     kind=DeclarationKind.OVERRIDE,
@@ -295,6 +299,12 @@ class SourceModule:
         out = [self.declaration(f) for f in self.found] + self.flyte_declarations()
         out.sort(key=lambda d: d.line)
         return out
+
+
+def _env_task(decorator: ast.expr) -> bool:
+    """`@x.task` or `@x.task(...)`."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(target, ast.Attribute) and target.attr == "task"
 
 
 def find_declarations(source: str, path: str = "<string>") -> list[Declaration]:

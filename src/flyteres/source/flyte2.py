@@ -27,7 +27,7 @@ from flyteres.core.spec import ResourceSpec
 from flyteres.source.flyte_resources import FlyteReader, FlyteSpec
 from flyteres.source.flytekit import arguments_of, is_simple_string
 from flyteres.source.model import Argument, DeclarationKind, FlyteEnvironment, FlyteOverride, FlyteTask
-from flyteres.source.names import ModuleNames, dotted_name
+from flyteres.source.names import Local, ModuleNames, dotted_name
 from flyteres.source.text import SourceText
 from flyteres.source.values import Evaluator, shorten
 from flyteres.source.walk import CallSite, FunctionSite
@@ -79,7 +79,7 @@ class FlyteFinder:
         names: ModuleNames,
         values: Evaluator,
         reader: FlyteReader,
-        local_names: Callable[[tuple[ast.AST, ...]], frozenset[str]],
+        local_names: Callable[[tuple[ast.AST, ...]], Local],
     ) -> None:
         self.text = text
         self.names = names
@@ -166,7 +166,7 @@ class FlyteFinder:
         args: list[Argument],
         parameters: tuple[str, ...],
         kind: DeclarationKind,
-        local: frozenset[str],
+        local: Local,
     ) -> str | None:
         """Map a call's arguments to parameter names; a reason when that cannot be done."""
         callee = "TaskEnvironment.__init__()" if kind is DeclarationKind.ENVIRONMENT else "clone_with()"
@@ -254,7 +254,7 @@ class FlyteFinder:
         env = self._resolve_environment_expr(receiver)
         task = FlyteTask(function.node, decorator, receiver, function.scopes, function.top, env)
         if env is not None:
-            env.tasks.append(task)
+            env.tasks.append(task.name)
             return task
         qualified = self.names.qualified(receiver)
         if qualified is not None and qualified.partition(".")[0] in ("flytekit", "union", "unionai", "flyte"):

@@ -36,7 +36,7 @@ from flyteres import accelerators
 from flyteres._errors import ResourceSpecError
 from flyteres.convert.flyte import _from_flyte  # the reading from_flyte does, minus its isinstance check
 from flyteres.core.spec import ResourceSpec
-from flyteres.source.names import FLYTE_POSITIONAL_FIELDS
+from flyteres.source.names import FLYTE_POSITIONAL_FIELDS, Local
 from flyteres.source.values import (
     MAX_COMBINATIONS,
     CallOpen,
@@ -350,7 +350,7 @@ class FlyteReader:
     def is_resources(self, node: ast.AST) -> bool:
         return isinstance(node, ast.Call) and self.names.flyte(node.func) == "Resources"
 
-    def resources_value(self, node: ast.expr, local: frozenset[str]) -> ResourcesValue | None:
+    def resources_value(self, node: ast.expr, local: Local) -> ResourcesValue | None:
         """A `resources=` argument of flyte: a `Resources(...)` call, inline or through a module
         constant; None for a literal `None` (no resources)."""
         code = self.ev.lazy_code(node)
@@ -379,9 +379,9 @@ class FlyteReader:
             return self._call(node, local)
         return ResourcesValue(code, reason=f"not a flyte.Resources(...) call ({shorten(self.ev.code(node))})")
 
-    def _call(self, call: ast.Call, local: frozenset[str]) -> ResourcesValue:
+    def _call(self, call: ast.Call, local: Local) -> ResourcesValue:
         ev = self.ev
-        out = ResourcesValue(ev.lazy_code(call), callee=ev.code(call.func).strip(), call=call)
+        out = ResourcesValue(ev.lazy_code(call), callee_text=ev.lazy_code(call.func), call=call)
         opened = ev.positional(call)
         positional = 0
         unknown: dict[str, None] = {}
@@ -414,7 +414,7 @@ class FlyteReader:
                 out.reason = self.refused(f"flyte refuses {shorten(ev.code(call))}: {exc}")
         return out
 
-    def gpu_field(self, node: ast.expr, local: frozenset[str], call_open: CallOpen = None) -> FieldValue:
+    def gpu_field(self, node: ast.expr, local: Local, call_open: CallOpen = None) -> FieldValue:
         """`gpu=`: a count, an accelerator string or a device helper's `Device`."""
         values, reason, names = self._gpu(node, local, 0)
         code = self.ev.lazy_code(node, call_open)
@@ -424,9 +424,7 @@ class FlyteReader:
             return FieldValue(Leaf(node, code, (), reason, frozenset(names)))
         return FieldValue(Leaf(node, code, values, None, frozenset(names)))
 
-    def _gpu(
-        self, node: ast.expr, local: frozenset[str], depth: int
-    ) -> tuple[tuple[object, ...], str | None, set[str]]:
+    def _gpu(self, node: ast.expr, local: Local, depth: int) -> tuple[tuple[object, ...], str | None, set[str]]:
         ev = self.ev
         if isinstance(node, ast.Call):
             helper = self.names.flyte(node.func)
@@ -440,7 +438,7 @@ class FlyteReader:
         return ev.read(node, local, depth)
 
     def _helper(
-        self, helper: str, call: ast.Call, local: frozenset[str], depth: int
+        self, helper: str, call: ast.Call, local: Local, depth: int
     ) -> tuple[tuple[object, ...], str | None, set[str]]:
         """`flyte.GPU(...)` and the other helpers: the `Device` (or flyte's refusal) for every
         combination of values their arguments can take."""

@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Callable
 
 from flyteres.source.model import Argument, DeclarationKind, Found
-from flyteres.source.names import RESOURCE_ARGUMENTS, ModuleNames, dotted_name
+from flyteres.source.names import RESOURCE_ARGUMENTS, Local, ModuleNames, dotted_name
 from flyteres.source.text import SourceText
 from flyteres.source.values import Evaluator, shorten
 from flyteres.source.walk import CallSite
@@ -87,7 +87,7 @@ class FlytekitFinder:
         text: SourceText,
         names: ModuleNames,
         values: Evaluator,
-        local_names: Callable[[tuple[ast.AST, ...]], frozenset[str]],
+        local_names: Callable[[tuple[ast.AST, ...]], Local],
     ) -> None:
         self.text = text
         self.names = names
@@ -168,7 +168,7 @@ class FlytekitFinder:
             self._unpack(found, local)
         return found
 
-    def _read(self, found: Found, args: dict[str, Argument], local: frozenset[str]) -> None:
+    def _read(self, found: Found, args: dict[str, Argument], local: Local) -> None:
         """The static values of the resource arguments."""
         for key in ("requests", "limits", "resources"):
             if key in args:
@@ -226,10 +226,10 @@ class FlytekitFinder:
 
     # -- `**` dicts -----------------------------------------------------------------------------
 
-    def _unpack(self, found: Found, local: frozenset[str]) -> None:
+    def _unpack(self, found: Found, local: Local) -> None:
         """Read the resource arguments a `**` dict of the module gives, into `found.unpacked`."""
         args: dict[str, Argument] = {}
-        scopes: dict[str, frozenset[str]] = {}
+        scopes: dict[str, Local] = {}
         for arg in found.other_args:
             if arg.star != "**":
                 continue

@@ -17,6 +17,7 @@ Positions are `ast`'s: lines from 1, columns in UTF-8 bytes (`flyteres.source.te
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,6 +27,7 @@ from flyteres._errors import FlyteresError
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.source.names import RESOURCE_ARGUMENTS, Scope
+from flyteres.source.text import SourceText, Span, span_of
 from flyteres.source.values import (
     Combo,
     Leaf,
@@ -49,6 +51,7 @@ __all__ = [
     "SourceParseError",
     "TaskCall",
     "TaskDef",
+    "Texts",
     "evaluate_spec",
     "flytekit_kwargs",
 ]
@@ -63,6 +66,20 @@ class SourceParseError(FlyteresError, ValueError):
         self.reason = reason
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: cannot parse: {reason}")
+
+
+SpecState = tuple[dict[str, Any], tuple[Any, ...]]
+
+
+def spec_state(spec: ResourceSpec | None) -> SpecState | None:
+    """A spec as data that pickles (a ResourceSpec holds read-only mapping views, which do not):
+    records travel between the processes that read a tree."""
+    return None if spec is None else (spec.to_dict(), spec.findings)
+
+
+def spec_from_state(state: SpecState | None) -> ResourceSpec | None:
+    """The spec `spec_state` described."""
+    return None if state is None else ResourceSpec.from_dict(state[0]).replace(findings=state[1])
 
 
 class DeclarationKind(str, Enum):
@@ -135,6 +152,13 @@ class Declaration:
         """`"flytekit"` or `"flyte"` (Flyte 2)."""
         return self.kind.sdk
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        state = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        state["spec"] = spec_state(self.spec)
+        state["arguments"] = dict(self.arguments)
+        state["other_arguments"] = dict(self.other_arguments)
+        return _declaration, (state,)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind.value,
@@ -152,6 +176,46 @@ class Declaration:
         if self.notes:
             out["notes"] = list(self.notes)
         return out
+
+
+class Texts(Mapping[str, str]):
+    """Arguments' source texts by name, read from the source only when asked for
+    (`flyteres check` reads thousands of declarations and shows few of them).
+
+    It keeps where each value is, not the syntax tree: records of a whole
+    tree stay small, and the cycle collector has little to walk.
+    """
+
+    def __init__(self, text: SourceText, arguments: Mapping[str, Argument]) -> None:
+        self._text = text
+        # name -> (the value's span, where the callee ends for a positional argument)
+        self._where: dict[str, tuple[Span, tuple[int, int] | None]] = {}
+        for name, arg in arguments.items():
+            func = arg.call.func
+            after = (func.end_lineno or func.lineno, func.end_col_offset or 0) if not arg.keyword else None
+            self._where[name] = (span_of(arg.value), after if arg.star == "" and arg.index >= 0 else None)
+        self._texts: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        text = self._texts.get(key)
+        if text is None:
+            span, after = self._where[key]
+            opened = None if after is None else self._text.call_open_after(*after)
+            text = self._texts[key] = self._text.expression(span, opened).strip()
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def _declaration(state: dict[str, Any]) -> Declaration:
+    return Declaration(**{**state, "spec": spec_from_state(state["spec"])})
 
 
 @dataclass(eq=False)
@@ -309,7 +373,8 @@ class FlyteEnvironment:
     variable: str | None = None
     base: ast.expr | None = None
     problem: str | None = None
-    tasks: list[FlyteTask] = field(default_factory=list)
+    #: The module's tasks that run in it, by name (names, so environment and task form no cycle).
+    tasks: list[str] = field(default_factory=list)
 
     @property
     def call(self) -> ast.Call:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from flyteres import accelerators
@@ -29,6 +29,8 @@ __all__ = [
     "POSITIONAL_FIELDS",
     "RESOURCE_ARGUMENTS",
     "Binding",
+    "Local",
+    "LocalNames",
     "ModuleNames",
     "bound_in",
     "canonical",
@@ -348,6 +350,48 @@ def names_in(node: ast.AST) -> Iterator[ast.Name]:
 
 
 Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+#: The names bound around an expression: anything that answers `name in local`.
+Local = Container[str]
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+class LocalNames:
+    """Names bound in enclosing functions and classes (they shadow module constants), each
+    scope read once. A callable object rather than a method of the module's model, so the
+    finders that hold it form no reference cycle with the model (whose syntax tree would then
+    wait for the garbage collector instead of going when the model does)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, frozenset[str]] = {}
+
+    def __call__(self, scopes: Sequence[ast.AST]) -> Local:
+        """The names, read when first asked about: most declarations never read a name."""
+        return _LazyLocal(self, scopes) if scopes else _NO_NAMES
+
+    def names(self, scopes: Sequence[ast.AST]) -> frozenset[str]:
+        """The names bound in `scopes`, read now."""
+        out: set[str] = set()
+        for scope in scopes:
+            cached = self._cache.get(id(scope))
+            if cached is None:
+                assert isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+                cached = self._cache[id(scope)] = bound_in(scope)
+            out |= cached
+        return frozenset(out)
+
+
+class _LazyLocal:
+    __slots__ = ("_names", "_owner", "_scopes")
+
+    def __init__(self, owner: LocalNames, scopes: Sequence[ast.AST]) -> None:
+        self._owner = owner
+        self._scopes = scopes
+        self._names: frozenset[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = self._owner.names(self._scopes)
+        return name in self._names
 
 
 def bound_in(scope: Scope) -> frozenset[str]:

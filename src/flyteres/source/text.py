@@ -133,17 +133,18 @@ class SourceText:
 
     # -- expressions ---------------------------------------------------------------------------
 
-    def expression_span(self, node: ast.AST, call_open: tuple[int, int] | None = None) -> Span:
-        """A node's span widened over the parentheses that are its own.
+    def expression_span(self, node: ast.AST | Span, call_open: tuple[int, int] | None = None) -> Span:
+        """A node's span (or a span) widened over the parentheses that are its own.
 
         `call_open` is the position of the opening parenthesis of the call the
         node is an argument of: a parenthesis there is the call's, not the node's.
         """
-        first, col, last, end = span_of(node)
+        span = node if isinstance(node, tuple) else span_of(node)
+        first, col, last, end = span
         while True:
             before = self._previous(first, col)
             if before is False:
-                return self._expression_span_tokenized(node, call_open)
+                return self._expression_span_tokenized(span, call_open)
             after = self._next(last, end)
             if not before or after is None or before[2] != 0x28 or after[2] != 0x29:  # '(' ... ')'
                 return first, col, last, end
@@ -151,9 +152,9 @@ class SourceText:
                 return first, col, last, end
             first, col, last, end = before[0], before[1], after[0], after[1] + 1
 
-    def _expression_span_tokenized(self, node: ast.AST, call_open: tuple[int, int] | None) -> Span:
+    def _expression_span_tokenized(self, span: Span, call_open: tuple[int, int] | None) -> Span:
         """`expression_span` when a comment may lie around the node: read the module's tokens."""
-        first, col, last, end = span_of(node)
+        first, col, last, end = span
         tokens = self.tokens()
         positions = [pos for pos, _ in tokens]
         before = bisect.bisect_left(positions, (first, col)) - 1
@@ -174,14 +175,17 @@ class SourceText:
             self._tokens = _significant_tokens(self.source)
         return self._tokens
 
-    def expression(self, node: ast.AST, call_open: tuple[int, int] | None = None) -> str:
+    def expression(self, node: ast.AST | Span, call_open: tuple[int, int] | None = None) -> str:
         """A node's text with its own parentheses, as written (see `expression_span`)."""
         return self.segment(self.expression_span(node, call_open))
 
     def call_open(self, call: ast.Call) -> tuple[int, int] | None:
         """Where a call's opening parenthesis is (after its callee and the callee's parentheses)."""
         func = call.func
-        line, col = func.end_lineno or func.lineno, func.end_col_offset or 0
+        return self.call_open_after(func.end_lineno or func.lineno, func.end_col_offset or 0)
+
+    def call_open_after(self, line: int, col: int) -> tuple[int, int] | None:
+        """The first `(` after a callee that ends at (line, col)."""
         while True:
             found = self._next(line, col)
             if found is None:

@@ -28,7 +28,7 @@ from flyteres import accelerators
 from flyteres._errors import UnknownAcceleratorError
 from flyteres.convert._shared import implied_device_class
 from flyteres.core.spec import AcceleratorSpec
-from flyteres.source.names import POSITIONAL_FIELDS, ModuleNames
+from flyteres.source.names import POSITIONAL_FIELDS, Local, ModuleNames
 from flyteres.source.text import SourceText
 
 __all__ = [
@@ -117,7 +117,7 @@ class ResourcesValue:
 
     text: str | Callable[[], str]
     fields: dict[str, FieldValue] = field(default_factory=dict)
-    callee: str | None = None
+    callee_text: str | Callable[[], str] | None = None  # how `Resources` is spelled in the call
     through: str | None = None
     call: ast.Call | None = None
     reason: str | None = None
@@ -127,6 +127,13 @@ class ResourcesValue:
         if not isinstance(self.text, str):
             self.text = self.text()
         return self.text
+
+    @property
+    def callee(self) -> str | None:
+        """The called expression as written (`Resources`, `R`, `fk.Resources`), for a call."""
+        if self.callee_text is not None and not isinstance(self.callee_text, str):
+            self.callee_text = self.callee_text().strip()
+        return self.callee_text
 
     def leaves(self) -> Iterator[Leaf]:
         for fv in self.fields.values():
@@ -153,7 +160,7 @@ def field_value(fv: FieldValue, combo: Combo) -> object:
 # What a static reader returns: the values an expression can take, or the reason
 # it has none, and the module-level names it went through.
 _Read = tuple[tuple[object, ...], str | None, set[str]]
-_Reader = Callable[[ast.expr, frozenset[str], int], _Read]
+_Reader = Callable[[ast.expr, Local, int], _Read]
 
 
 def _dedupe(values: Sequence[object]) -> tuple[object, ...]:
@@ -244,7 +251,7 @@ class Evaluator:
             return None, f"{name!r} is assigned {len(bindings)} times at module level"
         return values, None
 
-    def leaf(self, node: ast.expr, local: frozenset[str], call_open: CallOpen = None) -> Leaf:
+    def leaf(self, node: ast.expr, local: Local, call_open: CallOpen = None) -> Leaf:
         """An expression and every value it can take; `local` names shadow module constants."""
         values, reason, names = self._values(node, local, 0)
         code = self.lazy_code(node, call_open)
@@ -256,7 +263,7 @@ class Evaluator:
             )
         return Leaf(node, code, values, None, frozenset(names))
 
-    def through_name(self, node: ast.Name, local: frozenset[str], depth: int, read: _Reader) -> _Read:
+    def through_name(self, node: ast.Name, local: Local, depth: int, read: _Reader) -> _Read:
         """Every value a module-level name can hold, read with `read` (a local name is not static)."""
         if node.id in local:
             return (), f"{node.id!r} is bound in the enclosing function or class (an argument or a local)", set()
@@ -274,7 +281,7 @@ class Evaluator:
         return _dedupe(out), None, names
 
     @staticmethod
-    def through_ifexp(node: ast.IfExp, local: frozenset[str], depth: int, read: _Reader) -> _Read:
+    def through_ifexp(node: ast.IfExp, local: Local, depth: int, read: _Reader) -> _Read:
         """Both branches of an import-time conditional, read with `read`."""
         body, r1, n1 = read(node.body, local, depth + 1)
         orelse, r2, n2 = read(node.orelse, local, depth + 1)
@@ -282,12 +289,12 @@ class Evaluator:
             return (), r1 or r2, n1 | n2
         return _dedupe([*body, *orelse]), None, n1 | n2
 
-    def read(self, node: ast.expr, local: frozenset[str] = frozenset(), depth: int = 0) -> _Read:
+    def read(self, node: ast.expr, local: Local = frozenset(), depth: int = 0) -> _Read:
         """Every value an expression can take, the reason it has none, and the constants it read
         (`depth` counts the constants already gone through)."""
         return self._values(node, local, depth)
 
-    def _values(self, node: ast.expr, local: frozenset[str], depth: int) -> _Read:
+    def _values(self, node: ast.expr, local: Local, depth: int) -> _Read:
         if depth > _MAX_DEPTH:
             return (), "constants refer to each other too deeply", set()
         match node:
@@ -334,13 +341,11 @@ class Evaluator:
             return None
         return "".join(str(v.value) for v in node.values)  # type: ignore[attr-defined]  # all Constants
 
-    def dict_entries(
-        self, node: ast.expr, local: frozenset[str]
-    ) -> tuple[list[tuple[str, ast.expr]] | None, frozenset[str] | None, str]:
+    def dict_entries(self, node: ast.expr, local: Local) -> tuple[list[tuple[str, ast.expr]] | None, Local | None, str]:
         """The (key, value) pairs of a dict the module writes out (`{"k": v}` or `dict(k=v)`,
         inline or through a module constant), the scope its values are read in (None: where
         the dict is used; empty for a module constant), or why it cannot be read."""
-        scope: frozenset[str] | None = None
+        scope: Local | None = None
         if isinstance(node, ast.Name):
             if node.id in local:
                 return None, None, f"{node.id!r} is bound in the enclosing function or class"
@@ -370,7 +375,7 @@ class Evaluator:
 
     # -- flytekit's Resources ------------------------------------------------------------------
 
-    def resources_value(self, node: ast.expr, local: frozenset[str]) -> ResourcesValue | None:
+    def resources_value(self, node: ast.expr, local: Local) -> ResourcesValue | None:
         """A `Resources(...)` argument; None for a literal `None` (the argument is absent)."""
         code = self.lazy_code(node)
         if isinstance(node, ast.Constant) and node.value is None:
@@ -396,8 +401,8 @@ class Evaluator:
             return self._resources_call(node, local)
         return ResourcesValue(code, reason=f"not a Resources(...) call ({shorten(self.code(node))})")
 
-    def _resources_call(self, call: ast.Call, local: frozenset[str]) -> ResourcesValue:
-        out = ResourcesValue(self.lazy_code(call), callee=self.code(call.func).strip(), call=call)
+    def _resources_call(self, call: ast.Call, local: Local) -> ResourcesValue:
+        out = ResourcesValue(self.lazy_code(call), callee_text=self.lazy_code(call.func), call=call)
         positional = 0
         opened = self.positional(call)
         for index, arg in enumerate(self.text.arguments(call)):
@@ -421,7 +426,7 @@ class Evaluator:
             out.fields[name] = self.field(value, local, None if isinstance(arg, ast.keyword) else opened)
         return out
 
-    def field(self, node: ast.expr, local: frozenset[str], call_open: CallOpen = None) -> FieldValue:
+    def field(self, node: ast.expr, local: Local, call_open: CallOpen = None) -> FieldValue:
         """One field's value: a (request, limit) pair of leaves, or one leaf."""
         if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == 2:
             elements = node.elts
@@ -433,12 +438,12 @@ class Evaluator:
 
     # -- flytekit's accelerators ---------------------------------------------------------------
 
-    def accelerator_leaf(self, node: ast.expr, local: frozenset[str], depth: int = 0) -> Leaf:
+    def accelerator_leaf(self, node: ast.expr, local: Local, depth: int = 0) -> Leaf:
         """An `accelerator=` value: flytekit constants by name, `GPUAccelerator(...)` as a `RawDevice`."""
         values, reason, names = self._accelerator(node, local, depth)
         return Leaf(node, self.lazy_code(node), values, reason, frozenset(names))
 
-    def _accelerator(self, node: ast.expr, local: frozenset[str], depth: int) -> _Read:
+    def _accelerator(self, node: ast.expr, local: Local, depth: int) -> _Read:
         if depth > _MAX_DEPTH:
             return (), "constants refer to each other too deeply", set()
         if isinstance(node, ast.Constant) and node.value is None:
