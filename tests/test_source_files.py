@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from flyteres.check import check_paths
 from flyteres.migrate.runner import Options, run
+from flyteres.migrate.runner import discover as migrate_discover
+from flyteres.platform import parse_platform
 from flyteres.source.files import discover, read_source
 
 TASK = "from flytekit import Resources, task\n\n@task(requests=Resources(mem='1Gi'))\ndef f() -> None: ...\n"
+PLATFORM = parse_platform("task_resources: {limits: {memory: 8Gi}}")
 
 
 def tree(root: Path, files: dict[str, str]) -> None:
@@ -63,6 +67,22 @@ def test_exclude_and_include_patterns(tmp_path: Path) -> None:
     assert names(tmp_path, include=["*.py", "*.pyi"]) == ["a/tasks.py", "a/test_tasks.py", "b/tasks.py", "c/tasks.pyi"]
 
 
+def test_check_and_migrate_read_the_same_files(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            ".gitignore": "skip/\n",
+            "a.py": TASK,
+            "skip/b.py": TASK,
+            "build/c.py": TASK,
+            "env/pyvenv.cfg": "",
+            "env/d.py": TASK,
+        },
+    )
+    assert [p.name for p in migrate_discover([tmp_path])] == ["a.py"]
+    assert [Path(c.declaration.path).name for c in check_paths([tmp_path], PLATFORM).checked] == ["a.py"]
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_named_py_is_skipped_and_nothing_hangs(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(TASK)
@@ -79,12 +99,15 @@ def test_a_fifo_named_py_is_skipped_and_nothing_hangs(tmp_path: Path) -> None:
     results: dict[str, object] = {}
 
     def both() -> None:
+        results["check"] = check_paths([tmp_path], PLATFORM)
         results["migrate"] = run([tmp_path], Options(mode="check"), jobs=1)
 
     worker = threading.Thread(target=both, daemon=True)
     worker.start()
     worker.join(timeout=60)
-    assert not worker.is_alive(), "migrate blocked on a FIFO"
+    assert not worker.is_alive(), "check or migrate blocked on a FIFO"
+    report = results["check"]
+    assert ("pipe.py", "not a regular file") in [(Path(p).name, r) for p, r in report.skipped_files]  # type: ignore[attr-defined]
     migrated = {Path(f.path).name: f for f in results["migrate"].files}  # type: ignore[attr-defined]
     assert (migrated["pipe.py"].status, migrated["pipe.py"].reason) == ("skipped", "not a regular file")
 
@@ -104,3 +127,6 @@ def test_reading_bounds_the_size_and_reports_what_it_cannot_read(tmp_path: Path)
         secret.write_text(TASK)
         secret.chmod(0)
         assert (read_source(secret).error or "").startswith("cannot be read")
+        report = check_paths([secret], PLATFORM)
+        assert report.exit_code == 2
+        assert report.errors == [f"{secret}: cannot be read: Permission denied"]
