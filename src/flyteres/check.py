@@ -232,8 +232,8 @@ def check_paths(
 
     ``exclude``/``include`` are git-style patterns for the files read (see
     `flyteres.source.files`); ``node_labels`` are the accelerator labels the
-    platform's nodes carry, when known. Large trees are read by `jobs` worker
-    processes (default: one per CPU).
+    platform's nodes carry, when known. `jobs` worker processes read a large
+    tree (see `flyteres.source.project.read_project`).
 
     >>> from flyteres.platform import parse_platform
     >>> report = check_paths([], parse_platform("task_resources: {limits: {memory: 8Gi}}"))
@@ -393,7 +393,9 @@ class _Checker:
 
     def _overridden(self, d: Declaration, m: ModuleRecord, o: OverrideRecord | None) -> TaskRecord | str:
         """The Flyte 2 task an override applies to, or why it is not known."""
-        name = d.target or d.name
+        if d.target is None:
+            return f"the task it overrides ({d.name}) is only known when the code runs"
+        name = d.target
         own = [t for t in m.tasks if t.name == name and t.sdk == "flyte" and t.module_level]
         if len(own) == 1:
             return own[0]

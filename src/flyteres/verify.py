@@ -348,6 +348,7 @@ class _Side:
     def __init__(self, root: Path, project: Project) -> None:
         self.root = root
         self.project = project
+        self._by_path = {m.path: m for m in project.modules}
 
     def module_key(self, m: ModuleRecord) -> str:
         """A module's path below the tree's root, as a dotted name (the file's stem for a lone file)."""
@@ -378,7 +379,7 @@ class _Side:
 
     def task_of(self, o: OverrideRecord) -> TaskRecord | None:
         """The task an override runs: the module's own, the one it imports, or the only one so named."""
-        module = next((m for m in self.project.modules if m.path == o.path), None)
+        module = self._by_path.get(o.path)
         if module is not None:
             own = [t for t in module.tasks if t.name == o.target and t.module_level and t.kind != "workflow"]
             if len(own) == 1:

@@ -56,6 +56,10 @@ def check(
         list[str] | None,
         typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
+    ] = 1,
 ) -> None:
     """Report flytekit and Flyte 2 tasks the platform will refuse, cap or leave without limits.
 
@@ -81,7 +85,9 @@ def check(
     if config is None:
         typer.echo("error: give the platform with --platform, or a Flyte ConfigMap in a --cluster file", err=True)
         raise typer.Exit(2)
-    report = check_paths(paths, config, quotas, limitranges, exclude=exclude or (), include=include or ())
+    report = check_paths(
+        paths, config, quotas, limitranges, exclude=exclude or (), include=include or (), jobs=jobs
+    )  # fmt: skip
     report.notes += found.notes
     if platform is not None and found.platform is not None:
         report.notes.append(

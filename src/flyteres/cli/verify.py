@@ -57,6 +57,10 @@ def verify(
         list[str] | None,
         typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
+    ] = 1,
 ) -> None:
     """Compare what every task's pod gets before (OLD) and after (NEW) a migration.
 
@@ -82,7 +86,7 @@ def verify(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     report = verify_paths(
-        old, new, config, quotas, limitranges, exclude=exclude or (), include=include or ()
+        old, new, config, quotas, limitranges, exclude=exclude or (), include=include or (), jobs=jobs
     )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))

@@ -90,6 +90,7 @@ class FlyteFinder:
         self.tasks: list[FlyteTask] = []
         self.overrides: list[FlyteOverride] = []
         self._by_call: dict[int, FlyteEnvironment] = {}
+        self._task_names: set[str] = set()
 
     def find(self, calls: list[CallSite], functions: list[FunctionSite]) -> None:
         """Fill `environments`, `tasks` and `overrides`."""
@@ -112,6 +113,7 @@ class FlyteFinder:
                 if task is not None:
                     self.tasks.append(task)
                     break
+        self._task_names = {t.name for t in self.tasks}
         for site in calls:
             func = site.call.func
             if isinstance(func, ast.Attribute) and func.attr == "override":
@@ -126,8 +128,12 @@ class FlyteFinder:
             return DeclarationKind.ENVIRONMENT
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr == "clone_with":
-            base = self._resolve_environment_expr(func.value)
-            if base is not None or self.names.sdk_imported()[1]:
+            if self._resolve_environment_expr(func.value) is not None:
+                return DeclarationKind.CLONE_WITH
+            # An environment another module defines may be a TaskEnvironment; anything this
+            # module binds to another call (an AppEnvironment also has clone_with) is not.
+            imported = self.names.qualified(func.value)
+            if imported is not None and not imported.startswith("flyte.") and self.names.sdk_imported()[1]:
                 return DeclarationKind.CLONE_WITH
         return None
 
@@ -148,10 +154,15 @@ class FlyteFinder:
                     variable = targets[0].id
         env.variable = variable
         local = self.local_names(site.scopes)
-        env.problem = self._bind(env.arguments, arguments_of(self.text, call), parameters, kind, local)
         if kind is DeclarationKind.CLONE_WITH:
             assert isinstance(call.func, ast.Attribute)
             env.base = call.func.value
+        # A clone of an environment of another module may not be a TaskEnvironment's clone: then
+        # an argument TaskEnvironment.clone_with does not take is no sure refusal.
+        sure = kind is DeclarationKind.ENVIRONMENT or (
+            isinstance(call.func, ast.Attribute) and self._resolve_environment_expr(call.func.value) is not None
+        )
+        env.problem = self._bind(env.arguments, arguments_of(self.text, call), parameters, kind, local, sure=sure)
         name = env.arguments.get("name")
         if name is not None and is_simple_string(self.text, name.value):
             env.name = str(name.value.value)  # type: ignore[attr-defined]  # a Constant, checked
@@ -167,6 +178,8 @@ class FlyteFinder:
         parameters: tuple[str, ...],
         kind: DeclarationKind,
         local: Local,
+        *,
+        sure: bool = True,
     ) -> str | None:
         """Map a call's arguments to parameter names; a reason when that cannot be done."""
         callee = "TaskEnvironment.__init__()" if kind is DeclarationKind.ENVIRONMENT else "clone_with()"
@@ -195,6 +208,8 @@ class FlyteFinder:
         unknown = [k for k in out if k not in allowed]
         if unknown:
             message = f"{callee} got an unexpected keyword argument '{unknown[0]}'"
+            if not sure:
+                return f"{message}: the cloned environment is not known to be a TaskEnvironment"
             return self.reader.refused(f"flyte refuses the environment: {message}")
         return None
 
@@ -284,12 +299,22 @@ class FlyteFinder:
             chained = True
             receiver = receiver.func.value
         dotted = dotted_name(receiver)
-        local_task = isinstance(receiver, ast.Name) and any(t.name == receiver.id for t in self.tasks)
+        local_task = isinstance(receiver, ast.Name) and receiver.id in self._task_names
         if not local_task and not self.names.sdk_imported()[1]:
             return None
-        if dotted is None and not local_task:
-            return None
-        target = dotted.rpartition(".")[2] if dotted is not None else None
+        # The task is known by its name: one of this module, or one it imports (`mod.t` too). A
+        # local variable, an attribute of one or any other expression names a task only known
+        # when the code runs: the override is kept, without a target.
+        head = receiver
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        known = (
+            dotted is not None
+            and isinstance(head, ast.Name)
+            and head.id not in self.local_names(site.scopes)
+            and (head.id in self._task_names or head.id in self.names.imports)
+        )
+        target = dotted.rpartition(".")[2] if known and dotted is not None else None
         function = next(
             (s.name for s in reversed(site.scopes) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))), None
         )

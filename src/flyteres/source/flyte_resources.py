@@ -489,8 +489,27 @@ class FlyteReader:
 
     @staticmethod
     def spec_for(rv: ResourcesValue, combo: Combo) -> FlyteSpec:
-        """The spec of one combination of values (flyte's refusal or a reading error otherwise)."""
+        """The spec of one combination of values (flyte's refusal or a reading error otherwise).
+
+        Equal values give the same FlyteSpec object (a bounded memo, keyed by each value's type
+        and spelling, as from_flyte's): a project repeats a few resource sets many times, and
+        the backend replay is then done once per set."""
         kwargs = {name: field_value(fv, combo) for name, fv in rv.fields.items()}
+        try:
+            key: object = (tuple(sorted((k, _typed(v)) for k, v in kwargs.items())), rv.code)
+            known = _SPECS.get(key)
+        except TypeError:  # a value that does not hash (a list): no memo
+            key, known = None, None
+        if known is None:
+            known = FlyteReader._spec_of(rv, kwargs)
+            if key is not None:
+                if len(_SPECS) >= _SPECS_KEPT:
+                    _SPECS.clear()
+                _SPECS[key] = known
+        return known
+
+    @staticmethod
+    def _spec_of(rv: ResourcesValue, kwargs: dict[str, object]) -> FlyteSpec:
         try:
             resources = Resources(**kwargs)
         except (ValueError, TypeError) as exc:
@@ -515,3 +534,18 @@ def _count_hint(gpu: object) -> str:
     if not counts:
         return f" (flyte has no accelerator string for {name!r}; flyte.Device(...) sends any device name)"
     return f" (flyte's strings for {name} allow {', '.join(counts)} device{'s' if counts != ['1'] else ''})"
+
+
+# FlyteReader.spec_for's memo: (values, text) -> FlyteSpec. The text is part of the key because a
+# refusal quotes it; a clear when full keeps it bounded without bookkeeping.
+_SPECS: dict[object, FlyteSpec] = {}
+_SPECS_KEPT = 4096
+
+
+def _typed(value: object) -> object:
+    """A key that tells 1, 1.0 and True apart (they hash alike)."""
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_typed(v) for v in value))
+    if isinstance(value, Device):
+        return (Device, _typed(value.quantity), value.device_class, value.device, value.partition)
+    return (type(value), value)

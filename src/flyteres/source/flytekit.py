@@ -138,7 +138,7 @@ class FlytekitFinder:
             return None
         else:
             kind = DeclarationKind.OTHER
-            name = self.values.code(call.func).strip()
+            name = ""  # its callee's text, read below only if it is kept
         resource_args: dict[str, Argument] = {}
         other: list[Argument] = []
         problem = None
@@ -151,12 +151,20 @@ class FlytekitFinder:
                     problem = f"unpacks keyword arguments ({shorten(arg.code)}); they may hold resources"
         if not resource_args and problem is None:
             return None
+        if kind is DeclarationKind.OTHER and not any(
+            self._resources_call(a.value) for k, a in resource_args.items() if k in ("requests", "limits", "resources")
+        ):
+            # Some unrelated call that happens to take requests=/limits= (an HTTP client, a Flyte 2
+            # TaskEnvironment...): only a flytekit Resources(...) call makes it a declaration.
+            return None
         local = self.local_names(site.scopes)
         found = Found(kind, name, call.lineno, site, resource_args, other, problem=problem)
         self._read(found, resource_args, local)
-        if kind is DeclarationKind.OTHER and not any(v.call is not None for _, v in found.resource_values()):
-            # Some unrelated call that happens to take requests=/limits= (an HTTP client...).
-            return None
+        if kind is DeclarationKind.OTHER:
+            if not any(v.call is not None for _, v in found.resource_values()):
+                # Some unrelated call that happens to take requests=/limits= (an HTTP client...).
+                return None
+            found.name = self.values.code(call.func).strip()
         if kind is DeclarationKind.WITH_OVERRIDES:
             self._override_target(found)
         if kind is DeclarationKind.CONTAINER_TASK:
@@ -167,6 +175,14 @@ class FlytekitFinder:
         if problem is not None:
             self._unpack(found, local)
         return found
+
+    def _resources_call(self, node: ast.expr) -> bool:
+        """Whether a value is a flytekit `Resources(...)` call, inline or as a module constant
+        (what `Evaluator.resources_value` reads into a value with its `call`)."""
+        if isinstance(node, ast.Name) and node.id not in self.names.imports:
+            bindings = self.names.bindings.get(node.id, ())
+            node = bindings[0].value if len(bindings) == 1 and bindings[0].value is not None else node
+        return isinstance(node, ast.Call) and self.names.canonical(node.func) == "Resources"
 
     def _read(self, found: Found, args: dict[str, Argument], local: Local) -> None:
         """The static values of the resource arguments."""

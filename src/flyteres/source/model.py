@@ -17,7 +17,6 @@ Positions are `ast`'s: lines from 1, columns in UTF-8 bytes (`flyteres.source.te
 from __future__ import annotations
 
 import ast
-import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -66,20 +65,6 @@ class SourceParseError(FlyteresError, ValueError):
         self.reason = reason
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: cannot parse: {reason}")
-
-
-SpecState = tuple[dict[str, Any], tuple[Any, ...]]
-
-
-def spec_state(spec: ResourceSpec | None) -> SpecState | None:
-    """A spec as data that pickles (a ResourceSpec holds read-only mapping views, which do not):
-    records travel between the processes that read a tree."""
-    return None if spec is None else (spec.to_dict(), spec.findings)
-
-
-def spec_from_state(state: SpecState | None) -> ResourceSpec | None:
-    """The spec `spec_state` described."""
-    return None if state is None else ResourceSpec.from_dict(state[0]).replace(findings=state[1])
 
 
 class DeclarationKind(str, Enum):
@@ -152,13 +137,6 @@ class Declaration:
         """`"flytekit"` or `"flyte"` (Flyte 2)."""
         return self.kind.sdk
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        state = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        state["spec"] = spec_state(self.spec)
-        state["arguments"] = dict(self.arguments)
-        state["other_arguments"] = dict(self.other_arguments)
-        return _declaration, (state,)
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind.value,
@@ -212,10 +190,6 @@ class Texts(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return repr(dict(self))
-
-
-def _declaration(state: dict[str, Any]) -> Declaration:
-    return Declaration(**{**state, "spec": spec_from_state(state["spec"])})
 
 
 @dataclass(eq=False)

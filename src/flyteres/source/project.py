@@ -19,24 +19,18 @@ from __future__ import annotations
 import ast
 import contextlib
 import gc
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from flyteres.core.spec import ResourceSpec
 from flyteres.source.analysis import SourceModule
 from flyteres.source.files import discover, read_source
-from flyteres.source.model import (
-    Declaration,
-    DeclarationKind,
-    FlyteOverride,
-    SourceParseError,
-    spec_from_state,
-    spec_state,
-)
+from flyteres.source.model import Declaration, DeclarationKind, FlyteOverride, SourceParseError
 from flyteres.source.modules import module_names, resolve_import
 
 __all__ = ["EnvRecord", "ModuleRecord", "OverrideRecord", "Project", "TaskRecord", "read_module", "read_project"]
@@ -45,21 +39,8 @@ _OVERRIDE_KINDS = frozenset({DeclarationKind.WITH_OVERRIDES, DeclarationKind.MAP
 _NOTHING = ResourceSpec()  # a task that declares no resources (immutable, so shared)
 
 
-class _Pickled:
-    """Records pickle with their `spec` as data (`spec_state`): they come back from worker processes."""
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        state = dict(vars(self))
-        state["spec"] = spec_state(state["spec"])
-        return _record, (type(self), state)
-
-
-def _record(cls: type[Any], state: dict[str, Any]) -> Any:
-    return cls(**{**state, "spec": spec_from_state(state["spec"])})
-
-
 @dataclass
-class TaskRecord(_Pickled):
+class TaskRecord:
     """A task (or flytekit workflow) and the resources its pod is declared with.
 
     `line` is where those resources are written: the decorator for flytekit,
@@ -93,7 +74,7 @@ class TaskRecord(_Pickled):
 
 
 @dataclass
-class OverrideRecord(_Pickled):
+class OverrideRecord:
     """A call that runs a task with other resources: flytekit's `with_overrides` (merged with
     the task's per key) or Flyte 2's `override` (replaces them whole).
 
@@ -120,7 +101,7 @@ class OverrideRecord(_Pickled):
 
 
 @dataclass
-class EnvRecord(_Pickled):
+class EnvRecord:
     """A Flyte 2 environment of a module, by the name it is bound to."""
 
     path: str
@@ -319,8 +300,11 @@ def read_project(
 ) -> Project:
     """Read every module under `paths` (see the module notes) and resolve what they import.
 
-    Large trees are read by `jobs` worker processes (default: one per CPU);
+    With `jobs` above 1, a large tree is read by that many worker processes;
     the records come back in path order, the same for any number of workers.
+    One process is the default: sending the records back costs about as much
+    as reading the modules, so more processes pay off only with idle cores
+    (`make bench` prints both on the machine at hand).
     """
     project = Project()
     found = discover(paths, exclude=exclude, include=include)
@@ -328,10 +312,11 @@ def read_project(
     project.skipped += [(str(p), reason) for p, reason in found.skipped]
     names = module_names(found.files)
     items = [(path, names.get(path)) for path in found.files]
-    workers = jobs or os.cpu_count() or 1
+    workers = jobs or 1
     with contextlib.ExitStack() as stack:
         stack.enter_context(_no_cycle_collection())
         if workers > 1 and len(items) >= _PARALLEL_FROM:
+            _picklable_mapping_proxies()
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, initializer=gc.disable))
             outcomes: Iterable[ModuleRecord | tuple[str, str]] = pool.map(
                 _read_item, items, chunksize=max(1, min(64, len(items) // (workers * 8)))
@@ -347,6 +332,24 @@ def read_project(
                 project.skipped.append((str(path), outcome[1]))
     project.resolve()
     return project
+
+
+def _picklable_mapping_proxies() -> None:
+    """Let records travel back from worker processes.
+
+    A ResourceSpec keeps its values in read-only mapping proxies, which do not
+    pickle. multiprocessing's own pickler (not `pickle` itself: nothing else
+    changes) is taught to send one as the dict it shows and to rebuild the proxy.
+    """
+    ForkingPickler.register(MappingProxyType, _reduce_proxy)
+
+
+def _reduce_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
+    return _proxy, (dict(proxy),)
+
+
+def _proxy(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(values)
 
 
 def _read_item(item: tuple[Path, str | None]) -> ModuleRecord | tuple[str, str]:

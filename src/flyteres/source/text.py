@@ -49,6 +49,10 @@ class SourceText:
         self._bytes: list[bytes] | None = None
         self._tokens: list[tuple[tuple[int, int], str]] | None = None
 
+    def __getstate__(self) -> dict[str, object]:
+        # Only the text travels between processes; the line and token tables are rebuilt on demand.
+        return {"source": self.source, "_lines": None, "_bytes": None, "_tokens": None}
+
     @property
     def lines(self) -> list[str]:
         """The source split into lines the way Python counts them, line endings kept."""

@@ -25,16 +25,15 @@ from flyteres.source.names import Scope
 
 __all__ = ["CallSite", "FunctionSite", "Walk"]
 
-# No \b: the regular expression engine is four times faster without it; `_candidate_lines`
-# checks the word boundaries of what it finds instead.
-_WORDS = re.compile(
-    r"requests|limits|resources|accelerator|shared_memory|with_overrides|override|clone_with|TaskEnvironment"
-    r"|pod_template"
+# One pass finds both kinds of lines: group 1, the words a declaration needs; group 2 or 3, what
+# a function or class body must be entered for besides those: a decorator (a task may be defined
+# inside a function) or a `global` statement (it makes a module constant variable). No \b: the
+# regular expression engine is four times faster without it; `_word` checks the boundaries after.
+_LINES = re.compile(
+    r"(requests|limits|resources|accelerator|shared_memory|with_overrides|override|clone_with|TaskEnvironment"
+    r"|pod_template)|(?:\A|[\r\n])[ \t]*(@)|(global)"
 )
 _NEWLINES = re.compile(r"\r\n|\r|\n")
-# Lines a function or class body must be entered for besides those: a decorator (a task may be
-# defined inside a function) or a `global` statement (it makes a module constant variable).
-_ENTER = re.compile(r"(?:\A|[\r\n])[ \t]*(@)|global")
 # Each node type's fields that may hold nodes (`ctx` never holds a call).
 _FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
@@ -47,13 +46,36 @@ class CallSite:
     scopes: tuple[Scope, ...]  # the enclosing defs, classes and lambdas, outermost first
     top: int  # the top-level statement it is in (one number per logical line)
     function: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # set for a decorator call
-    parent: ast.AST | None = None  # the node directly around the call
-    grandparent: ast.AST | None = None
+    root: ast.AST | None = None  # the expression (or statement) the walk found it in
     loop: bool = False  # inside a for or while loop of its function
+    _around: tuple[ast.AST | None, ast.AST | None] | None = None
 
     @property
     def line(self) -> int:
         return self.call.lineno
+
+    @property
+    def parent(self) -> ast.AST | None:
+        """The node directly around the call (looked up when asked: few callers need it)."""
+        return self._lineage()[0]
+
+    @property
+    def grandparent(self) -> ast.AST | None:
+        return self._lineage()[1]
+
+    def _lineage(self) -> tuple[ast.AST | None, ast.AST | None]:
+        if self._around is None:
+            self._around = (None, None)
+            stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None]] = []
+            if self.root is not None:
+                stack.append((self.root, None, None))
+            while stack:
+                node, parent, grand = stack.pop()
+                if node is self.call:
+                    self._around = (parent, grand)
+                    break
+                stack.extend((child, node, parent) for child in ast.iter_child_nodes(node))
+        return self._around
 
 
 @dataclass(eq=False)
@@ -81,8 +103,7 @@ class Walk:
         self.globals: set[str] = set()
         self._calls: list[CallSite] = []
         self._decorators: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        self._lines = self._candidate_lines(source, _WORDS)
-        self._enter = sorted({*self._lines, *self._candidate_lines(source, _ENTER)})
+        self._lines, self._enter = self._candidate_lines(source)
         for top, stmt in zip(tops, tree.body, strict=True):
             self._statement(stmt, (), top, loop=False)
         self._calls.sort(
@@ -91,31 +112,29 @@ class Walk:
         self.calls = self._calls
 
     @staticmethod
-    def _candidate_lines(source: str, pattern: re.Pattern[str]) -> list[int]:
-        """The lines (1-based) that `pattern` matches on, in order."""
-        if not pattern.search(source):
-            return []
-        out: list[int] = []
-        if "\r" in source:
-            # Python also ends a line at a lone carriage return.
-            starts = [0, *(m.end() for m in _NEWLINES.finditer(source))]
-            for m in pattern.finditer(source):
-                if not _word(source, m.start(m.lastindex or 0), m.end()):
-                    continue
-                line = bisect.bisect_right(starts, m.start(m.lastindex or 0))
-                if not out or out[-1] != line:
-                    out.append(line)
-            return out
+    def _candidate_lines(source: str) -> tuple[list[int], list[int]]:
+        """The lines (1-based, in order) holding a declaration's word, and those the walk must
+        enter a body for (the same, plus decorators and `global`)."""
+        words: list[int] = []
+        enter: list[int] = []
+        lone_cr = "\r" in source
+        starts = [0, *(m.end() for m in _NEWLINES.finditer(source))] if lone_cr else []
         line, position = 1, 0
-        for m in pattern.finditer(source):
-            start = m.start(m.lastindex or 0)
-            if not _word(source, start, m.end()):
+        for m in _LINES.finditer(source):
+            group = m.lastindex or 0
+            start = m.start(group)
+            if group != 2 and not _word(source, start, m.end(group)):  # an `@` needs no check
                 continue
-            line += source.count("\n", position, start)
-            position = start
-            if not out or out[-1] != line:
-                out.append(line)
-        return out
+            if lone_cr:  # Python also ends a line at a lone carriage return
+                line = bisect.bisect_right(starts, start)
+            else:
+                line += source.count("\n", position, start)
+                position = start
+            if group == 1 and (not words or words[-1] != line):
+                words.append(line)
+            if not enter or enter[-1] != line:
+                enter.append(line)
+        return words, enter
 
     def _candidate(self, first: int, last: int, lines: list[int] | None = None) -> bool:
         lines = self._lines if lines is None else lines
@@ -183,7 +202,7 @@ class Walk:
             if isinstance(dec, ast.Call):
                 self._decorators[id(dec)] = stmt
                 if not self._wanted(dec):  # no call inside it can declare anything
-                    self._calls.append(CallSite(dec, scopes, top, stmt, None, None, loop=loop))
+                    self._calls.append(CallSite(dec, scopes, top, stmt, dec, loop=loop))
                     continue
             self._expressions((dec,), scopes, top, loop=loop, force=True)
         if self._candidate(stmt.lineno, stmt.body[0].lineno):  # defaults and annotations
@@ -205,32 +224,35 @@ class Walk:
     ) -> None:
         """Record the calls in `nodes` (only where their lines hold a candidate word, unless `force`)."""
         for root in nodes:
-            if root is None or not (force or self._wanted(root)):
+            if root is not None and (force or self._wanted(root)):
+                self._collect(root, root, scopes, top, loop)
+
+    def _collect(self, root: ast.AST, start: ast.AST, scopes: tuple[Scope, ...], top: int, loop: bool) -> None:
+        """Every call under `start` (a lambda's body in the lambda's own scope)."""
+        calls, decorators, fields = self._calls, self._decorators, _FIELDS
+        stack: list[object] = [start]
+        pop, append, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            if not isinstance(node, ast.AST):
+                continue  # None or a string in a node's list (a dict's `**` key, a name)
+            if isinstance(node, ast.Call):
+                calls.append(CallSite(node, scopes, top, decorators.get(id(node)), root, loop))
+            elif isinstance(node, ast.Lambda):
+                # Defaults run where the lambda is written; the body in the lambda's own scope.
+                extend(d for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None)
+                self._collect(root, node.body, (*scopes, node), top, loop)
                 continue
-            # (node, parent, grandparent, scopes, inside a comprehension or loop)
-            stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None, tuple[Scope, ...]]] = [
-                (root, None, None, scopes)
-            ]
-            while stack:
-                node, parent, grand, inner = stack.pop()
-                if isinstance(node, ast.Call):
-                    self._calls.append(
-                        CallSite(node, inner, top, self._decorators.get(id(node)), parent, grand, loop=loop)
-                    )
-                if isinstance(node, ast.Lambda):
-                    # Defaults run where the lambda is written; the body in the lambda's own scope.
-                    stack.extend((d, node, parent, inner) for d in (*node.args.defaults, *node.args.kw_defaults) if d)
-                    stack.append((node.body, node, parent, (*inner, node)))
-                    continue
-                names = _FIELDS.get(type(node))
-                if names is None:
-                    names = _FIELDS[type(node)] = tuple(f for f in node._fields if f != "ctx")
-                for name in names:
-                    value = getattr(node, name, None)
-                    if isinstance(value, list):
-                        stack.extend((v, node, parent, inner) for v in value if isinstance(v, ast.AST))
-                    elif isinstance(value, ast.AST):
-                        stack.append((value, node, parent, inner))
+            kind = type(node)
+            names = fields.get(kind)
+            if names is None:
+                names = fields[kind] = tuple(f for f in node._fields if f != "ctx")
+            for name in names:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend(value)
+                elif isinstance(value, ast.AST):
+                    append(value)
 
 
 def _word(source: str, start: int, end: int) -> bool:
