@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import flyte
@@ -13,6 +18,7 @@ from hypothesis import strategies as st
 
 import flyteres
 from flyteres import AcceleratorSpec, LossyConversionError, Quantity, ResourceSpec, SharedMemorySpec
+from flyteres.convert._memo import clear_caches
 from flyteres_pb.v1 import resources_pb2 as ours
 
 from .oracle import normalized
@@ -253,3 +259,128 @@ def test_nothing_changes_without_a_finding(spec: ResourceSpec, policy: str) -> N
         assert named & {"gpu", "limits.gpu", "accelerator"}
     if (spec.accelerator is None) != (back.accelerator is None):
         assert named & {"accelerator", "gpu"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Memos never change an answer (issue 13, class 3): every conversion gives the same result in a
+# fresh process and after any other conversions. Inputs are Python source in the SDKs' own
+# spellings, so a separate interpreter can evaluate exactly the same ones.
+
+# Values Python calls equal, or that hash alike, but that the SDKs write differently.
+TRICKY = [
+    "0", "0.0", "-0.0", "1", "1.0", "True", "False", "2", "2.0", "1.5", "-1",
+    "Decimal('1E+3')", "Decimal('1000')", "Decimal('-0')", "'1'", "'1.0'", "'1e3'", "'1000m'",
+    "''", "'0'", "1024", "'2Gi'", "'2048Mi'", "None",
+]  # fmt: skip
+
+
+# The same values grouped by what Python calls equal: the memo must tell each group's members apart.
+EQUAL_GROUPS = [
+    ["0", "0.0", "-0.0", "False", "Decimal('-0')", "Decimal('0')", "Decimal('0E+2')"],
+    ["1", "1.0", "True", "Decimal('1')", "Decimal('1.0')"],
+    ["2", "2.0", "Decimal('2')", "Decimal('2.00')"],
+    ["1000", "1000.0", "Decimal('1E+3')", "Decimal('1000')", "1e3"],
+    ["1024", "1024.0", "Decimal('1024')", "Decimal('1.024E+3')"],
+]
+Pick = Callable[[list[str]], str]
+
+
+def conversion_source(pick: Pick, pick_value: Pick | None = None) -> str:
+    """One conversion call as source text; `pick` chooses among options (hypothesis or a seeded RNG),
+    `pick_value` (default: `pick`) chooses each value, so a caller can vary only the values."""
+    value_of = pick_value or pick
+
+    def value() -> str:
+        if pick(["scalar", "pair"]) == "scalar":
+            return value_of(TRICKY)
+        return f"({value_of(TRICKY)}, {value_of(TRICKY)})"
+
+    form = pick(["flyte", "flytekit", "flytekit-resources", "spec", "idl"])
+    if form == "flyte":
+        memory = pick(["None", "'1Gi'", "('1Gi', '2Gi')", "''"])
+        device = f"flyte.Device(quantity={value_of(TRICKY)}, device_class={pick(['GPU', 'TPU', 'tpu'])!r}"
+        device += f", device={pick(['A100', 'V5E', 'nvidia-h100'])!r})"
+        gpu = pick(["None", "0", "1", "2", "'A100:1'", device])
+        return f"flyteres.from_flyte(flyte.Resources(cpu={value()}, memory={memory}, gpu={gpu}))"
+    if form in ("flytekit", "spec"):
+        keys = dict.fromkeys(
+            pick(["cpu", "mem", "gpu", "ephemeral_storage"]) for _ in range(int(pick(["0", "1", "2", "3"])))
+        )
+        mapping = "{" + ", ".join(f"{k!r}: {value_of(TRICKY)}" for k in keys) + "}"
+        if form == "spec":
+            return f"flyteres.ResourceSpec(requests={mapping.replace(repr('mem'), repr('memory'))})"
+        accelerator = pick(["None", "fk.A100", "'A100.partition_1g_5gb'", "fk.T4"])
+        return f"flyteres.from_flytekit({pick(['requests', 'limits'])}={mapping}, accelerator={accelerator})"
+    if form == "flytekit-resources":
+        return f"flyteres.from_flytekit(resources=R(cpu={value()}, gpu={value_of(TRICKY)}))"
+    entry = f"ours.Resources.ResourceEntry(name=ours.Resources.GPU, value={pick(['1', '1.0', '1e0', '1000m', '-0'])!r})"
+    return f"flyteres.from_idl(ours.Resources(requests=[{entry}], limits=[{entry}]))"
+
+
+@st.composite
+def conversion_sources(draw: Any) -> str:
+    return conversion_source(lambda options: draw(st.sampled_from(options)))
+
+
+RUN_CONVERSION = """
+from decimal import Decimal
+import flyte
+from flytekit import Resources as R
+from flytekit.extras import accelerators as fk
+import flyteres
+from flyteres_pb.v1 import resources_pb2 as ours
+
+
+def run_conversion(source):
+    try:
+        spec = eval(source)
+    except Exception as exc:
+        return [type(exc).__name__, str(exc)]
+    return [spec.to_dict(), [f.to_dict() for f in spec.findings]]
+"""
+_namespace: dict[str, Any] = {}
+exec(RUN_CONVERSION, _namespace)  # noqa: S102 - our own code, the same text a fresh interpreter runs
+run_conversion = _namespace["run_conversion"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(conversion_sources(), max_size=6), conversion_sources())
+def test_a_conversion_answers_alike_fresh_and_after_others(before: list[str], source: str) -> None:
+    clear_caches()
+    fresh = run_conversion(source)
+    for other in before:
+        run_conversion(other)
+    assert run_conversion(source) == fresh
+    run_conversion(source)  # now from the memo, if it keeps it
+    assert run_conversion(source) == fresh
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from(EQUAL_GROUPS), st.data())
+def test_equal_values_of_other_types_or_spellings_get_their_own_answer(
+    seed: int, group: list[str], data: st.DataObject
+) -> None:
+    def variant() -> str:
+        # The same structure (same seed) each time; only the values differ, within one group.
+        return conversion_source(random.Random(seed).choice, lambda _: data.draw(st.sampled_from(group)))
+
+    first, second = variant(), variant()
+    clear_caches()
+    fresh = run_conversion(second)
+    clear_caches()
+    run_conversion(first)
+    assert run_conversion(second) == fresh, (first, second)
+
+
+def test_a_fresh_process_answers_as_this_one() -> None:
+    """`clear_caches` is a fresh process's state: one really fresh interpreter agrees on every input."""
+    rng = random.Random(13)
+    sources = [conversion_source(rng.choice) for _ in range(300)]
+    script = RUN_CONVERSION + "import json, sys\nprint(json.dumps([run_conversion(s) for s in json.load(sys.stdin)]))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=json.dumps(sources), capture_output=True, text=True, check=True
+    )
+    theirs = json.loads(done.stdout)
+    # Here: after every other conversion of this session, in the opposite order.
+    ours_ = [json.loads(json.dumps(run_conversion(s))) for s in reversed(sources)][::-1]
+    assert ours_ == theirs

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 from flyteres import accelerators
 from flyteres._errors import UnknownAcceleratorError
+from flyteres.convert._memo import register_cache
+from flyteres.core import spec as spec_module
 from flyteres.core.findings import Finding, Rule
 from flyteres.core.options import Policy
 from flyteres.core.spec import (
@@ -120,10 +122,16 @@ def catalog_entry(acc: AcceleratorSpec) -> accelerators.Accelerator | None:
 
 @functools.lru_cache(maxsize=1024)
 def catalog_entry_for(device: str) -> accelerators.Accelerator | None:
+    """The catalog entry for a wire device string, or None when the catalog does not know it."""
     try:
         return accelerators.from_wire(device)
     except UnknownAcceleratorError:
         return None
+
+
+register_cache(catalog_entry_for.cache_clear)
+# The neutral model's own lookup of the same kind (core cannot register itself: it sits below convert).
+register_cache(spec_module.catalog_entry_cached.cache_clear)
 
 
 def implied_device_class(device: str) -> accelerators.DeviceClass:
@@ -147,6 +155,9 @@ def v2_device_map() -> Mapping[str, str]:
             if name != entry.v2_device:
                 out[name] = entry.v2_device
     return out
+
+
+register_cache(v2_device_map.cache_clear)
 
 
 def v2_wire_device(name: str) -> str:

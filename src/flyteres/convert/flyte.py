@@ -20,7 +20,7 @@ from typing import Any
 
 from flyteres._errors import ResourceSpecError
 from flyteres.accelerators import DeviceClass
-from flyteres.convert._memo import Memo, typed_key
+from flyteres.convert._memo import Memo, Unkeyable, exact_key, register_cache
 from flyteres.convert._shared import (
     catalog_entry,
     catalog_entry_for,
@@ -71,14 +71,19 @@ def from_flyte(resources: Any) -> ResourceSpec:
     if not isinstance(resources, flyte.Resources):
         raise ResourceSpecError("resources", resources, "must be a flyte.Resources")
     try:
-        key: object = tuple(typed_key(getattr(resources, f)) for f in ("cpu", "memory", "gpu", "disk", "shm"))
-        hash(key)
-    except TypeError:  # e.g. a list smuggled into a field: convert (and fail) without the memo
+        key: object = (
+            exact_key(resources.cpu),
+            exact_key(resources.memory),
+            _gpu_key(resources.gpu),
+            exact_key(resources.disk),
+            exact_key(resources.shm),
+        )
+    except Unkeyable:  # a value that cannot be spelled exactly: convert (and fail) without the memo
         key = None
     if key is not None:
         cached = _MEMO.get(key)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached  # type: ignore[return-value]  # the memo holds only what this function put
     spec = _from_flyte(resources)
     if key is not None:
         _MEMO.put(key, spec)
@@ -86,6 +91,20 @@ def from_flyte(resources: Any) -> ResourceSpec:
 
 
 _MEMO = Memo()
+
+
+def _gpu_key(gpu: Any) -> object:
+    if type(gpu).__name__ != "Device" or not hasattr(gpu, "device_class"):
+        return exact_key(gpu)
+    # flyte.Device compares its fields with ==, so Device(quantity=2) == Device(quantity=2.0);
+    # flyte writes "2" and "2.0". Key each field by type and spelling instead.
+    return (
+        type(gpu),
+        exact_key(gpu.quantity),
+        exact_key(gpu.device_class),
+        exact_key(gpu.device),
+        exact_key(gpu.partition),
+    )
 
 
 def _from_flyte(resources: Any) -> ResourceSpec:
@@ -122,7 +141,7 @@ def _from_flyte(resources: Any) -> ResourceSpec:
     return ResourceSpec._from_parts(requests, limits, accelerator, shared_memory)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024, typed=True)
 def _accelerator(name: str, flyte_class: str, partition: str | None) -> AcceleratorSpec:
     # Few distinct devices recur across a project's tasks; the spec is immutable.
     wire = v2_wire_device(name)
@@ -136,6 +155,9 @@ def _accelerator(name: str, flyte_class: str, partition: str | None) -> Accelera
         partition=partition,
         custom=catalog_entry_for(wire) is None,
     )
+
+
+register_cache(_accelerator.cache_clear)
 
 
 # ---------------------------------------------------------------------------------------------

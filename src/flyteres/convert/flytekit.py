@@ -20,7 +20,7 @@ from typing import Any
 from flyteres import accelerators
 from flyteres._errors import ResourceSpecError
 from flyteres.accelerators import DeviceClass
-from flyteres.convert._memo import Memo, typed_key
+from flyteres.convert._memo import Memo, Unkeyable, exact_key, register_cache
 from flyteres.convert._shared import (
     catalog_entry,
     catalog_entry_for,
@@ -189,15 +189,14 @@ def from_flytekit(
             _input_key(limits),
             _input_key(resources),
             _accelerator_key(accelerator),
-            typed_key(shared_memory),
+            exact_key(shared_memory),
         )
-        hash(key)
-    except TypeError:  # an unhashable value somewhere: just convert
+    except Unkeyable:  # a value that cannot be spelled exactly: convert without the memo
         key = None
     if key is not None:
         cached = _MEMO.get(key)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached  # type: ignore[return-value]  # the memo holds only what this function put
     spec = _from_flytekit(requests, limits, resources, accelerator, shared_memory)
     if key is not None:
         _MEMO.put(key, spec)
@@ -205,23 +204,33 @@ def from_flytekit(
 
 
 _MEMO = Memo()
+# More entries than flytekit has fields is an error anyway; keying it would only cost time.
+_MAX_KEYED_ENTRIES = len(FLYTEKIT_FIELDS) + 1
 
 
 def _input_key(value: Any) -> object:
     if value is None:
         return None
     if type(value).__name__ == "Resources" and hasattr(value, "ephemeral_storage"):
-        return (type(value), tuple(typed_key(getattr(value, f)) for f in FLYTEKIT_FIELDS))
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, typed_key(v)) for k, v in value.items()))
-    raise TypeError("not a value we key on")  # the conversion itself says what is wrong
+        return (type(value), tuple(exact_key(getattr(value, f)) for f in FLYTEKIT_FIELDS))
+    if type(value) is dict and len(value) <= _MAX_KEYED_ENTRIES:
+        # In order, not sorted: the findings come in the mapping's order.
+        return (dict, tuple((exact_key(k), exact_key(v)) for k, v in value.items()))
+    raise Unkeyable(type(value).__name__)
 
 
 def _accelerator_key(value: Any) -> object:
-    if value is None or isinstance(value, (str, AcceleratorSpec)):
-        return typed_key(value)
+    if value is None or type(value) is str:
+        return exact_key(value)
+    if type(value) is AcceleratorSpec:
+        # Validated on construction: its fields are exact strings, booleans and enums.
+        return (AcceleratorSpec, value)
     # flytekit accelerators hold their device (and partition) as plain attributes.
-    return (type(value), tuple(sorted(vars(value).items())))
+    try:
+        attributes = vars(value)
+    except TypeError:  # no __dict__: not a flytekit accelerator, and the conversion says so
+        raise Unkeyable(type(value).__name__) from None
+    return (type(value), tuple((name, exact_key(v)) for name, v in attributes.items()))
 
 
 def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any) -> ResourceSpec:
@@ -328,7 +337,7 @@ def _from_constant_path(text: str) -> AcceleratorSpec:
     raise ResourceSpecError("accelerator", text, f"{head} has no attribute {attr!r}; it has: {valid}")
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024, typed=True)
 def _accelerator_from_wire(device: str, partition: str | None, unpartitioned: bool) -> AcceleratorSpec:
     # A handful of accelerators recur across every task of a project; the
     # spec is immutable, so one validated instance serves them all.
@@ -340,6 +349,9 @@ def _accelerator_from_wire(device: str, partition: str | None, unpartitioned: bo
         # GPUAccelerator("...") is flytekit's explicit way to name any device.
         custom=catalog_entry_for(device) is None,
     )
+
+
+register_cache(_accelerator_from_wire.cache_clear)
 
 
 def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | None:

@@ -70,8 +70,8 @@ def resource_name(name: str | Resource) -> Resource:
 
 
 @functools.lru_cache(maxsize=1024)
-def _catalog_entry(device: str) -> Accelerator:
-    # Specs are built for every conversion, with few distinct devices.
+def catalog_entry_cached(device: str) -> Accelerator:
+    """`accelerators.from_wire(device)`, remembered: specs are built for every conversion, with few devices."""
     return from_wire(device)
 
 
@@ -139,7 +139,7 @@ class AcceleratorSpec:
         if self.custom:
             return
         try:
-            entry = _catalog_entry(self.device)
+            entry = catalog_entry_cached(self.device)
         except UnknownAcceleratorError as exc:
             raise ResourceSpecError(
                 "accelerator.device", self.device, f"{exc}; or build the spec with custom=True"
