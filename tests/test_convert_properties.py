@@ -384,3 +384,63 @@ def test_a_fresh_process_answers_as_this_one() -> None:
     # Here: after every other conversion of this session, in the opposite order.
     ours_ = [json.loads(json.dumps(run_conversion(s))) for s in reversed(sources)][::-1]
     assert ours_ == theirs
+
+
+# ---------------------------------------------------------------------------------------------
+# Any input is either accepted, with fields of the documented types, or refused as a ValueError
+# naming the field (issue 13, validation gaps and class 5): never another exception, never a
+# value of another type taken for a boolean or a name.
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=None)
+    | st.text(max_size=8)
+    | st.sampled_from(["1", "1e999", "-1", "500m", "2Gi", "no", "false", "true", "nvidia-tesla-a100", "1g.5gb"])
+)
+anything = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner), max_leaves=4)
+resource_names = st.sampled_from(["cpu", "memory", "mem", "gpu", "ephemeral_storage", "disk", "storage", "x"])
+quantity_maps = st.dictionaries(resource_names, anything, max_size=3) | anything
+
+
+def accepted_or_field_error(make: Callable[[], Any]) -> Any:
+    """`make()`, or None when it refuses with a field error; any other exception fails the test."""
+    error: BaseException | None = None
+    try:
+        return make()
+    except (flyteres.ResourceSpecError, flyteres.QuantityError) as exc:
+        error = exc
+    assert isinstance(error, ValueError)
+    assert getattr(error, "field", None) or getattr(error, "text", None) is not None
+    return None
+
+
+inputs = st.fixed_dictionaries(
+    {"requests": quantity_maps, "limits": quantity_maps},
+    optional=dict.fromkeys(("device", "partition", "unpartitioned", "custom", "model", "name"), anything),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(inputs)
+def test_constructors_accept_or_name_the_field(given_: dict[str, Any]) -> None:
+    requests, limits = given_["requests"], given_["limits"]
+    accelerator = {k: given_[k] for k in ("partition", "unpartitioned", "model", "custom") if k in given_}
+    acc = accepted_or_field_error(lambda: AcceleratorSpec(given_.get("device", "my-gpu"), **accelerator))
+    if acc is not None:
+        assert type(acc.unpartitioned) is bool
+        assert type(acc.custom) is bool
+        assert isinstance(acc.device, str)
+        assert acc.model is None or isinstance(acc.model, str)
+    shm = accepted_or_field_error(
+        lambda: SharedMemorySpec(size_limit=given_.get("partition"), mount_name=given_.get("name"))
+    )
+    if shm is not None:
+        assert shm.mount_name is None or isinstance(shm.mount_name, str)
+        flyteres.to_k8s(ResourceSpec(shared_memory=shm))
+    accepted_or_field_error(lambda: ResourceSpec(requests=requests, limits=limits, accelerator=acc))
+    accepted_or_field_error(lambda: ResourceSpec.from_dict({"accelerator": {"device": "my-gpu", **accelerator}}))
+    accepted_or_field_error(lambda: flyteres.from_flytekit(requests=requests))
+    accepted_or_field_error(lambda: flyteres.from_flytekit(resources=limits))

@@ -114,6 +114,9 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
         return as_quantity(where, value)
     if isinstance(value, bool):
         raise ResourceSpecError(where, value, "a boolean is not a quantity")
+    if isinstance(value, float) and name is not Resource.CPU:
+        # flytekit's Resources takes only cpu as a float (mem, gpu, ephemeral_storage are str or int).
+        raise ResourceSpecError(where, value, f"flytekit refuses a float {_FIELD_OF.get(name, name)}; write a string")
     if not value:
         findings.append(
             info(

@@ -357,6 +357,15 @@ class Quantity:
         """
         return self._v[0] == 0
 
+    def is_integer(self) -> bool:
+        """Whether the value is a whole number (without building the integer, however large).
+
+        >>> [Quantity.parse(s).is_integer() for s in ("2k", "1500m", "1e999")]
+        [True, False, True]
+        """
+        # The coefficient has no trailing zeros, so a negative exponent always leaves a fraction.
+        return self._v[1] >= 0 or self._v[0] == 0
+
     def value(self) -> int:
         """The value as an int, rounded up away from zero like Go's ``Value()``.
 

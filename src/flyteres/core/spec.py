@@ -29,6 +29,9 @@ DEFAULT_SHM_PATH = "/dev/shm"
 # AcceleratorModel value names other than the zero value.
 _ACCELERATOR_MODELS = frozenset(AcceleratorModelPb.DESCRIPTOR.values_by_name) - {"ACCELERATOR_MODEL_UNSPECIFIED"}
 _ZERO = Quantity.parse("0")
+#: The largest device count Kubernetes can check: it validates extended resources
+#: through `MilliValue()`, an int64 of thousandths, which is garbage beyond this.
+MAX_DEVICE_COUNT = Quantity.parse(str((2**63 - 1) // 1000))
 
 # The shared-memory volume names flytekit and flyte always write.
 SDK_SHM_MOUNT_NAMES = ("flyte-shared-memory", "flyte-shm")
@@ -124,15 +127,19 @@ class AcceleratorSpec:
                 names = ", ".join(DeviceClass.__members__)
                 raise ResourceSpecError("accelerator.device_class", self.device_class, f"must be one of {names}")
             object.__setattr__(self, "device_class", member)
+        # Booleans must be booleans: the string "no" is truthy, and reading it as True is a silent change.
+        for name in ("unpartitioned", "custom"):
+            if type(getattr(self, name)) is not bool:
+                raise ResourceSpecError(f"accelerator.{name}", getattr(self, name), "must be true or false (a boolean)")
+        if self.partition is not None and not isinstance(self.partition, str):
+            raise ResourceSpecError("accelerator.partition", self.partition, "must be a string such as '1g.5gb'")
         if self.partition is not None and self.unpartitioned:
             raise ResourceSpecError(
                 "accelerator.partition",
                 self.partition,
                 "a partition and unpartitioned=True exclude each other (one oneof on the wire)",
             )
-        if self.partition is not None and not isinstance(self.partition, str):
-            raise ResourceSpecError("accelerator.partition", self.partition, "must be a string such as '1g.5gb'")
-        if self.model is not None and self.model not in _ACCELERATOR_MODELS:
+        if self.model is not None and (not isinstance(self.model, str) or self.model not in _ACCELERATOR_MODELS):
             raise ResourceSpecError(
                 "accelerator.model", self.model, "not an AcceleratorModel value name (such as 'NVIDIA_H100')"
             )
@@ -179,6 +186,8 @@ class SharedMemorySpec:
     mount_path: str = DEFAULT_SHM_PATH
 
     def __post_init__(self) -> None:
+        if self.mount_name is not None and not isinstance(self.mount_name, str):
+            raise ResourceSpecError("shared_memory.mount_name", self.mount_name, "must be a volume name (a string)")
         if not isinstance(self.mount_path, str) or not self.mount_path.startswith("/"):
             raise ResourceSpecError(
                 "shared_memory.mount_path", self.mount_path, "must be an absolute path such as /dev/shm"
@@ -215,6 +224,10 @@ _RESOURCES = tuple(Resource)  # iterating the enum class is slow on hot paths
 
 
 def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
+    if values is None:
+        return _EMPTY
+    if not isinstance(values, Mapping):
+        raise ResourceSpecError(where, values, "must be a mapping of resource name to quantity")
     if not values:
         return _EMPTY
     out: dict[Resource, Quantity] = {}
@@ -255,7 +268,10 @@ class ResourceSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "requests", _freeze("requests", self.requests))
         object.__setattr__(self, "limits", _freeze("limits", self.limits))
-        object.__setattr__(self, "findings", tuple(self.findings))
+        try:
+            object.__setattr__(self, "findings", tuple(self.findings))
+        except TypeError:
+            raise ResourceSpecError("findings", self.findings, "must be a sequence of findings") from None
         if self.accelerator is not None and not isinstance(self.accelerator, AcceleratorSpec):
             raise ResourceSpecError("accelerator", self.accelerator, "must be an AcceleratorSpec")
         if self.shared_memory is not None and not isinstance(self.shared_memory, SharedMemorySpec):
@@ -270,8 +286,15 @@ class ResourceSpec:
                 if q.text[:1] == "-" and not q.is_zero():
                     raise ResourceSpecError(f"{where}.{name}", q.text, "must not be negative")
             gpu = values.get(Resource.GPU)
-            if gpu is not None and gpu.milli_value() % 1000 != 0:
-                raise ResourceSpecError(f"{where}.gpu", gpu.text, "a device count must be a whole number")
+            if gpu is not None:
+                if not gpu.is_integer():
+                    raise ResourceSpecError(f"{where}.gpu", gpu.text, "a device count must be a whole number")
+                if gpu > MAX_DEVICE_COUNT:
+                    raise ResourceSpecError(
+                        f"{where}.gpu",
+                        gpu.text,
+                        f"a device count above {MAX_DEVICE_COUNT} does not fit Kubernetes' 64-bit milli-units",
+                    )
         for name, lim in limits.items():
             req = requests.get(name)
             if req is None:
