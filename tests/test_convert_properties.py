@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import subprocess
@@ -21,6 +22,7 @@ from flyteres import AcceleratorSpec, LossyConversionError, Quantity, ResourceSp
 from flyteres.convert._memo import clear_caches
 from flyteres_pb.v1 import resources_pb2 as ours
 
+from . import kubernetes_rules
 from .oracle import normalized
 
 # Ordered candidates, so a request can be drawn no larger than its limit.
@@ -439,8 +441,52 @@ def test_constructors_accept_or_name_the_field(given_: dict[str, Any]) -> None:
     )
     if shm is not None:
         assert shm.mount_name is None or isinstance(shm.mount_name, str)
-        flyteres.to_k8s(ResourceSpec(shared_memory=shm))
+        k8s = flyteres.convert_to_k8s(ResourceSpec(shared_memory=shm))
+        assert k8s.lossy or kubernetes_rules.problems(k8s.value) == []
     accepted_or_field_error(lambda: ResourceSpec(requests=requests, limits=limits, accelerator=acc))
     accepted_or_field_error(lambda: ResourceSpec.from_dict({"accelerator": {"device": "my-gpu", **accelerator}}))
     accepted_or_field_error(lambda: flyteres.from_flytekit(requests=requests))
     accepted_or_field_error(lambda: flyteres.from_flytekit(resources=limits))
+
+
+# ---------------------------------------------------------------------------------------------
+# Every to_k8s output is a container the API server accepts (issue 13, class 1): requests <= limits,
+# devices (extended resources) whole and with request == limit, names valid.
+
+
+@st.composite
+def any_spec(draw: Any) -> ResourceSpec:
+    source = draw(st.sampled_from(["spec", "flytekit", "flyte"]))
+    if source == "flytekit":
+        return flyteres.from_flytekit(**draw(v1_kwargs()))
+    if source == "flyte":
+        return flyteres.from_flyte(draw(v2_resources()))
+    spec: ResourceSpec = draw(specs())
+    if spec.shared_memory is not None and draw(st.booleans()):
+        odd = draw(st.sampled_from(["My Volume", "shm_1", "x" * 64, "-shm", "ok-name", "a.b"]))
+        spec = spec.replace(shared_memory=dataclasses.replace(spec.shared_memory, mount_name=odd))
+    return spec
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_spec(), st.sampled_from(["strict", "kubernetes"]))
+def test_to_k8s_writes_what_the_api_server_accepts(spec: ResourceSpec, policy: str) -> None:
+    conversion = flyteres.convert_to_k8s(spec, policy=policy)  # type: ignore[arg-type]
+    if conversion.lossy:
+        return
+    assert kubernetes_rules.problems(conversion.value) == []
+    if spec.gpu_count is not None and conversion.value["resources"]:
+        devices = [k for k in conversion.value["resources"]["requests"] if "/" in k]
+        for key in devices:
+            assert conversion.value["resources"]["requests"][key] == conversion.value["resources"]["limits"][key]
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_spec(), st.sampled_from(["workflow", "dynamic", "flyte2"]))
+def test_effective_resources_write_devices_the_api_server_accepts(spec: ResourceSpec, launch: str) -> None:
+    result = flyteres.effective(spec, launch=launch)  # type: ignore[arg-type]
+    if result.errors:
+        return
+    assert [
+        p for p in kubernetes_rules.resource_problems(result.to_k8s()) if "Limit must be set" in p or "equal" in p
+    ] == []

@@ -69,6 +69,8 @@ class Rule(str, Enum):
     DEVICE_COUNT = "device-count"
     #: A TPU slice with a device count other than 1 needs flyte.Device.
     TPU_COUNT = "tpu-count"
+    #: A shared-memory volume name Kubernetes refuses (not a DNS-1123 label).
+    VOLUME_NAME_INVALID = "volume-name-invalid"
 
 
 @dataclass(frozen=True)
