@@ -108,8 +108,13 @@ def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any
     return {k: v for k, v in data.items() if v is not None}
 
 
-def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -> Quantity | None:
-    """One flytekit value as flytekit would send it, or None when it drops it."""
+def _quantity(where: str, name: Resource, value: Any, findings: list[Finding], override: bool) -> Quantity | None:
+    """One flytekit value as flytekit would send it, or None when it drops it.
+
+    `override`: the value is a `with_overrides` argument, which flytekit sends as
+    `str(value)` whenever it is not None (`convert_resources_to_resource_model`),
+    where the task serializer drops falsy values and passes the rest through.
+    """
     if type(value) is str and value and name is not Resource.GPU:
         return as_quantity(where, value)
     if isinstance(value, bool):
@@ -117,7 +122,14 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
     if isinstance(value, float) and name is not Resource.CPU:
         # flytekit's Resources takes only cpu as a float (mem, gpu, ephemeral_storage are str or int).
         raise ResourceSpecError(where, value, f"flytekit refuses a float {_FIELD_OF.get(name, name)}; write a string")
-    if not value:
+    if override and isinstance(value, str) and not value:
+        raise ResourceSpecError(
+            where,
+            value,
+            "with_overrides sends '' as written, and the Flyte backend then fails the execution "
+            "(an empty string is not a quantity); leave the field out (None) to keep the task's value",
+        )
+    if not value and not override:
         findings.append(
             info(
                 Rule.FALSY_DROPPED,
@@ -142,18 +154,22 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -
     if isinstance(value, (int, float)):
         text = str(value)
         if name in _BYTES:
+            how = (
+                "with_overrides sends it as a string"
+                if override
+                else "flytekit's task serializer crashes on ints, so it is written as a string"
+            )
             findings.append(
                 info(
                     Rule.INT_BYTES,
                     where,
                     value,
-                    f"an integer {name} is a number of bytes ({text} bytes); flytekit's task serializer "
-                    "crashes on ints, so it is written as a string",
+                    f"an integer {name} is a number of bytes ({text} bytes); {how}",
                     f"written as {text!r} (bytes; did you mean {text}Mi?)",
                     policy=Policy.STRICT,
                 )
             )
-        else:
+        elif not override:
             findings.append(
                 info(
                     Rule.NUMBER_AS_STRING,
@@ -175,7 +191,7 @@ def from_flytekit(
     accelerator: Any = None,
     shared_memory: Any = None,
 ) -> ResourceSpec:
-    """Read flytekit's task or override arguments into a ResourceSpec.
+    """Read flytekit's task arguments (`@task(...)`) into a ResourceSpec.
 
     Takes real `flytekit.Resources` and accelerator objects, or mappings of
     the same fields (`{"cpu": "1", "mem": 1024}`) and accelerator spellings as
@@ -183,9 +199,42 @@ def from_flytekit(
     be analysed without importing flytekit. The spec is what flytekit would
     put on the wire; what reading noticed is in `spec.findings`.
 
+    flytekit's task serializer drops `0` and `""`, and so does this reading;
+    `with_overrides(...)` arguments are read by `from_flytekit_overrides`.
+
     >>> from_flytekit(limits={"gpu": "1"}, accelerator="T4")
     ResourceSpec(limits={gpu='1'}, accelerator=nvidia-tesla-t4)
     """
+    return _read(requests, limits, resources, accelerator, shared_memory, override=False)
+
+
+def from_flytekit_overrides(
+    *,
+    requests: Any = None,
+    limits: Any = None,
+    resources: Any = None,
+    accelerator: Any = None,
+    shared_memory: Any = None,
+) -> ResourceSpec:
+    """Read flytekit's `with_overrides(...)` arguments into a ResourceSpec.
+
+    The same arguments as `from_flytekit`, read as flytekit's override path
+    sends them (`convert_resources_to_resource_model`): every value that is not
+    None becomes `str(value)`, so `gpu=0` is the entry "0" (a GPU switched off)
+    rather than nothing, and `""` is refused, since the Flyte backend fails an
+    execution on it. Write the override back with
+    `to_idl(spec, "flyteidl", site="override")` for flytekit's entry order.
+    docs/semantics.md, section 1.7.
+
+    >>> from_flytekit_overrides(limits={"gpu": 0})
+    ResourceSpec(limits={gpu='0'})
+    """
+    return _read(requests, limits, resources, accelerator, shared_memory, override=True)
+
+
+def _read(
+    requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any, *, override: bool
+) -> ResourceSpec:
     try:
         key: object = (
             _input_key(requests),
@@ -193,6 +242,7 @@ def from_flytekit(
             _input_key(resources),
             _accelerator_key(accelerator),
             exact_key(shared_memory),
+            override,
         )
     except Unkeyable:  # a value that cannot be spelled exactly: convert without the memo
         key = None
@@ -200,7 +250,7 @@ def from_flytekit(
         cached = _MEMO.get(key)
         if cached is not None:
             return cached  # type: ignore[return-value]  # the memo holds only what this function put
-    spec = _from_flytekit(requests, limits, resources, accelerator, shared_memory)
+    spec = _from_flytekit(requests, limits, resources, accelerator, shared_memory, override=override)
     if key is not None:
         _MEMO.put(key, spec)
     return spec
@@ -236,7 +286,9 @@ def _accelerator_key(value: Any) -> object:
     return (type(value), tuple((name, exact_key(v)) for name, v in attributes.items()))
 
 
-def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any) -> ResourceSpec:
+def _from_flytekit(
+    requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any, *, override: bool
+) -> ResourceSpec:
     findings: list[Finding] = []
     req: dict[Resource, Quantity] = {}
     lim: dict[Resource, Quantity] = {}
@@ -263,15 +315,15 @@ def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any,
                             policy=Policy.STRICT,
                         )
                     )
-                r = _quantity(f"resources.{key}[0]", name, value[0], findings)
-                limit = _quantity(f"resources.{key}[1]", name, value[1], findings)
+                r = _quantity(f"resources.{key}[0]", name, value[0], findings, override)
+                limit = _quantity(f"resources.{key}[1]", name, value[1], findings, override)
                 if r is not None:
                     req[name] = r
                 if limit is not None:
                     lim[name] = limit
             else:
                 # flytekit 1.16 puts a scalar in the request only (its docstring says both).
-                q = _quantity(f"resources.{key}", name, value, findings)
+                q = _quantity(f"resources.{key}", name, value, findings, override)
                 if q is not None:
                     req[name] = q
     for where, source, target in (("requests", requests, req), ("limits", limits, lim)):
@@ -280,7 +332,7 @@ def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any,
                 raise ResourceSpecError(
                     f"{where}.{key}", value, "a pair is only allowed in resources=; flytekit refuses it here"
                 )
-            q = _quantity(f"{where}.{key}", FLYTEKIT_FIELDS[key], value, findings)
+            q = _quantity(f"{where}.{key}", FLYTEKIT_FIELDS[key], value, findings, override)
             if q is not None:
                 target[FLYTEKIT_FIELDS[key]] = q
 

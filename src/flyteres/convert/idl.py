@@ -32,7 +32,7 @@ from flyteres._pb import (
 )
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._shared import implied_device_class
-from flyteres.core.options import IdlTarget, IdlTargetName
+from flyteres.core.options import IdlTarget, IdlTargetName, Site, SiteName
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import (
     DEFAULT_SHM_PATH,
@@ -52,6 +52,7 @@ _PROTO_NAME: dict[Resource, Any] = {
 _FROM_PROTO = {v: k for k, v in _PROTO_NAME.items()}
 
 # Entry order each SDK writes; only byte-exact comparisons care.
+_IN_FIELD_ORDER = (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE)
 _ORDER: dict[IdlTarget, tuple[Resource, ...]] = {
     # flytekit's task serializer
     IdlTarget.FLYTEIDL: (Resource.EPHEMERAL_STORAGE, Resource.CPU, Resource.GPU, Resource.MEMORY, Resource.STORAGE),
@@ -59,6 +60,8 @@ _ORDER: dict[IdlTarget, tuple[Resource, ...]] = {
     IdlTarget.FLYTEIDL2: (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
     IdlTarget.FLYTERES: (Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE, Resource.STORAGE),
 }
+# flytekit's with_overrides (convert_resources_to_resource_model) writes its fields in declaration order.
+_OVERRIDE_ORDER = _IN_FIELD_ORDER
 
 # Each SDK's shared-memory volume name, written when the spec names none.
 _SHM_NAME: dict[IdlTarget, str] = {
@@ -100,42 +103,52 @@ def _varint(value: int) -> bytes:
 
 
 def to_idl(
-    spec: ResourceSpec, target: IdlTarget | IdlTargetName = IdlTarget.FLYTERES
+    spec: ResourceSpec,
+    target: IdlTarget | IdlTargetName = IdlTarget.FLYTERES,
+    *,
+    site: Site | SiteName = Site.TASK,
 ) -> tuple[Message, Message | None]:
     """The `(Resources, ExtendedResources | None)` messages of `target` for `spec`.
 
     Quantities are written as their text; entries in the order the target's SDK
     writes them. With target "flyteidl", a device class the device does not
-    imply travels as an unknown field (field 4), which v1 parsers keep.
+    imply travels as an unknown field (field 4), which v1 parsers keep, and
+    `site="override"` writes the entries in the order flytekit's
+    `with_overrides` does (cpu, memory, gpu, ephemeral storage) instead of its
+    task serializer's.
 
     >>> res, ext = to_idl(ResourceSpec(requests={"cpu": "500m"}), "flyteidl2")
     >>> type(res).DESCRIPTOR.full_name, ext is None
     ('flyteidl2.core.Resources', True)
     """
     target = IdlTarget.parse(target)
+    order = _OVERRIDE_ORDER if Site.parse(site) is Site.OVERRIDE else _ORDER[target]
     module = _module(target)
     # A spec is immutable, so its serialization is too: remember the bytes on
     # the spec and hand out fresh messages parsed from them.
-    cache: dict[str, tuple[bytes, bytes | None]] | None = spec.__dict__.get("_idl_bytes")
+    cache: dict[tuple[IdlTarget, tuple[Resource, ...]], tuple[bytes, bytes | None]] | None = spec.__dict__.get(
+        "_idl_bytes"
+    )
     if cache is None:
         cache = {}
         object.__setattr__(spec, "_idl_bytes", cache)
-    hit = cache.get(target)
+    hit = cache.get((target, order))
     if hit is not None:
         res_bytes, ext_bytes = hit
         return module.Resources.FromString(res_bytes), (
             None if ext_bytes is None else module.ExtendedResources.FromString(ext_bytes)
         )
-    resources, extended = _build(spec, target, module)
-    cache[target] = (
+    resources, extended = _build(spec, target, module, order)
+    cache[(target, order)] = (
         resources.SerializeToString(),
         None if extended is None else extended.SerializeToString(),
     )
     return resources, extended
 
 
-def _build(spec: ResourceSpec, target: IdlTarget, module: Any) -> tuple[Message, Message | None]:
-    order = _ORDER[target]
+def _build(
+    spec: ResourceSpec, target: IdlTarget, module: Any, order: tuple[Resource, ...]
+) -> tuple[Message, Message | None]:
     entry = module.Resources.ResourceEntry
     resources = module.Resources(
         requests=[entry(name=_PROTO_NAME[r], value=spec.requests[r].text) for r in order if r in spec.requests],

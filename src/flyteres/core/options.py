@@ -95,8 +95,22 @@ class IdlTarget(Choice):
         return "target"
 
 
+class Site(Choice):
+    """Where flytekit arguments are written, which decides how flytekit serializes them.
+
+    `TASK` is `@task(...)`: the task serializer drops falsy values (`0`, `""`)
+    and passes the rest through. `OVERRIDE` is `with_overrides(...)`: every value
+    that is not None is sent as `str(value)`, so `gpu=0` is the entry "0".
+    (docs/semantics.md, sections 1.2 and 1.7.)
+    """
+
+    TASK = "task"
+    OVERRIDE = "override"
+
+
 #: The string values each option accepts, for type hints of public functions.
 PolicyName = Literal["strict", "kubernetes"]
 DeviceLabelsName = Literal["keep", "idiomatic"]
 FlytekitFormName = Literal["split", "resources"]
 IdlTargetName = Literal["flyteres", "flyteidl", "flyteidl2"]
+SiteName = Literal["task", "override"]
