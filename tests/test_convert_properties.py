@@ -490,3 +490,28 @@ def test_effective_resources_write_devices_the_api_server_accepts(spec: Resource
     assert [
         p for p in kubernetes_rules.resource_problems(result.to_k8s()) if "Limit must be set" in p or "equal" in p
     ] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# flyte's device classes are read exactly as flyte sends them (issue 13, class 4): what flyteres
+# reads from a flyte.Device either is refused or carries the class flyte's serializer writes.
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI", "tpu", "Gpu", "GOOGLE_TPU", "NVIDIA_GPU", ""]),
+    st.sampled_from(["A100", "V5E", "Inf2", "MI300X", "Gaudi1", "nvidia-h100", "my-device"]),
+    st.integers(1, 3),
+)
+def test_a_flyte_device_class_is_flytes_or_refused(device_class: str, device: str, quantity: int) -> None:
+    resources = flyte.Resources(gpu=flyte.Device(quantity=quantity, device_class=device_class, device=device))  # type: ignore[arg-type]
+    try:
+        spec = flyteres.from_flyte(resources)
+    except flyteres.ResourceSpecError:
+        return
+    wire = resources_serde.get_proto_extended_resources(resources)
+    assert spec.accelerator is not None
+    assert spec.accelerator.device_class.proto == wire.gpu_accelerator.device_class
+    _, ext = flyteres.to_idl(spec, "flyteidl2")
+    assert ext is not None
+    assert ext.gpu_accelerator.device_class == wire.gpu_accelerator.device_class

@@ -137,6 +137,25 @@ class DeviceClass(str, Enum):
         valid = ", ".join(f"{m.value} ({m.flyte_name}, {m.proto})" for m in cls)
         raise ValueError(f"unknown device class {value!r}; valid: {valid}")
 
+    @classmethod
+    def from_flyte(cls, name: object) -> DeviceClass:
+        """The class for flyte's own spelling in ``Device(device_class=...)``, exactly as flyte knows it.
+
+        flyte sends any other string as ``NVIDIA_GPU`` (``_DeviceClassToProto.get(..., NVIDIA_GPU)``), so
+        ``"tpu"`` or ``"GOOGLE_TPU"`` would be a TPU here and an NVIDIA GPU on flyte's wire: refused instead.
+
+        >>> DeviceClass.from_flyte("TPU")
+        <DeviceClass.GOOGLE_TPU: 'GOOGLE_TPU'>
+        """
+        for member in cls:
+            if name == member.flyte_name and isinstance(name, str):
+                return member
+        known = ", ".join(m.flyte_name for m in cls)
+        raise ValueError(
+            f"flyte has no device class {name!r} and sends it as NVIDIA_GPU; write one of {known} "
+            "(flyte's spellings are case-sensitive)"
+        )
+
     def __str__(self) -> str:
         return self.value
 

@@ -166,4 +166,5 @@ def v2_wire_device(name: str) -> str:
 
 
 def class_from_flyte(name: str) -> accelerators.DeviceClass:
-    return accelerators.DeviceClass.parse(name)
+    """The device class for flyte's own spelling ("TPU"); any other raises ValueError (flyte would send NVIDIA_GPU)."""
+    return accelerators.DeviceClass.from_flyte(name)

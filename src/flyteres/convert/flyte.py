@@ -128,6 +128,10 @@ def _from_flyte(resources: Any) -> ResourceSpec:
         if not isinstance(resources.gpu, int):
             if device.device is None:
                 raise ResourceSpecError("gpu", resources.gpu, "a Device needs a device name for flyte to send")
+            for part in ("device", "device_class", "partition"):
+                value = getattr(device, part)
+                if not isinstance(value, str) and (value is not None or part != "partition"):
+                    raise ResourceSpecError(f"gpu.{part}", value, "must be a string (flyte cannot send anything else)")
             accelerator = _accelerator(device.device, device.device_class, device.partition or None)
 
     if resources.disk is not None:
