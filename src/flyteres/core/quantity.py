@@ -6,10 +6,12 @@ on binary-SI values, the same remembered format and the same canonical text.
 Every value is held exactly as ``coefficient * 10**exponent`` with Python ints;
 no float is ever involved.
 
-Where this module deliberately differs from Go, a comment at the spot says why.
-In short: it rejects a few spellings Go accepts only by accident (a suffix or a
-sign with no digits, an exponent Go would silently wrap), and it bounds the work
-hostile text can cause (significant digits, exponent range), where Go would
+Where this module deliberately differs from Go, a comment at the spot says why,
+and ``deviations.json`` beside this module lists every difference with inputs,
+what Go answers and the reason flyteres gives (a test keeps the list true and
+complete). In short: it rejects a few spellings Go accepts only by accident (a
+suffix or a sign with no digits, an exponent Go would silently wrap), and it
+bounds the work hostile text can cause (significant digits), where Go would
 accept the text and then spend unbounded time or memory on it.
 
 >>> q = Quantity.parse("1.5Gi")
@@ -540,7 +542,7 @@ def _parse_general(text: str) -> Quantity:
         text = str.__str__(text)
     m = _GRAMMAR.fullmatch(text)
     # Go's scanner reads a missing mantissa ("m", "Ki", "+", ".") as zero. That
-    # only ever hides a typo, so flyteres rejects it (see _diagnose).
+    # only ever hides a typo, so flyteres rejects it (deviations.json, missing-mantissa).
     if m is None or not (m["whole"] or m["frac"]):
         raise QuantityError(_shown(text), _diagnose(text))
     sign, whole, frac, suffix, exponent = m.group("sign", "whole", "frac", "suffix", "exponent")
@@ -573,9 +575,10 @@ def _parse_exponent(text: str, exponent: str) -> int:
         value = -value
     if not _INT64_MIN <= value <= _INT64_MAX:
         raise QuantityError(_shown(text), f"exponent {exponent} does not fit in 64 bits")
-    # Deliberate difference: Go then truncates the exponent to int32 without a
-    # check, so "1e4294967296" means 1 there. Sending such text on would make
-    # Kubernetes read a different number than the one written, so refuse it.
+    # Deliberate difference (deviations.json, exponent-outside-int32): Go then
+    # truncates the exponent to int32 without a check, so "1e4294967296" means 1
+    # there. Sending such text on would make Kubernetes read a different number
+    # than the one written, so refuse it.
     if not _INT32_MIN <= value <= _INT32_MAX:
         wrapped = (value - _INT32_MIN) % 2**32 + _INT32_MIN
         raise QuantityError(
@@ -643,8 +646,8 @@ def _binary_magnitude(whole: str, frac: str, power: int) -> tuple[int, int]:
 
 def _check_digits(text: str, count: int) -> None:
     if count > MAX_SIGNIFICANT_DIGITS:
-        # Deliberate difference: Go accepts any number of digits; flyteres
-        # bounds the integers it builds from text (see MAX_SIGNIFICANT_DIGITS).
+        # Deliberate difference (deviations.json, too-many-digits): Go accepts any
+        # number of digits; flyteres bounds the integers it builds from text.
         raise QuantityError(_shown(text), f"{count} significant digits; at most {MAX_SIGNIFICANT_DIGITS} are supported")
 
 
