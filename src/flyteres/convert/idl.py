@@ -70,6 +70,8 @@ _SHM_NAME: dict[IdlTarget, str] = {
     IdlTarget.FLYTERES: "flyte-shm",
 }
 
+# The wire type of messages, strings and bytes.
+_LENGTH_DELIMITED = 2
 # Field numbers of GPUAccelerator that flyteidl v1 lacks.
 _DEVICE_CLASS_FIELD = 4
 _MODEL_FIELD = 5
@@ -305,15 +307,22 @@ def _has_field(extended: Any, number: int) -> bool:
 
     Read with a message that has no fields, every field is unknown and so
     visible with its number, even an explicit zero that a parser knowing the
-    field would fold into "unset".
+    field would fold into "unset". Only length-delimited occurrences of
+    gpu_accelerator are the message: protobuf keeps a field 1 of another wire
+    type (a varint, a group) as an unknown field and ignores it, and so does this.
     """
     data = extended.SerializeToString() if isinstance(extended, Message) else bytes(extended)
     outer = UnknownFieldSet(Empty.FromString(data))
     for i in range(len(outer)):
-        if outer[i].field_number == 1:  # gpu_accelerator
-            inner = UnknownFieldSet(Empty.FromString(outer[i].data))
-            if any(inner[j].field_number == number for j in range(len(inner))):
-                return True
+        field = outer[i]
+        if field.field_number != 1 or field.wire_type != _LENGTH_DELIMITED:
+            continue
+        try:
+            inner = UnknownFieldSet(Empty.FromString(field.data))
+        except DecodeError:  # not a message: the parse of the whole already refused or ignored it
+            continue
+        if any(inner[j].field_number == number for j in range(len(inner))):
+            return True
     return False
 
 

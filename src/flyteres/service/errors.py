@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from google.rpc import code_pb2
 
-from flyteres._errors import ResourceSpecError
+from flyteres._errors import QuantityError, ResourceSpecError
 from flyteres_pb.v1 import service_pb2
 
 
@@ -78,6 +78,8 @@ def violation_of(exc: BaseException, prefix: str, fallback: str) -> Violation:
     """A violation for a library error; `fallback` is the field when the error names none."""
     if isinstance(exc, ResourceSpecError):
         return Violation(f"{prefix}.{exc.field}", _text(exc.value), exc.reason)
+    if isinstance(exc, QuantityError):
+        return Violation(fallback, _text(exc.text), exc.reason)
     return Violation(fallback, "", str(exc))
 
 
