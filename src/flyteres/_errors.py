@@ -5,6 +5,10 @@ the structured fields its message was built from."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the findings sit above the errors; only their type is needed here
+    from flyteres.core.findings import Finding
 
 
 class FlyteresError(Exception):
@@ -69,9 +73,9 @@ class LossyConversionError(FlyteresError, ValueError):
     so a caller can choose a policy that decides it or fix the input.
     """
 
-    def __init__(self, target: str, findings: Sequence[object]) -> None:
+    def __init__(self, target: str, findings: Sequence[Finding]) -> None:
         self.target = target
-        self.findings = tuple(findings)
+        self.findings: tuple[Finding, ...] = tuple(findings)
         lines = "\n".join(f"  - {f}" for f in self.findings)
         count = len(self.findings)
         super().__init__(f"converting to {target} would lose information ({count} finding(s)):\n{lines}")

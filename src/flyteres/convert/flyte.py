@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flyteres._errors import ResourceSpecError
 from flyteres.accelerators import DeviceClass
@@ -42,6 +42,9 @@ from flyteres.core.spec import (
     SharedMemorySpec,
     as_quantity,
 )
+
+if TYPE_CHECKING:  # an optional extra: imported for its types only, and on first use at run time
+    import flyte
 
 FLYTE_SHM_MOUNT_NAME = "flyte-shm"
 
@@ -497,13 +500,14 @@ def convert_to_flyte(
     *,
     policy: Policy | PolicyName = Policy.STRICT,
     device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
-) -> Conversion[Any]:
-    """Like `to_flyte`, but returns the findings too (and does not raise for them)."""
+) -> Conversion[flyte.Resources | None]:
+    """Like `to_flyte`, but returns the findings too (and does not raise for them); the value is
+    None when a finding is lossy."""
     decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
     if decided.lossy:
         return Conversion(None, decided.findings)
-    flyte = _flyte()
-    return Conversion(flyte.Resources(**decided.value.kwargs()), decided.findings)
+    resources: flyte.Resources = _flyte().Resources(**decided.value.kwargs())
+    return Conversion(resources, decided.findings)
 
 
 def to_flyte(
@@ -511,7 +515,7 @@ def to_flyte(
     *,
     policy: Policy | PolicyName = Policy.STRICT,
     device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
-) -> Any:
+) -> flyte.Resources:
     """A real `flyte.Resources` for `spec`, or `LossyConversionError` listing
     everything Flyte 2 cannot say under `policy`.
 
@@ -527,4 +531,5 @@ def to_flyte(
     """
     decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
     args = decided.unwrap("flyte.Resources")
-    return _flyte().Resources(**args.kwargs())
+    resources: flyte.Resources = _flyte().Resources(**args.kwargs())
+    return resources

@@ -15,7 +15,7 @@ carry information: a device class the device string does not already imply.
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from google.protobuf.empty_pb2 import Empty
 from google.protobuf.message import DecodeError, Message
@@ -41,6 +41,10 @@ from flyteres.core.spec import (
     ResourceSpec,
     SharedMemorySpec,
 )
+
+if TYPE_CHECKING:
+    from flyteidl.core import tasks_pb2 as flyteidl_tasks
+    from flyteidl2.core import tasks_pb2 as flyteidl2_tasks
 
 _PROTO_NAME: dict[Resource, Any] = {
     Resource.CPU: ResourceNamePb.CPU,
@@ -104,6 +108,36 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
+# Each target's own message classes, for type checkers: flyteidl and flyteidl2 are optional
+# extras, imported for their types only (at run time, `_module` imports them on first use).
+@overload
+def to_idl(
+    spec: ResourceSpec,
+    target: Literal[IdlTarget.FLYTERES, "flyteres"] = ...,
+    *,
+    site: Site | SiteName = ...,
+) -> tuple[ResourcesPb, ExtendedResourcesPb | None]: ...
+@overload
+def to_idl(
+    spec: ResourceSpec,
+    target: Literal[IdlTarget.FLYTEIDL, "flyteidl"],
+    *,
+    site: Site | SiteName = ...,
+) -> tuple[flyteidl_tasks.Resources, flyteidl_tasks.ExtendedResources | None]: ...
+@overload
+def to_idl(
+    spec: ResourceSpec,
+    target: Literal[IdlTarget.FLYTEIDL2, "flyteidl2"],
+    *,
+    site: Site | SiteName = ...,
+) -> tuple[flyteidl2_tasks.Resources, flyteidl2_tasks.ExtendedResources | None]: ...
+@overload
+def to_idl(
+    spec: ResourceSpec,
+    target: IdlTarget | IdlTargetName,
+    *,
+    site: Site | SiteName = ...,
+) -> tuple[Message, Message | None]: ...
 def to_idl(
     spec: ResourceSpec,
     target: IdlTarget | IdlTargetName = IdlTarget.FLYTERES,
@@ -111,6 +145,9 @@ def to_idl(
     site: Site | SiteName = Site.TASK,
 ) -> tuple[Message, Message | None]:
     """The `(Resources, ExtendedResources | None)` messages of `target` for `spec`.
+
+    The messages are the target's own classes (flyteres.v1, `flyteidl.core` or
+    `flyteidl2.core`), and type checkers see them as such.
 
     Quantities are written as their text; entries in the order the target's SDK
     writes them. With target "flyteidl", a device class the device does not

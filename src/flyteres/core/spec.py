@@ -12,9 +12,10 @@ import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from flyteres._errors import (
     InvalidPartitionError,
@@ -23,6 +24,7 @@ from flyteres._errors import (
 )
 from flyteres._pb import AcceleratorModelPb
 from flyteres.accelerators import Accelerator, DeviceClass, DeviceClassName, from_wire
+from flyteres.core.findings import Finding
 from flyteres.core.quantity import Quantity
 
 DEFAULT_SHM_PATH = "/dev/shm"
@@ -51,6 +53,14 @@ class Resource(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+
+#: Any spelling of a quantity the model accepts: text, a number or a Quantity.
+QuantityLike = Quantity | str | int | float | Decimal
+# The key types of requests and limits as given: `str` for names ("cpu", "mem"), `Resource` for
+# members. Type variables rather than `str | Resource`, because a Mapping's key type is invariant:
+# `dict[str, str]` is no `Mapping[str | Resource, ...]`, while `Mapping[_RequestKey, ...]` takes either.
+_RequestKey = TypeVar("_RequestKey", bound=str)
+_LimitKey = TypeVar("_LimitKey", bound=str)
 
 # Spellings accepted for resource names in dicts and from the SDKs.
 _RESOURCE_ALIASES: dict[str, Resource] = {
@@ -170,22 +180,36 @@ class AcceleratorSpec:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SharedMemorySpec:
     """A memory-backed volume at `mount_path`.
 
     `size_limit=None` means no size of its own (flytekit's `True`, flyte's
-    `"auto"`). `mount_name=None` means "the target SDK's own name"
+    `"auto"`); any quantity spelling is accepted (`"2Gi"`, a `Quantity`).
+    `mount_name=None` means "the target SDK's own name"
     (flytekit: flyte-shared-memory, flyte: flyte-shm); reading either SDK's
     name gives None, since each SDK always writes its own. Only another name
     is kept, and converting it to an SDK is reported.
     """
 
-    size_limit: Quantity | None = None
-    mount_name: str | None = None
-    mount_path: str = DEFAULT_SHM_PATH
+    size_limit: Quantity | None
+    mount_name: str | None
+    mount_path: str
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        size_limit: QuantityLike | None = None,
+        mount_name: str | None = None,
+        mount_path: str = DEFAULT_SHM_PATH,
+    ) -> None:
+        # Written out so type checkers accept any quantity spelling while readers always get a Quantity.
+        setattr_ = object.__setattr__
+        setattr_(self, "size_limit", size_limit)
+        setattr_(self, "mount_name", mount_name)
+        setattr_(self, "mount_path", mount_path)
+        self._validate()
+
+    def _validate(self) -> None:
         if self.mount_name is not None and not isinstance(self.mount_name, str):
             raise ResourceSpecError("shared_memory.mount_name", self.mount_name, "must be a volume name (a string)")
         if not isinstance(self.mount_path, str) or not self.mount_path.startswith("/"):
@@ -223,7 +247,7 @@ def as_quantity(where: str, value: object) -> Quantity:
 _RESOURCES = tuple(Resource)  # iterating the enum class is slow on hot paths
 
 
-def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
+def _freeze(where: str, values: object) -> Mapping[Resource, Quantity]:
     if values is None:
         return _EMPTY
     if not isinstance(values, Mapping):
@@ -242,7 +266,7 @@ def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Q
 _EMPTY: Mapping[Resource, Quantity] = MappingProxyType({})
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class ResourceSpec:
     """What a task asks for: immutable, validated, SDK-neutral.
 
@@ -252,30 +276,45 @@ class ResourceSpec:
     >>> ResourceSpec.from_json(spec.to_json()) == spec
     True
 
+    `requests` and `limits` map resource names (`"cpu"`, `"mem"`, `Resource.GPU`,
+    ...) to quantities in any spelling (`"500m"`, `2`, `0.5`, a `Quantity`); the
+    attributes always hold `Resource` keys and `Quantity` values.
+
     Validation rejects negative quantities, a request above its limit, a GPU
     count that is fractional or differs between requests and limits, and a
     shared-memory size above the memory limit.
     """
 
-    requests: Mapping[Resource, Quantity] = field(default_factory=dict)
-    limits: Mapping[Resource, Quantity] = field(default_factory=dict)
-    accelerator: AcceleratorSpec | None = None
-    shared_memory: SharedMemorySpec | None = None
+    requests: Mapping[Resource, Quantity]
+    limits: Mapping[Resource, Quantity]
+    accelerator: AcceleratorSpec | None
+    shared_memory: SharedMemorySpec | None
     # What reading the input already noticed (type fixes, ignored values); not
     # part of equality. Conversions report these along with their own.
-    findings: tuple[Any, ...] = field(default=(), repr=False)
+    findings: tuple[Finding, ...] = field(repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "requests", _freeze("requests", self.requests))
-        object.__setattr__(self, "limits", _freeze("limits", self.limits))
+    def __init__(
+        self,
+        requests: Mapping[_RequestKey, QuantityLike] | None = None,
+        limits: Mapping[_LimitKey, QuantityLike] | None = None,
+        accelerator: AcceleratorSpec | None = None,
+        shared_memory: SharedMemorySpec | None = None,
+        findings: Iterable[Finding] = (),
+    ) -> None:
+        # Written out so type checkers accept names and quantity spellings while readers get the model's types.
+        setattr_ = object.__setattr__
+        setattr_(self, "requests", _freeze("requests", requests))
+        setattr_(self, "limits", _freeze("limits", limits))
         try:
-            object.__setattr__(self, "findings", tuple(self.findings))
+            setattr_(self, "findings", tuple(findings))
         except TypeError:
-            raise ResourceSpecError("findings", self.findings, "must be a sequence of findings") from None
-        if self.accelerator is not None and not isinstance(self.accelerator, AcceleratorSpec):
-            raise ResourceSpecError("accelerator", self.accelerator, "must be an AcceleratorSpec")
-        if self.shared_memory is not None and not isinstance(self.shared_memory, SharedMemorySpec):
-            raise ResourceSpecError("shared_memory", self.shared_memory, "must be a SharedMemorySpec")
+            raise ResourceSpecError("findings", findings, "must be a sequence of findings") from None
+        if accelerator is not None and not isinstance(accelerator, AcceleratorSpec):
+            raise ResourceSpecError("accelerator", accelerator, "must be an AcceleratorSpec")
+        if shared_memory is not None and not isinstance(shared_memory, SharedMemorySpec):
+            raise ResourceSpecError("shared_memory", shared_memory, "must be a SharedMemorySpec")
+        setattr_(self, "accelerator", accelerator)
+        setattr_(self, "shared_memory", shared_memory)
         self._validate()
 
     def _validate(self) -> None:
@@ -402,12 +441,13 @@ class ResourceSpec:
                 mount_name=shm.get("mount_name"),
                 mount_path=shm.get("mount_path", DEFAULT_SHM_PATH),
             )
-        return cls(
-            requests=cast("Mapping[Resource, Quantity]", _mapping(data.get("requests"), "requests")),
-            limits=cast("Mapping[Resource, Quantity]", _mapping(data.get("limits"), "limits")),
-            accelerator=accelerator,
-            shared_memory=shared_memory,
-        )
+        # JSON values, so Any; passed as keywords because mypy cannot solve __init__'s key
+        # type variables through `cls` (a `type[Self]`), though it can through `ResourceSpec`.
+        parts: dict[str, Any] = {
+            "requests": _mapping(data.get("requests"), "requests"),
+            "limits": _mapping(data.get("limits"), "limits"),
+        }
+        return cls(**parts, accelerator=accelerator, shared_memory=shared_memory)
 
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
