@@ -12,7 +12,7 @@ from dataclasses import field as dataclass_field
 from enum import Enum
 from typing import Generic, TypeVar
 
-from flyteres._errors import LossyConversionError
+from flyteres._errors import SHOWN_LIMIT, LossyConversionError, capped
 
 T = TypeVar("T")
 
@@ -96,7 +96,9 @@ class Finding:
             tail = next(iter(self.actions.values()))
         else:
             tail = "; ".join(f"{policy}: {action}" for policy, action in self.actions.items())
-        return f"[{self.rule.value}] {self.field} = {self.value}: {self.reason}" + (f" ({tail})" if tail else "")
+        # The value is an input's text, which can be any length: the line quotes a bounded prefix.
+        value = capped(self.value, SHOWN_LIMIT)
+        return f"[{self.rule.value}] {self.field} = {value}: {self.reason}" + (f" ({tail})" if tail else "")
 
     def to_dict(self) -> dict[str, object]:
         return {

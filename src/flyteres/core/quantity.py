@@ -876,7 +876,13 @@ def _as_factor(q: Quantity, other: object) -> tuple[int, int, int] | None:
 
 def _multiply(q: Quantity, numerator: int, shift: int, denominator: int) -> Quantity:
     coef, exp, fmt = q._v[0], q._v[1], q._v[2]
-    what = f"{q} * {numerator}e{shift}/{denominator}" if denominator != 1 else f"{q} * {numerator}e{shift}"
+
+    def what() -> str:
+        # Built only when refusing, from bounded renderings: the factor may be far
+        # too large to print (str() of an int past 4300 digits raises).
+        factor = f"{_shown(numerator)}e{shift}"
+        return f"{q} * {factor}/{_shown(denominator)}" if denominator != 1 else f"{q} * {factor}"
+
     c = coef * numerator
     e = exp + shift
     if c == 0:
@@ -909,7 +915,7 @@ def _multiply(q: Quantity, numerator: int, shift: int, denominator: int) -> Quan
         mag = abs(c)
         if up >= 0:
             if _ndigits(mag) + up - _ndigits(denominator) > MAX_SIGNIFICANT_DIGITS + 1:
-                raise _too_big(what)
+                raise _too_big(what())
             whole, rem = divmod(mag * 10**up, denominator)
         elif _ndigits(mag) + up <= 0:
             whole, rem = 0, 1
@@ -919,7 +925,7 @@ def _multiply(q: Quantity, numerator: int, shift: int, denominator: int) -> Quan
             whole += 1
         c, e = _normalize(whole if c > 0 else -whole, _NANO)
     if abs(c) >= _TEN_TO_MAX_DIGITS:
-        raise _too_big(what)
+        raise _too_big(what())
     return _make(c, e, fmt, None)
 
 
