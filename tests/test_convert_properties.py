@@ -13,6 +13,8 @@ from typing import Any
 import flyte
 import pytest
 from flyte._internal.runtime import resources_serde
+from flyteidl.core import tasks_pb2 as flyteidl_tasks
+from flyteidl2.core import tasks_pb2 as flyteidl2_tasks
 from flytekit.extras import accelerators as fk
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -515,3 +517,86 @@ def test_a_flyte_device_class_is_flytes_or_refused(device_class: str, device: st
     _, ext = flyteres.to_idl(spec, "flyteidl2")
     assert ext is not None
     assert ext.gpu_accelerator.device_class == wire.gpu_accelerator.device_class
+
+
+# ---------------------------------------------------------------------------------------------
+# to_idl writes the wire format itself (for speed); its bytes are those of messages built field by
+# field with protobuf's own constructors, for every target and both sites.
+
+
+def built_field_by_field(spec: ResourceSpec, target: str, order: list[str]) -> tuple[bytes, bytes]:
+    """Resources in `order`, and (for flyteres and flyteidl2) ExtendedResources, built with constructors."""
+    module = {"flyteres": ours, "flyteidl": flyteidl_tasks, "flyteidl2": flyteidl2_tasks}[target]
+    entry = module.Resources.ResourceEntry
+    names = {
+        "cpu": "CPU",
+        "memory": "MEMORY",
+        "gpu": "GPU",
+        "ephemeral_storage": "EPHEMERAL_STORAGE",
+        "storage": "STORAGE",
+    }
+    resources = module.Resources(
+        requests=[
+            entry(name=module.Resources.ResourceName.Value(names[r]), value=spec.requests[r].text)  # type: ignore[index]
+            for r in order
+            if r in spec.requests
+        ],
+        limits=[
+            entry(name=module.Resources.ResourceName.Value(names[r]), value=spec.limits[r].text)  # type: ignore[index]
+            for r in order
+            if r in spec.limits
+        ],
+    )
+    ext = b""
+    acc, shm = spec.accelerator, spec.shared_memory
+    if acc is not None:
+        gpu = ours.GPUAccelerator(device=acc.device)
+        if acc.partition is not None:
+            gpu.partition_size = acc.partition
+        elif acc.unpartitioned:
+            gpu.unpartitioned = True
+        gpu.device_class = acc.device_class.proto  # type: ignore[assignment]
+        if acc.model is not None:
+            gpu.accelerator_model = flyteres.AcceleratorModelPb.Value(acc.model)
+        ext += ours.ExtendedResources(gpu_accelerator=gpu).SerializeToString()
+    if shm is not None:
+        name = shm.mount_name or {"flyteidl": "flyte-shared-memory"}.get(target, "flyte-shm")
+        size = "" if shm.size_limit is None else shm.size_limit.text
+        part = ours.SharedMemory(mount_path=shm.mount_path, mount_name=name, size_limit=size)
+        ext += ours.ExtendedResources(shared_memory=part).SerializeToString()
+    return resources.SerializeToString(), ext
+
+
+@settings(max_examples=300, deadline=None)
+@given(specs(), st.sampled_from(["flyteres", "flyteidl2"]), st.sampled_from(["task", "override"]))
+def test_to_idl_bytes_are_protobufs(spec: ResourceSpec, target: str, site: str) -> None:
+    res, ext = flyteres.to_idl(spec, target, site=site)  # type: ignore[call-overload]
+    order = ["cpu", "memory", "gpu", "ephemeral_storage", "storage"]
+    expected_res, expected_ext = built_field_by_field(spec, target, order)
+    assert res.SerializeToString() == expected_res
+    assert (b"" if ext is None else ext.SerializeToString()) == expected_ext
+
+
+@settings(max_examples=200, deadline=None)
+@given(specs(), st.sampled_from(["task", "override"]))
+def test_to_idl_v1_entries_are_in_flytekits_order(spec: ResourceSpec, site: str) -> None:
+    res, _ = flyteres.to_idl(spec, "flyteidl", site=site)  # type: ignore[arg-type]
+    order = (
+        ["cpu", "memory", "gpu", "ephemeral_storage", "storage"]
+        if site == "override"
+        else ["ephemeral_storage", "cpu", "gpu", "memory", "storage"]
+    )
+    expected_res, _ = built_field_by_field(spec, "flyteidl", order)
+    assert res.SerializeToString() == expected_res
+
+
+@pytest.mark.parametrize("length", [1, 123, 124, 125, 127, 128, 200, 20_000])
+@pytest.mark.parametrize("target", ["flyteres", "flyteidl", "flyteidl2"])
+def test_to_idl_writes_long_quantities_as_protobuf_does(length: int, target: str) -> None:
+    # Entries of 128 bytes or more need multi-byte lengths (a quantity may carry leading zeros).
+    text = "0" * (length - 1) + "1"
+    spec = ResourceSpec(requests={"cpu": text, "memory": "1Gi"}, limits={"cpu": text})
+    res, _ = flyteres.to_idl(spec, target)  # type: ignore[call-overload]
+    # cpu before memory in every target's order
+    expected, _ = built_field_by_field(spec, target, ["cpu", "memory"])
+    assert res.SerializeToString() == expected

@@ -101,17 +101,18 @@ class DeviceClass(str, Enum):
     HABANA_GAUDI = "HABANA_GAUDI"
     APPLE_SILICON = "APPLE_SILICON"
 
-    @property
+    # Cached on the member: read on every conversion, and the data file never changes in a process.
+    @functools.cached_property
     def proto(self) -> int:
         """The wire number (``APPLE_SILICON`` is 5, flyte's value; flyteidl2 2.0.51 lacks it)."""
         return int(_raw()["device_classes"][self.value]["proto"])
 
-    @property
+    @functools.cached_property
     def flyte_name(self) -> str:
         """flyte's spelling in ``Device(device_class=...)``: ``GPU``, ``TPU``, ``NEURON``, ..."""
         return str(_raw()["device_classes"][self.value]["flyte"])
 
-    @property
+    @functools.cached_property
     def kubernetes_resource(self) -> str | None:
         """The Kubernetes extended resource its devices are counted in (``nvidia.com/gpu``),
         as the Flyte backend's default ``AcceleratorDeviceClasses`` configuration names it;

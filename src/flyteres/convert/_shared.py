@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping
 
 from flyteres import accelerators
-from flyteres._errors import UnknownAcceleratorError
+from flyteres._errors import UnknownAcceleratorError, shown
 from flyteres.convert._memo import register_cache
 from flyteres.core import spec as spec_module
 from flyteres.core.findings import Finding, Rule
@@ -40,12 +40,23 @@ def finding(
         Policy.KUBERNETES.value: kubernetes if kubernetes is not None else STRICT_RAISES,
     }
     lossy = actions[policy.value] == STRICT_RAISES
-    return Finding(rule, field, value if isinstance(value, str) else repr(value), reason, actions, lossy)
+    return Finding(rule, field, value if isinstance(value, str) else shown(value), reason, actions, lossy)
 
 
-def info(rule: Rule, field: str, value: object, reason: str, action: str, *, policy: Policy) -> Finding:
-    """A finding that does not block under any policy."""
-    return finding(rule, field, value, reason, policy=policy, strict=action, kubernetes=action)
+def info(
+    rule: Rule,
+    field: str,
+    value: object,
+    reason: str,
+    action: str,
+    *,
+    policy: Policy,  # kept so every finding is built alike; no policy blocks this one
+    target: str | None = None,
+) -> Finding:
+    """A finding that does not block under any policy; `target` limits it to one target."""
+    # Built directly, not through finding(): notes are made on every read of common input.
+    text = value if isinstance(value, str) else shown(value)
+    return Finding.note(rule, field, text, reason, action=action, target=target)
 
 
 def request_limit_pair(

@@ -50,13 +50,20 @@ FLYTE_SHM_MOUNT_NAME = "flyte-shm"
 
 
 def _flyte() -> Any:
-    try:
-        import flyte  # noqa: PLC0415 - optional extra
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "converting to or from flyte.Resources needs the flyte extra: pip install 'flyteres[flyte]'"
-        ) from exc
-    return flyte
+    # Imported on first use (an optional extra) and then kept: every from_flyte call needs it.
+    sdk = _SDK.get("flyte")
+    if sdk is None:
+        try:
+            import flyte  # noqa: PLC0415 - optional extra
+        except ImportError as exc:  # pragma: no cover - exercised only without the extra
+            raise ImportError(
+                "converting to or from flyte.Resources needs the flyte extra: pip install 'flyteres[flyte]'"
+            ) from exc
+        sdk = _SDK["flyte"] = flyte
+    return sdk
+
+
+_SDK: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,6 +80,8 @@ def from_flyte(resources: Any) -> ResourceSpec:
     flyte = _flyte()
     if not isinstance(resources, flyte.Resources):
         raise ResourceSpecError("resources", resources, "must be a flyte.Resources")
+    if not _MEMO.enabled:
+        return _from_flyte(resources)
     try:
         key: object = (
             exact_key(resources.cpu),
@@ -110,42 +119,101 @@ def _gpu_key(gpu: Any) -> object:
     )
 
 
+def _quantity(where: str, value: object) -> Quantity:
+    # Text and ints first, without the generic reader: this runs for every value of every spec.
+    if type(value) is str:
+        text = value
+    elif type(value) is int and -_SMALL_INT < value < _SMALL_INT:
+        text = str(value)
+    else:
+        return as_quantity(where, value)
+    try:
+        return Quantity.parse(text)
+    except ValueError as exc:
+        raise ResourceSpecError(where, value, str(exc)) from None
+
+
+_SMALL_INT = 10**18  # larger ints go through as_quantity, which bounds their digits before printing them
+_CPU, _MEMORY, _GPU, _DISK = Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE
+_AUTO_SHM = SharedMemorySpec()  # shm="auto": immutable, so one serves every spec
+
+
 def _from_flyte(resources: Any) -> ResourceSpec:
     requests: dict[Resource, Quantity] = {}
     limits: dict[Resource, Quantity] = {}
 
-    for name, value in ((Resource.CPU, resources.cpu), (Resource.MEMORY, resources.memory)):
-        if isinstance(value, tuple):
-            requests[name] = as_quantity(f"{name}[0]", value[0])
-            limits[name] = as_quantity(f"{name}[1]", value[1])
-        elif value is not None:
-            requests[name] = as_quantity(str(name), value)
+    cpu, memory = resources.cpu, resources.memory
+    if isinstance(cpu, tuple):
+        requests[_CPU], limits[_CPU] = _quantity("cpu[0]", cpu[0]), _quantity("cpu[1]", cpu[1])
+    elif cpu is not None:
+        requests[_CPU] = _quantity("cpu", cpu)
+    if isinstance(memory, tuple):
+        requests[_MEMORY], limits[_MEMORY] = _quantity("memory[0]", memory[0]), _quantity("memory[1]", memory[1])
+    elif memory is not None:
+        requests[_MEMORY] = _quantity("memory", memory)
 
     accelerator = None
-    try:
-        device = resources.get_device()
-    except (ValueError, RuntimeError) as exc:
-        raise ResourceSpecError("gpu", resources.gpu, str(exc)) from None
-    if device is not None:
-        requests[Resource.GPU] = as_quantity("gpu", device.quantity)
-        if not isinstance(resources.gpu, int):
-            if device.device is None:
-                raise ResourceSpecError("gpu", resources.gpu, "a Device needs a device name for flyte to send")
-            for part in ("device", "device_class", "partition"):
-                value = getattr(device, part)
-                if not isinstance(value, str) and (value is not None or part != "partition"):
-                    raise ResourceSpecError(f"gpu.{part}", value, "must be a string (flyte cannot send anything else)")
-            accelerator = _accelerator(device.device, device.device_class, device.partition or None)
+    gpu = resources.gpu
+    if type(gpu) is int:
+        # flyte's get_device() for a count: nothing for 0, a Device of that many GPUs otherwise
+        # (flyte.Resources itself refuses a negative count).
+        if gpu:
+            requests[_GPU] = _quantity("gpu", gpu)
+    elif type(gpu) is str:
+        requests[_GPU], accelerator = _accelerator_string(resources)
+    elif gpu is not None:
+        try:
+            device = resources.get_device()
+        except (ValueError, RuntimeError) as exc:
+            raise ResourceSpecError("gpu", gpu, str(exc)) from None
+        if device is not None:
+            requests[_GPU] = _quantity("gpu", device.quantity)
+            if not isinstance(gpu, int):
+                accelerator = _device_accelerator(device, gpu)
 
-    if resources.disk is not None:
-        requests[Resource.EPHEMERAL_STORAGE] = as_quantity("disk", resources.disk)
+    disk = resources.disk
+    if disk is not None:
+        requests[_DISK] = _quantity("disk", disk)
 
     shared_memory = None
-    shm = resources.get_shared_memory()
+    shm = resources.shm
     if shm is not None:
-        # The volume name is flyte's own constant: not information about the task.
-        shared_memory = SharedMemorySpec(size_limit=as_quantity("shm", shm) if shm else None)
+        # flyte's get_shared_memory(): "auto" (and "", which flyte sends alike) is a volume without
+        # a size of its own. The volume name is flyte's own constant: not information about the task.
+        shared_memory = _AUTO_SHM if shm in ("auto", "") else SharedMemorySpec._of_size(_quantity("shm", shm))
     return ResourceSpec._from_parts(requests, limits, accelerator, shared_memory)
+
+
+def _accelerator_string(resources: Any) -> tuple[Quantity, AcceleratorSpec]:
+    """An accelerator string ("A100:2") read as flyte reads it. flyte.Resources accepts only the
+    strings of its `Accelerators` literal, a fixed set, so each is read once through flyte's own
+    get_device() (slow: it walks typing.Literal arguments) and remembered by its exact text."""
+    gpu: str = resources.gpu
+    hit = _STRINGS.get(gpu)
+    if hit is None:
+        try:
+            device = resources.get_device()
+        except (ValueError, RuntimeError) as exc:
+            raise ResourceSpecError("gpu", gpu, str(exc)) from None
+        hit = (_quantity("gpu", device.quantity), _device_accelerator(device, gpu))
+        if len(_STRINGS) >= 512:
+            _STRINGS.clear()
+        _STRINGS[gpu] = hit
+    return hit
+
+
+_STRINGS: dict[str, tuple[Quantity, AcceleratorSpec]] = {}
+register_cache(_STRINGS.clear)
+
+
+def _device_accelerator(device: Any, gpu: object) -> AcceleratorSpec:
+    if device.device is None:
+        raise ResourceSpecError("gpu", gpu, "a Device needs a device name for flyte to send")
+    for part in ("device", "device_class", "partition"):
+        value = getattr(device, part)
+        if not isinstance(value, str) and (value is not None or part != "partition"):
+            raise ResourceSpecError(f"gpu.{part}", value, "must be a string (flyte cannot send anything else)")
+    return _accelerator(device.device, device.device_class, device.partition or None)
 
 
 @functools.lru_cache(maxsize=1024, typed=True)

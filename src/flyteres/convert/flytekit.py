@@ -11,7 +11,6 @@ volume named `flyte-shared-memory` at /dev/shm, anything else is ignored.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -59,6 +58,7 @@ FLYTEKIT_FIELDS: dict[str, Resource] = {
     "ephemeral_storage": Resource.EPHEMERAL_STORAGE,
 }
 _FIELD_OF = {r: name for name, r in FLYTEKIT_FIELDS.items()}
+_GPU = Resource.GPU  # enum attribute lookups are slow on the hot path
 _BYTES = (Resource.MEMORY, Resource.EPHEMERAL_STORAGE, Resource.STORAGE)
 
 
@@ -76,16 +76,28 @@ def _flytekit() -> Any:
 # flytekit -> ResourceSpec
 
 
-def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any]:
-    """The fields of a flytekit.Resources or of a mapping with the same keys."""
+# Types recognised as flytekit.Resources (by shape, so flytekit need not be imported); checked once each.
+_RESOURCES_TYPES: set[type] = set()
+
+
+def _is_flytekit_resources(kind: type) -> bool:
+    if kind.__name__ == "Resources" and getattr(kind, "__dataclass_fields__", {}).keys() == FLYTEKIT_FIELDS.keys():
+        _RESOURCES_TYPES.add(kind)
+        return True
+    return False
+
+
+def _fields_of(value: Any, where: str, findings: list[Finding]) -> list[tuple[str, Any]]:
+    """The (field, value) pairs of a flytekit.Resources or of a mapping with the same keys, None left out."""
     if value is None:
-        return {}
-    if type(value).__name__ == "Resources" and type(value).__dataclass_fields__.keys() == FLYTEKIT_FIELDS.keys():
-        # flytekit.Resources itself (checked by shape, so flytekit need not be imported).
-        return {k: v for k in FLYTEKIT_FIELDS if (v := getattr(value, k)) is not None}
+        return []
+    kind = type(value)
+    if kind in _RESOURCES_TYPES or _is_flytekit_resources(kind):
+        fields_ = (value.cpu, value.mem, value.gpu, value.ephemeral_storage)
+        return [(k, v) for k, v in zip(FLYTEKIT_FIELDS, fields_, strict=True) if v is not None]
     if isinstance(value, Mapping):
         data = dict(value)
-    elif hasattr(value, "__dataclass_fields__") and type(value).__name__ == "Resources":
+    elif hasattr(value, "__dataclass_fields__") and kind.__name__ == "Resources":
         data = {f.name: getattr(value, f.name) for f in fields(value)}
     else:
         raise ResourceSpecError(where, value, "must be a flytekit.Resources or a mapping of its fields")
@@ -102,21 +114,28 @@ def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any
                     policy=Policy.STRICT,
                 )
             )
-    unknown = sorted(set(data) - set(FLYTEKIT_FIELDS))
+    unknown = sorted(set(data) - set(FLYTEKIT_FIELDS), key=str)
     if unknown:
         raise ResourceSpecError(where, unknown, f"unknown Resources fields; flytekit has {', '.join(FLYTEKIT_FIELDS)}")
-    return {k: v for k, v in data.items() if v is not None}
+    return [(k, v) for k, v in data.items() if v is not None]
 
 
-def _quantity(where: str, name: Resource, value: Any, findings: list[Finding], override: bool) -> Quantity | None:
-    """One flytekit value as flytekit would send it, or None when it drops it.
+def _quantity(
+    side: str, key: str, name: Resource, value: Any, findings: list[Finding], *, override: bool
+) -> Quantity | None:
+    """One flytekit value (field `key` of `side`) as flytekit would send it, or None when it drops it.
 
     `override`: the value is a `with_overrides` argument, which flytekit sends as
     `str(value)` whenever it is not None (`convert_resources_to_resource_model`),
     where the task serializer drops falsy values and passes the rest through.
     """
-    if type(value) is str and value and name is not Resource.GPU:
-        return as_quantity(where, value)
+    if type(value) is str and value and name is not _GPU:
+        # The common case, first, and without building the field's name unless it is wrong.
+        try:
+            return Quantity.parse(value)
+        except ValueError as exc:
+            raise ResourceSpecError(f"{side}.{key}", value, str(exc)) from None
+    where = f"{side}.{key}"
     if isinstance(value, bool):
         raise ResourceSpecError(where, value, "a boolean is not a quantity")
     if isinstance(value, float) and name is not Resource.CPU:
@@ -141,18 +160,22 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding], o
             )
         )
         return None
-    if name is Resource.GPU and isinstance(value, str):
-        note = info(
-            Rule.GPU_COUNT_TYPE,
-            where,
-            value,
-            "a device count written as a string; Flyte 2 takes an int and rejects a string count",
-            "an int where the target needs one",
-            policy=Policy.STRICT,
+    # Read first, so that a value too large to print is refused before a note quotes it.
+    q = as_quantity(where, value)
+    if name is _GPU and isinstance(value, str):
+        findings.append(
+            info(
+                Rule.GPU_COUNT_TYPE,
+                where,
+                value,
+                "a device count written as a string; Flyte 2 takes an int and rejects a string count",
+                "an int where the target needs one",
+                policy=Policy.STRICT,
+                target="flyte",
+            )
         )
-        findings.append(dataclasses.replace(note, target="flyte"))
     if isinstance(value, (int, float)):
-        text = str(value)
+        text = q.text
         if name in _BYTES:
             how = (
                 "with_overrides sends it as a string"
@@ -180,7 +203,7 @@ def _quantity(where: str, name: Resource, value: Any, findings: list[Finding], o
                     policy=Policy.STRICT,
                 )
             )
-    return as_quantity(where, value)
+    return q
 
 
 def from_flytekit(
@@ -235,6 +258,8 @@ def from_flytekit_overrides(
 def _read(
     requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any, *, override: bool
 ) -> ResourceSpec:
+    if not _MEMO.enabled:
+        return _from_flytekit(requests, limits, resources, accelerator, shared_memory, override=override)
     try:
         key: object = (
             _input_key(requests),
@@ -299,7 +324,7 @@ def _from_flytekit(
                 resources,
                 "cannot be combined with requests= or limits= (flytekit refuses it too)",
             )
-        for key, value in _fields_of(resources, "resources", findings).items():
+        for key, value in _fields_of(resources, "resources", findings):
             name = FLYTEKIT_FIELDS[key]
             if isinstance(value, (list, tuple)):
                 if len(value) != 2:
@@ -315,30 +340,36 @@ def _from_flytekit(
                             policy=Policy.STRICT,
                         )
                     )
-                r = _quantity(f"resources.{key}[0]", name, value[0], findings, override)
-                limit = _quantity(f"resources.{key}[1]", name, value[1], findings, override)
+                r = _quantity("resources", f"{key}[0]", name, value[0], findings, override=override)
+                limit = _quantity("resources", f"{key}[1]", name, value[1], findings, override=override)
                 if r is not None:
                     req[name] = r
                 if limit is not None:
                     lim[name] = limit
             else:
                 # flytekit 1.16 puts a scalar in the request only (its docstring says both).
-                q = _quantity(f"resources.{key}", name, value, findings, override)
+                q = _quantity("resources", key, name, value, findings, override=override)
                 if q is not None:
                     req[name] = q
     for where, source, target in (("requests", requests, req), ("limits", limits, lim)):
-        for key, value in _fields_of(source, where, findings).items():
+        if source is None:
+            continue
+        for key, value in _fields_of(source, where, findings):
             if isinstance(value, (list, tuple)):
                 raise ResourceSpecError(
                     f"{where}.{key}", value, "a pair is only allowed in resources=; flytekit refuses it here"
                 )
-            q = _quantity(f"{where}.{key}", FLYTEKIT_FIELDS[key], value, findings, override)
+            name = FLYTEKIT_FIELDS[key]
+            q = _quantity(where, key, name, value, findings, override=override)
             if q is not None:
-                target[FLYTEKIT_FIELDS[key]] = q
+                target[name] = q
 
     acc = read_accelerator(accelerator, findings)
     shm = _read_shared_memory(shared_memory, findings)
     return ResourceSpec._from_parts(req, lim, acc, shm, tuple(findings))
+
+
+_NO_SIZE = SharedMemorySpec()  # shared_memory=True: immutable, so one serves every spec
 
 
 def _read_shared_memory(value: Any, findings: list[Finding]) -> SharedMemorySpec | None:
@@ -346,13 +377,13 @@ def _read_shared_memory(value: Any, findings: list[Finding]) -> SharedMemorySpec
         return None
     # The volume name is flytekit's own constant: not information about the task.
     if value is True or value == "":
-        return SharedMemorySpec(None)
+        return _NO_SIZE
     if isinstance(value, str):
         try:
             size = Quantity.parse(value)
         except ValueError as exc:
             raise ResourceSpecError("shared_memory", value, str(exc)) from None
-        return SharedMemorySpec(size)
+        return SharedMemorySpec._of_size(size)
     findings.append(
         info(
             Rule.SHM_IGNORED,
@@ -416,13 +447,7 @@ def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | N
     if isinstance(value, str):
         acc = _from_constant_path(value)
     elif hasattr(value, "to_flyte_idl"):
-        msg = value.to_flyte_idl()
-        case = msg.WhichOneof("partition_size_value")
-        acc = _accelerator_from_wire(
-            msg.device,
-            msg.partition_size if case == "partition_size" else None,
-            case == "unpartitioned" and msg.unpartitioned,
-        )
+        acc = _from_accelerator_object(value)
     else:
         raise ResourceSpecError(
             "accelerator", value, "must be a flytekit accelerator, a constant name or an AcceleratorSpec"
@@ -438,6 +463,33 @@ def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | N
                 policy=Policy.STRICT,
             )
         )
+    return acc
+
+
+# flytekit accelerator objects by type and attributes: a project uses a handful, and each
+# to_flyte_idl() builds a protobuf message. Bounded, and emptied by clear_caches().
+_OBJECTS: dict[object, AcceleratorSpec] = {}
+register_cache(_OBJECTS.clear)
+
+
+def _from_accelerator_object(value: Any) -> AcceleratorSpec:
+    try:
+        key: object = _accelerator_key(value)
+    except Unkeyable:
+        key = None
+    acc = _OBJECTS.get(key) if key is not None else None
+    if acc is None:
+        msg = value.to_flyte_idl()
+        case = msg.WhichOneof("partition_size_value")
+        acc = _accelerator_from_wire(
+            msg.device,
+            msg.partition_size if case == "partition_size" else None,
+            case == "unpartitioned" and msg.unpartitioned,
+        )
+        if key is not None:
+            if len(_OBJECTS) >= 256:
+                _OBJECTS.clear()
+            _OBJECTS[key] = acc
     return acc
 
 

@@ -91,6 +91,24 @@ class Finding:
     #: only ("flyte", "flytekit", "k8s"); conversions to other targets leave it out.
     target: str | None = None
 
+    @classmethod
+    def note(
+        cls, rule: Rule, field: str, value: str, reason: str, *, action: str, target: str | None = None
+    ) -> Finding:
+        """A finding no policy blocks (every policy does `action`), built without the frozen
+        dataclass's field-by-field __init__: readers make one for common input on every call."""
+        found = object.__new__(cls)
+        vars(found).update(
+            rule=rule,
+            field=field,
+            value=value,
+            reason=reason,
+            actions={"strict": action, "kubernetes": action},
+            lossy=False,
+            target=target,
+        )
+        return found
+
     def __str__(self) -> str:
         if len(set(self.actions.values())) == 1:
             tail = next(iter(self.actions.values()))

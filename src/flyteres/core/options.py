@@ -14,7 +14,7 @@ member, or a `ResourceSpecError` naming the option and the valid values.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 from flyteres._errors import ResourceSpecError
 
@@ -37,9 +37,10 @@ class Choice(str, Enum):
         """The member for `value` (a member or its string value)."""
         if isinstance(value, cls):
             return value
-        for member in cls:
-            if value == member.value:
-                return member
+        # Enum's own value table: one lookup on every conversion's hot path (only str values are ours).
+        member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+        if member is not None:
+            return cast(_E, member)  # the table holds only members of cls
         choices = ", ".join(m.value for m in cls)
         raise ResourceSpecError(cls.option(), value, f"must be one of {choices}")
 

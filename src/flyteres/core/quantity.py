@@ -26,14 +26,16 @@ import math
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 from flyteres._errors import QuantityError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
-__all__ = ["MAX_SIGNIFICANT_DIGITS", "Format", "Quantity"]
+__all__ = ["MAX_SIGNIFICANT_DIGITS", "Format", "Quantity", "exceeds", "first_negative"]
+
+_K = TypeVar("_K")
 
 
 class Format(str, enum.Enum):
@@ -358,6 +360,14 @@ class Quantity:
         True
         """
         return self._v[0] == 0
+
+    def is_negative(self) -> bool:
+        """Whether the value is below zero ("-0" is not).
+
+        >>> Quantity.parse("-1m").is_negative(), Quantity.parse("-0").is_negative()
+        (True, False)
+        """
+        return self._v[0] < 0
 
     def is_integer(self) -> bool:
         """Whether the value is a whole number (without building the integer, however large).
@@ -794,6 +804,30 @@ def _ndigits(n: int) -> int:
 
 def _too_big(what: str) -> QuantityError:
     return QuantityError(what, f"the result needs more than {MAX_SIGNIFICANT_DIGITS} significant digits")
+
+
+def first_negative(values: Mapping[_K, Quantity]) -> _K | None:
+    """The first key whose quantity is below zero, or None: the model's check on every spec built.
+
+    >>> first_negative({"cpu": Quantity.parse("1"), "memory": Quantity.parse("-1Mi")})
+    'memory'
+    """
+    for key, q in values.items():
+        if q._v[0] < 0:
+            return key
+    return None
+
+
+def exceeds(a: Quantity, b: Quantity) -> bool:
+    """``a > b`` without the operator's dispatch, for the model's validation on every spec built.
+
+    >>> exceeds(Quantity.parse("2"), Quantity.parse("1500m"))
+    True
+    """
+    va, vb = a._v, b._v
+    if va[1] == vb[1]:
+        return va[0] > vb[0]
+    return _compare(va, vb) > 0
 
 
 def _compare(a: tuple[int, int, Format, str, str], b: tuple[int, int, Format, str, str]) -> int:

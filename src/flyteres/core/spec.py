@@ -25,7 +25,7 @@ from flyteres._errors import (
 from flyteres._pb import AcceleratorModelPb
 from flyteres.accelerators import Accelerator, DeviceClass, DeviceClassName, from_wire
 from flyteres.core.findings import Finding
-from flyteres.core.quantity import Quantity
+from flyteres.core.quantity import Quantity, exceeds, first_negative
 
 DEFAULT_SHM_PATH = "/dev/shm"
 # AcceleratorModel value names other than the zero value.
@@ -209,6 +209,16 @@ class SharedMemorySpec:
         setattr_(self, "mount_path", mount_path)
         self._validate()
 
+    @classmethod
+    def _of_size(cls, size_limit: Quantity | None) -> SharedMemorySpec:
+        """The SDKs' volume (their own name, /dev/shm) of a size already read as a Quantity:
+        what the converters build for every spec with shared memory, so checked directly."""
+        if size_limit is not None and size_limit.is_negative():
+            raise ResourceSpecError("shared_memory.size_limit", size_limit.text, "must not be negative")
+        shm = object.__new__(cls)
+        vars(shm).update(size_limit=size_limit, mount_name=None, mount_path=DEFAULT_SHM_PATH)
+        return shm
+
     def _validate(self) -> None:
         if self.mount_name is not None and not isinstance(self.mount_name, str):
             raise ResourceSpecError("shared_memory.mount_name", self.mount_name, "must be a volume name (a string)")
@@ -245,6 +255,25 @@ def as_quantity(where: str, value: object) -> Quantity:
 
 
 _RESOURCES = tuple(Resource)  # iterating the enum class is slow on hot paths
+_GPU = Resource.GPU  # and so is reading an enum member off its class
+
+
+# Every set of resources, as a tuple in the resources' order: one lookup says a dict is in order.
+_IN_ORDER = frozenset(
+    tuple(r for i, r in enumerate(_RESOURCES) if mask >> i & 1) for mask in range(1, 2 ** len(_RESOURCES))
+)
+
+
+def _ordered(values: dict[Resource, Quantity]) -> Mapping[Resource, Quantity]:
+    """`values` read-only and in the resources' order (the order every writer uses).
+
+    Takes the dict over: `_from_parts` callers hand in dicts they built for the spec.
+    """
+    if not values:
+        return _EMPTY
+    if tuple(values) in _IN_ORDER:
+        return MappingProxyType(values)
+    return MappingProxyType({r: values[r] for r in _RESOURCES if r in values})
 
 
 def _freeze(where: str, values: object) -> Mapping[Resource, Quantity]:
@@ -318,13 +347,15 @@ class ResourceSpec:
         self._validate()
 
     def _validate(self) -> None:
+        # Runs for every spec any conversion builds: kept to plain loops over what is present.
         requests, limits = self.requests, self.limits
         for where, values in (("requests", requests), ("limits", limits)):
-            for name, q in values.items():
-                # A quantity is negative exactly when its text has a sign and it is not zero.
-                if q.text[:1] == "-" and not q.is_zero():
-                    raise ResourceSpecError(f"{where}.{name}", q.text, "must not be negative")
-            gpu = values.get(Resource.GPU)
+            if not values:
+                continue
+            negative = first_negative(values)
+            if negative is not None:
+                raise ResourceSpecError(f"{where}.{negative}", values[negative].text, "must not be negative")
+            gpu = values.get(_GPU)
             if gpu is not None:
                 if not gpu.is_integer():
                     raise ResourceSpecError(f"{where}.gpu", gpu.text, "a device count must be a whole number")
@@ -334,31 +365,33 @@ class ResourceSpec:
                         gpu.text,
                         f"a device count above {MAX_DEVICE_COUNT} does not fit Kubernetes' 64-bit milli-units",
                     )
-        for name, lim in limits.items():
-            req = requests.get(name)
-            if req is None:
-                continue
-            if name is Resource.GPU and req != lim:
-                raise ResourceSpecError(
-                    "limits.gpu",
-                    lim.text,
-                    f"differs from the request {req.text!r}; Kubernetes requires request == limit "
-                    "for devices (extended resources)",
-                )
-            if req > lim:
-                raise ResourceSpecError(
-                    f"requests.{name}",
-                    req.text,
-                    f"is greater than the limit {lim.text!r}; lower it or raise the limit",
-                )
-        mem_limit = self.limits.get(Resource.MEMORY)
+        if requests and limits:
+            for name, lim in limits.items():
+                req = requests.get(name)
+                if req is None:
+                    continue
+                if name is _GPU and req != lim:
+                    raise ResourceSpecError(
+                        "limits.gpu",
+                        lim.text,
+                        f"differs from the request {req.text!r}; Kubernetes requires request == limit "
+                        "for devices (extended resources)",
+                    )
+                if exceeds(req, lim):
+                    raise ResourceSpecError(
+                        f"requests.{name}",
+                        req.text,
+                        f"is greater than the limit {lim.text!r}; lower it or raise the limit",
+                    )
         shm = self.shared_memory
-        if shm is not None and shm.size_limit is not None and mem_limit is not None and shm.size_limit > mem_limit:
-            raise ResourceSpecError(
-                "shared_memory.size_limit",
-                shm.size_limit.text,
-                f"is larger than the memory limit {mem_limit.text!r}; shared memory counts against it",
-            )
+        if shm is not None and shm.size_limit is not None:
+            mem_limit = limits.get(Resource.MEMORY)
+            if mem_limit is not None and shm.size_limit > mem_limit:
+                raise ResourceSpecError(
+                    "shared_memory.size_limit",
+                    shm.size_limit.text,
+                    f"is larger than the memory limit {mem_limit.text!r}; shared memory counts against it",
+                )
 
     @classmethod
     def _from_parts(
@@ -367,17 +400,24 @@ class ResourceSpec:
         limits: dict[Resource, Quantity],
         accelerator: AcceleratorSpec | None = None,
         shared_memory: SharedMemorySpec | None = None,
-        findings: tuple[Any, ...] = (),
+        findings: tuple[Finding, ...] = (),
     ) -> ResourceSpec:
         """Build from maps already keyed by `Resource` with `Quantity` values
-        (what the converters produce): skips normalising the keys, not validation."""
+        (what the converters produce): skips normalising the keys, not validation.
+
+        The spec takes the two dicts over, without a copy: pass dicts built for it, and do
+        not change them afterwards.
+        """
         spec = object.__new__(cls)
-        setattr_ = object.__setattr__
-        setattr_(spec, "requests", MappingProxyType({r: requests[r] for r in _RESOURCES if r in requests}))
-        setattr_(spec, "limits", MappingProxyType({r: limits[r] for r in _RESOURCES if r in limits}))
-        setattr_(spec, "accelerator", accelerator)
-        setattr_(spec, "shared_memory", shared_memory)
-        setattr_(spec, "findings", findings)
+        # The instance's own dict, filled at once: the frozen dataclass refuses setattr, and
+        # this is the one constructor every conversion goes through.
+        vars(spec).update(
+            requests=_ordered(requests),
+            limits=_ordered(limits),
+            accelerator=accelerator,
+            shared_memory=shared_memory,
+            findings=findings,
+        )
         spec._validate()
         return spec
 
