@@ -40,13 +40,13 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
-from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from flyteres.service import handlers
 from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
 from flyteres.service.errors import RequestError, Violation
 from flyteres.service.read import decode
+from flyteres.service.reflection import enable_reflection
 from flyteres_pb.v1 import service_pb2
 
 _Request = TypeVar("_Request", bound=Message)
@@ -341,9 +341,7 @@ def create_server(
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, methods)])
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        [SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
-    )
+    enable_reflection([SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server)
     try:
         port = server.add_insecure_port(address)
     except RuntimeError as exc:  # grpc reports a failed bind as RuntimeError
