@@ -26,8 +26,19 @@ def serve(
         int, typer.Option("--max-batch-items", min=1, help="Most items one ConvertBatch stream may carry.")
     ] = ServerConfig.max_batch_items,
     max_concurrent_rpcs: Annotated[
-        int, typer.Option("--max-concurrent-rpcs", min=1, help="Calls in progress beyond this are refused.")
+        int,
+        typer.Option(
+            "--max-concurrent-rpcs",
+            min=1,
+            help="Conversion calls in progress beyond this are refused (health checks never are).",
+        ),
     ] = ServerConfig.max_concurrent_rpcs,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout", min=0.001, help="Seconds a ConvertBatch stream may go without a message before it ends."
+        ),
+    ] = ServerConfig.idle_timeout_seconds,
     grace: Annotated[
         float, typer.Option("--grace", min=0, help="Seconds in-flight calls get to finish on shutdown.")
     ] = ServerConfig.grace_seconds,
@@ -73,6 +84,7 @@ def serve(
         max_message_bytes=max_message_bytes,
         max_batch_items=max_batch_items,
         max_concurrent_rpcs=max_concurrent_rpcs,
+        idle_timeout_seconds=idle_timeout,
         grace_seconds=grace,
     )
 

@@ -13,9 +13,13 @@ class ServerConfig:
 
     `max_message_bytes` bounds every request and response message;
     `max_batch_items` bounds the items of one ConvertBatch stream;
-    `max_concurrent_rpcs` bounds calls in progress (more are refused with
-    RESOURCE_EXHAUSTED instead of queueing without limit); `grace_seconds` is
-    how long in-flight calls may take to finish on shutdown.
+    `max_concurrent_rpcs` bounds the ResourceService calls in progress (more
+    are refused with RESOURCE_EXHAUSTED instead of queueing without limit);
+    health Watch and reflection streams have a bound of the same size of
+    their own, and health Check has none, so conversions never starve health
+    checks. `idle_timeout_seconds` ends a ConvertBatch or reflection stream on
+    which no message moved for that long (DEADLINE_EXCEEDED). `grace_seconds`
+    is how long in-flight calls may take to finish on shutdown.
 
     >>> ServerConfig().max_message_bytes
     4194304
@@ -24,6 +28,7 @@ class ServerConfig:
     max_message_bytes: int = 4 * 1024 * 1024
     max_batch_items: int = 10_000
     max_concurrent_rpcs: int = 4096
+    idle_timeout_seconds: float = 30.0
     grace_seconds: float = 5.0
     log_calls: bool = True
 
@@ -33,3 +38,5 @@ class ServerConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.grace_seconds < 0:
             raise ValueError(f"grace_seconds must not be negative, got {self.grace_seconds!r}")
+        if not self.idle_timeout_seconds > 0:
+            raise ValueError(f"idle_timeout_seconds must be positive, got {self.idle_timeout_seconds!r}")

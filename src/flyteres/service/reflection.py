@@ -15,16 +15,21 @@ renamed, so a client can reflect on the reflection service itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from typing import cast
 
 import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 
+from flyteres.service.guard import CallLimit, limited_bidi_stream
+
 V1_PACKAGE = "grpc.reflection.v1"
 V1_FILE = "grpc/reflection/v1/reflection.proto"
 V1_SERVICE = f"{V1_PACKAGE}.ServerReflection"
 V1ALPHA_SERVICE: str = reflection.SERVICE_NAME
+_Request = reflection_pb2.ServerReflectionRequest
+_Response = reflection_pb2.ServerReflectionResponse
 
 
 def _register_v1_descriptor() -> None:
@@ -51,15 +56,25 @@ def _register_v1_descriptor() -> None:
     pool.Add(proto)
 
 
-def enable_reflection(service_names: Iterable[str], server: grpc.aio.Server) -> None:
-    """Serve reflection for `service_names` (plus both reflection services) on `server`, under v1 and v1alpha."""
+def enable_reflection(
+    service_names: Iterable[str], server: grpc.aio.Server, streams: CallLimit, idle_timeout: float
+) -> None:
+    """Serve reflection for `service_names` (plus both reflection services) on `server`, under v1 and v1alpha.
+
+    Reflection streams count against `streams` and end after `idle_timeout`
+    seconds without a message.
+    """
     _register_v1_descriptor()
     names = [*service_names, V1_SERVICE, V1ALPHA_SERVICE]
     servicer = reflection.aio.ReflectionServicer(names)
+    # The stubs declare `async def ... -> AsyncIterable`; it is an async generator function.
+    behavior = cast(
+        Callable[[AsyncIterator[_Request], object], AsyncIterable[_Response]], servicer.ServerReflectionInfo
+    )
     handler = grpc.stream_stream_rpc_method_handler(
-        servicer.ServerReflectionInfo,
-        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
-        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+        limited_bidi_stream(behavior, streams, idle_timeout),
+        request_deserializer=_Request.FromString,
+        response_serializer=_Response.SerializeToString,
     )
     server.add_generic_rpc_handlers(
         [

@@ -1,10 +1,15 @@
 """The gRPC server: flyteres.v1.ResourceService, health checking and reflection.
 
 The server runs on `grpc.aio`: one event loop serves every call, so a client
-that holds a stream open without sending costs memory, not a worker thread,
-and health checks are answered whatever the other streams do. Conversions
-are CPU-bound and short (a fraction of a millisecond); they run on the loop
-directly, since the GIL would serialize them across threads anyway.
+that holds a stream open without sending costs memory, not a worker thread.
+Conversions are CPU-bound and short (a fraction of a millisecond); they run
+on the loop directly, since the GIL would serialize them across threads anyway.
+
+Health checks are answered whatever the load on the conversion methods: the
+ResourceService calls in progress are bounded (`max_concurrent_rpcs`) by the
+server itself rather than by grpc, which would count health checks among
+them, and a ConvertBatch stream left idle ends after `idle_timeout_seconds`
+(guard.py).
 
 Handlers take and return raw bytes and parse requests themselves, so a
 request that does not parse is answered INVALID_ARGUMENT with a field
@@ -38,13 +43,14 @@ import grpc
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from grpc_health.v1.health import aio as health_aio
 from grpc_status import rpc_status
 
 from flyteres.service import handlers
 from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
 from flyteres.service.errors import RequestError, Violation
+from flyteres.service.guard import CallLimit, IdleTimer, limited_stream
 from flyteres.service.read import decode
 from flyteres.service.reflection import enable_reflection
 from flyteres_pb.v1 import service_pb2
@@ -54,6 +60,7 @@ _T = TypeVar("_T")
 
 SERVICE_NAME = "flyteres.v1.ResourceService"
 CONVERT_BATCH = f"/{SERVICE_NAME}/ConvertBatch"
+HEALTH_SERVICE: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
 log = logging.getLogger("flyteres.service")
 
@@ -182,6 +189,8 @@ class _Service:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.batcher = _Batcher()
+        # Counted here rather than by grpc's maximum_concurrent_rpcs, which would count health checks too.
+        self.calls = CallLimit(config.max_concurrent_rpcs, "conversion calls")
 
     def _log(
         self,
@@ -200,6 +209,9 @@ class _Service:
     ) -> grpc.RpcMethodHandler[bytes, bytes]:
         async def handler(data: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
             start = time.perf_counter()
+            if not self.calls.enter():
+                self._log(method, start, grpc.StatusCode.RESOURCE_EXHAUSTED, context)
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self.calls.refusal())
             code = grpc.StatusCode.OK
             try:
                 return encode(answer(decode(request_cls, data, "request")))
@@ -215,6 +227,7 @@ class _Service:
                 log.exception("internal error", extra={"method": method, "error": type(exc).__name__})
                 await context.abort(code, f"internal error: {type(exc).__name__}: {exc}")
             finally:
+                self.calls.leave()
                 self._log(method, start, code, context)
             raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
@@ -227,11 +240,16 @@ class _Service:
         # iterator protocol costs about a quarter more CPU per message under load.
         async def handler(_requests: object, context: grpc.aio.ServicerContext[bytes, bytes]) -> None:
             start = time.perf_counter()
+            if not self.calls.enter():
+                self._log(CONVERT_BATCH, start, grpc.StatusCode.RESOURCE_EXHAUSTED, context, items=0)
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self.calls.refusal())
             code = grpc.StatusCode.OK
             index = 0
+            timer = IdleTimer(self.config.idle_timeout_seconds)
             try:
                 while True:
                     data = await context.read()
+                    timer.touch()
                     if not isinstance(data, bytes):  # grpc.aio.EOF: the client is done (the stubs omit it)
                         break
                     if index >= limit:
@@ -240,11 +258,17 @@ class _Service:
                             code, f"a ConvertBatch stream carries at most {limit} items; open another stream"
                         )
                     await context.write(await self.batcher.run(functools.partial(_encoded_item, data, index)))
+                    timer.touch()
                     index += 1
             except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
-                raise
+                if not timer.fired:
+                    code = grpc.StatusCode.CANCELLED
+                    raise
+                code = grpc.StatusCode.DEADLINE_EXCEEDED
+                await context.abort(code, timer.refusal())
             finally:
+                timer.stop()
+                self.calls.leave()
                 self._log(CONVERT_BATCH, start, code, context, items=index)
 
         return grpc.stream_stream_rpc_method_handler(handler)
@@ -325,7 +349,8 @@ def create_server(
         # Two servers share a port only when asked to (worker processes).
         ("grpc.so_reuseport", int(reuse_port)),
     ]
-    server = grpc.aio.server(options=options, maximum_concurrent_rpcs=config.max_concurrent_rpcs)
+    # No maximum_concurrent_rpcs: it would count health checks with conversions (see guard.py).
+    server = grpc.aio.server(options=options)
     service = _Service(config)
     methods = {
         "Convert": service.unary(f"/{SERVICE_NAME}/Convert", service_pb2.ConvertRequest, handlers.convert),
@@ -340,8 +365,9 @@ def create_server(
     }
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, methods)])
     health = health_aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    enable_reflection([SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server)
+    streams = CallLimit(config.max_concurrent_rpcs, "health Watch and reflection streams")
+    _add_health(health, server, streams)
+    enable_reflection([SERVICE_NAME, HEALTH_SERVICE], server, streams, config.idle_timeout_seconds)
     try:
         port = server.add_insecure_port(address)
     except RuntimeError as exc:  # grpc reports a failed bind as RuntimeError
@@ -349,6 +375,22 @@ def create_server(
     if port == 0:
         raise OSError(f"cannot listen on {address!r}")
     return ResourceServer(server, health, config), port
+
+
+def _add_health(health: health_aio.HealthServicer, server: grpc.aio.Server, streams: CallLimit) -> None:
+    """The standard health service: Check never refused, Watch streams counted against `streams`."""
+    request, response = health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
+    methods = {
+        "Check": grpc.unary_unary_rpc_method_handler(
+            health.Check, request_deserializer=request.FromString, response_serializer=response.SerializeToString
+        ),
+        "Watch": grpc.unary_stream_rpc_method_handler(
+            limited_stream(health.Watch, streams),
+            request_deserializer=request.FromString,
+            response_serializer=response.SerializeToString,
+        ),
+    }
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(HEALTH_SERVICE, methods)])
 
 
 async def serve(

