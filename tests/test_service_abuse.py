@@ -10,6 +10,7 @@ that says why, and a valid conversion must still get its usual answer.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ import grpc
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from flyteres.service import BackgroundServer, Client, ServerConfig, ServiceError, flyte_input
+from flyteres.service import BackgroundServer, Client, ServerConfig, ServiceError, flyte_input, idl_input
+from flyteres.service.server import _Batcher
+from flyteres_pb.v1 import resources_pb2 as res_pb
 from flyteres_pb.v1 import service_pb2 as pb
 
 BATCH = "/flyteres.v1.ResourceService/ConvertBatch"
@@ -128,3 +131,84 @@ def test_an_idle_reflection_stream_ends_after_the_idle_timeout() -> None:
         finally:
             release.set()
             call.cancel()
+
+
+# -- requests past the service's bounds ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bounded() -> Iterator[BackgroundServer]:
+    with BackgroundServer("127.0.0.1:0", ServerConfig(log_calls=False)) as running:
+        yield running
+
+
+def refusal(server: BackgroundServer, spec: pb.SpecInput) -> ServiceError:
+    with Client(server.address, timeout=30, max_message_bytes=8 << 20) as client, pytest.raises(ServiceError) as info:
+        client.convert(spec)
+    assert info.value.code is grpc.StatusCode.INVALID_ARGUMENT
+    return info.value
+
+
+def test_a_request_of_100k_keys_is_refused_by_its_size_before_it_is_read(bounded: BackgroundServer) -> None:
+    spec = pb.SpecInput(flytekit=pb.FlytekitSpec(requests={f"key{i:06d}": "1" for i in range(100_000)}))
+    error = refusal(bounded, spec)
+    (violation,) = error.violations
+    assert violation.field == "request"
+    assert "at most 32768 bytes" in violation.description
+    assert "this server's limit" in violation.description
+    assert_healthy(bounded)
+
+
+entry = res_pb.Resources.ResourceEntry(name=res_pb.Resources.CPU, value="1")
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "limit"),
+    [
+        (flyte_input(cpu="1" * 2000), "input.flyte.cpu.request", "at most 1024 characters"),
+        (pb.SpecInput(flytekit=pb.FlytekitSpec(requests={"k" * 2000: "1"})), "input.flytekit.requests", "keys"),
+        (
+            pb.SpecInput(flytekit=pb.FlytekitSpec(requests={f"k{i}": "1" for i in range(40)})),
+            "input.flytekit.requests",
+            "at most 32 entries",
+        ),
+        (idl_input(res_pb.Resources(requests=[entry] * 30, limits=[entry] * 30)), "request", "at most 128 values"),
+    ],
+    ids=["long quantity", "long key", "many entries", "many values in all"],
+)
+def test_entries_and_strings_past_the_bounds_are_named_with_the_limit(
+    bounded: BackgroundServer, spec: pb.SpecInput, field: str, limit: str
+) -> None:
+    error = refusal(bounded, spec)
+    assert any(v.field == field and limit in v.description for v in error.violations), error.violations
+    assert "this server's limit" in error.details
+
+
+def test_a_batch_item_past_the_bounds_gets_its_error_and_the_stream_goes_on(bounded: BackgroundServer) -> None:
+    items = [flyte_input(cpu="1"), flyte_input(cpu="1" * 2000), flyte_input(cpu="2")]
+    with Client(bounded.address, timeout=10) as client:
+        answers = list(client.convert_batch(iter(items), ["flyteres"]))
+    assert [a.WhichOneof("result") for a in answers] == ["response", "error", "response"]
+    assert answers[1].error.violations[0].field == "input.flyte.cpu.request"
+    assert "at most 1024 characters" in answers[1].error.violations[0].description
+
+
+def test_a_turn_of_conversions_yields_to_other_calls_after_its_time_budget() -> None:
+    # Twenty slow items queued at once, then another call's callback: it must
+    # run after a turn's time budget, not after every queued item.
+    order: list[str] = []
+
+    def slow(n: int) -> bytes:
+        time.sleep(0.003)
+        order.append(f"item {n}")
+        return b""
+
+    async def main() -> None:
+        batcher = _Batcher()
+        futures = [batcher.run(lambda n=n: slow(n)) for n in range(20)]
+        asyncio.get_running_loop().call_soon(order.append, "other call")
+        await asyncio.gather(*futures)
+
+    asyncio.run(main())
+    assert order.index("other call") <= 4, order
+    assert len(order) == 21

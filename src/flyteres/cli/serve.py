@@ -22,6 +22,12 @@ def serve(
     max_message_bytes: Annotated[
         int, typer.Option("--max-message-bytes", min=1024, help="Largest request or response message.")
     ] = ServerConfig.max_message_bytes,
+    max_request_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-request-bytes", min=64, help="Largest request (or ConvertBatch item) the service will parse."
+        ),
+    ] = ServerConfig.max_request_bytes,
     max_batch_items: Annotated[
         int, typer.Option("--max-batch-items", min=1, help="Most items one ConvertBatch stream may carry.")
     ] = ServerConfig.max_batch_items,
@@ -82,6 +88,7 @@ def serve(
     configure_logging(level)
     config = ServerConfig(
         max_message_bytes=max_message_bytes,
+        max_request_bytes=max_request_bytes,
         max_batch_items=max_batch_items,
         max_concurrent_rpcs=max_concurrent_rpcs,
         idle_timeout_seconds=idle_timeout,

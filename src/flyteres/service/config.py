@@ -11,7 +11,11 @@ DEFAULT_ADDRESS = "127.0.0.1:50051"
 class ServerConfig:
     """Limits and behaviour of a server.
 
-    `max_message_bytes` bounds every request and response message;
+    `max_message_bytes` bounds every request and response message at the
+    transport; `max_request_bytes` bounds each request message (a ConvertBatch
+    item, for streams) the service will parse, far below it: a real request is
+    a few hundred bytes, and larger ones are refused with INVALID_ARGUMENT
+    before they are parsed (see bounds.py for the other bounds on a request).
     `max_batch_items` bounds the items of one ConvertBatch stream;
     `max_concurrent_rpcs` bounds the ResourceService calls in progress (more
     are refused with RESOURCE_EXHAUSTED instead of queueing without limit);
@@ -26,6 +30,7 @@ class ServerConfig:
     """
 
     max_message_bytes: int = 4 * 1024 * 1024
+    max_request_bytes: int = 32 * 1024
     max_batch_items: int = 10_000
     max_concurrent_rpcs: int = 4096
     idle_timeout_seconds: float = 30.0
@@ -33,7 +38,7 @@ class ServerConfig:
     log_calls: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_message_bytes", "max_batch_items", "max_concurrent_rpcs"):
+        for name in ("max_message_bytes", "max_request_bytes", "max_batch_items", "max_concurrent_rpcs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.grace_seconds < 0:

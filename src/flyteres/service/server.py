@@ -47,7 +47,7 @@ from grpc_health.v1 import health_pb2
 from grpc_health.v1.health import aio as health_aio
 from grpc_status import rpc_status
 
-from flyteres.service import handlers
+from flyteres.service import bounds, handlers
 from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
 from flyteres.service.errors import RequestError, Violation
 from flyteres.service.guard import CallLimit, IdleTimer, limited_stream
@@ -148,11 +148,15 @@ class _Batcher:
     gRPC's reads and writes run in a row, instead of alternating item by item:
     each stays warm in the processor's caches, and under load the server
     answers about a quarter more items per second. A turn runs at most TURN
-    items, then lets the event loop go on (health checks, reads) before the next.
+    items and stops once it has worked TURN_SECONDS, then lets the event loop
+    go on (health checks, reads, other calls) before the next: items that are
+    slow to convert (invalid ones are read field by field) cannot hold the
+    loop for more than about one item past the budget.
     (Unary calls gain nothing from it: their cost is the call itself.)
     """
 
     TURN = 64
+    TURN_SECONDS = 0.005
 
     def __init__(self) -> None:
         self._waiting: list[tuple[Callable[[], bytes], asyncio.Future[bytes]]] = []
@@ -169,14 +173,19 @@ class _Batcher:
         return future
 
     def _turn(self) -> None:
-        turn, self._waiting = self._waiting[: self.TURN], self._waiting[self.TURN :]
-        for work, future in turn:
+        end = time.perf_counter() + self.TURN_SECONDS
+        done = 0
+        for work, future in self._waiting:
+            done += 1
             if future.done():  # the call was cancelled while it waited
                 continue
             try:
                 future.set_result(work())
             except Exception as exc:  # the call's own handler answers it
                 future.set_exception(exc)
+            if done == self.TURN or time.perf_counter() >= end:
+                break
+        del self._waiting[:done]
         if self._waiting:
             asyncio.get_running_loop().call_soon(self._turn)
         else:
@@ -214,7 +223,7 @@ class _Service:
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self.calls.refusal())
             code = grpc.StatusCode.OK
             try:
-                return encode(answer(decode(request_cls, data, "request")))
+                return encode(answer(decode(request_cls, data, "request", self.config.max_request_bytes)))
             except RequestError as exc:
                 status = status_for(exc)
                 code = status.code
@@ -257,7 +266,8 @@ class _Service:
                         await context.abort(
                             code, f"a ConvertBatch stream carries at most {limit} items; open another stream"
                         )
-                    await context.write(await self.batcher.run(functools.partial(_encoded_item, data, index)))
+                    item = functools.partial(_encoded_item, data, index, self.config.max_request_bytes)
+                    await context.write(await self.batcher.run(item))
                     timer.touch()
                     index += 1
             except asyncio.CancelledError:
@@ -283,14 +293,16 @@ def encode(message: Message) -> bytes:
     return message.SerializeToString(deterministic=True)
 
 
-def _encoded_item(data: bytes, index: int) -> bytes:
-    return encode(batch_answer(data, index, CONVERT_BATCH))
+def _encoded_item(data: bytes, index: int, max_bytes: int) -> bytes:
+    return encode(batch_answer(data, index, CONVERT_BATCH, max_bytes))
 
 
-def batch_answer(data: bytes, index: int, method: str) -> service_pb2.ConvertBatchResponse:
-    """The answer to one ConvertBatch item's bytes: its response, or its error; never raises."""
+def batch_answer(
+    data: bytes, index: int, method: str, max_bytes: int = bounds.MAX_REQUEST_BYTES
+) -> service_pb2.ConvertBatchResponse:
+    """The answer to one ConvertBatch item's bytes (at most `max_bytes`): its response, or its error; never raises."""
     try:
-        item = decode(service_pb2.ConvertBatchRequest, data, f"items[{index}]")
+        item = decode(service_pb2.ConvertBatchRequest, data, f"items[{index}]", max_bytes)
         return handlers.batch_item(item, index)
     except RequestError as exc:
         return handlers.batch_error(service_pb2.ConvertBatchRequest(), index, exc)
