@@ -11,6 +11,14 @@ that says why, and a valid conversion must still get its usual answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -212,3 +220,112 @@ def test_a_turn_of_conversions_yields_to_other_calls_after_its_time_budget() -> 
     asyncio.run(main())
     assert order.index("other call") <= 4, order
     assert len(order) == 21
+
+
+# -- HTTP/2 rapid reset (CVE-2023-44487) -------------------------------------------------------------
+
+
+def rapid_reset(address: str, streams: int) -> tuple[int | None, dict[str, int]]:
+    """Flood one connection with HEADERS+RST_STREAM pairs; the MAX_CONCURRENT_STREAMS the
+    server advertised, and what it answered (RST_STREAM error codes, GOAWAY) by count."""
+    import h2.config  # noqa: PLC0415
+    import h2.connection  # noqa: PLC0415
+    import hpack  # noqa: PLC0415
+
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        conn.receive_data(sock.recv(65536))  # the server's SETTINGS
+        sock.sendall(conn.data_to_send())  # and their ACK
+        advertised = conn.remote_settings.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS)
+        headers = [(":method", "POST"), (":scheme", "http"), (":path", "/flyteres.v1.ResourceService/Convert")]
+        headers += [(":authority", address), ("content-type", "application/grpc"), ("te", "trailers")]
+        encoder = hpack.Encoder()
+        blocks = [encoder.encode(headers), encoder.encode(headers)]  # the second refers to the first's entries
+        frames = []
+        for n in range(streams):
+            block = blocks[min(n, 1)]
+            frames.append(_frame(0x1, 0x4, 2 * n + 1, block) + _frame(0x3, 0x0, 2 * n + 1, struct.pack(">I", 8)))
+        sock.sendall(b"".join(frames))
+        answered: dict[str, int] = {}
+        data = b""
+        sock.settimeout(2)
+        with contextlib.suppress(OSError):  # the answers stop coming, or the server closes
+            while chunk := sock.recv(1 << 16):
+                data += chunk
+        while len(data) >= 9:
+            length, kind = int.from_bytes(data[:3], "big"), data[3]
+            payload, data = data[9 : 9 + length], data[9 + length :]
+            if kind == 0x3:
+                name = {7: "REFUSED_STREAM", 8: "CANCEL", 11: "ENHANCE_YOUR_CALM"}.get(int.from_bytes(payload, "big"))
+                answered[f"RST_STREAM {name}"] = answered.get(f"RST_STREAM {name}", 0) + 1
+            elif kind == 0x7:
+                answered["GOAWAY"] = answered.get("GOAWAY", 0) + 1
+    return advertised, answered
+
+
+def _frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def test_a_rapid_reset_flood_is_refused_by_the_transport_and_health_stays_green() -> None:
+    with BackgroundServer("127.0.0.1:0", ServerConfig(log_calls=False)) as server:
+        advertised, answered = rapid_reset(server.address, 5000)
+        # Each connection may hold 100 streams, and streams reset by the client still
+        # count until the server has freed them: the flood is refused in the transport.
+        assert advertised == 100
+        assert answered.get("RST_STREAM REFUSED_STREAM", 0) > 0, answered
+        assert_healthy(server)
+
+
+def test_the_health_port_answers_health_only_and_reports_the_shutdown() -> None:
+    config = ServerConfig(max_concurrent_rpcs=1, log_calls=False)
+    server = BackgroundServer("127.0.0.1:0", config, health_address="127.0.0.1:0").start()
+    try:
+        assert server.health_address is not None
+        assert server.health_port not in (None, server.port)
+        held = HeldStreams(server.address, 1)  # the conversions are at their limit
+        try:
+            with Client(server.health_address, timeout=10) as probe:
+                assert probe.health() == "SERVING"
+                assert probe.health("flyteres.v1.ResourceService") == "SERVING"
+                with pytest.raises(ServiceError) as info:
+                    probe.convert(flyte_input(cpu="1"))
+                assert info.value.code is grpc.StatusCode.UNIMPLEMENTED
+        finally:
+            held.close()
+        with Client(server.address, timeout=10) as client:
+            assert client.health() == "SERVING"
+    finally:
+        server.stop()
+    with Client(server.health_address, timeout=2) as probe, pytest.raises(ServiceError):
+        probe.health()  # stopped with the service
+
+
+@pytest.mark.slow
+def test_serve_prints_the_health_port_and_answers_there() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flyteres.service", "--address", "127.0.0.1:0", "--health-address", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        service, health = proc.stdout.readline(), proc.stdout.readline()
+        assert service.startswith("listening on 127.0.0.1:"), service
+        assert health.startswith("health on 127.0.0.1:"), health
+        with Client(health.split()[-1], timeout=10) as probe:
+            assert probe.health() == "SERVING"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    serving = next(json.loads(line) for line in err.splitlines() if '"serving"' in line)
+    assert serving["health_address"] == health.split()[-1]

@@ -19,6 +19,14 @@ def serve(
     address: Annotated[
         str, typer.Option("--address", help="HOST:PORT to listen on; port 0 picks a free port.")
     ] = DEFAULT_ADDRESS,
+    health_address: Annotated[
+        str | None,
+        typer.Option(
+            "--health-address",
+            help="HOST:PORT of a second, health-only server, for liveness and readiness probes.",
+            show_default="none: health is served on --address only",
+        ),
+    ] = None,
     max_message_bytes: Annotated[
         int, typer.Option("--max-message-bytes", min=1024, help="Largest request or response message.")
     ] = ServerConfig.max_message_bytes,
@@ -45,6 +53,14 @@ def serve(
             "--idle-timeout", min=0.001, help="Seconds a ConvertBatch stream may go without a message before it ends."
         ),
     ] = ServerConfig.idle_timeout_seconds,
+    max_streams_per_connection: Annotated[
+        int,
+        typer.Option(
+            "--max-streams-per-connection",
+            min=1,
+            help="HTTP/2 streams one connection may have open; more are refused (rapid-reset floods too).",
+        ),
+    ] = ServerConfig.max_streams_per_connection,
     grace: Annotated[
         float, typer.Option("--grace", min=0, help="Seconds in-flight calls get to finish on shutdown.")
     ] = ServerConfig.grace_seconds,
@@ -61,6 +77,13 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve flyteres.v1.ResourceService with health checking and reflection.
+
+    --address serves the ResourceService, grpc.health.v1.Health and
+    reflection. With --health-address, a second server there answers
+    grpc.health.v1.Health (and reflection) only, apart from the service's
+    queue of calls, so a flood of calls to --address cannot delay a probe:
+    point liveness and readiness probes at it. Health checks are never
+    refused for the conversions' --max-concurrent-rpcs.
 
     Logs are JSON lines on stderr: one per call (method, code, duration_ms).
     SIGTERM or SIGINT stops accepting calls and lets in-flight ones finish.
@@ -81,10 +104,12 @@ def serve(
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
     if workers > 1:
-        try:
-            split_address(address)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--address") from None
+        for hint, value in (("--address", address), ("--health-address", health_address)):
+            try:
+                if value is not None:
+                    split_address(value)
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint=hint) from None
     configure_logging(level)
     config = ServerConfig(
         max_message_bytes=max_message_bytes,
@@ -92,6 +117,7 @@ def serve(
         max_batch_items=max_batch_items,
         max_concurrent_rpcs=max_concurrent_rpcs,
         idle_timeout_seconds=idle_timeout,
+        max_streams_per_connection=max_streams_per_connection,
         grace_seconds=grace,
     )
 
@@ -99,11 +125,25 @@ def serve(
         # One plain line on stdout, so scripts can learn the port when they asked for 0.
         typer.echo(f"listening on {address.rsplit(':', 1)[0]}:{port}")
 
+    def health_ready(port: int) -> None:
+        # The second line, when there is a health server.
+        typer.echo(f"health on {(health_address or '').rsplit(':', 1)[0]}:{port}")
+
     try:
         if workers == 1:
-            asyncio.run(run_server(address, config, ready=ready))
+            asyncio.run(
+                run_server(address, config, ready=ready, health_address=health_address, health_ready=health_ready)
+            )
         else:
-            status = serve_workers(address, config, workers, log_level=level, ready=ready)
+            status = serve_workers(
+                address,
+                config,
+                workers,
+                log_level=level,
+                ready=ready,
+                health_address=health_address,
+                health_ready=health_ready,
+            )
             raise typer.Exit(status)
     except OSError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -48,7 +48,7 @@ from grpc_health.v1.health import aio as health_aio
 from grpc_status import rpc_status
 
 from flyteres.service import bounds, handlers
-from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
+from flyteres.service.config import CONNECTION_AGE_GRACE_SECONDS, DEFAULT_ADDRESS, ServerConfig
 from flyteres.service.errors import RequestError, Violation
 from flyteres.service.guard import CallLimit, IdleTimer, limited_stream
 from flyteres.service.read import decode
@@ -108,7 +108,18 @@ def _describe(v: Violation) -> str:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, message and the call's fields."""
 
-    FIELDS = ("method", "code", "duration_ms", "peer", "items", "address", "error", "worker", "workers")
+    FIELDS = (
+        "method",
+        "code",
+        "duration_ms",
+        "peer",
+        "items",
+        "address",
+        "health_address",
+        "error",
+        "worker",
+        "workers",
+    )
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -313,34 +324,94 @@ def batch_answer(
 
 
 class ResourceServer:
-    """A created (not yet started) server: the gRPC server and its health servicer.
+    """A created (not yet started) server: the gRPC server, its health servicer, and the
+    health-only server when there is one (`health_server`, listening on `health_port`).
 
     Use from the event loop that runs it: `await start()`, then
     `await wait_for_termination()` or `await stop(grace)`.
     """
 
-    def __init__(self, server: grpc.aio.Server, health: health_aio.HealthServicer, config: ServerConfig) -> None:
+    def __init__(
+        self,
+        server: grpc.aio.Server,
+        health: health_aio.HealthServicer,
+        config: ServerConfig,
+        health_server: grpc.aio.Server | None = None,
+        health_port: int | None = None,
+    ) -> None:
         self.grpc_server = server
         self.health = health
         self.config = config
+        self.health_server = health_server
+        self.health_port = health_port
 
     async def start(self) -> None:
         """Start serving and report SERVING for the service and the server."""
+        if self.health_server is not None:
+            await self.health_server.start()
         await self.grpc_server.start()
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
 
     async def stop(self, grace: float | None = None) -> None:
-        """Report NOT_SERVING, refuse new calls, and let in-flight ones finish within `grace` seconds."""
+        """Report NOT_SERVING, refuse new calls, and let in-flight ones finish within `grace` seconds.
+
+        The health server stops last, so probes see NOT_SERVING while calls finish.
+        """
         await self.health.enter_graceful_shutdown()
         await self.grpc_server.stop(self.config.grace_seconds if grace is None else grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
 
 
+def transport_options(config: ServerConfig, *, reuse_port: bool = False) -> list[tuple[str, int]]:
+    """The grpc core channel arguments of a server: message sizes, and the transport's
+    defences against clients that abuse HTTP/2."""
+    return [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        # Two servers share a port only when asked to (worker processes).
+        ("grpc.so_reuseport", int(reuse_port)),
+        # HTTP/2 rapid reset (CVE-2023-44487): a client may open this many streams
+        # per connection, and with overload protection a stream it resets still
+        # counts until grpc has freed it, so HEADERS+RST_STREAM pairs cannot open
+        # streams faster than the server disposes of them. Streams past the limit
+        # are refused (REFUSED_STREAM) in the transport, before any Python runs,
+        # and the tarpit delays those refusals to slow the client down. Overload
+        # protection and the tarpit are grpc core's defaults in this version; they
+        # are set here so that they stay on. Without a stream limit they do nothing.
+        ("grpc.max_concurrent_streams", config.max_streams_per_connection),
+        ("grpc.http.overload_protection", 1),
+        ("grpc.http.tarpit", 1),
+        # Connections are not kept forever: idle ones go away, and old ones are
+        # asked to reconnect (which also spreads clients over --workers anew).
+        ("grpc.max_connection_idle_ms", int(config.max_connection_idle_seconds * 1000)),
+        ("grpc.max_connection_age_ms", int(config.max_connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(CONNECTION_AGE_GRACE_SECONDS * 1000)),
+        # Ping floods need nothing here: grpc's defaults answer a client that pings
+        # more than twice in 5 minutes without data with GOAWAY (ENHANCE_YOUR_CALM).
+    ]
+
+
+def _bind(server: grpc.aio.Server, address: str) -> int:
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:  # grpc reports a failed bind as RuntimeError
+        raise OSError(f"cannot listen on {address!r}: {exc}") from None
+    if port == 0:
+        raise OSError(f"cannot listen on {address!r}")
+    return port
+
+
 def create_server(
-    address: str = DEFAULT_ADDRESS, config: ServerConfig | None = None, *, reuse_port: bool = False
+    address: str = DEFAULT_ADDRESS,
+    config: ServerConfig | None = None,
+    *,
+    reuse_port: bool = False,
+    health_address: str | None = None,
 ) -> tuple[ResourceServer, int]:
     """Build a server bound to `address` ("HOST:PORT"; port 0 picks a free one) and return it with its port.
 
@@ -349,18 +420,19 @@ def create_server(
     lets several worker processes listen on one port (SO_REUSEPORT); without
     it, a port already in use is an error.
 
+    With `health_address`, a second server there answers health checks (and
+    reflection about them) only, on the same event loop. Being a gRPC server
+    of its own, it has its own queue of calls waiting to be taken up, so a
+    health check there never waits behind a flood of calls to the service's
+    port; liveness probes belong on it.
+
     >>> async def main() -> None:
     ...     server, port = create_server("127.0.0.1:0")
     ...     await server.start()
     ...     await server.stop(0)
     """
     config = config or ServerConfig()
-    options = [
-        ("grpc.max_receive_message_length", config.max_message_bytes),
-        ("grpc.max_send_message_length", config.max_message_bytes),
-        # Two servers share a port only when asked to (worker processes).
-        ("grpc.so_reuseport", int(reuse_port)),
-    ]
+    options = transport_options(config, reuse_port=reuse_port)
     # No maximum_concurrent_rpcs: it would count health checks with conversions (see guard.py).
     server = grpc.aio.server(options=options)
     service = _Service(config)
@@ -380,13 +452,13 @@ def create_server(
     streams = CallLimit(config.max_concurrent_rpcs, "health Watch and reflection streams")
     _add_health(health, server, streams)
     enable_reflection([SERVICE_NAME, HEALTH_SERVICE], server, streams, config.idle_timeout_seconds)
-    try:
-        port = server.add_insecure_port(address)
-    except RuntimeError as exc:  # grpc reports a failed bind as RuntimeError
-        raise OSError(f"cannot listen on {address!r}: {exc}") from None
-    if port == 0:
-        raise OSError(f"cannot listen on {address!r}")
-    return ResourceServer(server, health, config), port
+    port = _bind(server, address)
+    if health_address is None:
+        return ResourceServer(server, health, config), port
+    health_server = grpc.aio.server(options=options)
+    _add_health(health, health_server, streams)
+    enable_reflection([HEALTH_SERVICE], health_server, streams, config.idle_timeout_seconds)
+    return ResourceServer(server, health, config, health_server, _bind(health_server, health_address)), port
 
 
 def _add_health(health: health_aio.HealthServicer, server: grpc.aio.Server, streams: CallLimit) -> None:
@@ -411,12 +483,16 @@ async def serve(
     *,
     ready: Callable[[int], None] | None = None,
     reuse_port: bool = False,
+    health_address: str | None = None,
+    health_ready: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully.
 
-    `ready` is called with the bound port once the server accepts calls.
+    `ready` is called with the bound port once the server accepts calls, then
+    `health_ready` with the health server's port when there is one
+    (`health_address`, see `create_server`).
     """
-    server, port = create_server(address, config, reuse_port=reuse_port)
+    server, port = create_server(address, config, reuse_port=reuse_port, health_address=health_address)
     handlers.warm_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -424,9 +500,12 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     await server.start()
     host = address.rsplit(":", 1)[0]
-    log.info("serving", extra={"address": f"{host}:{port}"})
+    health_at = None if health_address is None else f"{health_address.rsplit(':', 1)[0]}:{server.health_port}"
+    log.info("serving", extra={"address": f"{host}:{port}", "health_address": health_at})
     if ready is not None:
         ready(port)
+    if health_ready is not None and server.health_port is not None:
+        health_ready(server.health_port)
     try:
         await stop.wait()
     finally:
@@ -445,25 +524,30 @@ class BackgroundServer:
     True
     """
 
-    def __init__(self, address: str = "127.0.0.1:0", config: ServerConfig | None = None) -> None:
+    def __init__(
+        self, address: str = "127.0.0.1:0", config: ServerConfig | None = None, *, health_address: str | None = None
+    ) -> None:
         self._address = address
         self._config = config
+        self._health_address = health_address
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="flyteres-server", daemon=True)
         self._server: ResourceServer | None = None
         self.port = 0
+        self.health_port: int | None = None
 
     def start(self) -> BackgroundServer:
         self._thread.start()
         try:
             self._server, self.port = self._run(self._create())
+            self.health_port = self._server.health_port
         except BaseException:
             self.stop()
             raise
         return self
 
     async def _create(self) -> tuple[ResourceServer, int]:
-        server, port = create_server(self._address, self._config)
+        server, port = create_server(self._address, self._config, health_address=self._health_address)
         await server.start()
         return server, port
 
@@ -473,6 +557,13 @@ class BackgroundServer:
     @property
     def address(self) -> str:
         return f"{self._address.rsplit(':', 1)[0]}:{self.port}"
+
+    @property
+    def health_address(self) -> str | None:
+        """Where the health-only server listens, when there is one."""
+        if self._health_address is None:
+            return None
+        return f"{self._health_address.rsplit(':', 1)[0]}:{self.health_port}"
 
     def stop(self, grace: float | None = 0) -> None:
         """Stop the server (letting in-flight calls finish within `grace`) and its loop."""
