@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +31,7 @@ import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from flyteres.service import BackgroundServer, Client, ServerConfig, ServiceError, flyte_input, idl_input
+from flyteres.service.logs import relay
 from flyteres.service.server import _Batcher
 from flyteres_pb.v1 import resources_pb2 as res_pb
 from flyteres_pb.v1 import service_pb2 as pb
@@ -329,3 +332,108 @@ def test_serve_prints_the_health_port_and_answers_there() -> None:
     assert proc.returncode == 0, err
     serving = next(json.loads(line) for line in err.splitlines() if '"serving"' in line)
     assert serving["health_address"] == health.split()[-1]
+
+
+# -- logs a peer can write into -------------------------------------------------------------------------
+
+FORGED = b'x\n{"time":1,"level":"info","logger":"flyteres.service","message":"rpc","method":"/admin/FORGED"}\n\xff\xfe'
+
+
+def send_goaway(address: str, debug: bytes) -> None:
+    """Open an HTTP/2 connection and close it with GOAWAY carrying `debug` as its debug data."""
+    import h2.config  # noqa: PLC0415
+    import h2.connection  # noqa: PLC0415
+
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        conn.receive_data(sock.recv(65536))
+        conn.close_connection(error_code=2, additional_data=debug)  # INTERNAL_ERROR
+        sock.sendall(conn.data_to_send())
+        with contextlib.suppress(OSError):
+            sock.recv(65536)
+
+
+@pytest.mark.slow
+def test_grpc_logs_what_a_peer_sends_as_escaped_json_and_forges_nothing() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flyteres.service", "--address", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().decode().split()[-1]
+        send_goaway(address, FORGED)
+        with Client(address, timeout=10) as client:  # and the server goes on
+            assert client.health() == "SERVING"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    lines = err.decode("utf-8").splitlines()  # the stream is valid UTF-8...
+    records = [json.loads(line) for line in lines]  # ...and every line is one JSON object
+    assert not [r for r in records if r.get("method") == "/admin/FORGED"]
+    # grpc's own line about the GOAWAY is one record, with the peer's bytes escaped inside its message.
+    (goaway,) = [r for r in records if "Got goaway" in r["message"]]
+    assert goaway["logger"] == "grpc"
+    assert (
+        '\n{"time":1,"level":"info","logger":"flyteres.service","message":"rpc","method":"/admin/FORGED"}\n'
+        in (goaway["message"])
+    )
+    assert "\\xff\\xfe" in goaway["message"]
+    assert records[-1]["message"] == "stopped"
+
+
+def relayed(data: bytes, fields: dict[str, object] | None = None) -> list[dict[str, Any]]:
+    """What the relay writes for `data`, read from a file (in pieces of 64 KiB, as from a full pipe)."""
+    with tempfile.TemporaryFile() as source:
+        source.write(data)
+        source.seek(0)
+        sink = io.StringIO()
+        relay(source.fileno(), sink, fields or {})
+    return [json.loads(line) for line in sink.getvalue().splitlines()]
+
+
+def test_the_relay_makes_one_record_of_each_grpc_message_and_escapes_its_bytes() -> None:
+    grpc_line = b"E1202 08:05:13.574375   32287 chttp2_transport.cc:1403] "
+    records = relayed(grpc_line + b"first\n" + FORGED + b"\n" + grpc_line + b"second\n", {"worker": 1})
+    assert [(r["logger"], r["level"], r["source"], r["worker"]) for r in records] == [
+        ("grpc", "error", "chttp2_transport.cc:1403", 1),
+        ("grpc", "error", "chttp2_transport.cc:1403", 1),
+    ]
+    assert records[0]["message"] == "first\n" + FORGED.decode("utf-8", "backslashreplace")
+    assert records[0]["message"].endswith("\\xff\\xfe")
+    assert records[1]["message"] == "second"
+
+
+def test_the_relay_wraps_other_writes_and_cuts_what_never_ends() -> None:
+    (traceback,) = relayed(b"Traceback (most recent call last):\n  File ...\nValueError: x\n")
+    assert (traceback["logger"], traceback["level"]) == ("stderr", "error")
+    assert traceback["message"] == "Traceback (most recent call last):\n  File ...\nValueError: x"
+    endless = relayed(b"y" * (3 * 64 * 1024))
+    assert endless
+    assert all(len(r["message"]) <= 16 * 1024 + 40 for r in endless)
+
+
+@pytest.mark.slow
+def test_what_a_dying_process_writes_to_stderr_still_comes_out_as_json() -> None:
+    code = (
+        "import os\n"
+        "from flyteres.service.logs import capture_stderr, configure_logging\n"
+        "configure_logging()\n"
+        "with capture_stderr():\n"
+        "    os.write(2, b'last words\\n')\n"
+        "    os.abort()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30, check=False)
+    assert done.returncode == -signal.SIGABRT
+    (record,) = [json.loads(line) for line in done.stderr.decode().splitlines()]
+    assert (record["logger"], record["message"]) == ("stderr", "last words")

@@ -85,7 +85,9 @@ def serve(
     point liveness and readiness probes at it. Health checks are never
     refused for the conversions' --max-concurrent-rpcs.
 
-    Logs are JSON lines on stderr: one per call (method, code, duration_ms).
+    Logs are JSON lines on stderr: one per call (method, code, duration_ms),
+    and grpc core's own lines as records of logger "grpc" (what a peer sent
+    in them escaped inside "message").
     SIGTERM or SIGINT stops accepting calls and lets in-flight ones finish.
 
     A Python process converts on one core: on a machine with more, use
@@ -96,7 +98,7 @@ def serve(
     cannot be bound or a worker dies.
     """
     # gRPC is imported only when the server runs: other commands stay quick to start.
-    from flyteres.service.server import configure_logging  # noqa: PLC0415
+    from flyteres.service.logs import capture_stderr, configure_logging  # noqa: PLC0415
     from flyteres.service.server import serve as run_server  # noqa: PLC0415
     from flyteres.service.workers import serve_workers, split_address  # noqa: PLC0415
 
@@ -131,9 +133,12 @@ def serve(
 
     try:
         if workers == 1:
-            asyncio.run(
-                run_server(address, config, ready=ready, health_address=health_address, health_ready=health_ready)
-            )
+            # grpc core writes to stderr itself: relayed as JSON while the server runs
+            # (each worker does the same for itself).
+            with capture_stderr():
+                asyncio.run(
+                    run_server(address, config, ready=ready, health_address=health_address, health_ready=health_ready)
+                )
         else:
             status = serve_workers(
                 address,

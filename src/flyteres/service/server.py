@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -51,6 +49,7 @@ from flyteres.service import bounds, handlers
 from flyteres.service.config import CONNECTION_AGE_GRACE_SECONDS, DEFAULT_ADDRESS, ServerConfig
 from flyteres.service.errors import RequestError, Violation
 from flyteres.service.guard import CallLimit, IdleTimer, limited_stream
+from flyteres.service.logs import JsonFormatter, configure_logging
 from flyteres.service.read import decode
 from flyteres.service.reflection import enable_reflection
 from flyteres_pb.v1 import service_pb2
@@ -103,50 +102,6 @@ def _clip(text: str, limit: int) -> str:
 def _describe(v: Violation) -> str:
     text = f"{v.description} (got {v.value!r})" if v.value else v.description
     return _clip(text, MAX_DESCRIPTION)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, message and the call's fields."""
-
-    FIELDS = (
-        "method",
-        "code",
-        "duration_ms",
-        "peer",
-        "items",
-        "address",
-        "health_address",
-        "error",
-        "worker",
-        "workers",
-    )
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "time": round(record.created, 6),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for name in self.FIELDS:
-            value = record.__dict__.get(name)
-            if value is not None:
-                out[name] = value
-        if record.exc_info:
-            out["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(out, separators=(",", ":"))
-
-
-def configure_logging(level: int | str = logging.INFO) -> None:
-    """Send the service's logs to stderr as JSON lines (idempotent)."""
-    if any(isinstance(h.formatter, JsonFormatter) for h in log.handlers):
-        log.setLevel(level)
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    log.addHandler(handler)
-    log.setLevel(level)
-    log.propagate = False
 
 
 class _Batcher:

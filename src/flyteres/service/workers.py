@@ -110,20 +110,22 @@ class _WorkerField(logging.Filter):
 
 def _worker_main(job: _Job, channel: multiprocessing.connection.Connection) -> None:
     """A worker process: the whole service, sharing the port; reports readiness on `channel`."""
-    from flyteres.service.server import configure_logging, serve  # noqa: PLC0415
+    from flyteres.service.logs import capture_stderr, configure_logging  # noqa: PLC0415
+    from flyteres.service.server import serve  # noqa: PLC0415
 
     configure_logging(job.log_level)
     log.addFilter(_WorkerField(job.worker))
     try:
-        asyncio.run(
-            serve(
-                job.address,
-                job.config,
-                ready=lambda port: channel.send(("ready", port)),
-                reuse_port=True,
-                health_address=job.health_address,
+        with capture_stderr({"worker": job.worker}):
+            asyncio.run(
+                serve(
+                    job.address,
+                    job.config,
+                    ready=lambda port: channel.send(("ready", port)),
+                    reuse_port=True,
+                    health_address=job.health_address,
+                )
             )
-        )
     except OSError as exc:
         channel.send(("error", str(exc)))
         raise SystemExit(1) from None
