@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import json
 import os
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -437,3 +439,35 @@ def test_what_a_dying_process_writes_to_stderr_still_comes_out_as_json() -> None
     assert done.returncode == -signal.SIGABRT
     (record,) = [json.loads(line) for line in done.stderr.decode().splitlines()]
     assert (record["logger"], record["message"]) == ("stderr", "last words")
+
+
+def test_refused_requests_are_not_kept_alive_until_the_next_full_collection() -> None:
+    # grpc keeps an aborting handler's frames in a reference cycle; with two clients
+    # sending 1.6 MB requests, frames that still held them grew the server by
+    # hundreds of MB between full collections.
+    data = pb.ConvertRequest(
+        input=pb.SpecInput(flytekit=pb.FlytekitSpec(requests={f"key{i:06d}": "1" for i in range(100_000)}))
+    ).SerializeToString()
+    gc.collect()
+    gc.disable()
+    try:
+        with BackgroundServer("127.0.0.1:0", ServerConfig(log_calls=False)) as server:
+            with grpc.insecure_channel(server.address, options=[("grpc.max_send_message_length", 8 << 20)]) as ch:
+                convert = ch.unary_unary("/flyteres.v1.ResourceService/Convert")
+                for _ in range(5):
+                    with pytest.raises(grpc.RpcError):
+                        convert(data, timeout=30)
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            held = [
+                name
+                for frame in gc.garbage
+                if isinstance(frame, types.FrameType)
+                for name, value in frame.f_locals.items()
+                if isinstance(value, bytes) and len(value) > 1_000_000
+            ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert held == []
