@@ -13,9 +13,6 @@ NODE_STAMP := node_modules/.flyteres-installed
 
 # The tests `make check` leaves out besides the slow-marked ones: they need node
 # or buf, regenerate gen/, or start server processes. `make test` runs them.
-CHECK_IGNORE := --ignore=tests/test_generated_code.py --ignore=tests/test_service_go.py \
-	--ignore=tests/test_service_load.py --ignore=tests/test_service_workers.py
-
 .PHONY: help all check demo test lint gen gen-check vectors breaking pytest node-test bench lock venv clean
 .DEFAULT_GOAL := all
 
@@ -102,7 +99,7 @@ check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -m "not slow" $(CHECK_IGNORE) $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # Speed reports (not pass/fail): each script prints its figures and targets.
 bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail)
