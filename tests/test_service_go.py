@@ -19,6 +19,9 @@ import flyteres
 from flyteres.service import BackgroundServer, ServerConfig
 from flyteres_pb.v1.resources_pb2 import ExtendedResources
 
+# Regenerates code, runs buf or node: part of make test, not of make check's fast loop.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 BUF = Path(sys.executable).parent / "buf"
 VECTORS = ROOT / "tests" / "vectors"

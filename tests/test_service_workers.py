@@ -24,7 +24,10 @@ from flyteres.service import flytekit_input
 from flyteres.service.workers import split_address
 from flyteres_pb.v1 import service_pb2 as pb
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads load on Linux")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads load on Linux"),
+    pytest.mark.slow,  # starts server processes
+]
 
 CONVERT = "/flyteres.v1.ResourceService/Convert"
 # Several map fields (requests, the findings' actions per policy): protobuf
