@@ -235,6 +235,7 @@ def rapid_reset(address: str, streams: int) -> tuple[int | None, dict[str, int]]
     server advertised, and what it answered (RST_STREAM error codes, GOAWAY) by count."""
     import h2.config  # noqa: PLC0415
     import h2.connection  # noqa: PLC0415
+    import h2.settings  # noqa: PLC0415
     import hpack  # noqa: PLC0415
 
     host, port = address.rsplit(":", 1)
@@ -334,6 +335,31 @@ def test_serve_prints_the_health_port_and_answers_there() -> None:
     assert proc.returncode == 0, err
     serving = next(json.loads(line) for line in err.splitlines() if '"serving"' in line)
     assert serving["health_address"] == health.split()[-1]
+
+
+def test_a_ping_flood_is_answered_with_goaway() -> None:
+    import h2.config  # noqa: PLC0415
+    import h2.connection  # noqa: PLC0415
+    import h2.errors  # noqa: PLC0415
+    import h2.events  # noqa: PLC0415
+
+    with BackgroundServer("127.0.0.1:0", ServerConfig(log_calls=False)) as server:
+        host, port = server.address.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+            conn.initiate_connection()
+            sock.sendall(conn.data_to_send())
+            conn.receive_data(sock.recv(65536))
+            for n in range(10):
+                conn.ping(n.to_bytes(8, "big"))
+            sock.sendall(conn.data_to_send())
+            events = []
+            with contextlib.suppress(OSError):
+                while data := sock.recv(65536):
+                    events += conn.receive_data(data)
+        (goaway,) = [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
+        assert goaway.error_code == h2.errors.ErrorCodes.ENHANCE_YOUR_CALM
+        assert_healthy(server)
 
 
 # -- logs a peer can write into -------------------------------------------------------------------------
@@ -471,3 +497,16 @@ def test_refused_requests_are_not_kept_alive_until_the_next_full_collection() ->
         gc.garbage.clear()
         gc.enable()
     assert held == []
+
+
+def test_serve_help_says_which_port_serves_health() -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from flyteres.cli.app import app  # noqa: PLC0415
+
+    result = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "Which port serves health" in text
+    assert "--health-address" in text
+    assert "point liveness and readiness probes at it" in text

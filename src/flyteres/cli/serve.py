@@ -78,12 +78,12 @@ def serve(
 ) -> None:
     """Serve flyteres.v1.ResourceService with health checking and reflection.
 
-    --address serves the ResourceService, grpc.health.v1.Health and
-    reflection. With --health-address, a second server there answers
-    grpc.health.v1.Health (and reflection) only, apart from the service's
-    queue of calls, so a flood of calls to --address cannot delay a probe:
-    point liveness and readiness probes at it. Health checks are never
-    refused for the conversions' --max-concurrent-rpcs.
+    Which port serves health: --address serves the ResourceService,
+    grpc.health.v1.Health and reflection (v1 and v1alpha). With
+    --health-address, a second server there answers grpc.health.v1.Health
+    (and reflection) only, with a queue of calls of its own, so a flood of
+    calls to --address does not hold a probe up: point liveness and readiness
+    probes at it. Health checks are never refused for --max-concurrent-rpcs.
 
     Logs are JSON lines on stderr: one per call (method, code, duration_ms),
     and grpc core's own lines as records of logger "grpc" (what a peer sent

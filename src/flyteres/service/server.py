@@ -373,8 +373,9 @@ def transport_options(config: ServerConfig, *, reuse_port: bool = False) -> list
         ("grpc.max_connection_idle_ms", int(config.max_connection_idle_seconds * 1000)),
         ("grpc.max_connection_age_ms", int(config.max_connection_age_seconds * 1000)),
         ("grpc.max_connection_age_grace_ms", int(CONNECTION_AGE_GRACE_SECONDS * 1000)),
-        # Ping floods need nothing here: grpc's defaults answer a client that pings
-        # more than twice in 5 minutes without data with GOAWAY (ENHANCE_YOUR_CALM).
+        # Ping floods need nothing here: grpc's defaults answer a client that keeps
+        # pinging more often than every 5 minutes without sending data (a third
+        # strike) with GOAWAY ENHANCE_YOUR_CALM; tests/test_service_abuse.py checks it.
     ]
 
 
@@ -405,8 +406,8 @@ def create_server(
     With `health_address`, a second server there answers health checks (and
     reflection about them) only, on the same event loop. Being a gRPC server
     of its own, it has its own queue of calls waiting to be taken up, so a
-    health check there never waits behind a flood of calls to the service's
-    port; liveness probes belong on it.
+    health check there does not queue behind a flood of calls to the
+    service's port; liveness probes belong on it.
 
     >>> async def main() -> None:
     ...     server, port = create_server("127.0.0.1:0")
