@@ -20,6 +20,8 @@ flyteres.service.errors.InvalidRequestError: request exceeds this server's limit
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from google.protobuf.message import Message
 
 from flyteres.service.config import ServerConfig
@@ -64,40 +66,51 @@ def _refusal(found: list[Violation]) -> InvalidRequestError:
 
 
 def _walk(message: Message, prefix: str, found: list[Violation]) -> int:
-    """The values in `message`; each field past a bound is added to `found` and not looked into."""
+    """The values in `message`; each field past a bound is added to `found` and not looked into.
+
+    Every request goes through this, so field paths are only spelled out for
+    nested messages and violations.
+    """
     values = 0
     for field, value in message.ListFields():
-        path = prefix + field.name
         if not field.is_repeated:
-            values += 1 + _value(value, path, found)
+            values += 1
+            if isinstance(value, Message):
+                values += _walk(value, f"{prefix}{field.name}.", found)
+            elif _too_long(value):
+                found.append(_long(f"{prefix}{field.name}", value))
             continue
         if len(value) > MAX_ENTRIES:
+            path = prefix + field.name
             found.append(Violation(path, f"{len(value)} entries", f"at most {MAX_ENTRIES} entries ({_LIMIT})"))
             continue
         values += len(value)
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        if field.message_type is None:  # a list of scalars
+            found.extend(_long(f"{prefix}{field.name}[{i}]", item) for i, item in enumerate(value) if _too_long(item))
+        elif field.message_type.GetOptions().map_entry:
             for key, item in value.items():
-                if isinstance(key, str) and len(key) > MAX_STRING:
+                if _too_long(key):
                     description = f"keys of at most {MAX_STRING} characters ({_LIMIT})"
-                    found.append(Violation(path, f"a key of {len(key)} characters", description))
-                else:
-                    values += _value(item, f"{path}.{key}", found)
+                    found.append(Violation(prefix + field.name, f"a key of {len(key)} characters", description))
+                elif isinstance(item, Message):
+                    values += _walk(item, f"{prefix}{field.name}.{key}.", found)
+                elif _too_long(item):
+                    found.append(_long(f"{prefix}{field.name}.{key}", item))
         else:
             for index, item in enumerate(value):
-                values += _value(item, f"{path}[{index}]", found)
+                values += _walk(item, f"{prefix}{field.name}[{index}].", found)
         if values > MAX_VALUES:  # no need to look further
             break
     return values
 
 
-def _value(value: object, path: str, found: list[Violation]) -> int:
-    """The values nested in one field value (0 for a scalar), checking a string's length."""
-    if isinstance(value, Message):
-        return _walk(value, f"{path}.", found)
-    if isinstance(value, (str, bytes)) and len(value) > MAX_STRING:
-        unit = "characters" if isinstance(value, str) else "bytes"
-        found.append(Violation(path, f"{len(value)} {unit}", f"at most {MAX_STRING} {unit} ({_LIMIT})"))
-    return 0
+def _too_long(value: object) -> TypeGuard[str | bytes]:
+    return isinstance(value, (str, bytes)) and len(value) > MAX_STRING
+
+
+def _long(path: str, value: str | bytes) -> Violation:
+    unit = "characters" if isinstance(value, str) else "bytes"
+    return Violation(path, f"{len(value)} {unit}", f"at most {MAX_STRING} {unit} ({_LIMIT})")
 
 
 __all__ = ["MAX_ENTRIES", "MAX_REQUEST_BYTES", "MAX_STRING", "MAX_VALUES", "check", "check_size"]
