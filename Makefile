@@ -103,7 +103,7 @@ check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "
 
 # Speed reports (not pass/fail): each script prints its figures and targets.
 bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail)
-	@for b in quantity convert migrate service; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
+	@for b in quantity convert migrate service service_attack; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 
 # Record the exact versions the tests ran with (run after changing dependencies).
 lock: venv ## record the installed versions in requirements/constraints.txt
