@@ -159,3 +159,57 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["summary"]["with_problems"] == 4
+
+
+# -- the namespace and the ConfigMap as kubectl prints them (issue 16) ------------------------------------------
+
+CONFIGMAP = EXAMPLES / "flyte-admin-configmap.yaml"
+LIMITRANGE = EXAMPLES / "limitrange.yaml"
+
+
+def test_the_demo_inputs_a_configmap_and_a_limitrange(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, PROJECT, "--platform", CONFIGMAP, "--cluster", QUOTA, "--cluster", LIMITRANGE)
+    assert code == 1
+    lines = out.splitlines()
+    # The ConfigMap leaves limits.cpu and limits.gpu out: flyteadmin's built-ins (2 and 1) apply, and say so.
+    assert lines[0].startswith(f"note: {CONFIGMAP}:32: task_resources: values the file leaves out: limits.cpu = 2")
+    train = [x for x in lines if x.startswith(f"{PROJECT / 'train.py'}:13:")]
+    assert len(train) == 2
+    assert all("[rejected-at-registration]" in x and "flyteadmin's built-in limit" in x for x in train)
+    # The LimitRange refuses the burstable task (memory limit 4Gi over a 2Gi request, ratio 1 allowed).
+    (aggregate,) = [x for x in lines if x.startswith(f"{PROJECT / 'etl.py'}:19:")]
+    assert "[limitrange-rejected] limits.memory = 4Gi: the LimitRange 'task-limits'" in aggregate
+    assert f"({LIMITRANGE}:20)" in aggregate
+    assert "memory max limit to request ratio per Container is 1, but provided ratio is 2.000000" in aggregate
+    assert "quota-exceeded" not in out  # train_multi_gpu never registers, so no quota sees it
+    assert lines[-1].endswith("(2 refused at registration)")
+
+
+def test_limitrange_option_and_a_configmap_from_the_cluster_files(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, PROJECT, "--cluster", CONFIGMAP, "--limitrange", LIMITRANGE, "--json")
+    doc = json.loads(out)
+    assert code == 1
+    spill = next(d for d in doc["declarations"] if d["name"] == "spill")
+    assert [f["rule"] for f in spill["findings"]] == [
+        "capped-at-platform-limit",
+        "limitrange-default",  # the LimitRange's default request of ephemeral storage (info)
+        "limitrange-rejected",
+    ]
+    # The same platform with --platform-complete: nothing is left to built-ins, so the GPU task registers.
+    code, out, _ = run(capsys, PROJECT, "--platform", CONFIGMAP, "--platform-complete", "--json")
+    train = next(d for d in json.loads(out)["declarations"] if d["name"] == "train_multi_gpu")
+    assert train["rejected"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cluster", str(QUOTA)], "give the platform with --platform, or a Flyte ConfigMap in a --cluster file"),
+        (["--platform", str(ADMIN), "--limitrange", str(QUOTA)], "no LimitRange in this file"),
+        (["--platform", str(ADMIN), "--cluster", str(PROJECT / "etl.py")], "not valid YAML"),
+    ],
+)
+def test_cluster_input_errors_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, _, err = run(capsys, PROJECT, *args)
+    assert code == 2
+    assert message in err

@@ -11,6 +11,8 @@ import pytest
 from google.protobuf import json_format
 
 import flyteres
+from flyteres.cli.convert import Input, Output, read, write
+from flyteres.core.options import DeviceLabels, Policy
 from flyteres_pb.v1 import resources_pb2
 
 FLYTERES_BIN = Path(sys.executable).parent / "flyteres"
@@ -77,3 +79,18 @@ def test_flytekit_source_and_k8s_outputs() -> None:
     assert kit.stdout.strip() == "requests=Resources(cpu='1', gpu='2'), accelerator=H100"
     k8s = json.loads(run("--to", "k8s", stdin=spec).stdout)
     assert k8s["resources"]["limits"] == {"cpu": "1", "nvidia.com/gpu": "2"}
+
+
+@pytest.mark.parametrize("target", list(Output), ids=[o.value for o in Output])
+def test_every_output_form_reads_back_the_same_spec(target: Output) -> None:
+    text = '{"requests": {"cpu": "1", "gpu": "2"}, "accelerator": {"device": "nvidia-h100"}}'
+    spec = read(text, Input.SPEC)
+    result = write(spec, target, policy=Policy.STRICT, device_labels=DeviceLabels.KEEP)
+    assert not result.lossy
+    match target:
+        case Output.SPEC:
+            assert read(result.value, Input.SPEC) == spec
+        case Output.FLYTEIDL | Output.FLYTEIDL2:
+            assert read(result.value, Input.IDL) == spec
+        case _:
+            assert "cpu='1'" in result.value or '"cpu": "1"' in result.value

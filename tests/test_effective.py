@@ -399,3 +399,107 @@ def test_effective_of_effective_changes_nothing(task: ResourceSpec, platform: Pl
     assert dict(again.limits) == dict(first.limits)
     assert not again.rejected
     assert not any(f.rule is PlatformRule.CAPPED_AT_PLATFORM_LIMIT for f in again.findings)
+
+
+# -- Flyte 2's defaults: the k8s plugin's default-cpus and default-memory ----------------------------------------
+# flyteplugins flytek8s/container_helper.go resolvePlatformDefaults fills the platform's cpu and memory requests
+# that are missing from the plugin config (flytek8s/config/config.go: 1000m and 1024Mi built in), and the Flyte 2
+# executor passes no platform resources at all (executor/pkg/plugin/task_exec_metadata.go GetPlatformResources).
+
+
+def test_flyte2_without_a_platform_uses_the_plugins_built_in_defaults() -> None:
+    e = effective(spec({"gpu": "1"}), launch="flyte2")
+    assert e.to_k8s()["requests"] == {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}
+    assert str(e.explain("requests.cpu")) == (
+        "requests.cpu = 1 (the k8s plugin's built-in default-cpus (no platform given))"
+    )
+    assert e.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "cpu", "reason"),
+    [
+        (
+            "plugins:\n  k8s:\n    default-cpus: 250m\n",
+            "250m",
+            "platform default: the k8s plugin's default-cpus (flyte.yaml:3)",
+        ),
+        (
+            # flyteadmin's task_resources (and its built-ins) never reach a Flyte 2 task.
+            "task_resources:\n  defaults:\n    cpu: 3\n  limits:\n    memory: 1Gi\n",
+            "1",
+            (
+                "the k8s plugin's built-in default-cpus (the file does not set default-cpus; flyteadmin's "
+                "task_resources do not reach Flyte 2)"
+            ),
+        ),
+    ],
+)
+def test_flyte2_reads_the_plugin_config_of_a_file(text: str, cpu: str, reason: str) -> None:
+    e = effective(spec({"memory": "4Gi"}), parse_platform(text, "flyte.yaml"), launch="flyte2")
+    assert str(e.requests[Resource.CPU]) == cpu
+    assert e.explain("requests.cpu").reason == reason
+    assert str(e.limits[Resource.MEMORY]) == "4Gi"  # no platform limit in Flyte 2
+
+
+def test_flyte2_config_built_in_code_keeps_its_values_and_fills_the_rest_from_the_plugin() -> None:
+    e = effective(spec(), PlatformConfig(defaults={"memory": "2Gi"}, limits={"cpu": "500m"}), launch="flyte2")
+    assert e.to_k8s()["requests"] == {"cpu": "500m", "memory": "2Gi"}
+    assert e.explain("requests.cpu").reason == (
+        "the k8s plugin's built-in default-cpus (the platform has no cpu default), then capped at the platform "
+        "limit 500m (it was 1)"
+    )
+
+
+def test_flyte2_with_a_complete_file_and_no_plugin_defaults_writes_zero() -> None:
+    e = effective(spec(), parse_platform("task_resources: {}\n", complete=True), launch="flyte2")
+    assert e.to_k8s()["requests"] == {"cpu": "0", "memory": "0"}
+    assert rules(e) == {("no-value", "cpu"): "warning", ("no-value", "memory"): "warning"}
+
+
+# -- one verdict per task (issue 16, item 5) ----------------------------------------------------------------------
+
+
+def test_a_task_refused_at_registration_is_not_also_over_quota() -> None:
+    # Before: the refused 16Gi request was also reported as exceeding the quota with the 8Gi it would be capped to.
+    quota = QuotaSpec("team", {"requests.memory": Quantity("4Gi"), "limits.memory": Quantity("4Gi")})
+    e = effective(spec({"memory": "16Gi"}), PLATFORM, quotas=quota)
+    assert [(f.rule.value, f.field) for f in e.findings] == [("rejected-at-registration", "requests.memory")]
+    admitted = effective(spec({"memory": "6Gi"}), PLATFORM, quotas=quota)
+    assert {f.field for f in admitted.errors} == {"requests.memory", "limits.memory"}
+
+
+def test_the_first_quota_that_refuses_is_the_verdict() -> None:
+    # plugin/pkg/admission/resourcequota CheckRequest: every quota's "must specify" first, then the first quota
+    # exceeded.
+    small = QuotaSpec("small", {"limits.cpu": Quantity("1")})
+    smaller = QuotaSpec("smaller", {"limits.cpu": Quantity("500m")})
+    e = effective(spec({"cpu": "2"}), PLATFORM, quotas=[small, smaller])
+    assert [f.rule.value for f in e.findings] == ["quota-exceeded"]
+    assert "'small'" in e.findings[0].reason
+    # Without a platform nothing writes memory, so a quota that tracks it refuses the pod before any usage counts.
+    required = QuotaSpec("needs-memory", {"requests.memory": Quantity("1Gi")})
+    e = effective(spec({"cpu": "2"}), quotas=[small, required])
+    assert [(f.rule.value, f.field) for f in e.findings] == [("quota-requires-value", "requests.memory")]
+
+
+def test_the_backend_modules_doctests_hold() -> None:
+    import doctest  # noqa: PLC0415 - only this test runs doctests
+
+    from flyteres.backend import (  # noqa: PLC0415
+        admission,
+        cluster,
+        config,
+        files,
+        flyteconfig,
+        limitrange,
+        manifests,
+        quota,
+        results,
+    )
+    from flyteres.backend import effective as effective_module  # noqa: PLC0415
+
+    for module in (admission, cluster, config, files, flyteconfig, limitrange, manifests, quota, results):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+    assert doctest.testmod(effective_module).failed == 0

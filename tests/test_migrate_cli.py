@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flyteres.cli.migrate import migrate
+from flyteres.cli.migrate import migrate_command as migrate
 
 TASK = (
     'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"), limits=Resources(cpu="2"))\n'
@@ -234,3 +234,24 @@ def test_python_dash_m_runs_the_command(tree: pathlib.Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == f"would change: {tree / 'pkg' / 'tasks.py'}\n"
+
+
+def test_help_lists_the_choices_default_first() -> None:
+    code, out, _ = _run("--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "<flyte|flytekit>" in text
+    assert "<kubernetes|strict>" in text
+    assert "[default: flyte]" in text
+    assert "[default: kubernetes]" in text
+
+
+@pytest.mark.parametrize(
+    "module", ["flyteres.cli.migrate", "flyteres.migrate", "flyteres.migrate.rules", "flyteres.migrate.options"]
+)
+def test_registering_the_command_imports_nothing_heavy(module: str) -> None:
+    # The CLI imports flyteres.cli.migrate at start-up; libcst, rich and the runner load in the command.
+    heavy = ("libcst", "rich", "flyteres.migrate.runner", "flyteres.migrate.transform", "flyteres.source")
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert proc.stdout.strip() == "[]", f"importing {module} loaded {proc.stdout.strip()}"

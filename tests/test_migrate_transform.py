@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import textwrap
 
@@ -273,6 +274,56 @@ def test_generated_files_are_skipped() -> None:
     assert (result.status, result.code) == ("skipped", before)
 
 
+def test_each_outcome_is_its_own_class_with_only_its_own_fields() -> None:
+    from flyteres.migrate import (  # noqa: PLC0415
+        MigrationChanged,
+        MigrationFailed,
+        MigrationResult,
+        MigrationSkipped,
+        MigrationUnchanged,
+    )
+
+    decl = '@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
+    results = [
+        migrate_source(HEADER + decl),
+        migrate_source(HEADER + "def f(): ...\n"),
+        migrate_source("# @" + "generated\n" + HEADER + decl),
+        migrate_source(HEADER + "def f(:\n"),
+    ]
+
+    def described(result: MigrationResult) -> str:
+        match result:
+            case MigrationChanged(code=code, environments=(env,)) if f"@{env.variable}.task" in code:
+                return f"changed into {env.variable}"
+            case MigrationUnchanged(sites=sites):
+                return f"unchanged, {len(sites)} sites"
+            case MigrationSkipped(reason=reason) | MigrationFailed(reason=reason):
+                return f"{result.status}: {reason.partition(':')[0]}"
+        return "?"
+
+    assert [described(r) for r in results] == [
+        "changed into env",
+        "unchanged, 0 sites",
+        "skipped: marked @" + "generated",
+        "failed: <string>",
+    ]
+    assert [r.status for r in results] == ["changed", "unchanged", "skipped", "failed"]
+    assert [r.reason is None for r in results] == [True, True, False, False]
+    assert [r.changed for r in results] == [True, False, False, False]
+    # Only the fields an outcome has are fields; the rest is derived from the class.
+    assert [f.name for f in dataclasses.fields(MigrationChanged)] == ["path", "code", "sites", "environments"]
+    assert [f.name for f in dataclasses.fields(MigrationUnchanged)] == ["path", "code", "sites"]
+    assert [f.name for f in dataclasses.fields(MigrationSkipped)] == ["path", "code", "reason"]
+    assert [f.name for f in dataclasses.fields(MigrationFailed)] == ["path", "code", "reason", "sites", "environments"]
+    assert results[2].to_dict() == {
+        "path": "<string>",
+        "status": "skipped",
+        "reason": "marked @" + "generated",
+        "sites": [],
+        "environments": [],
+    }
+
+
 def test_a_syntax_error_is_a_failed_result_not_an_exception() -> None:
     before = HEADER + "@task(requests=Resources(cpu='1')\ndef f(: ...\n"
     result = migrate_source(before, path="bad.py")
@@ -509,10 +560,24 @@ def _inputs() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("name", "source"), _inputs(), ids=[n for n, _ in _inputs()])
 def test_splicing_equals_full_code_generation(name: str, source: str) -> None:
-    from flyteres.migrate.transform import _Migration  # noqa: PLC0415
-    from flyteres.source.finder import Analysis  # noqa: PLC0415
+    from flyteres.core.options import Policy  # noqa: PLC0415
+    from flyteres.migrate.to_flyte import FlytePlanner  # noqa: PLC0415
+    from flyteres.migrate.to_flytekit import FlytekitPlanner  # noqa: PLC0415
+    from flyteres.source.analysis import Analysis  # noqa: PLC0415
 
-    for target in ("flyte", "flytekit"):
-        migration = _Migration(Analysis(source, f"{name.replace(' ', '_')}.py"), target, "kubernetes")  # type: ignore[arg-type]
-        migration.flyte() if target == "flyte" else migration.flytekit()
-        assert migration.apply(splice=True) == migration.apply(splice=False), (name, target)
+    for target, planner_class in (("flyte", FlytePlanner), ("flytekit", FlytekitPlanner)):
+        planner = planner_class(Analysis(source, f"{name.replace(' ', '_')}.py"), Policy.KUBERNETES)
+        planner.plan()
+        assert planner.apply(splice=True) == planner.apply(splice=False), (name, target)
+
+
+def test_the_target_is_one_enum_and_its_string_values() -> None:
+    from flyteres.migrate import MigrationTarget, Target  # noqa: PLC0415
+
+    source = HEADER + '@task(requests=Resources(cpu="1"), limits=Resources(cpu="2"))\ndef f(): ...\n'
+    assert Target is MigrationTarget
+    assert [t.value for t in MigrationTarget] == ["flytekit", "flyte"]
+    assert migrate_source(source, target=MigrationTarget.FLYTEKIT) == migrate_source(source, target="flytekit")
+    assert migrate_source(source, target=MigrationTarget.FLYTE).code == migrate_source(source).code
+    with pytest.raises(ValueError, match=r"^target must be one of flytekit, flyte, not 'flyte2'$"):
+        migrate_source(source, target="flyte2")  # type: ignore[arg-type]

@@ -109,9 +109,16 @@ def test_a_default_above_the_limit_gets_a_note() -> None:
 
 
 def test_null_values_mean_unset() -> None:
-    p = parse_platform("task_resources:\n  defaults:\n    cpu:\n  limits:\n", "a.yaml")
-    assert p.default("cpu") is None
-    assert p.limits == {}
+    # Changed with issue 16: viper drops null values, so flyteadmin keeps the built-ins it decodes the file
+    # onto (flytestdlib config/viper/viper.go); the old answer (no default, no limits) holds for a complete file.
+    text = "task_resources:\n  defaults:\n    cpu:\n  limits:\n"
+    p = parse_platform(text, "a.yaml")
+    assert str(p.default("cpu")) == "2"
+    assert p.origin("defaults.cpu") == "flyteadmin's built-in default (the file sets defaults.cpu to null)"
+    assert {str(k): str(v) for k, v in p.limits.items()} == {"cpu": "2", "memory": "1Gi", "gpu": "1"}
+    complete = parse_platform(text, "a.yaml", complete=True)
+    assert complete.default("cpu") is None
+    assert complete.limits == {}
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 Every flytekit task declaration in the given files is found statically (the
 codemod's finder; the modules are never imported) and replayed through
-`effective` under the platform's flyteadmin defaults and limits and,
-optionally, namespace ResourceQuotas. ``with_overrides`` calls are checked
-against the task they override, inside a ``@dynamic`` as the backend runs them
-there.
+`effective` under the platform's flyteadmin defaults and limits (with the
+built-ins a platform file leaves in place) and, optionally, the namespace's
+ResourceQuotas and LimitRanges. ``with_overrides`` calls are checked against
+the task they override, inside a ``@dynamic`` as the backend runs them there.
+Each declaration gets one verdict: what refuses it first (flyteadmin at
+registration, else Kubernetes at admission), and nothing after that.
 
 Exit codes: 0 nothing found, 1 something found, 2 a usage or input error (a
 file that cannot be read or parsed, a malformed platform or quota file).
@@ -19,16 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flyteres.backend.config import (
-    PlatformConfig,
-    PlatformNote,
-    QuotaSpec,
-)
+from flyteres.backend.config import PlatformConfig, PlatformNote, QuotaSpec
 from flyteres.backend.effective import effective
+from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, Severity
 
 if TYPE_CHECKING:
-    from flyteres.migrate import Declaration
+    from flyteres.core.spec import ResourceSpec
+    from flyteres.source.analysis import Declaration
 
 __all__ = ["CheckReport", "CheckedDeclaration", "check_paths"]
 
@@ -166,17 +166,30 @@ def _dynamic_spans(source: str) -> list[tuple[int, int]]:
     return spans
 
 
-def check_paths(paths: Sequence[str | Path], platform: PlatformConfig, quotas: Sequence[QuotaSpec] = ()) -> CheckReport:
-    """Check every task declaration under ``paths`` against a platform (and quotas).
+def check_paths(
+    paths: Sequence[str | Path],
+    platform: PlatformConfig,
+    quotas: Sequence[QuotaSpec] = (),
+    limitranges: Sequence[LimitRangeSpec] = (),
+) -> CheckReport:
+    """Check every task declaration under ``paths`` against a platform (and the namespace's quotas and LimitRanges).
 
     >>> from flyteres.platform import parse_platform
     >>> report = check_paths([], parse_platform("task_resources: {limits: {memory: 8Gi}}"))
     >>> report.exit_code
     0
     """
-    from flyteres.migrate import SourceParseError, find_declarations  # noqa: PLC0415 - see _TASK_KINDS
+    from flyteres.source.analysis import SourceParseError, find_declarations  # noqa: PLC0415 - see _TASK_KINDS
 
-    report = CheckReport(notes=[*platform.notes, *(n for q in quotas for n in q.notes)])
+    builtins = platform.builtins_note()
+    report = CheckReport(
+        notes=[
+            *platform.notes,
+            *(() if builtins is None else (builtins,)),
+            *(n for q in quotas for n in q.notes),
+            *(n for lr in limitranges for n in lr.notes),
+        ]
+    )
     found: list[tuple[Declaration, list[tuple[int, int]]]] = []
     for path in _python_files([Path(p) for p in paths], report.errors):
         try:
@@ -198,23 +211,36 @@ def check_paths(paths: Sequence[str | Path], platform: PlatformConfig, quotas: S
             tasks.setdefault(d.name, []).append(d)
 
     for d, spans in found:
-        report.checked.append(_check_one(d, spans, tasks, platform, quotas))
+        report.checked.append(_check_one(d, spans, tasks, _Target(platform, tuple(quotas), tuple(limitranges))))
     return report
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where the tasks run: the platform and the namespace's quotas and LimitRanges."""
+
+    platform: PlatformConfig
+    quotas: tuple[QuotaSpec, ...]
+    limitranges: tuple[LimitRangeSpec, ...]
+
+    def run(
+        self, spec: ResourceSpec, overrides: ResourceSpec | None = None, launch: Launch = Launch.WORKFLOW
+    ) -> EffectiveResources:
+        """`effective` of one declaration here."""
+        return effective(
+            spec, self.platform, overrides, launch=launch, quotas=self.quotas, limitranges=self.limitranges
+        )
+
+
 def _check_one(
-    d: Declaration,
-    spans: list[tuple[int, int]],
-    tasks: dict[str, list[Declaration]],
-    platform: PlatformConfig,
-    quotas: Sequence[QuotaSpec],
+    d: Declaration, spans: list[tuple[int, int]], tasks: dict[str, list[Declaration]], target: _Target
 ) -> CheckedDeclaration:
     if d.kind.value not in _TASK_KINDS and d.kind.value not in _OVERRIDE_KINDS:
         return CheckedDeclaration(d, Launch.WORKFLOW, None, "not a container task whose resources flyteres can replay")
     if d.spec is None:
         return CheckedDeclaration(d, Launch.WORKFLOW, None, d.reason or "cannot be evaluated statically")
     if d.kind.value in _TASK_KINDS:
-        return CheckedDeclaration(d, Launch.WORKFLOW, effective(d.spec, platform, quotas=quotas))
+        return CheckedDeclaration(d, Launch.WORKFLOW, target.run(d.spec))
     launch = Launch.DYNAMIC if any(a <= d.line <= b for a, b in spans) else Launch.WORKFLOW
     name = (d.target or d.name).rsplit(".", 1)[-1]
     candidates = tasks.get(name, [])
@@ -228,4 +254,4 @@ def _check_one(
         return CheckedDeclaration(
             d, launch, None, f"the overridden task's resources cannot be evaluated statically: {base.reason}"
         )
-    return CheckedDeclaration(d, launch, effective(base.spec, platform, d.spec, launch=launch, quotas=quotas))
+    return CheckedDeclaration(d, launch, target.run(base.spec, d.spec, launch))

@@ -1,18 +1,50 @@
-"""The platform a task runs on: flyteadmin's task resource defaults and limits, and namespace ResourceQuotas.
+"""The platform a task runs on: flyteadmin's task resource defaults and limits, and the k8s plugin's defaults.
 
-Both are read from YAML with the line of every value kept, so a bad file is
-refused with the line and the key at fault. Shapes accepted for the admin
-block, all as real deployments write them:
+Shapes read, all as real deployments write them (each with the line of every
+value, so a bad file is refused with the line and the key at fault):
 
 - flyteadmin's own config file: a top-level ``task_resources:`` section
   (flyteadmin ``pkg/runtime/task_resource_provider.go`` registers the section
-  under that key, with ``defaults`` and ``limits``);
-- Helm values for the flyte-core chart: ``configmap.task_resource_defaults.task_resources``
-  (or the same without ``configmap:``);
+  under that key, with ``defaults`` and ``limits``); the same file may hold
+  the k8s plugin's ``plugins.k8s`` section (propeller's config, or the single
+  binary's);
+- a ConfigMap as ``kubectl get configmap NAME -o yaml`` prints it (alone, in
+  a ``kind: List`` or among other documents): each ``*.yaml`` entry of its
+  ``data`` is one config file, merged in name order, a later file's value
+  winning, as flytestdlib merges the files of its config directory
+  (``config/viper/collection.go`` ``MergeAllConfigs``). The flyte-core chart
+  puts ``task_resources`` in ``task_resource_defaults.yaml`` of flyteadmin's
+  ConfigMap and ``plugins.k8s`` in ``k8s.yaml`` of propeller's; the
+  flyte-binary chart puts ``configuration.inline`` in ``100-inline-config.yaml``;
+- Helm values of the flyte-core chart: ``configmap.task_resource_defaults.task_resources``
+  and ``configmap.k8s.plugins.k8s``;
+- Helm values of the flyte-binary chart: ``configuration.inline.task_resources``
+  and ``configuration.inline.plugins.k8s`` (also under ``flyte-binary:``, as the
+  sandbox chart nests them);
 - ``task_resource_defaults:`` holding ``defaults``/``limits`` directly (how the
-  flytekit guide abbreviates it);
-- a bare ``defaults``/``limits`` mapping, such as a flytectl
-  ``task-resource-attribute`` file (with ``project``/``domain``/``workflow``).
+  flytekit guide abbreviates it), or a bare ``defaults``/``limits`` mapping;
+- a flytectl ``task-resource-attribute`` file (``defaults``/``limits`` with
+  ``project``/``domain``/``workflow``).
+
+**Built-ins.** flyteadmin registers ``task_resources`` with values of its own
+(defaults cpu 2, memory 200Mi; limits cpu 2, memory 1Gi, gpu 1) and
+flytestdlib decodes the config onto a copy of them (``config/viper/viper.go``
+``parseViperConfigRecursive``: ``DeepCopyConfig``, then mapstructure into the
+copy), so every key a file leaves out — or sets to null, which viper drops —
+keeps its built-in value. A zero is a value: it means "none" (the flyte-sandbox
+chart zeroes every limit for that reason). With the flyte-core chart, Helm
+first fills what the values leave out from the chart's own ``values.yaml``
+(defaults cpu 100m, memory 500Mi; limits cpu 2, memory 1Gi, gpu 1); a null
+there removes the chart's value, so flyteadmin's applies. An attribute file
+is complete by itself: when a task resource attribute matches, flyteadmin
+uses its values alone (``manager/impl/util/resources.go`` ``GetTaskResources``).
+``complete=True`` says a file states every value (a setup whose built-ins
+differ): what it leaves out is then none.
+
+The k8s plugin's ``default-cpus`` and ``default-memory`` (built in: 1000m and
+1024Mi, ``flytek8s/config/config.go``) are what a Flyte 2 task falls back to:
+the Flyte 2 executor passes no platform resources, and ``resolvePlatformDefaults``
+(``flytek8s/container_helper.go``) fills cpu and memory from them.
 
 Inside ``defaults``/``limits`` flyteadmin knows ``cpu``, ``gpu``, ``memory``,
 ``storage`` and ``ephemeralStorage`` (the JSON tags of ``TaskResourceSet`` in
@@ -20,14 +52,13 @@ Inside ``defaults``/``limits`` flyteadmin knows ``cpu``, ``gpu``, ``memory``,
 without regard to case). A flytectl attribute file is protobuf
 ``TaskResourceSpec``, where the field is ``ephemeral_storage``. Any other key is
 refused: flyteadmin would silently ignore it, so the value would never apply.
-``storage`` is read but nothing in flyteadmin applies it to a task any more
-(only ``ephemeralStorage`` reaches ``setCompiledTaskDefaults`` and the
-registration checks); loading it leaves a note.
+``storage`` is read but nothing in flyteadmin applies it to a task any more;
+loading it leaves a note.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -35,20 +66,30 @@ from typing import Any
 
 import yaml
 
-from flyteres._errors import FlyteresError, QuantityError, ResourceSpecError
+from flyteres._errors import ResourceSpecError
+from flyteres.backend.files import PlatformConfigError, PlatformNote, Source, child, compose, manifests, read_text
+from flyteres.backend.flyteconfig import SECTIONS, Parts, PlatformForm, Stated, configmap_parts, document_parts
+from flyteres.backend.manifests import POD_QUOTA_KEYS, QuotaSpec, load_quotas, parse_quotas
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import Resource, resource_name
 
+# QuotaSpec and its readers live in flyteres.backend.manifests; they are named here too, where they used to be.
 __all__ = [
+    "FLYTEADMIN_BUILTINS",
+    "FLYTE_CORE_CHART_DEFAULTS",
+    "K8S_PLUGIN_BUILTINS",
     "PLATFORM_RESOURCES",
+    "POD_QUOTA_KEYS",
     "PlatformConfig",
     "PlatformConfigError",
+    "PlatformForm",
     "PlatformNote",
     "QuotaSpec",
     "load_platform",
     "load_quotas",
     "parse_platform",
     "parse_quotas",
+    "platform_from_configmaps",
 ]
 
 #: The resources flyteadmin defaults and limits, in Flyte's order.
@@ -59,48 +100,29 @@ PLATFORM_RESOURCES: tuple[Resource, ...] = (
     Resource.EPHEMERAL_STORAGE,
 )
 
-# flyteadmin's TaskResourceSet JSON tags, lower-cased (the config loader matches keys without case).
-_ADMIN_KEYS: dict[str, Resource] = {
-    "cpu": Resource.CPU,
-    "gpu": Resource.GPU,
-    "memory": Resource.MEMORY,
-    "storage": Resource.STORAGE,
-    "ephemeralstorage": Resource.EPHEMERAL_STORAGE,
-}
-# A flytectl attribute file is the admin TaskResourceSpec message: protobuf's
-# JSON mapping takes the field name and its lowerCamelCase form.
-_ATTRIBUTE_KEYS: dict[str, Resource] = {**_ADMIN_KEYS, "ephemeral_storage": Resource.EPHEMERAL_STORAGE}
-_ATTRIBUTE_SCOPE_KEYS = frozenset({"project", "domain", "workflow", "launch_plan", "launchplan", "org"})
-_KNOWN_SPELLINGS = "cpu, gpu, memory, storage, ephemeralStorage"
-
-
-class PlatformConfigError(FlyteresError, ValueError):
-    """A platform or quota file flyteres cannot use: names the file, the line and the key.
-
-    >>> str(PlatformConfigError("admin.yaml", 7, "task_resources.limits.memory", "'12XB' is not a quantity"))
-    "admin.yaml:7: task_resources.limits.memory: '12XB' is not a quantity"
-    """
-
-    def __init__(self, path: str, line: int | None, key: str | None, reason: str) -> None:
-        self.path = path
-        self.line = line
-        self.key = key
-        self.reason = reason
-        where = path if line is None else f"{path}:{line}"
-        super().__init__(f"{where}: {key}: {reason}" if key else f"{where}: {reason}")
-
-
-@dataclass(frozen=True)
-class PlatformNote:
-    """Something a loaded file says that has no effect, or less than it seems to."""
-
-    path: str
-    line: int
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.key}: {self.message}"
+_Q = Quantity.parse
+#: flyteadmin's registered task_resources (flyteadmin/pkg/runtime/task_resource_provider.go, flyteorg/flyte v1.16).
+FLYTEADMIN_BUILTINS: Mapping[str, Mapping[Resource, Quantity]] = MappingProxyType(
+    {
+        "defaults": MappingProxyType({Resource.CPU: _Q("2"), Resource.MEMORY: _Q("200Mi")}),
+        "limits": MappingProxyType({Resource.CPU: _Q("2"), Resource.MEMORY: _Q("1Gi"), Resource.GPU: _Q("1")}),
+    }
+)
+#: The flyte-core chart's configmap.task_resource_defaults.task_resources (charts/flyte-core/values.yaml, v1.16.8).
+FLYTE_CORE_CHART_DEFAULTS: Mapping[str, Mapping[Resource, Quantity]] = MappingProxyType(
+    {
+        "defaults": MappingProxyType({Resource.CPU: _Q("100m"), Resource.MEMORY: _Q("500Mi")}),
+        "limits": MappingProxyType({Resource.CPU: _Q("2"), Resource.MEMORY: _Q("1Gi"), Resource.GPU: _Q("1")}),
+    }
+)
+#: The k8s plugin's default-cpus and default-memory (flyteplugins flytek8s/config/config.go).
+K8S_PLUGIN_BUILTINS: Mapping[Resource, Quantity] = MappingProxyType(
+    {Resource.CPU: _Q("1000m"), Resource.MEMORY: _Q("1024Mi")}
+)
+# The flyte-core chart's configmap.k8s.plugins.k8s (charts/flyte-core/values.yaml, v1.16.8).
+_FLYTE_CORE_CHART_K8S: Mapping[Resource, Quantity] = MappingProxyType(
+    {Resource.CPU: _Q("100m"), Resource.MEMORY: _Q("100Mi")}
+)
 
 
 def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
@@ -116,11 +138,13 @@ def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Q
 
 @dataclass(frozen=True)
 class PlatformConfig:
-    """flyteadmin's task resource defaults and limits.
+    """flyteadmin's task resource defaults and limits, and the k8s plugin's defaults.
 
     A zero or missing value means "none": flyteadmin skips zero limits
     (``taskResourceSetToMap``) and the backend treats a zero default as unset
-    (``AdjustOrDefaultResource`` tests ``IsZero``).
+    (``AdjustOrDefaultResource`` tests ``IsZero``). A config built in code
+    holds exactly the values given; one read from a file also holds the
+    built-ins the file leaves in place, each named in ``origins``.
 
     >>> p = PlatformConfig(defaults={"cpu": "500m", "memory": "1Gi"}, limits={"memory": "8Gi"})
     >>> str(p.limit("memory")), p.default("gpu")
@@ -133,12 +157,22 @@ class PlatformConfig:
     notes: tuple[PlatformNote, ...] = ()
     # "defaults.cpu" -> line, for messages that point into the file.
     lines: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    form: PlatformForm = PlatformForm.CODE
+    #: Whether values left out mean "none" rather than a built-in (Flyte 2's k8s defaults included).
+    complete: bool = False
+    #: The k8s plugin's default-cpus / default-memory the file sets (Flyte 2 falls back to them).
+    plugin_defaults: Mapping[Resource, Quantity] = field(default_factory=dict)
+    # "limits.gpu" -> ("flyteadmin's built-in", "the file does not set limits.gpu"): values that are not the file's.
+    origins: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "defaults", _freeze("defaults", self.defaults))
         object.__setattr__(self, "limits", _freeze("limits", self.limits))
+        object.__setattr__(self, "plugin_defaults", _freeze("plugin_defaults", self.plugin_defaults))
         object.__setattr__(self, "lines", MappingProxyType(dict(self.lines)))
+        object.__setattr__(self, "origins", MappingProxyType(dict(self.origins)))
         object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "form", PlatformForm.parse(self.form))
 
     def default(self, name: str | Resource) -> Quantity | None:
         """The platform default for one resource, or None when there is none (or it is zero)."""
@@ -156,6 +190,49 @@ class PlatformConfig:
         path = self.path or "<platform>"
         return path if line is None else f"{path}:{line}"
 
+    def origin(self, key: str) -> str | None:
+        """Where a value the file does not state comes from, or None for the file's own (and code's) values.
+
+        >>> p = parse_platform("task_resources:\\n  defaults:\\n    cpu: 500m\\n", "admin.yaml")
+        >>> p.origin("defaults.memory"), p.origin("defaults.cpu")
+        ("flyteadmin's built-in default (the file does not set defaults.memory)", None)
+        """
+        found = self.origins.get(key)
+        if found is None:
+            return None
+        noun = "default" if key.startswith(("defaults.", "k8s.")) else "limit"
+        return f"{found[0]} {noun} ({found[1]})"
+
+    def builtins(self) -> tuple[str, ...]:
+        """The keys whose value is a built-in rather than the file's (``"limits.gpu"``...)."""
+        return tuple(self.origins)
+
+    def builtins_note(self) -> PlatformNote | None:
+        """One note naming the flyteadmin values the file leaves to built-ins, for reports (None: there are none).
+
+        >>> note = parse_platform("task_resources:\\n  limits: {memory: 8Gi}\\n", "admin.yaml").builtins_note()
+        >>> note.message.split(" (")[0]
+        'values the file leaves out: defaults.cpu = 2, defaults.memory = 200Mi, limits.cpu = 2, limits.gpu = 1'
+        """
+        keys = [k for k in self.origins if not k.startswith("k8s.")]
+        if not keys:
+            return None
+        labels = {"flyteadmin's built-in": "flyteadmin's built-ins", "the flyte-core chart's": "the flyte-core chart's"}
+        sources = {self.origins[k][0] for k in keys}
+        items = []
+        for k in keys:
+            section, name = k.split(".", 1)
+            value = (self.defaults if section == "defaults" else self.limits)[resource_name(name)]
+            items.append(f"{k} = {value}" + ("" if len(sources) == 1 else f" ({self.origins[k][0]})"))
+        label = f" ({labels.get(sources.pop(), 'built-ins')})" if len(sources) == 1 else ""
+        return PlatformNote(
+            self.path or "<platform>",
+            self.lines.get("task_resources", 1),
+            "task_resources",
+            f"values the file leaves out: {', '.join(items)}{label}; "
+            "pass --platform-complete if the file states every value",
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "defaults": {str(k): v.text for k, v in self.defaults.items()},
@@ -163,343 +240,150 @@ class PlatformConfig:
         }
 
 
-@dataclass(frozen=True)
-class QuotaSpec:
-    """One Kubernetes ResourceQuota: its name and ``spec.hard`` as quantities.
+def platform_from_configmaps(
+    configmaps: list[yaml.Node], src: Source, *, complete: bool = False, require: bool = True
+) -> PlatformConfig | None:
+    """The platform Flyte's ConfigMaps among some manifests configure (see the module docstring).
 
-    Keys stay as Kubernetes spells them (``requests.cpu``, ``limits.memory``,
-    ``requests.nvidia.com/gpu``, ``count/pods``...).
-
-    >>> q = QuotaSpec("team", {"limits.memory": Quantity("64Gi")})
-    >>> str(q.hard["limits.memory"])
-    '64Gi'
+    When none of them sets ``task_resources`` or ``plugins.k8s``: the
+    built-ins with ``require`` (the file was given as the platform), else None.
     """
-
-    name: str
-    hard: Mapping[str, Quantity]
-    path: str | None = None
-    line: int | None = None
-    notes: tuple[PlatformNote, ...] = ()
-    lines: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
-    scoped: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hard", MappingProxyType(dict(self.hard)))
-        object.__setattr__(self, "lines", MappingProxyType(dict(self.lines)))
-        object.__setattr__(self, "notes", tuple(self.notes))
-
-    def where(self, key: str | None = None) -> str:
-        path = self.path or "<quota>"
-        line = self.lines.get(key, self.line) if key is not None else self.line
-        return path if line is None else f"{path}:{line}"
+    parts, notes = configmap_parts(configmaps, src)
+    if parts is None:
+        if not require:
+            return None
+        parts = Parts(PlatformForm.CONFIGMAP, admin_prefix="task_resources")
+    return _resolve(parts, src, complete, notes)
 
 
-# -- YAML with line numbers ------------------------------------------------------------------------------------
+# -- built-ins -------------------------------------------------------------------------------------------------
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
-
-
-def _compose_all(text: str, path: str) -> list[yaml.Node]:
-    try:
-        return [n for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = None if mark is None else int(mark.line) + 1
-        problem = exc.problem or exc.context or "cannot be parsed"
-        raise PlatformConfigError(path, line, None, f"not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise PlatformConfigError(path, None, None, f"not valid YAML: {exc}") from None
-
-
-def _items(node: yaml.Node, path: str, key: str) -> Iterator[tuple[str, yaml.Node, yaml.Node]]:
-    """(key text, key node, value node) of a mapping node; anything else is an error."""
-    if not isinstance(node, yaml.MappingNode):
-        raise PlatformConfigError(path, _line(node), key or None, f"must be a mapping, not {_kind(node)}")
-    seen: dict[str, int] = {}
-    for k, v in node.value:
-        if not isinstance(k, yaml.ScalarNode):
-            raise PlatformConfigError(path, _line(k), key or None, "a key must be a plain string")
-        name = str(k.value)
-        if name in seen:
-            # YAML keeps the last one; a silent choice between two values is what we refuse.
-            raise PlatformConfigError(
-                path, _line(k), _join(key, name), f"given twice (first at line {seen[name]}); keep one"
-            )
-        seen[name] = _line(k)
-        yield name, k, v
-
-
-def _child(node: yaml.Node, name: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == name:
-            return v  # type: ignore[no-any-return]
-    return None
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    return f"{node.value!r}"
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
-
-
-def _quantity(node: yaml.Node, path: str, key: str) -> Quantity:
-    if not isinstance(node, yaml.ScalarNode):
-        raise PlatformConfigError(path, _line(node), key, f"must be a quantity such as '2Gi', not {_kind(node)}")
-    if node.tag == "tag:yaml.org,2002:bool":
-        raise PlatformConfigError(path, _line(node), key, f"{node.value!r} is a boolean, not a Kubernetes quantity")
-    # The scalar's own text: what the Go loaders hand to resource.ParseQuantity.
-    text = str(node.value)
-    try:
-        return Quantity.parse(text)
-    except QuantityError as exc:
-        raise PlatformConfigError(
-            path, _line(node), key, f"{text!r} is not a Kubernetes quantity: {exc.reason}"
-        ) from None
-
-
-# -- the admin block -------------------------------------------------------------------------------------------
-
-
-def _find_block(root: yaml.Node, path: str) -> tuple[yaml.Node, str, bool]:
-    """The node holding defaults/limits, its key path, and whether it is a flytectl attribute file."""
-    if not isinstance(root, yaml.MappingNode):
-        raise PlatformConfigError(path, _line(root), None, f"the file must hold a mapping, not {_kind(root)}")
-    prefix = ""
-    node: yaml.Node = root
-    configmap = _child(node, "configmap")
-    if configmap is not None and (
-        _child(configmap, "task_resource_defaults") is not None or _child(configmap, "task_resources") is not None
-    ):
-        node, prefix = configmap, "configmap"
-    trd = _child(node, "task_resource_defaults")
-    if trd is not None:
-        prefix = _join(prefix, "task_resource_defaults")
-        inner = _child(trd, "task_resources")
-        if inner is not None:
-            return inner, _join(prefix, "task_resources"), False
-        return trd, prefix, False
-    tr = _child(node, "task_resources")
-    if tr is not None:
-        return tr, _join(prefix, "task_resources"), False
-    if _child(root, "defaults") is not None or _child(root, "limits") is not None:
-        keys = {str(k.value).lower() for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
-        return root, "", bool(keys & _ATTRIBUTE_SCOPE_KEYS)
-    raise PlatformConfigError(
-        path,
-        _line(root),
-        None,
-        "no task resource defaults found: expected task_resources: (flyteadmin config), "
-        "task_resource_defaults: (Helm values) or top-level defaults:/limits: (a flytectl attribute file)",
-    )
-
-
-def parse_platform(text: str, path: str = "<platform>") -> PlatformConfig:
-    """Read flyteadmin's task resource defaults and limits from YAML text.
-
-    >>> p = parse_platform("task_resources:\\n  defaults: {cpu: 500m, memory: 1Gi}\\n  limits: {memory: 8Gi}\\n")
-    >>> str(p.default("cpu")), str(p.limit("memory")), p.lines["limits.memory"]
-    ('500m', '8Gi', 3)
-    """
-    docs = _compose_all(text, path)
-    if not docs:
-        raise PlatformConfigError(path, None, None, "the file is empty")
-    if len(docs) > 1:
-        raise PlatformConfigError(path, _line(docs[1]), None, "holds several YAML documents; keep the one config")
-    block, prefix, attribute_file = _find_block(docs[0], path)
-    allowed = _ATTRIBUTE_KEYS if attribute_file else _ADMIN_KEYS
+def _resolve(parts: Parts, src: Source, complete: bool, notes: list[PlatformNote] | None = None) -> PlatformConfig:
+    """The values flyteadmin (and the k8s plugin) end up with: the file's, then the chart's, then the built-ins."""
     values: dict[str, dict[Resource, Quantity]] = {"defaults": {}, "limits": {}}
     lines: dict[str, int] = {}
-    notes: list[PlatformNote] = []
-    for section, key_node, value_node in _items(block, path, prefix):
-        where = _join(prefix, section)
-        if section not in values:
-            if block is docs[0] and section.lower() in _ATTRIBUTE_SCOPE_KEYS:
-                # Which project/domain/workflow an attribute file targets does not change the values.
+    origins: dict[str, tuple[str, str]] = {}
+    admin = parts.admin or Stated()
+    all_notes = [*(notes or ()), *admin.notes]
+    if parts.admin is not None:
+        lines["task_resources"] = parts.admin.line
+    builtins_apply = not complete and parts.form is not PlatformForm.ATTRIBUTE
+    for section in SECTIONS:
+        for r in (*PLATFORM_RESOURCES, Resource.STORAGE):
+            key = f"{section}.{r}"
+            stated = admin.values.get(key)
+            if stated is not None:
+                values[section][r] = stated
+                lines[key] = admin.lines[key]
                 continue
-            raise PlatformConfigError(path, _line(key_node), where, "unknown key; expected defaults or limits")
-        if _is_null(value_node):
-            continue
-        for name, name_node, q_node in _items(value_node, path, where):
-            key = _join(where, name)
-            resource = allowed.get(name.lower())
-            if resource is None:
-                raise PlatformConfigError(path, _line(name_node), key, _unknown_resource(name, attribute_file))
-            if _is_null(q_node):
+            if not builtins_apply:
                 continue
-            if resource in values[section]:
-                raise PlatformConfigError(path, _line(name_node), key, "given twice under different spellings")
-            values[section][resource] = _quantity(q_node, path, key)
-            lines[f"{section}.{resource}"] = _line(q_node)
-            if resource is Resource.STORAGE:
-                notes.append(
-                    PlatformNote(
-                        path,
-                        _line(name_node),
-                        key,
-                        "flyteadmin reads 'storage' but applies it to no task; ephemeral storage is 'ephemeralStorage'",
-                    )
-                )
-    for resource in PLATFORM_RESOURCES:
-        d, lim = values["defaults"].get(resource), values["limits"].get(resource)
-        if d is not None and lim is not None and not lim.is_zero() and d > lim:
-            notes.append(
-                PlatformNote(
-                    path,
-                    lines[f"defaults.{resource}"],
-                    _join(prefix, f"defaults.{resource}"),
-                    f"the default {d.text} is above the limit {lim.text}; tasks that use the default get {lim.text}",
-                )
-            )
-    return PlatformConfig(values["defaults"], values["limits"], path=path, notes=tuple(notes), lines=lines)
-
-
-def _unknown_resource(name: str, attribute_file: bool) -> str:
-    low = name.lower().replace("-", "").replace("_", "")
-    hint = ""
-    if low in ("ephemeralstorage", "disk"):
-        hint = f"; flyteadmin spells it {'ephemeral_storage or ' if attribute_file else ''}ephemeralStorage"
-    elif low == "mem":
-        hint = "; flyteadmin spells it memory"
-    elif low in ("nvidiacom/gpu", "gpus"):
-        hint = "; flyteadmin spells it gpu"
-    return f"unknown resource {name!r} (flyteadmin would ignore it, so it would never apply){hint}; known: " + (
-        f"{_KNOWN_SPELLINGS}, ephemeral_storage" if attribute_file else _KNOWN_SPELLINGS
+            why = _why_missing(parts, key, admin)
+            chart = FLYTE_CORE_CHART_DEFAULTS[section].get(r)
+            dropped = key in admin.values or bool(admin.nulled & {"", section})
+            if parts.form is PlatformForm.FLYTE_CORE_VALUES and chart is not None and not dropped:
+                values[section][r] = chart
+                origins[key] = ("the flyte-core chart's", why)
+                continue
+            builtin = FLYTEADMIN_BUILTINS[section].get(r)
+            if builtin is not None:
+                values[section][r] = builtin
+                origins[key] = ("flyteadmin's built-in", why)
+    plugin_defaults: dict[Resource, Quantity] = {}
+    plugin = parts.plugin or Stated()
+    all_notes += plugin.notes
+    for r in (Resource.CPU, Resource.MEMORY):
+        key = f"k8s.{r}"
+        stated = plugin.values.get(key)
+        if stated is not None:
+            plugin_defaults[r] = stated
+            lines[key] = plugin.lines[key]
+        elif parts.form is PlatformForm.FLYTE_CORE_VALUES and not complete and key not in plugin.values:
+            plugin_defaults[r] = _FLYTE_CORE_CHART_K8S[r]
+            origins[key] = ("the flyte-core chart's", f"the file does not set configmap.k8s.plugins.k8s.{_k8s_key(r)}")
+    _default_above_limit(values, lines, origins, src, all_notes)
+    return PlatformConfig(
+        values["defaults"],
+        values["limits"],
+        path=src.path,
+        notes=tuple(all_notes),
+        lines=lines,
+        form=parts.form,
+        complete=complete,
+        plugin_defaults=plugin_defaults,
+        origins=origins,
     )
 
 
-def _read_text(path: str | Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlatformConfigError(str(path), None, None, f"cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise PlatformConfigError(str(path), None, None, f"is not UTF-8 text: {exc.reason}") from None
+def _k8s_key(r: Resource) -> str:
+    return "default-cpus" if r is Resource.CPU else "default-memory"
 
 
-def load_platform(path: str | Path) -> PlatformConfig:
-    """Read a flyteadmin config, Helm values or flytectl attribute file (see `parse_platform`)."""
-    text = _read_text(path)
-    return parse_platform(text, str(path))
+def _why_missing(parts: Parts, key: str, admin: Stated) -> str:
+    if parts.admin is None:
+        if parts.form is PlatformForm.CONFIGMAP:
+            return "no data entry of the ConfigMap sets task_resources"
+        return "the file sets no task_resources"
+    if key in admin.values or admin.nulled & {"", key.split(".", maxsplit=1)[0]}:
+        return f"the file sets {key} to null"
+    return f"the file does not set {key}"
 
 
-# -- ResourceQuota ---------------------------------------------------------------------------------------------
-
-# Quota keys that count something a task pod uses (kubernetes pkg/quota/v1/evaluator/core/pods.go podResources);
-# requests.<extended resource> and hugepages are recognised by prefix there too.
-POD_QUOTA_KEYS = frozenset(
-    {
-        "pods",
-        "count/pods",
-        "cpu",
-        "memory",
-        "ephemeral-storage",
-        "requests.cpu",
-        "requests.memory",
-        "requests.ephemeral-storage",
-        "limits.cpu",
-        "limits.memory",
-        "limits.ephemeral-storage",
-    }
-)
-_NATIVE_PREFIXES = ("kubernetes.io/", "requests.kubernetes.io/")
-
-
-def _quota_key_applies(key: str) -> bool:
-    if key in POD_QUOTA_KEYS:
-        return True
-    # An extended resource is quota'd only as requests.<name> (isExtendedResourceNameForQuota).
-    return key.startswith("requests.") and "/" in key and not key.startswith(_NATIVE_PREFIXES)
-
-
-def _quota_docs(node: yaml.Node, path: str) -> Iterator[yaml.Node]:
-    kind = _child(node, "kind")
-    kind_text = kind.value if isinstance(kind, yaml.ScalarNode) else None
-    if kind_text and kind_text.endswith("List"):
-        items = _child(node, "items")
-        if isinstance(items, yaml.SequenceNode):
-            for item in items.value:
-                yield from _quota_docs(item, path)
-        return
-    if kind_text == "ResourceQuota":
-        yield node
-
-
-def parse_quotas(text: str, path: str = "<quota>") -> tuple[QuotaSpec, ...]:
-    """Every ResourceQuota in YAML text (one or several documents, or a ``kind: List``).
-
-    >>> (q,) = parse_quotas("kind: ResourceQuota\\nmetadata: {name: team}\\nspec:\\n  hard: {limits.memory: 64Gi}\\n")
-    >>> q.name, str(q.hard["limits.memory"]), q.lines["limits.memory"]
-    ('team', '64Gi', 4)
-    """
-    quotas: list[QuotaSpec] = []
-    docs = _compose_all(text, path)
-    for doc in docs:
-        if not isinstance(doc, yaml.MappingNode):
-            raise PlatformConfigError(path, _line(doc), None, f"a manifest must be a mapping, not {_kind(doc)}")
-        for node in _quota_docs(doc, path):
-            quotas.append(_one_quota(node, path))
-    if not quotas:
-        line = _line(docs[0]) if docs else None
-        raise PlatformConfigError(path, line, "kind", "no ResourceQuota in this file (expected kind: ResourceQuota)")
-    return tuple(quotas)
-
-
-def _one_quota(node: yaml.Node, path: str) -> QuotaSpec:
-    meta = _child(node, "metadata")
-    name_node = _child(meta, "name") if meta is not None else None
-    name = str(name_node.value) if isinstance(name_node, yaml.ScalarNode) else "<unnamed>"
-    spec = _child(node, "spec")
-    if spec is None:
-        raise PlatformConfigError(path, _line(node), "spec", f"the ResourceQuota {name!r} has no spec")
-    hard_node = _child(spec, "hard")
-    if hard_node is None:
-        raise PlatformConfigError(path, _line(spec), "spec.hard", f"the ResourceQuota {name!r} has no spec.hard")
-    hard: dict[str, Quantity] = {}
-    lines: dict[str, int] = {}
-    notes: list[PlatformNote] = []
-    for key, key_node, q_node in _items(hard_node, path, "spec.hard"):
-        q = _quantity(q_node, path, f"spec.hard.{key}")
-        hard[key] = q
-        lines[key] = _line(q_node)
-        if key.startswith("limits.") and key not in POD_QUOTA_KEYS:
-            notes.append(
-                PlatformNote(
-                    path,
-                    _line(key_node),
-                    f"spec.hard.{key}",
-                    "Kubernetes quotas an extended resource only as requests.<name>; this key is not checked",
-                )
-            )
-        elif not _quota_key_applies(key):
-            notes.append(PlatformNote(path, _line(key_node), f"spec.hard.{key}", "does not count task pods"))
-    scoped = _child(spec, "scopes") is not None or _child(spec, "scopeSelector") is not None
-    if scoped:
+def _default_above_limit(
+    values: dict[str, dict[Resource, Quantity]],
+    lines: dict[str, int],
+    origins: dict[str, tuple[str, str]],
+    src: Source,
+    notes: list[PlatformNote],
+) -> None:
+    for r in PLATFORM_RESOURCES:
+        d, lim = values["defaults"].get(r), values["limits"].get(r)
+        stated = [k for k in (f"defaults.{r}", f"limits.{r}") if k in lines]
+        if d is None or lim is None or lim.is_zero() or d <= lim or not stated:
+            continue
+        builtin = "" if f"defaults.{r}" in lines else f" ({origins[f'defaults.{r}'][0]} default)"
         notes.append(
             PlatformNote(
-                path,
-                _line(spec),
-                "spec.scopes",
-                "a scoped quota applies only to matching pods; checked as if it applied",
+                src.path,
+                lines[stated[0]],
+                f"defaults.{r}",
+                f"the default {d.text}{builtin} is above the limit {lim.text}; tasks that use the default get "
+                f"{lim.text}",
             )
         )
-    return QuotaSpec(name, hard, path=path, line=_line(node), notes=tuple(notes), lines=lines, scoped=scoped)
 
 
-def load_quotas(path: str | Path) -> tuple[QuotaSpec, ...]:
-    """Read every ResourceQuota from a manifest file (see `parse_quotas`)."""
-    text = _read_text(path)
-    return parse_quotas(text, str(path))
+def parse_platform(text: str, path: str = "<platform>", *, complete: bool = False) -> PlatformConfig:
+    """Read flyteadmin's task resource defaults and limits (and the k8s plugin's defaults) from YAML text.
+
+    ``complete=True``: the file states every value; what it leaves out is
+    none rather than a built-in (see the module docstring).
+
+    >>> p = parse_platform("task_resources:\\n  defaults: {cpu: 500m, memory: 1Gi}\\n  limits: {memory: 8Gi}\\n")
+    >>> str(p.default("cpu")), str(p.limit("memory")), p.lines["limits.memory"], str(p.limit("gpu"))
+    ('500m', '8Gi', 3, '1')
+    """
+    src = Source(path)
+    docs = compose(text, src)
+    if not docs:
+        raise src.error(None, None, "the file is empty")
+    if all(child(d, "kind", src) is not None for d in docs):
+        objects = list(manifests(docs, src))
+        configmaps = [node for kind, node in objects if kind == "ConfigMap"]
+        if not configmaps:
+            kinds = ", ".join(sorted({str(k) for k, _ in objects})) or "nothing"
+            raise src.error(
+                docs[0], "kind", f"no ConfigMap in this file (found {kinds}); quotas and LimitRanges go to --cluster"
+            )
+        platform = platform_from_configmaps(configmaps, src, complete=complete)
+        assert platform is not None
+        return platform
+    if len(docs) > 1:
+        raise src.error(docs[1], None, "holds several YAML documents; keep the one config")
+    return _resolve(document_parts(docs[0], src), src, complete)
+
+
+def load_platform(path: str | Path, *, complete: bool = False) -> PlatformConfig:
+    """Read a flyteadmin config, Helm values, ConfigMap or flytectl attribute file (see `parse_platform`)."""
+    return parse_platform(read_text(path), str(path), complete=complete)

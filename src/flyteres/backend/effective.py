@@ -57,8 +57,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from flyteres.accelerators import DeviceClass
-from flyteres.backend.config import PLATFORM_RESOURCES, PlatformConfig, QuotaSpec
-from flyteres.backend.quota import check_quota
+from flyteres.backend.admission import admit
+from flyteres.backend.config import K8S_PLUGIN_BUILTINS, PLATFORM_RESOURCES, PlatformConfig, PlatformForm
+from flyteres.backend.manifests import LimitRangeSpec, QuotaSpec, limitranges_of
 from flyteres.backend.results import (
     EffectiveResources,
     Explanation,
@@ -70,7 +71,7 @@ from flyteres.backend.results import (
     Side,
 )
 from flyteres.core.quantity import Quantity
-from flyteres.core.spec import Resource, ResourceSpec, SharedMemorySpec
+from flyteres.core.spec import Resource, ResourceSpec
 
 __all__ = ["effective"]
 
@@ -110,12 +111,74 @@ def _given(q: Quantity, who: str, side: Side) -> _V:
     return _V(q, rule, reason, who)
 
 
+class _View:
+    """The platform values one launch sees, and how to say where each comes from.
+
+    flyteadmin's launches see the platform's defaults and limits (a file's
+    own values and the built-ins it leaves in place). A Flyte 2 task has no
+    flyteadmin: it sees a config built in code as given, never a file's
+    flyteadmin sections, and cpu and memory without a default fall back to
+    the k8s plugin's ``default-cpus``/``default-memory`` (``resolvePlatformDefaults``).
+    """
+
+    def __init__(self, platform: PlatformConfig | None, launch: Launch) -> None:
+        self.defaults: dict[Resource, Quantity] = {}
+        self.limits: dict[Resource, Quantity] = {}
+        self.default_reason: dict[Resource, str] = {}
+        # " (admin.yaml:11)" for a file's limit, " (flyteadmin's built-in limit: ...)" for a built-in one.
+        self.limit_where: dict[Resource, str] = {}
+        self.limit_origin: dict[Resource, str] = {}
+        admin = platform is not None and (launch is not Launch.FLYTE2 or platform.form is PlatformForm.CODE)
+        if platform is not None and admin:
+            self._admin(platform)
+        if launch is Launch.FLYTE2:
+            self._plugin(platform)
+
+    def _admin(self, p: PlatformConfig) -> None:
+        for r in PLATFORM_RESOURCES:
+            d, lim = p.default(r), p.limit(r)
+            if d is not None:
+                self.defaults[r] = d
+                self.default_reason[r] = p.origin(f"defaults.{r}") or "platform default"
+            if lim is not None:
+                self.limits[r] = lim
+                origin = p.origins.get(f"limits.{r}")
+                self.limit_origin[r] = "" if origin is None else f" ({origin[0]} limit: {origin[1]})"
+                self.limit_where[r] = self.limit_origin[r] or (f" ({p.where(f'limits.{r}')})" if p.path else "")
+
+    def _plugin(self, p: PlatformConfig | None) -> None:
+        for r in (Resource.CPU, Resource.MEMORY):
+            if r in self.defaults or (p is not None and p.form is PlatformForm.CODE and r in p.defaults):
+                continue  # resolvePlatformDefaults keeps a platform value that is present, even a zero
+            setting = "default-cpus" if r is Resource.CPU else "default-memory"
+            q = None if p is None else p.plugin_defaults.get(r)
+            if p is not None and q is not None:
+                origin = p.origins.get(f"k8s.{r}")
+                where = f"{p.where(f'k8s.{r}')}" if origin is None else f"{origin[0]}: {origin[1]}"
+                reason = f"platform default: the k8s plugin's {setting} ({where})"
+            elif p is not None and p.complete:
+                continue
+            else:
+                q = K8S_PLUGIN_BUILTINS[r]
+                if p is None:
+                    why = "no platform given"
+                elif p.form is PlatformForm.CODE:
+                    why = f"the platform has no {r} default"
+                else:
+                    why = f"the file does not set {setting}; flyteadmin's task_resources do not reach Flyte 2"
+                reason = f"the k8s plugin's built-in {setting} ({why})"
+            if not q.is_zero():
+                self.defaults[r] = q
+                self.default_reason[r] = reason
+
+
 class _Run:
     """One evaluation: the platform, the findings so far, and helpers that record them once."""
 
     def __init__(self, platform: PlatformConfig | None, launch: Launch) -> None:
         self.platform = platform
         self.launch = launch
+        self.view = _View(platform, launch)
         self.findings: list[PlatformFinding] = []
         self._seen: set[tuple[PlatformRule, str]] = set()
         self.task_requests: set[Resource] = set()
@@ -128,15 +191,14 @@ class _Run:
         self.findings.append(PlatformFinding(rule, severity, field, shown, reason))
 
     def default(self, r: Resource) -> Quantity | None:
-        return None if self.platform is None else self.platform.default(r)
+        return self.view.defaults.get(r)
 
     def limit(self, r: Resource) -> Quantity | None:
-        return None if self.platform is None else self.platform.limit(r)
+        return self.view.limits.get(r)
 
-    def where(self, key: str) -> str:
-        if self.platform is None or self.platform.path is None:
-            return ""
-        return f" ({self.platform.where(key)})"
+    def where(self, r: Resource) -> str:
+        """Where the platform limit of ``r`` is set, as " (file:line)" or " (flyteadmin's built-in limit: ...)"."""
+        return self.view.limit_where.get(r, "")
 
     # -- AdjustOrDefaultResource + ensureResourceRange -----------------------------------------------------------
 
@@ -152,7 +214,7 @@ class _Run:
             else:
                 default = self.default(r)
                 if default is not None:
-                    req = _V(default, PlatformRule.PLATFORM_DEFAULT, "platform default", None)
+                    req = _V(default, PlatformRule.PLATFORM_DEFAULT, self.view.default_reason[r], None)
         if lim is None and req is not None:
             lim = _V(
                 req.q,
@@ -195,10 +257,11 @@ class _Run:
     def _cap(self, r: Resource, side: Side, v: _V, plimit: Quantity) -> _V:
         if v.q <= plimit:
             return v
+        origin = self.view.limit_origin.get(r, "")
         if v.rule in (PlatformRule.TASK, PlatformRule.OVERRIDE):
-            reason = f"capped at the platform limit {plimit}; the {v.who} asked for {v.q}"
+            reason = f"capped at the platform limit {plimit}{origin}; the {v.who} asked for {v.q}"
         else:
-            reason = f"{v.reason}, then capped at the platform limit {plimit} (it was {v.q})"
+            reason = f"{v.reason}, then capped at the platform limit {plimit}{origin} (it was {v.q})"
         field = f"{side}.{r}"
         # One finding per value someone wrote; a copy of it is capped for the same reason. A value
         # flyteadmin refuses at registration never runs, so its cap is not news.
@@ -209,7 +272,7 @@ class _Run:
                 Severity.WARNING,
                 field,
                 v.q,
-                f"above the platform limit {plimit}{self.where(f'limits.{r}')}: the pod silently gets {plimit}"
+                f"above the platform limit {plimit}{self.where(r)}: the pod silently gets {plimit}"
                 + self._why_not_refused(r, side, v, plimit),
             )
         return _V(plimit, PlatformRule.CAPPED_AT_PLATFORM_LIMIT, reason, v.who)
@@ -263,7 +326,7 @@ def _registration(run: _Run, spec: ResourceSpec) -> None:
                 f"limits.{r}",
                 lim,
                 f"flyteadmin refuses to register the task: the limit {lim} is above the platform limit "
-                f'{plimit}{run.where(f"limits.{r}")} ("Requested {name} limit [{lim}] is greater than '
+                f'{plimit}{run.where(r)} ("Requested {name} limit [{lim}] is greater than '
                 f'current limit set in the platform configuration [{plimit}]")',
             )
         if plimit is not None and req.value() > plimit.value():
@@ -273,7 +336,7 @@ def _registration(run: _Run, spec: ResourceSpec) -> None:
                 f"requests.{r}",
                 req,
                 f"flyteadmin refuses to register the task: the request {req} is above the platform limit "
-                f'{plimit}{run.where(f"limits.{r}")} ("Requested {name} default [{req}] is greater than '
+                f'{plimit}{run.where(r)} ("Requested {name} default [{req}] is greater than '
                 f'current limit set in the platform configuration [{plimit}]")',
             )
 
@@ -348,6 +411,30 @@ def _merge_overrides(run: _Run, req: dict[Resource, _V], lim: dict[Resource, _V]
     lim.update(o_lim)
 
 
+def _replace_flyte2(
+    run: _Run, spec: ResourceSpec, overrides: ResourceSpec
+) -> tuple[dict[Resource, _V], dict[Resource, _V]]:
+    """Flyte 2's override(resources=...): the override's values replace the task's, whole."""
+    dropped = sorted(
+        {f"{s}.{r}" for s, m in (("requests", spec.requests), ("limits", spec.limits)) for r in m}
+        - {f"{s}.{r}" for s, m in (("requests", overrides.requests), ("limits", overrides.limits)) for r in m}
+    )
+    if spec.accelerator is not None and overrides.accelerator is None:
+        dropped.append("accelerator")
+    if spec.shared_memory is not None and overrides.shared_memory is None:
+        dropped.append("shared_memory")
+    if dropped:
+        run.add(
+            PlatformRule.OVERRIDE_REPLACES_RESOURCES,
+            Severity.WARNING,
+            "resources",
+            ", ".join(dropped),
+            "Flyte 2's override(resources=...) replaces the whole Resources: the task's "
+            f"{', '.join(dropped)} are gone (use flyteres.merge or override_resources to keep them)",
+        )
+    return _read(run, overrides, "override")
+
+
 def effective(
     spec: ResourceSpec,
     platform: PlatformConfig | None = None,
@@ -355,6 +442,7 @@ def effective(
     *,
     launch: Launch | LaunchName = Launch.WORKFLOW,
     quotas: QuotaSpec | Sequence[QuotaSpec] = (),
+    limitranges: LimitRangeSpec | Sequence[LimitRangeSpec] = (),
 ) -> EffectiveResources:
     """The container's final requests and limits after the backend's defaulting, checks and override clamping.
 
@@ -362,7 +450,15 @@ def effective(
     workflow or single-task execution: flyteadmin fills defaults in at launch,
     then node overrides are merged), ``"dynamic"`` (inside a ``@dynamic``: no
     launch-time filling) or ``"flyte2"`` (no flyteadmin; an override replaces
-    the whole spec). ``platform=None`` applies only the task-level rules.
+    the whole spec; cpu and memory without a default take the k8s plugin's).
+    ``platform=None`` applies only the task-level rules (and, for Flyte 2,
+    the k8s plugin's built-in defaults).
+
+    ``quotas`` and ``limitranges`` are the namespace's: the pod Flyte built
+    then goes through Kubernetes' admission (`flyteres.backend.admission`).
+    One verdict: a task flyteadmin refuses to register is reported with that
+    refusal only, and a pod Kubernetes refuses with the first step that
+    refuses it; the values shown are what it would have got.
 
     >>> platform = PlatformConfig(defaults={"cpu": "500m", "memory": "1Gi"}, limits={"memory": "8Gi"})
     >>> e = effective(ResourceSpec(requests={"cpu": "1"}, limits={"memory": "16Gi"}), platform)
@@ -376,6 +472,9 @@ def effective(
     run.task_requests = {r for r, q in spec.requests.items() if not q.is_zero()}
     if launch is not Launch.FLYTE2 and platform is not None:
         _registration(run, spec)
+    # Nothing after a refusal at registration happens: no launch, no pod.
+    registered = len(run.findings)
+    refused = registered > 0
     req, lim = _read(run, spec, "task")
     accelerator, shared_memory = spec.accelerator, spec.shared_memory
 
@@ -387,24 +486,7 @@ def effective(
 
     if overrides is not None:
         if launch is Launch.FLYTE2:
-            dropped = sorted(
-                {f"{s}.{r}" for s, m in (("requests", spec.requests), ("limits", spec.limits)) for r in m}
-                - {f"{s}.{r}" for s, m in (("requests", overrides.requests), ("limits", overrides.limits)) for r in m}
-            )
-            if spec.accelerator is not None and overrides.accelerator is None:
-                dropped.append("accelerator")
-            if spec.shared_memory is not None and overrides.shared_memory is None:
-                dropped.append("shared_memory")
-            if dropped:
-                run.add(
-                    PlatformRule.OVERRIDE_REPLACES_RESOURCES,
-                    Severity.WARNING,
-                    "resources",
-                    ", ".join(dropped),
-                    "Flyte 2's override(resources=...) replaces the whole Resources: the task's "
-                    f"{', '.join(dropped)} are gone (use flyteres.merge or override_resources to keep them)",
-                )
-            req, lim = _read(run, overrides, "override")
+            req, lim = _replace_flyte2(run, spec, overrides)
             accelerator, shared_memory = overrides.accelerator, overrides.shared_memory
         else:
             _merge_overrides(run, req, lim, overrides)
@@ -437,43 +519,31 @@ def effective(
         accelerator.device_class if accelerator is not None and launch is Launch.FLYTE2 else DeviceClass.NVIDIA_GPU
     )
     gpu_name = gpu_class.kubernetes_resource or "nvidia.com/gpu"
-    _post_checks(run, final_req, final_lim, shared_memory)
-    requests = MappingProxyType({r: v.q for r, v in final_req.items()})
-    limits = MappingProxyType({r: v.q for r, v in final_lim.items()})
-    for quota in (quotas,) if isinstance(quotas, QuotaSpec) else quotas:
-        for f in check_quota(requests, limits, quota, gpu_resource_name=gpu_name):
-            run.add(f.rule, f.severity, f.field, f.value, f.reason)
+    requests = {r: v.q for r, v in final_req.items()}
+    limits = {r: v.q for r, v in final_lim.items()}
+    findings = run.findings
+    if refused:
+        findings = findings[:registered]
+    else:
+        admitted = admit(
+            requests,
+            limits,
+            gpu_name=gpu_name,
+            limitranges=limitranges_of(limitranges),
+            quotas=(quotas,) if isinstance(quotas, QuotaSpec) else tuple(quotas),
+            shared_memory=shared_memory,
+        )
+        requests, limits = admitted.requests, admitted.limits
+        set_at_admission = {e.field: e for e in admitted.explanations}
+        explanations = [set_at_admission.pop(e.field, e) for e in explanations] + list(set_at_admission.values())
+        findings = [*findings, *admitted.findings]
     return EffectiveResources(
-        requests,
-        limits,
+        MappingProxyType({r: requests[r] for r in Resource if r in requests}),
+        MappingProxyType({r: limits[r] for r in Resource if r in limits}),
         tuple(explanations),
-        tuple(run.findings),
+        tuple(findings),
         accelerator,
         shared_memory,
         launch,
         gpu_name,
     )
-
-
-def _post_checks(
-    run: _Run, req: Mapping[Resource, _V], lim: Mapping[Resource, _V], shm: SharedMemorySpec | None
-) -> None:
-    g_req, g_lim = req.get(Resource.GPU), lim.get(Resource.GPU)
-    if g_req is not None and g_lim is not None and g_req.q != g_lim.q:
-        run.add(
-            PlatformRule.GPU_REQUEST_LIMIT_DIFFER,
-            Severity.ERROR,
-            "requests.gpu",
-            g_req.q,
-            f"differs from the limit {g_lim.q} after merging; Kubernetes refuses a pod whose device request "
-            "and limit differ (override both sides)",
-        )
-    mem = lim.get(Resource.MEMORY)
-    if shm is not None and shm.size_limit is not None and mem is not None and shm.size_limit > mem.q > _ZERO:
-        run.add(
-            PlatformRule.SHM_ABOVE_MEMORY_LIMIT,
-            Severity.WARNING,
-            "shared_memory.size_limit",
-            shm.size_limit,
-            f"larger than the memory limit the pod gets ({mem.q}); shared memory counts against it",
-        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flyteres.backend.config import QuotaSpec
+from flyteres.backend.manifests import QuotaSpec
 from flyteres.backend.results import PlatformFinding, PlatformRule, Severity, Side
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import Resource

@@ -97,6 +97,10 @@ class PlatformRule(str, Enum):
     QUOTA_REQUIRES_VALUE = "quota-requires-value"
     #: The pod alone asks for more than a ResourceQuota's hard limit: Kubernetes refuses it.
     QUOTA_EXCEEDED = "quota-exceeded"
+    #: A LimitRange of the namespace set a value the container left out, at admission.
+    LIMITRANGE_DEFAULT = "limitrange-default"
+    #: A LimitRange's min, max or maxLimitRequestRatio refuses the pod at admission.
+    LIMITRANGE_REJECTED = "limitrange-rejected"
 
     def __str__(self) -> str:
         return self.value

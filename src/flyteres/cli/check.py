@@ -13,21 +13,39 @@ from typing import Annotated
 
 import typer
 
-from flyteres.backend.config import PlatformConfigError, load_platform, load_quotas
-from flyteres.check import check_paths
-
 
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Python files or directories to scan.", show_default=False)],
+    *,
     platform: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--platform",
-            help="flyteadmin config, Helm values or flytectl attribute file with the task resource defaults/limits.",
+            help="flyteadmin config, Helm values, flytectl attribute file or Flyte ConfigMap (kubectl get configmap "
+            "-o yaml) with the task resource defaults/limits. Required unless a --cluster file holds the ConfigMap.",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    platform_complete: Annotated[
+        bool,
+        typer.Option(
+            "--platform-complete",
+            help="The platform file states every value: what it leaves out is none, not flyteadmin's built-in.",
+        ),
+    ] = False,
     quota: Annotated[
         list[Path] | None, typer.Option("--quota", help="Kubernetes ResourceQuota manifest (repeatable).")
+    ] = None,
+    limitrange: Annotated[
+        list[Path] | None, typer.Option("--limitrange", help="Kubernetes LimitRange manifest (repeatable).")
+    ] = None,
+    cluster: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--cluster",
+            help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
+            "output (repeatable).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
@@ -35,13 +53,29 @@ def check(
 
     Exit codes: 0 nothing found, 1 something found, 2 usage or input error.
     """
+    # yaml (platform files) and libcst (reading the tasks) load only when the check runs.
+    from flyteres.backend.cluster import ClusterConfig, load_cluster  # noqa: PLC0415
+    from flyteres.backend.config import PlatformConfigError, PlatformNote, load_platform, load_quotas  # noqa: PLC0415
+    from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
+    from flyteres.check import check_paths  # noqa: PLC0415
+
     try:
-        config = load_platform(platform)
-        quotas = [q for path in quota or () for q in load_quotas(path)]
+        found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
+        config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform
+        quotas = [q for path in quota or () for q in load_quotas(path)] + list(found.quotas)
+        limitranges = [lr for path in limitrange or () for lr in load_limitranges(path)] + list(found.limitranges)
     except PlatformConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    report = check_paths(paths, config, quotas)
+    if config is None:
+        typer.echo("error: give the platform with --platform, or a Flyte ConfigMap in a --cluster file", err=True)
+        raise typer.Exit(2)
+    report = check_paths(paths, config, quotas, limitranges)
+    report.notes += found.notes
+    if platform is not None and found.platform is not None:
+        report.notes.append(
+            PlatformNote(found.platform.path or "<cluster>", 1, "ConfigMap", "not used: --platform is given")
+        )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:

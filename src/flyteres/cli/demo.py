@@ -4,24 +4,29 @@ Part one converts real flytekit declarations to Flyte 2 (and back), showing
 the findings each conversion reports. Part two shows what the IDL carries:
 wire bytes (hex), protobuf text format and proto3 JSON, parsed back by Flyte's
 own flyteidl2 messages when installed to show the bytes mean the same there.
+
+protobuf and the converters load when the demo runs, not when the CLI
+registers the command.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from google.protobuf import json_format, text_format
-from google.protobuf.message import Message
+import typer
 
-from flyteres._pb import (
-    DeviceClassPb,
-    ExtendedResourcesPb,
-    GPUAcceleratorPb,
-    ResourceEntryPb,
-    ResourcesPb,
-    SharedMemoryPb,
-)
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from flyteres._pb import ExtendedResourcesPb, ResourceEntryPb, ResourcesPb
+
+
+def demo() -> None:
+    """Convert typical flytekit declarations to Flyte 2 and show what the IDL carries."""
+    for line in render():
+        typer.echo(line)
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,21 @@ class Example:
 
 
 def _entries(**values: str) -> list[ResourceEntryPb]:
+    from flyteres._pb import ResourceEntryPb  # noqa: PLC0415 - protobuf loads when the demo runs
+
     return [ResourceEntryPb(name=k.upper(), value=v) for k, v in values.items()]
 
 
 def examples() -> list[Example]:
+    """The IDL examples of part two, as Flyte's own messages."""
+    from flyteres._pb import (  # noqa: PLC0415 - protobuf loads when the demo runs
+        DeviceClassPb,
+        ExtendedResourcesPb,
+        GPUAcceleratorPb,
+        ResourcesPb,
+        SharedMemoryPb,
+    )
+
     return [
         Example(
             "burstable CPU and memory: requests=Resources(cpu='1', mem='2Gi'), limits=Resources(cpu='2', mem='4Gi')",
@@ -135,6 +151,8 @@ def render() -> Iterator[str]:
 
 def render_idl() -> Iterator[str]:
     """The IDL examples in three forms each."""
+    from google.protobuf import json_format, text_format  # noqa: PLC0415 - protobuf loads when the demo runs
+
     parse_flyteidl2 = _flyteidl2_parser()
     yield "Part 2: flyteres.v1 carries Flyte's task resource messages; each example in three forms."
     for number, example in enumerate(examples(), 1):

@@ -1,4 +1,9 @@
-"""The `flyteres migrate` command: a thin layer over `flyteres.migrate.runner.run`."""
+"""The `flyteres migrate` command: a thin layer over `flyteres.migrate.runner.run`.
+
+The CLI imports this module at start-up to register the command, so at
+module level it imports only the choices (`MigrationTarget`, `Policy`);
+libcst, rich and the runner load inside the command.
+"""
 
 from __future__ import annotations
 
@@ -6,55 +11,49 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from flyteres.core.options import Policy
-from flyteres.migrate.runner import Mode, Options, RunReport, discover, run
+from flyteres.migrate.options import MigrationTarget
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-
-class TargetChoice(str, Enum):
-    flyte = "flyte"
-    flytekit = "flytekit"
-
-
-class PolicyChoice(str, Enum):
-    kubernetes = "kubernetes"
-    strict = "strict"
+    from flyteres.migrate.runner import Mode, Options, RunReport
 
 
 class ReportChoice(str, Enum):
     json = "json"
 
 
-def migrate(  # noqa: PLR0917 - Typer maps each parameter to an argument or option
+def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument or option
     paths: Annotated[
         list[Path],
         typer.Argument(help="Files or directories (searched for *.py).", show_default=False),
     ],
     target: Annotated[
-        TargetChoice,
+        # The enum's members as --help lists them, the default first.
+        Literal[MigrationTarget.FLYTE, MigrationTarget.FLYTEKIT],
         typer.Option(
             "--target",
             help="flyte: Flyte 2 (TaskEnvironment, flyte.Resources, .override); "
             "flytekit: stay on flytekit, requests=/limits= become resources=.",
         ),
-    ] = TargetChoice.flyte,
+    ] = MigrationTarget.FLYTE,
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files in place.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff (the default).")] = False,
     check: Annotated[bool, typer.Option("--check", help="Only say whether files would change.")] = False,
     policy: Annotated[
-        PolicyChoice,
+        # Policy's members as --help has always listed them, the default first.
+        Literal[Policy.KUBERNETES, Policy.STRICT],
         typer.Option(
             "--policy",
             help="kubernetes: decide what Kubernetes decides at run time (a limit without a request "
             "becomes (limit, limit)), listing every such site; strict: rewrite only what is wire-identical.",
         ),
-    ] = PolicyChoice.kubernetes,
+    ] = Policy.KUBERNETES,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).", show_default=False),
@@ -71,23 +70,24 @@ def migrate(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
     if sum((write, diff, check)) > 1:
         typer.echo("error: use at most one of --write, --diff, --check", err=True)
         raise typer.Exit(2)
+    from flyteres.migrate.runner import Options  # noqa: PLC0415 - libcst loads only when the command runs
+
     mode: Mode = "write" if write else "check" if check else "diff"
-    options = Options(target=target.value, policy=Policy(policy.value), mode=mode)
+    options = Options(target=target, policy=policy, mode=mode)
     console = _console()
     result = _run(paths, options, jobs, console)
-    if report is ReportChoice.json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
-    elif mode == "check":
-        for f in result.files:
-            if f.status == "changed":
-                typer.echo(f"would change: {f.path}")
-    elif mode == "diff":
-        for f in result.files:
-            if f.diff:
-                sys.stdout.write(f.diff)
-                if not f.diff.endswith("\n"):
-                    sys.stdout.write("\n")
-        sys.stdout.flush()
+    match report, mode:
+        case ReportChoice.json, _:
+            typer.echo(json.dumps(result.to_dict(), indent=2))
+        case None, "check":
+            for f in result.files:
+                if f.status == "changed":
+                    typer.echo(f"would change: {f.path}")
+        case None, "diff":
+            for f in result.files:
+                if f.diff:
+                    sys.stdout.write(f.diff if f.diff.endswith("\n") else f.diff + "\n")
+            sys.stdout.flush()
     _print_report(result, console)
     raise typer.Exit(result.exit_code())
 
@@ -117,7 +117,7 @@ MIGRATE_HELP = "\n\n".join(
         ),
     ]
 )
-migrate.__doc__ = MIGRATE_HELP
+migrate_command.__doc__ = MIGRATE_HELP
 
 
 def _console() -> Console:
@@ -131,6 +131,8 @@ _PROGRESS_FROM = 50
 
 
 def _run(paths: list[Path], options: Options, jobs: int | None, console: Console) -> RunReport:
+    from flyteres.migrate.runner import discover, run  # noqa: PLC0415 - see the module notes
+
     files = discover(paths)
     if not console.is_terminal or len(files) < _PROGRESS_FROM:
         return run(files, options, jobs=jobs)
@@ -147,18 +149,21 @@ def _run(paths: list[Path], options: Options, jobs: int | None, console: Console
 
 def _print_report(result: RunReport, console: Console) -> None:
     """Failures, untouched sites and policy decisions, then the totals (on stderr)."""
+    from flyteres.migrate.results import Site  # noqa: PLC0415 - see the module notes
+
     for f in result.files:
         if f.status == "failed":
             console.print(f"{f.path}: failed: {f.reason}", markup=False)
     for f, site in result.sites:
         where = f"{f.path}:{site.line}: {site.kind} {site.name}"
-        if site.action == "untouched":
-            console.print(f"{where}: left as written: {site.reason}", markup=False)
-        elif site.decided_by_policy:
-            rules = sorted({x.rule for x in site.findings if x.decided_by_policy})
-            console.print(
-                f"{where}: rewritten; the {result.options.policy} policy decided {', '.join(rules)}", markup=False
-            )
+        match site:
+            case Site(action="untouched", reason=reason):
+                console.print(f"{where}: left as written: {reason}", markup=False)
+            case Site(decided_by_policy=True, findings=findings):
+                rules = sorted({x.rule for x in findings if x.decided_by_policy})
+                console.print(
+                    f"{where}: rewritten; the {result.options.policy} policy decided {', '.join(rules)}", markup=False
+                )
     s = result.summary()
     verb = "rewritten" if result.options.mode == "write" else "would change"
     console.print(

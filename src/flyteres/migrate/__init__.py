@@ -82,19 +82,68 @@ def fit() -> None: ...
 
 from __future__ import annotations
 
-from flyteres.migrate.index import TaskIndex, TaskInfo
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.rules import MigrateRule
-from flyteres.migrate.runner import FileReport, Options, RunReport, run
-from flyteres.migrate.transform import (
-    Environment,
-    MigrationFinding,
-    MigrationResult,
-    Site,
-    Target,
-    index_sources,
-    migrate_source,
-)
-from flyteres.source.finder import Declaration, DeclarationKind, SourceParseError, find_declarations
+
+if TYPE_CHECKING:
+    from flyteres.migrate.index import TaskIndex, TaskInfo
+    from flyteres.migrate.results import (
+        Environment,
+        MigrationChanged,
+        MigrationFailed,
+        MigrationFinding,
+        MigrationResult,
+        MigrationSkipped,
+        MigrationUnchanged,
+        Site,
+    )
+    from flyteres.migrate.runner import FileReport, Options, RunReport, run
+    from flyteres.migrate.transform import index_sources, migrate_source
+    from flyteres.source.analysis import Declaration, DeclarationKind, SourceParseError, find_declarations
+
+#: The name this enum had when it was a Literal; existing imports keep working.
+Target = MigrationTarget
+
+# Everything that needs libcst (and what comes with it) is imported on first use,
+# so importing `flyteres.migrate.rules` or registering the CLI command stays cheap.
+_LAZY = {
+    **dict.fromkeys(["TaskIndex", "TaskInfo"], "flyteres.migrate.index"),
+    **dict.fromkeys(
+        [
+            "Environment",
+            "MigrationChanged",
+            "MigrationFailed",
+            "MigrationFinding",
+            "MigrationResult",
+            "MigrationSkipped",
+            "MigrationUnchanged",
+            "Site",
+        ],
+        "flyteres.migrate.results",
+    ),
+    **dict.fromkeys(["FileReport", "Options", "RunReport", "run"], "flyteres.migrate.runner"),
+    **dict.fromkeys(["index_sources", "migrate_source"], "flyteres.migrate.transform"),
+    **dict.fromkeys(
+        ["Declaration", "DeclarationKind", "SourceParseError", "find_declarations"], "flyteres.source.analysis"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flyteres.migrate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "Declaration",
@@ -102,8 +151,14 @@ __all__ = [
     "Environment",
     "FileReport",
     "MigrateRule",
+    "MigrationChanged",
+    "MigrationFailed",
     "MigrationFinding",
     "MigrationResult",
+    "MigrationSkipped",
+    "MigrationTarget",
+    "MigrationTargetName",
+    "MigrationUnchanged",
     "Options",
     "RunReport",
     "Site",

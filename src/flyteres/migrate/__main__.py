@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from flyteres.cli.migrate import migrate
+from flyteres.cli.migrate import migrate_command
 
 
 def main() -> None:
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(migrate)
+    app.command()(migrate_command)
     app()
 
 

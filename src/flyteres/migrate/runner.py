@@ -33,7 +33,9 @@ from typing import Any, Literal
 
 from flyteres.core.options import Policy
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
-from flyteres.migrate.transform import Environment, MigrationResult, Site, Status, Target, migrate
+from flyteres.migrate.options import MigrationTarget
+from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
+from flyteres.migrate.transform import migrate_module
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -65,7 +67,7 @@ def might_declare(text: str) -> bool:
 class Options:
     """What to do with each file."""
 
-    target: Target = "flyte"
+    target: MigrationTarget = MigrationTarget.FLYTE
     policy: Policy = Policy.KUBERNETES
     mode: Mode = "diff"
 
@@ -245,7 +247,7 @@ def _process_file(
     if not might_declare(text):
         return _Outcome(FileReport(name, "skipped", reason="no flytekit resource declaration"))
     try:
-        outcome = migrate(
+        outcome = migrate_module(
             text,
             path=name,
             target=options.target,
@@ -268,24 +270,20 @@ def _process_file(
 
 def _finish(path: Path, options: Options, text: str, encoding: str, result: MigrationResult) -> FileReport:
     name = str(path)
-    diff = None
-    written = False
-    if result.changed and options.mode == "diff":
-        diff = "".join(
-            difflib.unified_diff(
-                text.splitlines(keepends=True),
-                result.code.splitlines(keepends=True),
-                fromfile=name,
-                tofile=name,
+    match result:
+        case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "diff":
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True), code.splitlines(keepends=True), fromfile=name, tofile=name
             )
-        )
-    if result.changed and options.mode == "write":
-        try:
-            write_atomic(path, result.code, encoding)
-            written = True
-        except OSError as exc:
-            return FileReport(name, "failed", f"cannot write: {exc.strerror or exc}", result.sites, result.environments)
-    return FileReport(name, result.status, result.reason, result.sites, result.environments, diff, written)
+            return FileReport(name, result.status, None, sites, environments, diff="".join(lines))
+        case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "write":
+            try:
+                write_atomic(path, code, encoding)
+            except OSError as exc:
+                return FileReport(name, "failed", f"cannot write: {exc.strerror or exc}", sites, environments)
+            return FileReport(name, result.status, None, sites, environments, written=True)
+        case _:  # --check, or no new code
+            return FileReport(name, result.status, result.reason, result.sites, result.environments)
 
 
 def _first(item: tuple[Path, Options, str | None]) -> _Outcome:

@@ -27,7 +27,7 @@ from flyteres.convert.flytekit import from_flytekit
 from flyteres.convert.idl import from_idl, from_idl_spec
 from flyteres.core.options import DeviceLabels, FlytekitForm, Policy
 from flyteres.core.spec import AcceleratorSpec, ResourceSpec
-from flyteres.service import enums
+from flyteres.service import bounds, enums
 from flyteres.service.errors import InvalidRequestError, UnavailableError, Violation, summary, violation_of
 from flyteres_pb.v1 import resources_pb2, service_pb2
 
@@ -43,16 +43,20 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, Overflow
 MAX_PROBES = 64
 
 
-def decode(cls: type[_M], data: bytes, where: str) -> _M:
-    """Parse `data` as message class `cls`, as INVALID_ARGUMENT when it is not one."""
+def decode(cls: type[_M], data: bytes, where: str, max_bytes: int = bounds.MAX_REQUEST_BYTES) -> _M:
+    """Parse `data` as message class `cls`, as INVALID_ARGUMENT when it is not one
+    or it exceeds the service's bounds (bounds.py) or `max_bytes`."""
+    bounds.check_size(data, where, max_bytes)
     try:
-        return cls.FromString(data)
+        message = cls.FromString(data)
     except DecodeError as exc:
         raise InvalidRequestError(
             f"{where} is not a valid {cls.DESCRIPTOR.full_name} message: {exc}",
             [Violation(where, f"{len(data)} bytes", f"not a valid {cls.DESCRIPTOR.full_name} message: {exc}")],
             malformed=True,
         ) from None
+    bounds.check(message, where)
+    return message
 
 
 # ---------------------------------------------------------------------------------------------

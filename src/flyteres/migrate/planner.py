@@ -1,0 +1,334 @@
+"""What both targets' planners share: the plan, the site records, replacing a call, applying the edits.
+
+A planner walks one module's declarations (`flyteres.source.analysis`),
+decides each site (`flyteres.migrate.decide`) and records the edits in a
+`Plan`; `apply` turns the plan into the new source, generating again only the
+top-level statements that changed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
+import libcst as cst
+
+from flyteres.core.options import Policy
+from flyteres.migrate.cst_edits import Builder, comment_lines, import_position, leading, lost_comments, rebuild
+from flyteres.migrate.decide import Decision
+from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
+from flyteres.migrate.render import FileSpelling, Slots
+from flyteres.migrate.results import Environment, MigrationFinding, Site, codemod_finding, merge_findings
+from flyteres.migrate.rules import MigrateRule
+from flyteres.source.analysis import Analysis, DeclarationKind, Found, evaluate_spec
+from flyteres.source.names import canonical
+from flyteres.source.values import Combo
+
+__all__ = ["OVERRIDE_KINDS", "TASK_KINDS", "Plan", "Planner"]
+
+TASK_KINDS = (DeclarationKind.TASK, DeclarationKind.DYNAMIC, DeclarationKind.EAGER)
+OVERRIDE_KINDS = (DeclarationKind.WITH_OVERRIDES, DeclarationKind.MAP_TASK_OVERRIDES)
+
+
+@dataclass
+class Plan:
+    """The edits planned for one module, and the sites and environments to report."""
+
+    sites: list[Site] = dataclass_field(default_factory=list)
+    # How to rebuild each node that changes, by id() of the original node.
+    targets: dict[int, Builder] = dataclass_field(default_factory=dict)
+    # id() of every node on the way down to a target: only these are copied.
+    ancestors: set[int] = dataclass_field(default_factory=set)
+    # Statements to add before a top-level statement: their source and leading lines.
+    inserts: dict[int, list[tuple[str, list[cst.EmptyLine]]]] = dataclass_field(default_factory=dict)
+    environments: list[Environment] = dataclass_field(default_factory=list)
+    need_import: bool = False  # `import flyte` goes after the module's own imports
+
+
+class Planner(ABC):
+    """Plans one module's rewrite for one target; `plan` fills `planned`, `apply` writes it.
+
+    `index` holds the tasks of other modules of the run and `module` is this
+    module's dotted name (see `flyteres.migrate.index`).
+    """
+
+    def __init__(
+        self,
+        analysis: Analysis,
+        policy: Policy,
+        *,
+        index: TaskIndex | None = None,
+        module: str | None = None,
+    ) -> None:
+        self.a = analysis
+        self.policy = policy
+        self.index = index
+        self.module = module
+        # Tasks of this module moved to a Flyte 2 environment, by name.
+        self.converted: dict[str, Found] = {}
+        # Absolute names of tasks of other modules that overrides here needed.
+        self.wanted: set[str] = set()
+        self.planned = Plan()
+        self.quote = analysis.walk.quote or '"'
+        self.sites_by_call = {id(s.call): s for s in analysis.walk.calls}
+        # Module-level tasks by function name (a name defined twice is ambiguous).
+        counts: dict[str, int] = {}
+        for f in analysis.found:
+            if f.kind in TASK_KINDS and not f.site.scopes:
+                counts[f.name] = counts.get(f.name, 0) + 1
+        self.tasks = {
+            f.name: f for f in analysis.found if f.kind in TASK_KINDS and not f.site.scopes and counts[f.name] == 1
+        }
+
+    @abstractmethod
+    def plan(self) -> None:
+        """Decide every declaration of the module, recording the edits in `planned`."""
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def external(self, found: Found) -> tuple[str, TaskInfo | None] | None:
+        """The absolute name of the task of another module an override's call names, and
+        what the index knows about it (None: nothing); None when it names no such task."""
+        callee = found.callee
+        if callee is None:
+            return None
+        head = callee
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        if not isinstance(head, cst.Name) or head.value in self.a.local_names(found.site.scopes):
+            return None
+        if len(self.a.names.bindings.get(head.value, ())) != 1:
+            return None  # imported, then bound again (or not imported at all): not known to be the import
+        if isinstance(callee, cst.Name) and callee.value in self.tasks:
+            return None
+        qualified = self.a.names.qualified(callee)
+        if qualified is None or canonical(qualified) is not None:
+            return None
+        absolute = resolve_import(qualified, self.module, self.a.path)
+        if absolute is None:
+            return None
+        module, _, name = absolute.rpartition(".")
+        if not module or module == self.module:
+            return None
+        self.wanted.add(absolute)
+        if self.index is None:
+            return absolute, None
+        return absolute, self.index.get(module, {}).get(name)
+
+    def exported_tasks(self) -> tuple[TaskInfo, ...]:
+        """This module's tasks as other modules' overrides see them (needs `module`)."""
+        if self.module is None:
+            return ()
+        out = []
+        for name, found in self.tasks.items():
+            spec, reason = evaluate_spec(found)
+            converted = self.converted.get(name) is found
+            out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason))
+        return tuple(out)
+
+    def forbidden(self, found: Found, *, module_level: bool) -> frozenset[str]:
+        """Constants a rewrite must not refer to there: shadowed by a local, or
+        (for code placed at module level) bound only after that point."""
+        out = set(self.a.local_names(found.site.scopes))
+        if module_level or not found.site.scopes:
+            for name, bindings in self.a.names.bindings.items():
+                if max(b.top for b in bindings) >= found.site.top:
+                    out.add(name)
+        return frozenset(out)
+
+    def spelling(self, forbidden: frozenset[str], slots: Slots) -> Callable[[Combo], FileSpelling]:
+        """How to spell a site's values for each combination of import-time values."""
+        return lambda combo: FileSpelling(self.quote, forbidden, slots, combo)
+
+    def untouched(
+        self, found: Found, reason: str, findings: Sequence[MigrationFinding] = (), *, decided: bool = False
+    ) -> None:
+        """Record a site left as written, with the reason."""
+        self.planned.sites.append(
+            Site(
+                kind=found.kind.value,
+                name=found.name,
+                line=found.line,
+                action="untouched",
+                old=self.a.call_text(found.call),
+                new=None,
+                reason=reason,
+                decided_by_policy=decided,
+                findings=tuple(findings),
+            )
+        )
+
+    def blocked(self, found: Found, rule: MigrateRule, reason: str, findings: Sequence[MigrationFinding] = ()) -> None:
+        """Record a site left as written because of a codemod rule (a lossy finding)."""
+        self.untouched(found, reason, [*findings, codemod_finding(rule, found.line, reason, lossy=True)])
+
+    def replace(self, call: cst.Call, builder: Builder, *, keep_comments: bool = True) -> cst.CSTNode:
+        """Register the rewrite of a call; returns the new node (as built from the original).
+
+        Comments the rewrite would drop are moved above the enclosing statement
+        (or decorator) when they cannot stay next to the new argument."""
+        site = self.sites_by_call[id(call)]
+        self._add(id(call), builder)
+        self.planned.ancestors.update(id(n) for n in site.ancestors)
+        new = builder(call)
+        lost = lost_comments(call, new) if keep_comments and self.a.multiline(call) else []
+        if lost:
+            holder = next(
+                (
+                    n
+                    for n in reversed(site.ancestors)
+                    if isinstance(n, (cst.Decorator, cst.SimpleStatementLine, cst.BaseCompoundStatement))
+                ),
+                None,
+            )
+            if holder is not None:
+                lines = comment_lines(lost)
+                self._add(id(holder), lambda n: n.with_changes(leading_lines=[*leading(n), *lines]))
+        return new
+
+    def _add(self, key: int, builder: Builder) -> None:
+        previous = self.planned.targets.get(key)
+        if previous is None:
+            self.planned.targets[key] = builder
+        else:
+            self.planned.targets[key] = lambda n: builder(previous(n))
+
+    def parse(self, text: str) -> cst.BaseExpression:
+        """An expression parsed with the module's own parser configuration."""
+        return cst.parse_expression(text, config=self.a.module.config_for_parsing)
+
+    def storage_findings(self, found: Found, keys: Sequence[str]) -> list[MigrationFinding]:
+        """A finding per `storage=` the rewrite removes."""
+        out = []
+        for key, rv in found.resource_values():
+            if key in keys and "storage" in rv.fields:
+                out.append(
+                    codemod_finding(
+                        MigrateRule.STORAGE_REMOVED,
+                        found.line,
+                        "storage= was removed from the source: flytekit 1.10.3 and later reject it, "
+                        "and the backend ignored it",
+                        field=f"{key}.storage",
+                        value=rv.fields["storage"].whole.code,
+                    )
+                )
+        return out
+
+    def inline_findings(self, found: Found, decision: Decision, keys: Sequence[str]) -> list[MigrationFinding]:
+        """A finding per module constant whose value was written out instead of its name."""
+        out = []
+        for key, rv in found.resource_values():
+            if key in keys and rv.through is not None:
+                out.append(
+                    codemod_finding(
+                        MigrateRule.CONSTANT_INLINED,
+                        found.line,
+                        f"the values of {rv.through} were written here; {rv.through} itself is unchanged",
+                        field=key,
+                        value=rv.through,
+                    )
+                )
+        for leaf in decision.inlined:
+            names = ", ".join(sorted(leaf.names))
+            out.append(
+                codemod_finding(
+                    MigrateRule.CONSTANT_INLINED,
+                    found.line,
+                    f"the target needs a different value or type than {names}; it was written out",
+                    value=leaf.code,
+                )
+            )
+        return merge_findings([out])
+
+    def rewritten(
+        self,
+        found: Found,
+        new: cst.CSTNode,
+        decision: Decision,
+        extra: Sequence[MigrationFinding] = (),
+        environment: str | None = None,
+    ) -> None:
+        """Record a rewritten site with its new source."""
+        self.planned.sites.append(
+            Site(
+                kind=found.kind.value,
+                name=found.name,
+                line=found.line,
+                action="rewritten",
+                old=self.a.call_text(found.call),
+                new=self.a.module.code_for_node(new),
+                reason=None,
+                decided_by_policy=decision.decided,
+                findings=tuple(merge_findings([decision.findings, extra])),
+                environment=environment,
+            )
+        )
+
+    def not_static(self, found: Found, keys: Sequence[str]) -> str | None:
+        """Why the arguments `keys` of a declaration are not static, or None."""
+        if found.problem is not None:
+            return found.problem
+        for key, rv in found.resource_values():
+            if key not in keys:
+                continue
+            if rv.reason is not None:
+                return f"{key}= {rv.reason}"
+            for name, fv in rv.fields.items():
+                for leaf in fv.leaves():
+                    if leaf.reason is not None:
+                        return f"{key}.{name}: {leaf.reason}"
+        for key in ("accelerator", "shared_memory"):
+            leaf = getattr(found, key)
+            if key in keys and leaf is not None and leaf.reason is not None:
+                return f"{key}: {leaf.reason}"
+        return None
+
+    # -- applying ---------------------------------------------------------------------------------
+
+    def apply(self, *, splice: bool = True) -> str:
+        """The new source. Only the top-level statements that changed are generated
+        again (`splice`); every other line is copied from the original text."""
+        module = self.a.module
+        if not self.planned.targets and not self.planned.inserts:
+            return self.a.source
+        # One parse for every new statement (a parse per statement costs more than the rest).
+        texts = [text for items in self.planned.inserts.values() for text, _ in items]
+        if self.planned.need_import:
+            texts.append("import flyte\n")
+        parsed = iter(cst.parse_module("".join(texts)).body)
+        inserts: dict[int, list[cst.BaseStatement]] = {
+            top: [next(parsed).with_changes(leading_lines=lead) for _, lead in items]
+            for top, items in self.planned.inserts.items()
+        }
+        if self.planned.need_import:
+            inserts.setdefault(import_position(module.body), []).insert(0, next(parsed))
+        rebuilt = [rebuild(stmt, self.planned.targets, self.planned.ancestors) for stmt in module.body]
+        lone_cr = "\r" in self.a.source.replace("\r\n", "")
+        if splice and self.a.top_lines is not None and module.has_trailing_newline and not lone_cr:
+            return self._splice(rebuilt, inserts)
+        body: list[cst.BaseStatement] = []
+        for index, stmt in enumerate(rebuilt):
+            body.extend(inserts.get(index, ()))
+            assert isinstance(stmt, cst.BaseStatement)
+            body.append(stmt)
+        body.extend(inserts.get(len(rebuilt), ()))
+        return module.with_changes(body=body).code
+
+    def _splice(self, rebuilt: Sequence[cst.CSTNode], inserts: Mapping[int, Sequence[cst.BaseStatement]]) -> str:
+        module, lines, starts = self.a.module, self.a.lines, self.a.top_lines
+        assert starts is not None
+        count = len(rebuilt)
+        end = len(lines) - len(module.footer)
+        out = ["".join(lines[: starts[0] - 1])]
+        for index, (old, new) in enumerate(zip(module.body, rebuilt, strict=True)):
+            out.extend(module.code_for_node(s) for s in inserts.get(index, ()))
+            if new is old:
+                stop = starts[index + 1] - 1 if index + 1 < count else end
+                out.append("".join(lines[starts[index] - 1 : stop]))
+            else:
+                out.append(module.code_for_node(new))
+        out.extend(module.code_for_node(s) for s in inserts.get(count, ()))
+        out.append("".join(lines[end:]))
+        return "".join(out)

@@ -1,0 +1,381 @@
+"""The Flyte 2 target: tasks move to `flyte.TaskEnvironment`s, overrides become `.override(resources=...)`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import PurePath
+
+import libcst as cst
+
+from flyteres.convert.flytekit import from_flytekit
+from flyteres.core.spec import ResourceSpec
+from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
+from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
+from flyteres.migrate.index import TaskInfo
+from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
+from flyteres.migrate.render import Slots, render_flyte
+from flyteres.migrate.results import Environment, codemod_finding
+from flyteres.migrate.rules import MigrateRule
+from flyteres.source.analysis import DeclarationKind, Found, flytekit_kwargs
+from flyteres.source.names import RESOURCE_ARGUMENTS
+from flyteres.source.values import Combo
+
+__all__ = ["FlytePlanner"]
+
+# Non-resource arguments that mean the same thing on `@env.task(...)` and `.override(...)`.
+CARRIED_ARGUMENTS = ("retries", "timeout", "interruptible")
+
+
+class FlytePlanner(Planner):
+    """Plans the Flyte 2 target for one module (see `flyteres.migrate`)."""
+
+    def plan(self) -> None:
+        """Tasks first (grouped into environments by their resources), then the overrides on them."""
+        module = self._flyte_module()
+        if module is None:
+            for found in self.a.found:
+                self.blocked(
+                    found,
+                    MigrateRule.NAME_CONFLICT,
+                    "the name 'flyte' is already used in this module for something else than the flyte package",
+                )
+            return
+        groups: dict[str, list[tuple[Found, Decision]]] = {}
+        overrides: list[Found] = []
+        for found in self.a.found:
+            if found.kind in OVERRIDE_KINDS:
+                overrides.append(found)
+                continue
+            decision = self._flyte_task(found, module)
+            if decision is not None:
+                assert decision.render is not None
+                groups.setdefault(decision.render, []).append((found, decision))
+        converted = self._environments(groups, module)
+        self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
+        for found in overrides:
+            self._flyte_override(found, module, converted)
+        if self.planned.targets:
+            self.planned.need_import = module not in self.a.names.imports
+
+    def _flyte_module(self) -> str | None:
+        for local, qualified in sorted(self.a.names.imports.items()):
+            if qualified == "flyte":
+                return local
+        if self.a.walk.name_uses["flyte"] or "flyte" in self.a.names.bindings:
+            return None
+        return "flyte"
+
+    def _unsupported_arguments(self, found: Found) -> list[str]:
+        out = []
+        for arg in found.other_args:
+            if arg.keyword is None:
+                out.append(self.a.code(arg).strip() if arg.star else "a positional argument")
+            elif arg.keyword.value not in CARRIED_ARGUMENTS:
+                out.append(f"{arg.keyword.value}=")
+        return out
+
+    def _flyte_task(self, found: Found, module: str) -> Decision | None:
+        if found.kind in (DeclarationKind.DYNAMIC, DeclarationKind.EAGER):
+            self.blocked(
+                found,
+                MigrateRule.UNSUPPORTED_DECORATOR,
+                f"@{found.kind.value} has no like-for-like Flyte 2 decorator (a Flyte 2 task may call tasks); "
+                "migrate it by hand",
+            )
+            return None
+        if found.kind is DeclarationKind.CONTAINER_TASK:
+            self.blocked(
+                found,
+                MigrateRule.UNSUPPORTED_CONSTRUCT,
+                "ContainerTask takes different arguments in Flyte 2 (flyte.extras.ContainerTask); migrate it by hand",
+            )
+            return None
+        if found.kind is DeclarationKind.OTHER:
+            self.blocked(
+                found,
+                MigrateRule.UNSUPPORTED_CONSTRUCT,
+                f"{found.name} is not a flytekit task; this codemod rewrites tasks and overrides only",
+            )
+            return None
+        why = self.not_static(found, RESOURCE_ARGUMENTS)
+        if why is not None:
+            self.blocked(found, MigrateRule.NOT_STATIC, why)
+            return None
+        if found.resources is not None and (found.requests is not None or found.limits is not None):
+            self.blocked(
+                found,
+                MigrateRule.INVALID_VALUE,
+                "resources= cannot be combined with requests=/limits= (flytekit refuses it)",
+            )
+            return None
+        slots = Slots.of(found)
+        decision = decide(
+            found.leaves(),
+            lambda combo: from_flytekit(**flytekit_kwargs(found, combo)),
+            flyte_convert,
+            lambda args, spelling: render_flyte(args, module, spelling),
+            policy=self.policy,
+            line=found.line,
+            spelling=self.spelling(self.forbidden(found, module_level=True), slots),
+        )
+        if not decision.ok:
+            self.untouched(found, decision.reason or "", decision.findings)
+            return None
+        unsupported = self._unsupported_arguments(found)
+        if unsupported:
+            self.blocked(
+                found,
+                MigrateRule.UNSUPPORTED_ARGUMENT,
+                f"{', '.join(unsupported)} has no Flyte 2 equivalent this codemod knows; the task is left as it is",
+                decision.findings,
+            )
+            return None
+        decision.findings += self.storage_findings(found, RESOURCE_ARGUMENTS)
+        decision.findings += self.inline_findings(found, decision, RESOURCE_ARGUMENTS)
+        return decision
+
+    def _environments(self, groups: Mapping[str, list[tuple[Found, Decision]]], module: str) -> dict[str, Found]:
+        stem = _module_stem(self.a.path)
+        taken = set(self.a.names.bindings) | set(self.a.walk.name_uses)
+        names_taken = set(self.a.walk.environment_names)
+        converted: dict[str, Found] = {}
+        ordered = sorted(groups.items(), key=lambda item: min(f.site.top for f, _ in item[1]))
+        for render, members in ordered:
+            first = min(members, key=lambda m: (m[0].site.top, m[0].line))[0]
+            if len(ordered) == 1:
+                variable = "env" if "env" not in taken else f"{stem}_env"
+                env_name = stem
+            else:
+                task = _snake(first.name) or "task"
+                variable, env_name = f"{task}_env", f"{stem}_{task}"
+            variable = _unique(variable, taken)
+            taken.add(variable)
+            env_name = _unique(env_name, names_taken)
+            names_taken.add(env_name)
+            statement = (
+                f"{variable} = {module}.TaskEnvironment(name={self.quote}{env_name}{self.quote}, resources={render})\n"
+            )
+            top = first.site.top
+            anchor = self.a.module.body[top]
+            blank = []
+            for line in anchor.leading_lines:
+                if line.comment is not None:
+                    break
+                blank.append(line)
+            moved: list[str] = []
+            for found, decision in members:
+                builder = self._decorator_builder(variable)
+                # Comments written next to the resources move with them, above the environment.
+                new = self.replace(found.call, builder, keep_comments=False)
+                if self.a.multiline(found.call):
+                    moved += [c for c in lost_comments(found.call, new) if c not in moved]
+                self.rewritten(found, new, decision, environment=variable)
+                converted[found.name] = found
+            self.planned.inserts.setdefault(top, []).append((statement, [*blank, *comment_lines(moved)]))
+            self.planned.environments.append(
+                Environment(variable, env_name, render, first.line, tuple(f.name for f, _ in members))
+            )
+        return converted
+
+    def _decorator_builder(self, variable: str) -> Builder:
+        def build(node: cst.CSTNode) -> cst.CSTNode:
+            assert isinstance(node, cst.Call)
+            func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
+            kept = [a for a in node.args if a.keyword is not None and a.keyword.value in CARRIED_ARGUMENTS]
+            if not kept:
+                return func
+            return node.with_changes(func=func, args=with_commas(kept, node.args))
+
+        return build
+
+    def _flyte_override(self, found: Found, module: str, converted: Mapping[str, Found]) -> None:
+        # The task itself may have moved to Flyte 2 even though this call cannot: say so.
+        moved = (
+            f"; {found.target} itself now runs in a Flyte 2 environment, so migrate this call by hand"
+            if found.target in converted
+            else ""
+        )
+        if found.kind is DeclarationKind.MAP_TASK_OVERRIDES:
+            self.blocked(
+                found,
+                MigrateRule.MAP_TASK_OVERRIDE,
+                f"Flyte 2 maps with flyte.map(task.override(resources=...), ...){moved}",
+            )
+            return
+        if found.target_shape == "chained":
+            self.blocked(
+                found,
+                MigrateRule.CHAINED_OVERRIDES,
+                "chained with_overrides: flytekit keeps only the last call's accelerator and shared memory, "
+                f"so there is no faithful single override{moved}",
+            )
+            return
+        base = self._override_base(found, converted)
+        if base is None:
+            return
+        task, info = base
+        why = self.not_static(found, RESOURCE_ARGUMENTS)
+        if why is not None:
+            self.blocked(found, MigrateRule.NOT_STATIC, why + moved)
+            return
+        unsupported = self._unsupported_arguments(found)
+        for arg in found.other_args:
+            zero = isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0
+            if zero and arg.keyword is not None and arg.keyword.value in ("retries", "timeout"):
+                unsupported.append(f"{arg.keyword.value}=0 (Flyte 2's override cannot reset it to 0)")
+        if unsupported:
+            self.blocked(
+                found,
+                MigrateRule.UNSUPPORTED_ARGUMENT,
+                f"{', '.join(unsupported)} has no Flyte 2 override equivalent this codemod knows{moved}",
+            )
+            return
+        if info is not None:
+            # A task of another module: its values are written out (its constants are not in scope here).
+            assert info.spec is not None
+            spec, base_name = info.spec, info.qualified
+            slots = Slots.of(found)
+            leaves = found.leaves()
+
+            def build(combo: Combo) -> ResourceSpec:
+                return merge_specs(spec, from_flytekit(**flytekit_kwargs(found, combo)))
+
+        else:
+            assert task is not None
+            local, base_name = task, task.name
+            slots = Slots.of(found).over(Slots.of(task))
+            leaves = [*task.leaves(), *found.leaves()]
+
+            def build(combo: Combo) -> ResourceSpec:
+                base = from_flytekit(**flytekit_kwargs(local, combo))
+                return merge_specs(base, from_flytekit(**flytekit_kwargs(found, combo)))
+
+        decision = decide(
+            leaves,
+            build,
+            flyte_convert,
+            lambda args, spelling: render_flyte(args, module, spelling),
+            policy=self.policy,
+            line=found.line,
+            spelling=self.spelling(self.forbidden(found, module_level=False), slots),
+        )
+        if not decision.ok:
+            self.untouched(found, (decision.reason or "") + moved, decision.findings)
+            return
+        assert decision.render is not None
+        value = self.parse(decision.render)
+        builder = self._override_builder(value, comments=self.a.multiline(found.call))
+        new = self.replace(found.call, builder)
+        extra = [
+            *self.storage_findings(found, RESOURCE_ARGUMENTS),
+            codemod_finding(
+                MigrateRule.OVERRIDE_MERGED,
+                found.line,
+                f"merged with the resources of {base_name}: Flyte 2's override replaces them all",
+                field="resources",
+                value=base_name,
+            ),
+        ]
+        self.rewritten(found, new, decision, extra)
+
+    def _override_base(
+        self, found: Found, converted: Mapping[str, Found]
+    ) -> tuple[Found | None, TaskInfo | None] | None:
+        """The task an override applies to: one of this module (a Found) or of another
+        module of the run (a TaskInfo); None when the site was reported as left alone."""
+        task = converted.get(found.target or "") if found.target_shape == "task" else None
+        info: TaskInfo | None = None
+        if task is None and not (found.target_shape == "task" and found.target in self.tasks):
+            external = self.external(found)
+            if external is not None and (external[1] is not None or self.index is not None):
+                absolute, info = external
+                problem = self._external_problem(absolute, info)
+                if problem is not None:
+                    self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, problem)
+                    return None
+                return None, info
+        if found.target_shape != "task" or task is None:
+            if found.target_shape != "task":
+                reason = "the override is not applied directly to a task call (t(...).with_overrides(...))"
+            elif found.target in self.tasks:
+                reason = f"the task {found.target} stays a flytekit task (see its findings)"
+            else:
+                reason = (
+                    f"the task {found.target} is not declared in this module "
+                    "(Flyte 2's override replaces all resources)"
+                )
+            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, reason)
+            return None
+        if found.target in self.a.local_names(found.site.scopes):
+            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{found.target} is a local name here")
+            return None
+        return task, None
+
+    @staticmethod
+    def _external_problem(absolute: str, info: TaskInfo | None) -> str | None:
+        """Why an override cannot be merged with a task of another module, or None."""
+        if info is None:
+            return (
+                f"{absolute} is not a task with resources in this module or in the files migrated with it "
+                "(Flyte 2's override replaces all resources)"
+            )
+        if not info.converted:
+            return f"the task {absolute} stays a flytekit task (see its findings in {info.path})"
+        if info.spec is None:
+            return f"the resources of the task {absolute} are not known statically: {info.reason}"
+        return None
+
+    def _override_builder(self, value: cst.BaseExpression, *, comments: bool) -> Builder:
+        def build(node: cst.CSTNode) -> cst.CSTNode:
+            assert isinstance(node, cst.Call)
+            assert isinstance(node.func, cst.Attribute)
+            inner = node.func.value
+            assert isinstance(inner, cst.Call)
+            kept: list[cst.Arg] = []
+            placed = -1
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value in RESOURCE_ARGUMENTS:
+                    if placed < 0:
+                        kept.append(arg.with_changes(keyword=cst.Name("resources"), value=value))
+                        placed = len(kept) - 1
+                    continue
+                kept.append(arg)
+            override = node.with_changes(
+                func=cst.Attribute(value=inner.func, attr=cst.Name("override")),
+                args=with_commas(kept, node.args),
+                lpar=(),
+                rpar=(),
+            )
+            if comments:
+                lost = lost_comments(node.with_changes(func=inner.func), override)
+                override = attach_after(override, placed, lost)
+            return inner.with_changes(func=override, lpar=(*node.lpar, *inner.lpar), rpar=(*inner.rpar, *node.rpar))
+
+        return build
+
+
+_SNAKE = re.compile(r"[^a-z0-9]+")
+
+
+def _snake(text: str) -> str:
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
+    return _SNAKE.sub("_", text).strip("_")
+
+
+def _module_stem(path: str) -> str:
+    p = PurePath(path)
+    stem = p.parent.name if p.stem == "__init__" else p.stem
+    out = _snake(stem) if not stem.startswith("<") else ""
+    if not out:
+        return "module"
+    return out if out[0].isalpha() else f"m_{out}"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}_{n}" in taken:
+        n += 1
+    return f"{name}_{n}"
