@@ -21,8 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flyteres
-from flyteres import ResourceSpecError
-from flyteres.convert.flytekit import from_flytekit_overrides
+from flyteres import ResourceSpecError, from_flytekit_overrides
 
 
 def override_wire(kwargs: dict[str, Any]) -> bytes:
