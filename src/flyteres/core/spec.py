@@ -469,6 +469,8 @@ class ResourceSpec:
                 {"device", "device_class", "partition", "unpartitioned", "model", "custom"},
                 "accelerator",
             )
+            if "device" not in acc:
+                raise ResourceSpecError("accelerator.device", None, "required: the device string")
             accelerator = AcceleratorSpec(**acc)
         shared_memory = None
         if shm is not None:
