@@ -63,7 +63,8 @@ def convert(
 ) -> None:
     """Convert one resource spec between forms. Findings go to stderr.
 
-    Exit codes: 0 converted, 1 lossy under the policy (nothing written), 2 invalid input.
+    Exit codes: 0 converted, 1 lossy under the policy (nothing written), 2 invalid input (one line on
+    stderr; this includes input that is not UTF-8 JSON or is larger than 1 MiB).
     """
     # Plain strings checked here rather than Enum options: the error names the
     # option and every choice in the same words the other input errors use.
