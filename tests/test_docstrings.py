@@ -12,6 +12,7 @@ MODULES = [
     "flyteres.accelerators.catalog",
     "flyteres.core.options",
     "flyteres.core.spec",
+    "flyteres.convert._flytekit_read",
     "flyteres.convert._memo",
     "flyteres.convert.flyte",
     "flyteres.convert.flytekit",

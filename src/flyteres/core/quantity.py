@@ -14,6 +14,11 @@ suffix or a sign with no digits, an exponent Go would silently wrap), and it
 bounds the work hostile text can cause (significant digits), where Go would
 accept the text and then spend unbounded time or memory on it.
 
+One concern, one module, longer than the others on purpose: the grammar, the
+rounding, the arithmetic and the canonical text all work on one private
+representation, and the parse fast path inlines what helpers would do, since
+every conversion runs through it.
+
 >>> q = Quantity.parse("1.5Gi")
 >>> str(q), q.text, q.format.value
 ('1536Mi', '1.5Gi', 'BinarySI')
