@@ -13,9 +13,6 @@ NODE_STAMP := node_modules/.flyteres-installed
 
 # The tests `make check` leaves out besides the slow-marked ones: they need node
 # or buf, regenerate gen/, or start server processes. `make test` runs them.
-CHECK_IGNORE := --ignore=tests/test_generated_code.py --ignore=tests/test_service_go.py \
-	--ignore=tests/test_service_load.py --ignore=tests/test_service_workers.py
-
 .PHONY: help all check demo test lint gen gen-check vectors breaking pytest node-test bench lock venv clean
 .DEFAULT_GOAL := all
 
@@ -110,12 +107,12 @@ check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -m "not slow" $(CHECK_IGNORE) $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # Speed reports (not pass/fail): each script prints its figures and targets.
 # CORPUS=path also reads a real project (a tree, or a git directory) with check.
 bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail); CORPUS=dir adds a real tree
-	@for b in quantity convert migrate service check; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
+	@for b in quantity convert migrate service service_attack check; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 	@if [ -n "$(CORPUS)" ]; then echo "== benchmarks/corpus.py $(CORPUS)"; $(BIN)/python benchmarks/corpus.py "$(CORPUS)"; fi
 
 # Record the exact versions the tests ran with (run after changing dependencies).

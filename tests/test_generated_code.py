@@ -15,6 +15,9 @@ from types import ModuleType
 
 import pytest
 
+# Regenerates code, runs buf or node: part of make test, not of make check's fast loop.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 

@@ -22,7 +22,7 @@ import grpc
 import pytest
 from flytekit import Resources
 from flytekit.extras import accelerators as fk
-from google.protobuf import json_format
+from google.protobuf import descriptor_pb2, json_format
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 import flyteres
@@ -445,6 +445,40 @@ def test_reflection_lists_the_services(server: BackgroundServer) -> None:
         (answer,) = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
     names = {s.name for s in answer.list_services_response.service}
     assert {"flyteres.v1.ResourceService", "grpc.health.v1.Health"} <= names
+
+
+def test_reflection_v1_answers_like_v1alpha(server: BackgroundServer) -> None:
+    # grpc.reflection.v1 has the messages of v1alpha under another package: the
+    # v1alpha classes read and write its bytes.
+    request, response = reflection_pb2.ServerReflectionRequest, reflection_pb2.ServerReflectionResponse
+    with grpc.insecure_channel(server.address) as channel:
+        info = channel.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            request_serializer=request.SerializeToString,
+            response_deserializer=response.FromString,
+        )
+        listed, described, own = info(
+            iter(
+                [
+                    request(list_services=""),
+                    request(file_containing_symbol="flyteres.v1.ResourceService"),
+                    request(file_containing_symbol="grpc.reflection.v1.ServerReflection"),
+                ]
+            ),
+            timeout=10,
+        )
+    names = {s.name for s in listed.list_services_response.service}
+    assert {"flyteres.v1.ResourceService", "grpc.reflection.v1.ServerReflection"} <= names
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(f)
+        for f in described.file_descriptor_response.file_descriptor_proto
+    ]
+    assert "flyteres/v1/service.proto" in {f.name for f in files}
+    (v1,) = [
+        descriptor_pb2.FileDescriptorProto.FromString(f) for f in own.file_descriptor_response.file_descriptor_proto
+    ]
+    assert (v1.name, v1.package) == ("grpc/reflection/v1/reflection.proto", "grpc.reflection.v1")
+    assert [m.input_type for m in v1.service[0].method] == [".grpc.reflection.v1.ServerReflectionRequest"]
 
 
 def test_stop_lets_an_in_flight_stream_finish_and_reports_not_serving() -> None:

@@ -19,6 +19,9 @@ import flyteres
 from flyteres.service import BackgroundServer, ServerConfig
 from flyteres_pb.v1.resources_pb2 import ExtendedResources
 
+# Regenerates code, runs buf or node: part of make test, not of make check's fast loop.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 BUF = Path(sys.executable).parent / "buf"
 VECTORS = ROOT / "tests" / "vectors"
@@ -75,9 +78,11 @@ def server() -> Iterator[BackgroundServer]:
         yield running
 
 
-def curl(server: BackgroundServer, method: str, body: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+def curl(
+    server: BackgroundServer, method: str, body: dict[str, Any], *reflect: str
+) -> subprocess.CompletedProcess[str]:
     return buf(
-        "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect",
+        "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect", *reflect,
         f"http://{server.address}/flyteres.v1.ResourceService/{method}", "-d", json.dumps(body),
     )  # fmt: skip
 
@@ -116,3 +121,10 @@ def test_buf_curl_lists_accelerators(server: BackgroundServer) -> None:
     assert result.returncode == 0, result.stderr
     names = [a["name"] for a in json.loads(result.stdout)["accelerators"]]
     assert names == ["V5E", "V5P", "V6E"]
+
+
+@pytest.mark.parametrize("protocol", ["grpc-v1", "grpc-v1alpha"])
+def test_buf_curl_reflects_with_either_protocol(server: BackgroundServer, protocol: str) -> None:
+    result = curl(server, "ResolveAccelerator", {"spelling": "nvidia-tesla-h100"}, "--reflect-protocol", protocol)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["accelerator"]["name"] == "H100"

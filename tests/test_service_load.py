@@ -20,6 +20,9 @@ import pytest
 from flyteres.service import BackgroundServer, ServerConfig, flyte_input, flytekit_input
 from flyteres_pb.v1 import service_pb2 as pb
 
+# Regenerates code, runs buf or node: part of make test, not of make check's fast loop.
+pytestmark = pytest.mark.slow
+
 LOAD = Path(__file__).resolve().parent.parent / "benchmarks" / "service_load.mjs"
 SPECS = [flytekit_input(requests={"cpu": "1", "mem": "2Gi"}), flyte_input(cpu=("1", "2"), gpu="A100:1")]
 

@@ -16,7 +16,7 @@ from flyteres import AcceleratorSpec, ResourceSpec, SharedMemorySpec, accelerato
 from flyteres._errors import ResourceSpecError
 from flyteres.convert.idl import from_idl_spec, to_idl_spec
 from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
-from flyteres.service import client, enums, errors, handlers, read, write
+from flyteres.service import bounds, client, enums, errors, guard, handlers, logs, read, reflection, write
 from flyteres.service.errors import InvalidRequestError
 from flyteres_pb.v1 import service_pb2 as pb
 
@@ -158,7 +158,9 @@ def test_refusals_carry_google_rpc_codes() -> None:
     assert errors.RequestError("x").code == grpc.StatusCode.INTERNAL.value[0]
 
 
-@pytest.mark.parametrize("module", [enums, errors, read, write, handlers, client], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [enums, errors, read, write, handlers, client, reflection, guard, bounds, logs], ids=lambda m: m.__name__
+)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

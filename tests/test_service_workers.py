@@ -24,7 +24,10 @@ from flyteres.service import flytekit_input
 from flyteres.service.workers import split_address
 from flyteres_pb.v1 import service_pb2 as pb
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads load on Linux")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads load on Linux"),
+    pytest.mark.slow,  # starts server processes
+]
 
 CONVERT = "/flyteres.v1.ResourceService/Convert"
 # Several map fields (requests, the findings' actions per policy): protobuf
@@ -144,3 +147,23 @@ def test_workers_need_a_tcp_host_and_port(address: str) -> None:
     )
     assert proc.returncode == 2
     assert "several workers need a TCP address" in proc.stderr
+
+
+def test_workers_share_the_health_port_too() -> None:
+    proc = start("--workers", "2", "--health-address", "127.0.0.1:0")
+    try:
+        assert proc.stdout is not None
+        service, health = proc.stdout.readline(), proc.stdout.readline()
+        assert service.startswith("listening on 127.0.0.1:"), service
+        assert health.startswith("health on 127.0.0.1:"), health
+        for _ in range(8):  # new connections, to whichever worker the kernel picks
+            with grpc.insecure_channel(health.split()[-1], options=[("grpc.use_local_subchannel_pool", 1)]) as ch:
+                assert ch.unary_unary("/grpc.health.v1.Health/Check")(b"", timeout=10) == b"\x08\x01"  # SERVING
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err
+    assert next(r for r in records(err) if r["message"] == "serving")["health_address"] == health.split()[-1]

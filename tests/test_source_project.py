@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
+
 from flyteres.source.project import read_module, read_project
 
 ENVS = "import flyte\nbase = flyte.TaskEnvironment(name='base', resources=flyte.Resources(cpu=2, memory='2Gi'))\n"
@@ -82,6 +84,7 @@ def test_reading_leaves_nothing_for_the_cycle_collector() -> None:
         gc.enable()
 
 
+@pytest.mark.slow  # starts worker processes
 def test_several_processes_read_a_tree_as_one_does(tmp_path: Path) -> None:
     for n in range(210):  # enough for read_project to start worker processes
         (tmp_path / f"m{n:03d}.py").write_text(TASKS.replace("pkg.envs", "envs") if n % 2 else FLYTEKIT)

@@ -27,7 +27,7 @@ from flyteres.convert.flytekit import from_flytekit
 from flyteres.convert.idl import from_idl, from_idl_spec
 from flyteres.core.options import DeviceLabels, FlytekitForm, Policy
 from flyteres.core.spec import AcceleratorSpec, ResourceSpec
-from flyteres.service import enums
+from flyteres.service import bounds, enums
 from flyteres.service.errors import InvalidRequestError, UnavailableError, Violation, summary, violation_of
 from flyteres_pb.v1 import resources_pb2, service_pb2
 
@@ -35,23 +35,28 @@ _M = TypeVar("_M", bound=Message)
 
 # The library raises these for bad input: a ValueError subclass names the field
 # (ResourceSpecError) or at least says what is wrong; TypeError covers SDK
-# constructors handed a value of the wrong kind.
-INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError)
+# constructors handed a value of the wrong kind, and OverflowError arithmetic on
+# a hostile number. All are the request's fault: INVALID_ARGUMENT, never INTERNAL.
+INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, OverflowError)
 
 # At most this many fields are re-read on their own to find every bad one.
 MAX_PROBES = 64
 
 
-def decode(cls: type[_M], data: bytes, where: str) -> _M:
-    """Parse `data` as message class `cls`, as INVALID_ARGUMENT when it is not one."""
+def decode(cls: type[_M], data: bytes, where: str, max_bytes: int = bounds.MAX_REQUEST_BYTES) -> _M:
+    """Parse `data` as message class `cls`, as INVALID_ARGUMENT when it is not one
+    or it exceeds the service's bounds (bounds.py) or `max_bytes`."""
+    bounds.check_size(data, where, max_bytes)
     try:
-        return cls.FromString(data)
+        message = cls.FromString(data)
     except DecodeError as exc:
         raise InvalidRequestError(
             f"{where} is not a valid {cls.DESCRIPTOR.full_name} message: {exc}",
             [Violation(where, f"{len(data)} bytes", f"not a valid {cls.DESCRIPTOR.full_name} message: {exc}")],
             malformed=True,
         ) from None
+    bounds.check(message, where)
+    return message
 
 
 # ---------------------------------------------------------------------------------------------

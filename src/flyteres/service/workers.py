@@ -49,6 +49,7 @@ class _Job:
     config: ServerConfig
     log_level: str
     worker: int
+    health_address: str | None = None
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -65,6 +66,10 @@ def split_address(address: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or int(port) > 65535 or not host or address.startswith("unix"):
         raise ValueError(f"several workers need a TCP address HOST:PORT, got {address!r}")
     return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+def _joined(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -105,12 +110,22 @@ class _WorkerField(logging.Filter):
 
 def _worker_main(job: _Job, channel: multiprocessing.connection.Connection) -> None:
     """A worker process: the whole service, sharing the port; reports readiness on `channel`."""
-    from flyteres.service.server import configure_logging, serve  # noqa: PLC0415
+    from flyteres.service.logs import capture_stderr, configure_logging  # noqa: PLC0415
+    from flyteres.service.server import serve  # noqa: PLC0415
 
     configure_logging(job.log_level)
     log.addFilter(_WorkerField(job.worker))
     try:
-        asyncio.run(serve(job.address, job.config, ready=lambda port: channel.send(("ready", port)), reuse_port=True))
+        with capture_stderr({"worker": job.worker}):
+            asyncio.run(
+                serve(
+                    job.address,
+                    job.config,
+                    ready=lambda port: channel.send(("ready", port)),
+                    reuse_port=True,
+                    health_address=job.health_address,
+                )
+            )
     except OSError as exc:
         channel.send(("error", str(exc)))
         raise SystemExit(1) from None
@@ -123,19 +138,33 @@ def serve_workers(
     *,
     log_level: str = "INFO",
     ready: Callable[[int], None] | None = None,
+    health_address: str | None = None,
+    health_ready: Callable[[int], None] | None = None,
 ) -> int:
     """Run `workers` server processes on `address` until SIGTERM or SIGINT; the exit status.
 
     0 after a clean shutdown; 1 if a worker could not start or died while
     serving (the others are then stopped). `ready` gets the shared port once
-    every worker accepts calls. Raises OSError if the address cannot be bound.
+    every worker accepts calls, then `health_ready` the shared health port
+    when there is a `health_address` (every worker serves health there too).
+    Raises OSError if an address cannot be bound.
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     host, port = split_address(address)
-    reserved = reserve_port(host, port)
-    port = reserved.getsockname()[1]
-    shared = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    reserved = [reserve_port(host, port)]
+    port = reserved[0].getsockname()[1]
+    shared = _joined(host, port)
+    health_shared = health_port = None
+    try:
+        if health_address is not None:
+            health_host, health_port = split_address(health_address)
+            reserved.append(reserve_port(health_host, health_port))
+            health_port = reserved[1].getsockname()[1]
+            health_shared = _joined(health_host, health_port)
+    except BaseException:
+        reserved[0].close()
+        raise
 
     stopping = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -145,7 +174,7 @@ def serve_workers(
         channels = []
         for index in range(workers):
             ours, theirs = context.Pipe(duplex=False)
-            job = _Job(shared, config, log_level, index)
+            job = _Job(shared, config, log_level, index, health_shared)
             proc = context.Process(target=_worker_main, args=(job, theirs), name=f"flyteres-worker-{index}")
             proc.start()
             theirs.close()
@@ -153,9 +182,11 @@ def serve_workers(
             channels.append(ours)
         failure = _await_ready(procs, channels, stopping)
         if failure is None and not stopping.is_set():
-            log.info("serving", extra={"address": shared, "workers": workers})
+            log.info("serving", extra={"address": shared, "health_address": health_shared, "workers": workers})
             if ready is not None:
                 ready(port)
+            if health_ready is not None and health_port is not None:
+                health_ready(health_port)
             failure = _supervise(procs, stopping)
         if failure is not None:
             log.error(failure)
@@ -167,7 +198,8 @@ def serve_workers(
         for proc in procs:
             if proc.is_alive():
                 proc.kill()
-        reserved.close()
+        for sock in reserved:
+            sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
