@@ -177,3 +177,52 @@ def test_the_mixed_sample_project_is_checked_in_one_run(capsys: pytest.CaptureFi
     assert train["launch"] == "flyte2"
     assert train["tasks"] == []  # its tasks are defined in training.py
     assert train["resources"]["limits"]["nvidia.com/gpu"] == "8"
+
+
+# -- the nodes' accelerator labels in the platform file (flyteres' own key) -----------------------------------
+
+
+def test_the_platform_file_names_the_labels_its_nodes_carry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    platform = load_platform(ADMIN)
+    assert platform.node_accelerators == frozenset({"nvidia-tesla-t4", "nvidia-tesla-a100", "nvidia-h100"})
+    assert platform.lines["flyteres.node_accelerators"] == 17
+    # A Flyte ConfigMap carries them as an annotation, as kubectl prints it.
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flyte-admin-config\n  annotations:\n"
+        "    flyteres.io/node-accelerators: nvidia-h100, nvidia-l4\n"
+        "data:\n  task_resource_defaults.yaml: |\n    task_resources:\n      limits: {memory: 8Gi}\n"
+    )
+    assert load_platform(tmp_path / "cm.yaml").node_accelerators == frozenset({"nvidia-h100", "nvidia-l4"})
+    # The H100: flyte sends nvidia-tesla-h100, which the nodes listed for flytekit's H100 do not carry.
+    (tmp_path / "h100.py").write_text(
+        "import flyte\nenv = flyte.TaskEnvironment(name='e', resources=flyte.Resources(gpu='H100:2'))\n"
+    )
+    (tmp_path / "labels.yaml").write_text(
+        'task_resources: {limits: {memory: 8Gi, gpu: "8"}}\nflyteres: {node_accelerators: [nvidia-h100]}\n'
+    )
+    assert main([str(tmp_path / "h100.py"), "--platform", str(tmp_path / "labels.yaml")]) == 1
+    assert "[gpu-label-not-on-nodes] accelerator = nvidia-tesla-h100" in capsys.readouterr().out
+    # --node-label replaces what the file says.
+    code = main(
+        [str(tmp_path / "h100.py"), "--platform", str(tmp_path / "labels.yaml"), "--node-label", "nvidia-tesla-h100"]
+    )
+    assert code == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("task_resources: {}\nflyteres: [a]\n", "flyteres: must be a mapping, not a list"),
+        (
+            "task_resources: {}\nflyteres: {nodes: [a]}\n",
+            "flyteres.nodes: unknown key (flyteres knows node_accelerators)",
+        ),
+        ("task_resources: {}\nflyteres: {node_accelerators: a}\n", "must be a list of node label values"),
+    ],
+)
+def test_a_bad_node_accelerators_key_is_refused_with_its_line(text: str, message: str) -> None:
+    from flyteres.backend.config import PlatformConfigError  # noqa: PLC0415 - only these cases need it
+
+    with pytest.raises(PlatformConfigError, match=r"^p\.yaml:2: ") as exc:
+        parse_platform(text, "p.yaml")
+    assert message in str(exc.value)

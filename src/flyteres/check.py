@@ -232,7 +232,8 @@ def check_paths(
 
     ``exclude``/``include`` are git-style patterns for the files read (see
     `flyteres.source.files`); ``node_labels`` are the accelerator labels the
-    platform's nodes carry, when known. `jobs` worker processes read a large
+    platform's nodes carry (by default what the platform file says:
+    `PlatformConfig.node_accelerators`), None when unknown. `jobs` worker processes read a large
     tree (see `flyteres.source.project.read_project`).
 
     >>> from flyteres.platform import parse_platform
@@ -252,9 +253,8 @@ def check_paths(
     project = read_project(paths, exclude=exclude, include=include, jobs=jobs)
     report.errors += project.errors
     report.skipped_files += project.skipped
-    target = _Target(
-        platform, tuple(quotas), tuple(limitranges), None if node_labels is None else frozenset(node_labels)
-    )
+    labels = platform.node_accelerators if node_labels is None else frozenset(node_labels)
+    target = _Target(platform, tuple(quotas), tuple(limitranges), labels)
     checker = _Checker(project, target)
     for module in project.modules:
         report.checked += checker.module(module)

@@ -47,6 +47,15 @@ def check(
             "output (repeatable).",
         ),
     ] = None,
+    node_label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--node-label",
+            help="An accelerator label the platform's GPU nodes carry, such as nvidia-h100 (repeatable); "
+            "instead of the platform file's flyteres.node_accelerators.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     exclude: Annotated[
         list[str] | None,
@@ -86,8 +95,15 @@ def check(
         typer.echo("error: give the platform with --platform, or a Flyte ConfigMap in a --cluster file", err=True)
         raise typer.Exit(2)
     report = check_paths(
-        paths, config, quotas, limitranges, exclude=exclude or (), include=include or (), jobs=jobs
-    )  # fmt: skip
+        paths,
+        config,
+        quotas,
+        limitranges,
+        exclude=exclude or (),
+        include=include or (),
+        jobs=jobs,
+        node_labels=node_label or None,
+    )
     report.notes += found.notes
     if platform is not None and found.platform is not None:
         report.notes.append(
