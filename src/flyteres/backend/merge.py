@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres.convert.flyte import from_flyte, to_flyte
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.options import DeviceLabels, DeviceLabelsName, Policy, PolicyName
@@ -138,7 +139,10 @@ def _from_kwargs(kwargs: dict[str, Any], where: str) -> ResourceSpec:
     if keys <= _FLYTEKIT_KWARGS:
         return from_flytekit(**kwargs)
     if keys <= _FLYTE_KWARGS:
-        import flyte  # noqa: PLC0415 - optional extra, only needed for Flyte 2 spellings
+        try:
+            import flyte  # noqa: PLC0415 - optional extra, only needed for Flyte 2 spellings
+        except ModuleNotFoundError as exc:
+            raise missing_extra(exc, "overrides in flyte.Resources spellings", "flyte") from None
 
         try:
             return from_flyte(flyte.Resources(**kwargs))

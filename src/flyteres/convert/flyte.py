@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._memo import Memo, typed_key
 from flyteres.convert._shared import (
@@ -49,10 +50,8 @@ FLYTE_SHM_MOUNT_NAME = "flyte-shm"
 def _flyte() -> Any:
     try:
         import flyte  # noqa: PLC0415 - optional extra
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "converting to or from flyte.Resources needs the flyte extra: pip install 'flyteres[flyte]'"
-        ) from exc
+    except ModuleNotFoundError as exc:  # tested from a bare wheel (tests/test_packaging.py)
+        raise missing_extra(exc, "converting to or from flyte.Resources", "flyte") from None
     return flyte
 
 

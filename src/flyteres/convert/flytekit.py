@@ -19,6 +19,7 @@ from typing import Any
 
 from flyteres import accelerators
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._memo import Memo, typed_key
 from flyteres.convert._shared import (
@@ -65,10 +66,8 @@ _BYTES = (Resource.MEMORY, Resource.EPHEMERAL_STORAGE, Resource.STORAGE)
 def _flytekit() -> Any:
     try:
         import flytekit  # noqa: PLC0415 - optional extra
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "converting to or from flytekit objects needs the flytekit extra: pip install 'flyteres[flytekit]'"
-        ) from exc
+    except ModuleNotFoundError as exc:  # tested from a bare wheel (tests/test_packaging.py)
+        raise missing_extra(exc, "converting to or from flytekit objects", "flytekit") from None
     return flytekit
 
 
@@ -391,7 +390,10 @@ class FlytekitAccelerator:
 
     def build(self) -> Any:
         """The real flytekit accelerator object."""
-        from flytekit.extras import accelerators as fk  # noqa: PLC0415 - optional extra
+        try:
+            from flytekit.extras import accelerators as fk  # noqa: PLC0415 - optional extra
+        except ModuleNotFoundError as exc:
+            raise missing_extra(exc, "building flytekit accelerator objects", "flytekit") from None
 
         if self.constant is not None:
             obj = getattr(fk, self.constant)

@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres._pb import (
     AcceleratorModelPb,
     AcceleratorSpecPb,
@@ -78,12 +79,14 @@ def _module(target: IdlTarget) -> Any:
         from flyteres_pb.v1 import resources_pb2  # noqa: PLC0415
 
         return resources_pb2
-    if target is IdlTarget.FLYTEIDL:
-        from flyteidl.core import tasks_pb2  # noqa: PLC0415 - optional extra
+    try:
+        if target is IdlTarget.FLYTEIDL:
+            from flyteidl.core import tasks_pb2  # noqa: PLC0415 - optional extra
 
-        return tasks_pb2
-    from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
-
+            return tasks_pb2
+        from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, f"the {target.value} messages", "idl") from None
     return tasks2_pb2
 
 
@@ -321,17 +324,18 @@ def to_idl_spec(spec: ResourceSpec) -> ResourceSpecPb:
     acc = spec.accelerator
     if acc is not None:
         # The constructor takes the model by its value name, and None leaves a
-        # field unset: `unpartitioned=False` would still select its oneof case.
-        m.accelerator.CopyFrom(
-            AcceleratorSpecPb(
-                device=acc.device,
-                device_class=acc.device_class.value,
-                partition=acc.partition,
-                unpartitioned=acc.unpartitioned or None,
-                model=acc.model,
-                custom=acc.custom,
-            )
+        # field unset. `unpartitioned` is only set when true: setting it to
+        # False would still select its oneof case.
+        accelerator = AcceleratorSpecPb(
+            device=acc.device,
+            device_class=acc.device_class.value,
+            partition=acc.partition,
+            model=acc.model,
+            custom=acc.custom,
         )
+        if acc.unpartitioned:
+            accelerator.unpartitioned = True
+        m.accelerator.CopyFrom(accelerator)
     shm = spec.shared_memory
     if shm is not None:
         s = m.shared_memory

@@ -22,6 +22,7 @@ from typing import Literal, TypeVar
 from google.protobuf.message import DecodeError, Message
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import hint
 from flyteres.convert.flyte import from_flyte
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.convert.idl import from_idl, from_idl_spec
@@ -122,9 +123,7 @@ def _flyte_module() -> ModuleType:
     try:
         import flyte  # noqa: PLC0415 - optional extra, imported once
     except ImportError:  # pragma: no cover - the test environment has the extra
-        raise UnavailableError(
-            "reading a FlyteSpec needs the flyte package on the server: pip install 'flyteres[flyte]'"
-        ) from None
+        raise UnavailableError(f"this server cannot read a FlyteSpec: {hint('reading a FlyteSpec', 'flyte')}") from None
     return flyte
 
 

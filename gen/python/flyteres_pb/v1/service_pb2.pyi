@@ -115,7 +115,7 @@ class FlytekitSpec(_message.Message):
     custom_accelerator: _resources_pb2.GPUAccelerator
     shared_memory_enabled: bool
     shared_memory_size: str
-    def __init__(self, requests: _Optional[_Mapping[str, str]] = ..., limits: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Mapping[str, RequestLimit]] = ..., accelerator: _Optional[str] = ..., custom_accelerator: _Optional[_Union[_resources_pb2.GPUAccelerator, _Mapping]] = ..., shared_memory_enabled: _Optional[bool] = ..., shared_memory_size: _Optional[str] = ...) -> None: ...
+    def __init__(self, requests: _Optional[_Mapping[str, str]] = ..., limits: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Mapping[str, RequestLimit]] = ..., accelerator: _Optional[str] = ..., custom_accelerator: _Optional[_Union[_resources_pb2.GPUAccelerator, _Mapping]] = ..., shared_memory_enabled: bool = ..., shared_memory_size: _Optional[str] = ...) -> None: ...
 
 class RequestLimit(_message.Message):
     __slots__ = ("request", "limit")
@@ -215,7 +215,7 @@ class AcceleratorSpec(_message.Message):
     unpartitioned: bool
     model: _resources_pb2.AcceleratorModel
     custom: bool
-    def __init__(self, device: _Optional[str] = ..., device_class: _Optional[str] = ..., partition: _Optional[str] = ..., unpartitioned: _Optional[bool] = ..., model: _Optional[_Union[_resources_pb2.AcceleratorModel, str]] = ..., custom: _Optional[bool] = ...) -> None: ...
+    def __init__(self, device: _Optional[str] = ..., device_class: _Optional[str] = ..., partition: _Optional[str] = ..., unpartitioned: bool = ..., model: _Optional[_Union[_resources_pb2.AcceleratorModel, str]] = ..., custom: bool = ...) -> None: ...
 
 class SharedMemorySpec(_message.Message):
     __slots__ = ("size_limit", "mount_name", "mount_path")
@@ -260,7 +260,7 @@ class Finding(_message.Message):
     reason: str
     actions: _containers.ScalarMap[str, str]
     lossy: bool
-    def __init__(self, rule: _Optional[str] = ..., field: _Optional[str] = ..., value: _Optional[str] = ..., reason: _Optional[str] = ..., actions: _Optional[_Mapping[str, str]] = ..., lossy: _Optional[bool] = ...) -> None: ...
+    def __init__(self, rule: _Optional[str] = ..., field: _Optional[str] = ..., value: _Optional[str] = ..., reason: _Optional[str] = ..., actions: _Optional[_Mapping[str, str]] = ..., lossy: bool = ...) -> None: ...
 
 class IdlOutput(_message.Message):
     __slots__ = ("resources", "extended_resources", "resources_binary", "extended_resources_binary")
@@ -338,7 +338,7 @@ class KubernetesOutput(_message.Message):
     value: KubernetesResources
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     lossy: bool
-    def __init__(self, value: _Optional[_Union[KubernetesResources, _Mapping]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., lossy: _Optional[bool] = ...) -> None: ...
+    def __init__(self, value: _Optional[_Union[KubernetesResources, _Mapping]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., lossy: bool = ...) -> None: ...
 
 class SourceOutput(_message.Message):
     __slots__ = ("source", "findings", "lossy")
@@ -348,7 +348,7 @@ class SourceOutput(_message.Message):
     source: str
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     lossy: bool
-    def __init__(self, source: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., lossy: _Optional[bool] = ...) -> None: ...
+    def __init__(self, source: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., lossy: bool = ...) -> None: ...
 
 class FieldViolation(_message.Message):
     __slots__ = ("field", "value", "description")
@@ -390,7 +390,7 @@ class ConvertResponse(_message.Message):
     flyte: SourceOutput
     flytekit: SourceOutput
     lossy: bool
-    def __init__(self, spec: _Optional[_Union[ResourceSpec, _Mapping]] = ..., spec_json: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., flyteres: _Optional[_Union[IdlOutput, _Mapping]] = ..., flyteidl: _Optional[_Union[IdlOutput, _Mapping]] = ..., flyteidl2: _Optional[_Union[IdlOutput, _Mapping]] = ..., kubernetes: _Optional[_Union[KubernetesOutput, _Mapping]] = ..., flyte: _Optional[_Union[SourceOutput, _Mapping]] = ..., flytekit: _Optional[_Union[SourceOutput, _Mapping]] = ..., lossy: _Optional[bool] = ...) -> None: ...
+    def __init__(self, spec: _Optional[_Union[ResourceSpec, _Mapping]] = ..., spec_json: _Optional[str] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., flyteres: _Optional[_Union[IdlOutput, _Mapping]] = ..., flyteidl: _Optional[_Union[IdlOutput, _Mapping]] = ..., flyteidl2: _Optional[_Union[IdlOutput, _Mapping]] = ..., kubernetes: _Optional[_Union[KubernetesOutput, _Mapping]] = ..., flyte: _Optional[_Union[SourceOutput, _Mapping]] = ..., flytekit: _Optional[_Union[SourceOutput, _Mapping]] = ..., lossy: bool = ...) -> None: ...
 
 class ValidateRequest(_message.Message):
     __slots__ = ("input", "options")
@@ -412,7 +412,7 @@ class ValidateResponse(_message.Message):
     spec: ResourceSpec
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     lossy: bool
-    def __init__(self, valid: _Optional[bool] = ..., violations: _Optional[_Iterable[_Union[FieldViolation, _Mapping]]] = ..., spec: _Optional[_Union[ResourceSpec, _Mapping]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., lossy: _Optional[bool] = ...) -> None: ...
+    def __init__(self, valid: bool = ..., violations: _Optional[_Iterable[_Union[FieldViolation, _Mapping]]] = ..., spec: _Optional[_Union[ResourceSpec, _Mapping]] = ..., findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., lossy: bool = ...) -> None: ...
 
 class ResolveAcceleratorRequest(_message.Message):
     __slots__ = ("spelling", "custom", "device_class")
@@ -422,7 +422,7 @@ class ResolveAcceleratorRequest(_message.Message):
     spelling: str
     custom: bool
     device_class: str
-    def __init__(self, spelling: _Optional[str] = ..., custom: _Optional[bool] = ..., device_class: _Optional[str] = ...) -> None: ...
+    def __init__(self, spelling: _Optional[str] = ..., custom: bool = ..., device_class: _Optional[str] = ...) -> None: ...
 
 class ResolveAcceleratorResponse(_message.Message):
     __slots__ = ("accelerator", "roles")
@@ -490,7 +490,7 @@ class Accelerator(_message.Message):
     shared_of: str
     notes: str
     is_custom: bool
-    def __init__(self, name: _Optional[str] = ..., device_class: _Optional[str] = ..., accelerator_model: _Optional[_Union[_resources_pb2.AcceleratorModel, str]] = ..., model_name: _Optional[str] = ..., flytekit_constant: _Optional[str] = ..., v1_device: _Optional[str] = ..., v1_partitions: _Optional[_Iterable[str]] = ..., v2_name: _Optional[str] = ..., v2_device: _Optional[str] = ..., v2_helper: _Optional[str] = ..., v2_quantities: _Optional[_Iterable[int]] = ..., max_quantity: _Optional[int] = ..., partition_kind: _Optional[str] = ..., partitions: _Optional[_Iterable[str]] = ..., aliases: _Optional[_Iterable[str]] = ..., deprecated_aliases: _Optional[_Iterable[str]] = ..., node_labels: _Optional[_Iterable[_Union[NodeLabel, _Mapping]]] = ..., shared: _Optional[bool] = ..., shared_of: _Optional[str] = ..., notes: _Optional[str] = ..., is_custom: _Optional[bool] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., device_class: _Optional[str] = ..., accelerator_model: _Optional[_Union[_resources_pb2.AcceleratorModel, str]] = ..., model_name: _Optional[str] = ..., flytekit_constant: _Optional[str] = ..., v1_device: _Optional[str] = ..., v1_partitions: _Optional[_Iterable[str]] = ..., v2_name: _Optional[str] = ..., v2_device: _Optional[str] = ..., v2_helper: _Optional[str] = ..., v2_quantities: _Optional[_Iterable[int]] = ..., max_quantity: _Optional[int] = ..., partition_kind: _Optional[str] = ..., partitions: _Optional[_Iterable[str]] = ..., aliases: _Optional[_Iterable[str]] = ..., deprecated_aliases: _Optional[_Iterable[str]] = ..., node_labels: _Optional[_Iterable[_Union[NodeLabel, _Mapping]]] = ..., shared: bool = ..., shared_of: _Optional[str] = ..., notes: _Optional[str] = ..., is_custom: bool = ...) -> None: ...
 
 class NodeLabel(_message.Message):
     __slots__ = ("key", "value")

@@ -6,7 +6,7 @@ import warnings
 
 from flyteres_pb.v1 import service_pb2 as flyteres_dot_v1_dot_service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.72.1'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -19,14 +19,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in flyteres/v1/service_pb2_grpc.py depends on'
+        + f' but the generated code in flyteres/v1/service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class ResourceServiceStub:
+class ResourceServiceStub(object):
     """Converts and validates task resource specs, and resolves accelerator names.
     """
 
@@ -63,7 +63,7 @@ class ResourceServiceStub:
                 _registered_method=True)
 
 
-class ResourceServiceServicer:
+class ResourceServiceServicer(object):
     """Converts and validates task resource specs, and resolves accelerator names.
     """
 
@@ -144,7 +144,7 @@ def add_ResourceServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class ResourceService:
+class ResourceService(object):
     """Converts and validates task resource specs, and resolves accelerator names.
     """
 
