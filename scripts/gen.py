@@ -68,8 +68,16 @@ except ModuleNotFoundError as _exc:
 )
 
 
+# The files the betterproto dataclasses are made from: the resource messages
+# and the neutral model. The service (flyteres/v2/service.proto) is left out:
+# it uses google.rpc.Status, which has no betterproto package to import.
+BETTERPROTO_PROTOS = (Path("flyteres/v1/resources.proto"), Path("flyteres/v2/spec.proto"))
+
+
 def proto_files() -> list[Path]:
-    return sorted(p.relative_to(PROTO_ROOT) for p in PROTO_ROOT.rglob("*.proto"))
+    """The IDL's own files. proto/google/ holds copies of the googleapis files it
+    imports, whose Python modules come from googleapis-common-protos."""
+    return sorted(p.relative_to(PROTO_ROOT) for p in (PROTO_ROOT / "flyteres").rglob("*.proto"))
 
 
 def gen_python() -> Path:
@@ -93,22 +101,21 @@ def run_protoc(out: Path, protos: list[Path]) -> None:
     pb_out, bp_out = out / "pb", out / "betterproto"
     pb_out.mkdir(parents=True)
     bp_out.mkdir(parents=True)
-    cmd = [
-        str(python),
-        "-m",
-        "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}",
-        f"-I{include}",
-        f"--python_out={pb_out}",
-        f"--pyi_out={pb_out}",
-        f"--grpc_python_out={pb_out}",
-        f"--mypy_grpc_out={pb_out}",
-        f"--python_betterproto_out={bp_out}",
-        *(str(p) for p in protos),
-    ]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        sys.exit(f"protoc failed:\n{result.stderr}")
+    protoc = [str(python), "-m", "grpc_tools.protoc", f"-I{PROTO_ROOT}", f"-I{include}"]
+    for cmd in (
+        [
+            *protoc,
+            f"--python_out={pb_out}",
+            f"--pyi_out={pb_out}",
+            f"--grpc_python_out={pb_out}",
+            f"--mypy_grpc_out={pb_out}",
+            *(str(p) for p in protos),
+        ],
+        [*protoc, f"--python_betterproto_out={bp_out}", *(str(p) for p in BETTERPROTO_PROTOS)],
+    ):
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            sys.exit(f"protoc failed:\n{result.stderr}")
 
 
 def run_buf_generate(out: Path) -> None:
@@ -128,9 +135,9 @@ def run_buf_generate(out: Path) -> None:
 def rewrite_pb(text: str) -> str:
     # Imports between our own generated modules, and the module name the
     # builder records on every message class.
-    text = re.sub(r"^from flyteres\.v1 import ", f"from {PB_PACKAGE}.v1 import ", text, flags=re.M)
-    text = re.sub(r"^import flyteres\.v1\.", f"import {PB_PACKAGE}.v1.", text, flags=re.M)
-    return text.replace("'flyteres.v1.", f"'{PB_PACKAGE}.v1.")
+    text = re.sub(r"^from flyteres\.(v\d+) import ", rf"from {PB_PACKAGE}.\1 import ", text, flags=re.M)
+    text = re.sub(r"^import flyteres\.(v\d+)\.", rf"import {PB_PACKAGE}.\1.", text, flags=re.M)
+    return re.sub(r"'flyteres\.(v\d+)\.", rf"'{PB_PACKAGE}.\1.", text)
 
 
 def write(path: Path, text: str) -> None:

@@ -78,8 +78,8 @@ def test_generated_imports_point_at_the_shipped_package() -> None:
     for path in (ROOT / "gen" / "python").rglob("*.py*"):
         text = path.read_text()
         # protoc's own path would shadow the hand-written package.
-        assert not re.search(r"^\s*(from|import) flyteres\.v1\b", text, re.M), path
-        assert "'flyteres.v1." not in text, path
+        assert not re.search(r"^\s*(from|import) flyteres\.v\d+\b", text, re.M), path
+        assert not re.search(r"'flyteres\.v\d+\.", text), path
 
 
 def _renumber_size_limit(proto_dir: Path) -> None:

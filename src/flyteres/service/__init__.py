@@ -1,4 +1,4 @@
-"""The flyteres gRPC service (flyteres.v1.ResourceService) and its Python client.
+"""The flyteres gRPC service (flyteres.v2.ResourceService) and its Python client.
 
 The service is a thin layer over the library: `Convert` reads a spec in any
 form (flytekit arguments, `flyte.Resources` arguments, Resources and

@@ -11,7 +11,7 @@ Real requests are far inside the bounds: a spec has a handful of resources,
 quantities of a few characters and device names of a few dozen, so a whole
 Convert request is a few hundred bytes and a few dozen values.
 
->>> from flyteres_pb.v1 import service_pb2 as pb
+>>> from flyteres_pb.v2 import service_pb2 as pb
 >>> check(pb.SpecInput(flytekit=pb.FlytekitSpec(requests={"cpu": "1" * 2000})))
 Traceback (most recent call last):
 ...

@@ -13,14 +13,23 @@ and answers questions about the accelerator catalog.
 Error model. A request that cannot be read (no input, bytes that do not
 parse, a quantity Kubernetes would reject, an unknown device, a request
 above its limit) fails with INVALID_ARGUMENT and a google.rpc.BadRequest
-detail whose field violations name every bad field. A conversion that would
-lose information is not an error: the answer is OK, the output in question
-is left empty, `lossy` is set on it, and its findings say what and why.
+detail whose field violations name every bad field by its path in the
+request message (`input.flyte.cpu.request`, `input.flytekit.requests.cpu`
+for the map entry `cpu`). A ConvertBatch item that fails is answered with
+the same google.rpc.Status in its `error`. A conversion that would lose
+information is not an error: the answer is OK, the output in question is
+left empty, `lossy` is set on it, and its findings say what and why.
 Nothing is ever dropped without a finding.
+
+Versions. flyteres.v2 replaces flyteres.v1's service: the AIP review changed
+field types (enums for the device class and rule ids, google.rpc.Status for
+a failed batch item, typed policy actions), which no v1 client could read.
+The resource messages themselves stay in flyteres.v1 (resources.proto),
+which mirrors Flyte's and does not change.
 """
 
 from collections import abc as _abc
-from flyteres_pb.v1 import service_pb2 as _service_pb2
+from flyteres_pb.v2 import service_pb2 as _service_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -61,7 +70,7 @@ class ResourceServiceStub:
     label or model name). Fails with NOT_FOUND for an unknown spelling.
     """
     ListAccelerators: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListAcceleratorsRequest, _service_pb2.ListAcceleratorsResponse]
-    """Lists the accelerator catalog."""
+    """Lists the accelerator catalog, a page at a time."""
     ConvertBatch: _grpc.StreamStreamMultiCallable[_service_pb2.ConvertBatchRequest, _service_pb2.ConvertBatchResponse]
     """Converts a stream of specs, answering each in order on the response
     stream. An item that fails is answered with its error and the stream goes
@@ -86,7 +95,7 @@ class ResourceServiceAsyncStub(ResourceServiceStub):
     label or model name). Fails with NOT_FOUND for an unknown spelling.
     """
     ListAccelerators: _aio.UnaryUnaryMultiCallable[_service_pb2.ListAcceleratorsRequest, _service_pb2.ListAcceleratorsResponse]  # type: ignore[assignment]
-    """Lists the accelerator catalog."""
+    """Lists the accelerator catalog, a page at a time."""
     ConvertBatch: _aio.StreamStreamMultiCallable[_service_pb2.ConvertBatchRequest, _service_pb2.ConvertBatchResponse]  # type: ignore[assignment]
     """Converts a stream of specs, answering each in order on the response
     stream. An item that fails is answered with its error and the stream goes
@@ -132,7 +141,7 @@ class ResourceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _service_pb2.ListAcceleratorsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_service_pb2.ListAcceleratorsResponse, _abc.Awaitable[_service_pb2.ListAcceleratorsResponse]]:
-        """Lists the accelerator catalog."""
+        """Lists the accelerator catalog, a page at a time."""
 
     @_abc_1.abstractmethod
     def ConvertBatch(
