@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import json_format
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flyteres
+from flyteres import FlyteresError
 from flyteres.cli.convert import Input, Output, read, write
 from flyteres.core.options import DeviceLabels, Policy
 from flyteres_pb.v1 import resources_pb2
@@ -94,3 +99,70 @@ def test_every_output_form_reads_back_the_same_spec(target: Output) -> None:
             assert read(result.value, Input.IDL) == spec
         case _:
             assert "cpu='1'" in result.value or '"cpu": "1"' in result.value
+
+
+# Issue 17, "CLI and library": bad input exits 2 with one short line, never a traceback with exit 1
+# (which the help defines as "lossy"), and never a line that copies the input.
+def run_bytes(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([str(FLYTERES_BIN), "convert", *args], input=stdin, capture_output=True, check=False)
+
+
+def assert_one_short_line(result: subprocess.CompletedProcess[bytes], *needles: str) -> None:
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert stderr.count("\n") == 1, stderr[:2000]
+    assert len(stderr) <= 500, stderr[:2000]
+    assert stderr.startswith("error: ")
+    for needle in needles:
+        assert needle in stderr, stderr
+
+
+BAD_STDIN = {
+    "binary": (b"\xff\xfe\x00\x01" * 64, ("not UTF-8",)),
+    "a 5,000-digit integer": (b'{"requests": {"cpu": ' + b"9" * 5000 + b"}}", ("digits",)),
+    "JSON nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, ("nested",)),
+    "a value nested 100,000 deep": (b'{"requests": {"cpu": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}", ()),
+    "an 800 KB array": (b"[" + b'"x",' * 200_000 + b'"x"]', ("spec",)),
+    "an 800 KB string": (b'{"requests": {"cpu": "' + b"x" * 800_000 + b'"}}', ("requests.cpu",)),
+    "20 MB of input": (b'{"requests": {"cpu": "' + b"1" * 20_000_000 + b'"}}', ("larger than",)),
+    "an 800 KB key": (b'{"' + b"k" * 800_000 + b'": 1}', ("spec",)),
+    "idl with a huge unknown field": (b'{"resources": {"' + b"z" * 800_000 + b'": 1}}', ("input",)),
+}
+
+
+@pytest.mark.parametrize(("stdin", "needles"), BAD_STDIN.values(), ids=BAD_STDIN.keys())
+def test_bad_input_on_stdin_exits_2_with_one_short_line(stdin: bytes, needles: tuple[str, ...]) -> None:
+    form = ("--from", "idl") if b'"resources"' in stdin[:20] else ("--from", "spec")
+    assert_one_short_line(run_bytes(*form, stdin=stdin), *needles)
+
+
+def test_a_binary_file_exits_2_with_one_short_line(tmp_path: Path) -> None:
+    path = tmp_path / "spec.bin"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    assert_one_short_line(run_bytes(str(path), stdin=b""), "not UTF-8", "spec.bin")
+
+
+def test_a_missing_file_exits_2_with_one_short_line(tmp_path: Path) -> None:
+    assert_one_short_line(run_bytes(str(tmp_path / "missing.json"), stdin=b""), "missing.json")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+documents = json_values | st.fixed_dictionaries(
+    {},
+    optional=dict.fromkeys(
+        ("requests", "limits", "resources", "accelerator", "shared_memory", "extendedResources"), json_values
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents, st.sampled_from(list(Input)))
+def test_any_json_document_is_read_or_refused_as_input(document: Any, source: Input) -> None:
+    # Read, or refused with the library's own input error (the command's exit 2); nothing else.
+    with contextlib.suppress(FlyteresError):
+        read(json.dumps(document), source)

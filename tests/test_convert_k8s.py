@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import flyte
@@ -12,7 +13,9 @@ from flytekit.core.resources import pod_spec_from_resources as flytekit_pod_spec
 from flytekit.extras import accelerators as fk
 
 import flyteres
-from flyteres import AcceleratorSpec, LossyConversionError, Quantity, ResourceSpec, SharedMemorySpec
+from flyteres import AcceleratorSpec, LossyConversionError, Quantity, Resource, ResourceSpec, SharedMemorySpec
+
+from . import kubernetes_rules
 
 
 def container_resources(pod_spec: Any) -> dict[str, Any]:
@@ -94,3 +97,75 @@ def test_quantities_keep_their_text() -> None:
 def test_flytekit_accelerator_object_keys_by_class() -> None:
     spec = flyteres.from_flytekit(limits=R(gpu="4"), accelerator=fk.V5E.slice_2x4)
     assert flyteres.to_k8s(spec)["resources"]["limits"] == {"google.com/tpu": "4"}
+
+
+# Issue 13, class 1: a GPU request with no GPU limit. flyte puts the device count in requests only,
+# so every flyte GPU spec that also has a cpu or memory pair gives one; flytekit's requests= does the
+# same. Both SDKs' pod builders write it through, and kube-apiserver refuses the pod ("Limit must be
+# set for non overcommitable resources"). flyteres writes request == limit for every device.
+GPU_REQUEST_WITHOUT_LIMIT: dict[str, dict[str, Any]] = {
+    "flyte cpu pair + A100:1": {"flyte": flyte.Resources(cpu=(1, 2), gpu="A100:1")},
+    "flyte memory pair + gpu=2": {"flyte": flyte.Resources(cpu="1", memory=("1Gi", "2Gi"), gpu=2)},
+    "flyte memory pair + TPU": {"flyte": flyte.Resources(memory=("1Gi", "2Gi"), gpu=flyte.TPU("V5E", "2x2"))},
+    "flyte cpu pair + Neuron": {"flyte": flyte.Resources(cpu=("1", "2"), gpu=flyte.Neuron("Inf2"))},
+    "flytekit requests gpu, limits cpu": {"flytekit": {"requests": R(cpu="1", gpu="1"), "limits": R(cpu="2")}},
+    "flytekit requests gpu, limits mem + T4": {
+        "flytekit": {"requests": R(gpu="1"), "limits": R(mem="1Gi"), "accelerator": fk.T4}
+    },
+    "flytekit resources= gpu scalar, cpu pair": {"flytekit": {"resources": R(cpu=("1", "2"), gpu="2")}},
+}
+
+
+def sdk_pod_resources(source: dict[str, Any]) -> dict[str, Any]:
+    """What the SDK's own pod builder writes for the same declaration."""
+    if "flyte" in source:
+        # flyte's builder takes singular Resources; split pairs the way its serializer does.
+        res = source["flyte"]
+        first = {k: str(v[0] if isinstance(v, tuple) else v) for k in ("cpu", "memory") if (v := getattr(res, k))}
+        second = {k: str(v[1]) for k in ("cpu", "memory") if isinstance(v := getattr(res, k), tuple)}
+        requests = flyte.Resources(**first, gpu=res.gpu, disk=res.disk)
+        return container_resources(flyte_pod_spec("primary", requests, flyte.Resources(**second) if second else None))
+    kwargs = source["flytekit"]
+    if "resources" in kwargs:
+        from flytekit.core.resources import ResourceSpec as FlytekitResourceSpec  # noqa: PLC0415
+
+        pair = FlytekitResourceSpec.from_multiple_resource(kwargs["resources"])
+        return container_resources(flytekit_pod_spec("primary", pair.requests, pair.limits))
+    return container_resources(flytekit_pod_spec("primary", kwargs.get("requests"), kwargs.get("limits")))
+
+
+def read(source: dict[str, Any]) -> ResourceSpec:
+    return flyteres.from_flyte(source["flyte"]) if "flyte" in source else flyteres.from_flytekit(**source["flytekit"])
+
+
+@pytest.mark.parametrize("source", GPU_REQUEST_WITHOUT_LIMIT.values(), ids=GPU_REQUEST_WITHOUT_LIMIT.keys())
+def test_devices_get_request_equal_to_limit(source: dict[str, Any]) -> None:
+    # The SDK's own builder writes a pod the API server refuses...
+    assert any("Limit must be set" in p for p in kubernetes_rules.resource_problems(sdk_pod_resources(source)))
+    # ...flyteres does not: the device count is on both sides, everything else as the SDK wrote it.
+    ours = flyteres.to_k8s(read(source))
+    assert kubernetes_rules.problems(ours) == []
+    theirs = sdk_pod_resources(source)
+    devices = [k for k in ours["resources"]["requests"] if "/" in k]
+    assert devices
+    for key in devices:
+        assert ours["resources"]["requests"][key] == ours["resources"]["limits"][key]
+    # (flyte's builder names every device nvidia.com/gpu; flyteres uses the device class's resource.)
+    for side in ("requests", "limits"):
+        assert {k: v for k, v in ours["resources"][side].items() if "/" not in k} == {
+            k: str(v) for k, v in theirs.get(side, {}).items() if "/" not in k
+        }
+
+
+def test_effective_resources_write_devices_on_both_sides() -> None:
+    spec = ResourceSpec(
+        requests={"cpu": "1", "gpu": "2"}, limits={"cpu": "2"}, accelerator=AcceleratorSpec("Inf2", "AMAZON_NEURON")
+    )
+    out = flyteres.effective(spec, launch="flyte2").to_k8s()
+    assert out["requests"]["aws.amazon.com/neuron"] == out["limits"]["aws.amazon.com/neuron"] == "2"
+    assert kubernetes_rules.resource_problems(out) == []
+    # Even a result built with the count on one side only (the backend's own merge never does this).
+    one_sided = dataclasses.replace(
+        flyteres.effective(spec, launch="flyte2"), limits={Resource.CPU: Quantity.parse("2")}
+    )
+    assert kubernetes_rules.resource_problems(one_sided.to_k8s()) == []

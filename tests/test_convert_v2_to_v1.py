@@ -154,3 +154,39 @@ def test_a_note_about_flyte_only_stays_out_of_flytekit_conversions() -> None:
     assert [f.rule for f in flyteres.convert_to_flyte(spec).findings] == [Rule.GPU_COUNT_TYPE]
     assert flyteres.convert_to_flytekit(spec).findings == ()
     assert flyteres.convert_to_k8s(spec).findings == ()
+
+
+# Issue 13, class 4: flyte sends a device class it does not know as NVIDIA_GPU
+# (`_DeviceClassToProto.get(..., NVIDIA_GPU)`); its names are exactly GPU, TPU, NEURON, AMD_GPU,
+# HABANA_GAUDI and APPLE_SILICON. flyteres used to upper-case "tpu" into GOOGLE_TPU: a different
+# wire message from flyte's, silently. Any other spelling is now refused, naming flyte's.
+UNKNOWN_TO_FLYTE = {
+    "tpu": flyte.Device(quantity=1, device_class="tpu", device="V5E"),  # type: ignore[arg-type]
+    "neuron": flyte.Device(quantity=1, device_class="neuron", device="Inf2"),  # type: ignore[arg-type]
+    "Tpu": flyte.Device(quantity=1, device_class="Tpu", device="V5P", partition="2x2x1"),  # type: ignore[arg-type]
+    "gpu": flyte.Device(quantity=2, device_class="gpu", device="A100"),  # type: ignore[arg-type]
+    "GOOGLE_TPU (the IDL's name)": flyte.Device(quantity=1, device_class="GOOGLE_TPU", device="V5E"),  # type: ignore[arg-type]
+    "AMAZON_NEURON (the IDL's name)": flyte.Device(quantity=1, device_class="AMAZON_NEURON", device="Inf2"),  # type: ignore[arg-type]
+}
+
+
+@pytest.mark.parametrize("device", UNKNOWN_TO_FLYTE.values(), ids=UNKNOWN_TO_FLYTE.keys())
+def test_a_device_class_flyte_does_not_know_is_refused(device: Any) -> None:
+    resources = flyte.Resources(gpu=device)
+    # What flyte itself sends: the class falls back to NVIDIA_GPU.
+    _, ext = flyte_wire(resources)
+    assert ext is not None
+    assert ext.gpu_accelerator.device_class == 0
+    with pytest.raises(flyteres.ResourceSpecError, match="NVIDIA_GPU") as info:
+        flyteres.from_flyte(resources)
+    assert info.value.field == "gpu.device_class"
+    assert "TPU" in str(info.value)  # the spellings flyte knows
+
+
+@pytest.mark.parametrize("name", ["GPU", "TPU", "NEURON", "AMD_GPU", "HABANA_GAUDI"])
+def test_flytes_own_device_class_names_are_read(name: str) -> None:
+    spec = flyteres.from_flyte(flyte.Resources(gpu=flyte.Device(quantity=1, device_class=name, device="my-device")))  # type: ignore[arg-type]
+    _, ext = flyte_wire(flyte.Resources(gpu=flyte.Device(quantity=1, device_class=name, device="my-device")))  # type: ignore[arg-type]
+    assert ext is not None
+    assert spec.accelerator is not None
+    assert spec.accelerator.device_class.proto == ext.gpu_accelerator.device_class

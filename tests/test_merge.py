@@ -7,7 +7,16 @@ import pytest
 from flytekit import Resources as R
 from flytekit.extras.accelerators import A100
 
-from flyteres import AcceleratorSpec, Quantity, Resource, ResourceSpec, ResourceSpecError, SharedMemorySpec, from_flyte
+from flyteres import (
+    AcceleratorSpec,
+    LossyConversionError,
+    Quantity,
+    Resource,
+    ResourceSpec,
+    ResourceSpecError,
+    SharedMemorySpec,
+    from_flyte,
+)
 from flyteres.backend.merge import merge, override_resources
 
 TASK = ResourceSpec(
@@ -161,3 +170,12 @@ def test_override_resources_refuses_what_it_cannot_do(args: tuple, kwargs: dict,
 
 def test_override_resources_follow_gives_the_core_count_users_mean() -> None:
     assert override_resources(ENV.resources, cpu=4, conflict="follow").cpu == ("4", "4")
+
+
+@pytest.mark.parametrize("zero", [0, "0"])
+def test_override_changes_are_read_as_with_overrides_reads_them(zero: object) -> None:
+    # flytekit's override path sends gpu=0 as "0" (the task path drops it): switching the GPU off is a
+    # change flyteres must see, not a silent no-op that keeps the task's two GPUs.
+    base = flyte.Resources(cpu=1, gpu="A100:2")
+    with pytest.raises(LossyConversionError, match="accelerator-without-count"):
+        override_resources(base, limits={"gpu": zero})

@@ -15,7 +15,8 @@ behaviour of each side is asserted, so a change on either side shows up:
    the API server rejects (whitespace, "_", "NaN", Unicode digits, an exponent
    and a suffix together, "K", "ni"...). flyteres rejects all of it, as Go does.
 5. Bounds: flyteres refuses exponents Go would silently wrap to 32 bits and
-   more than MAX_SIGNIFICANT_DIGITS digits; the client takes both.
+   more than MAX_SIGNIFICANT_DIGITS digits; the client takes both. (Every place
+   flyteres differs from Go itself is listed in src/flyteres/core/deviations.json.)
 6. Numbers: for a float the client uses its exact binary value
    (``Decimal(0.1)``); flyteres uses its shortest repr, the number written.
 """

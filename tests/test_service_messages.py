@@ -16,7 +16,7 @@ from flyteres import AcceleratorSpec, ResourceSpec, SharedMemorySpec, accelerato
 from flyteres._errors import ResourceSpecError
 from flyteres.convert.idl import from_idl_spec, to_idl_spec
 from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
-from flyteres.service import bounds, client, enums, errors, guard, handlers, logs, read, reflection, write
+from flyteres.service import bounds, client, enums, errors, guard, handlers, logs, paths, read, reflection, write
 from flyteres.service.errors import InvalidRequestError
 from flyteres_pb.v1 import resources_pb2 as res_pb
 from flyteres_pb.v2 import service_pb2 as pb
@@ -172,7 +172,9 @@ def test_refusals_carry_google_rpc_codes() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", [enums, errors, read, write, handlers, client, reflection, guard, bounds, logs], ids=lambda m: m.__name__
+    "module",
+    [enums, errors, read, write, handlers, client, reflection, guard, bounds, logs, paths],
+    ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         convert_to_flytekit,
         flytekit_arguments,
         from_flytekit,
+        from_flytekit_overrides,
         to_flytekit,
     )
     from flyteres.convert.idl import from_idl, to_idl
@@ -104,6 +105,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "convert_to_flytekit",
         "flytekit_arguments",
         "from_flytekit",
+        "from_flytekit_overrides",
         "to_flytekit",
     ),
     "flyteres.convert.idl": ("from_idl", "to_idl"),
@@ -188,6 +190,7 @@ __all__ = [
     "flytekit_arguments",
     "from_flyte",
     "from_flytekit",
+    "from_flytekit_overrides",
     "from_idl",
     "merge",
     "override_resources",

@@ -101,17 +101,18 @@ class DeviceClass(str, Enum):
     HABANA_GAUDI = "HABANA_GAUDI"
     APPLE_SILICON = "APPLE_SILICON"
 
-    @property
+    # Cached on the member: read on every conversion, and the data file never changes in a process.
+    @functools.cached_property
     def proto(self) -> int:
         """The wire number (``APPLE_SILICON`` is 5, flyte's value; flyteidl2 2.0.51 lacks it)."""
         return int(_raw()["device_classes"][self.value]["proto"])
 
-    @property
+    @functools.cached_property
     def flyte_name(self) -> str:
         """flyte's spelling in ``Device(device_class=...)``: ``GPU``, ``TPU``, ``NEURON``, ..."""
         return str(_raw()["device_classes"][self.value]["flyte"])
 
-    @property
+    @functools.cached_property
     def kubernetes_resource(self) -> str | None:
         """The Kubernetes extended resource its devices are counted in (``nvidia.com/gpu``),
         as the Flyte backend's default ``AcceleratorDeviceClasses`` configuration names it;
@@ -136,6 +137,25 @@ class DeviceClass(str, Enum):
                 return member
         valid = ", ".join(f"{m.value} ({m.flyte_name}, {m.proto})" for m in cls)
         raise ValueError(f"unknown device class {value!r}; valid: {valid}")
+
+    @classmethod
+    def from_flyte(cls, name: object) -> DeviceClass:
+        """The class for flyte's own spelling in ``Device(device_class=...)``, exactly as flyte knows it.
+
+        flyte sends any other string as ``NVIDIA_GPU`` (``_DeviceClassToProto.get(..., NVIDIA_GPU)``), so
+        ``"tpu"`` or ``"GOOGLE_TPU"`` would be a TPU here and an NVIDIA GPU on flyte's wire: refused instead.
+
+        >>> DeviceClass.from_flyte("TPU")
+        <DeviceClass.GOOGLE_TPU: 'GOOGLE_TPU'>
+        """
+        for member in cls:
+            if name == member.flyte_name and isinstance(name, str):
+                return member
+        known = ", ".join(m.flyte_name for m in cls)
+        raise ValueError(
+            f"flyte has no device class {name!r} and sends it as NVIDIA_GPU; write one of {known} "
+            "(flyte's spellings are case-sensitive)"
+        )
 
     def __str__(self) -> str:
         return self.value

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from flyteres._errors import ResourceSpecError
 from flyteres._extras import missing_extra
 from flyteres.convert.flyte import from_flyte, to_flyte
-from flyteres.convert.flytekit import from_flytekit
+from flyteres.convert.flytekit import from_flytekit, from_flytekit_overrides
 from flyteres.core.options import DeviceLabels, DeviceLabelsName, Policy, PolicyName
 from flyteres.core.quantity import Quantity
 from flyteres.core.spec import Resource, ResourceSpec
@@ -137,7 +137,8 @@ def _from_kwargs(kwargs: dict[str, Any], where: str) -> ResourceSpec:
     if not keys:
         return ResourceSpec()
     if keys <= _FLYTEKIT_KWARGS:
-        return from_flytekit(**kwargs)
+        # Changes are with_overrides arguments, which flytekit reads otherwise than a task's (0 and "" are sent).
+        return from_flytekit_overrides(**kwargs) if where == "override" else from_flytekit(**kwargs)
     if keys <= _FLYTE_KWARGS:
         try:
             import flyte  # noqa: PLC0415 - optional extra, only needed for Flyte 2 spellings

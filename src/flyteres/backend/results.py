@@ -54,6 +54,11 @@ class Severity(Choice):
 
 Side = Literal["requests", "limits"]
 
+
+def _in_order(values: Mapping[Resource, Quantity]) -> dict[Resource, Quantity]:
+    return {r: values[r] for r in Resource if r in values}
+
+
 _K8S_NAMES = {Resource.CPU: "cpu", Resource.MEMORY: "memory", Resource.EPHEMERAL_STORAGE: "ephemeral-storage"}
 
 
@@ -207,10 +212,19 @@ class EffectiveResources:
         return ResourceSpec._from_parts(requests, limits, self.accelerator, self.shared_memory)
 
     def to_k8s(self) -> dict[str, dict[str, str]]:
-        """The container's ``resources`` as Kubernetes names and canonical quantities."""
+        """The container's ``resources`` as Kubernetes names and canonical quantities.
+
+        A device count is written on both sides: devices are extended resources, and the API
+        server refuses a request without a limit.
+        """
+        requests, limits = dict(self.requests), dict(self.limits)
+        gpu = requests.get(Resource.GPU, limits.get(Resource.GPU))
+        if gpu is not None:
+            requests.setdefault(Resource.GPU, gpu)
+            limits.setdefault(Resource.GPU, gpu)
         return {
-            "requests": {self._k8s_name(r): str(q) for r, q in self.requests.items()},
-            "limits": {self._k8s_name(r): str(q) for r, q in self.limits.items()},
+            "requests": {self._k8s_name(r): str(q) for r, q in _in_order(requests).items()},
+            "limits": {self._k8s_name(r): str(q) for r, q in _in_order(limits).items()},
         }
 
     def _k8s_name(self, r: Resource) -> str:

@@ -63,7 +63,8 @@ def convert(
 ) -> None:
     """Convert one resource spec between forms. Findings go to stderr.
 
-    Exit codes: 0 converted, 1 lossy under the policy (nothing written), 2 invalid input.
+    Exit codes: 0 converted, 1 lossy under the policy (nothing written), 2 invalid input (one line on
+    stderr; this includes input that is not UTF-8 JSON or is larger than 1 MiB).
     """
     # Plain strings checked here rather than Enum options: the error names the
     # option and every choice in the same words the other input errors use.
@@ -78,11 +79,13 @@ def convert(
             typer.echo(f"error: {option} {value!r}: choose one of {', '.join(m.value for m in allowed)}", err=True)
             raise typer.Exit(2)
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
-        spec = read(text, Input(source))
+        spec = read(load(path), Input(source))
         result = write(spec, Output(target), policy=Policy(policy), device_labels=DeviceLabels(device_labels))
-    except (OSError, FlyteresError) as err:
-        typer.echo(f"error: {err}", err=True)
+    except FlyteresError as err:
+        typer.echo(f"error: {one_line(str(err))}", err=True)
+        raise typer.Exit(2) from None
+    except RecursionError:  # a document nested deeper than Python's stack, caught wherever it is walked
+        typer.echo("error: input: nested too deeply to be a resource spec", err=True)
         raise typer.Exit(2) from None
     for finding in result.findings:
         typer.echo(describe(finding), err=True)
@@ -90,6 +93,52 @@ def convert(
         typer.echo(f"error: not converted: {len(result.lossy)} lossy finding(s) under policy {policy!r}", err=True)
         raise typer.Exit(1)
     typer.echo(result.value)
+
+
+#: The largest input `convert` reads. A resource spec is a few hundred bytes; anything near
+#: this is not one, and reading it whole would cost memory for nothing.
+MAX_INPUT = 1 << 20
+#: The longest error line the command prints.
+MAX_LINE = 400
+
+
+def load(path: str) -> str:
+    """The input document (a file, or standard input for "-") as text, or ResourceSpecError:
+    unreadable, larger than MAX_INPUT bytes, or not UTF-8."""
+    name = "<stdin>" if path == "-" else path
+    data: bytes
+    try:
+        if path == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is None:  # a text-only stdin (as test runners give): already decoded
+                return _bounded(sys.stdin.read(MAX_INPUT + 1), name)
+            data = stream.read(MAX_INPUT + 1)
+        else:
+            with open(path, "rb") as file:
+                data = file.read(MAX_INPUT + 1)
+    except OSError as exc:
+        raise ResourceSpecError("input", name, f"cannot be read: {exc.strerror or exc}") from None
+    _bounded(data, name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ResourceSpecError(
+            "input", name, f"not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); expected JSON"
+        ) from None
+
+
+def _bounded(data: str | bytes, name: str) -> str:
+    if len(data) > MAX_INPUT:
+        raise ResourceSpecError(
+            "input", name, f"larger than {MAX_INPUT} bytes; a resource spec is a few hundred bytes of JSON"
+        )
+    return data if isinstance(data, str) else ""
+
+
+def one_line(message: str) -> str:
+    """`message` as one bounded line: the command prints one line per error."""
+    line = " ".join(message.split())
+    return line if len(line) <= MAX_LINE else f"{line[: MAX_LINE - 20]}... [{len(line)} characters]"
 
 
 def read(text: str, source: Input) -> ResourceSpec:
@@ -106,6 +155,12 @@ def read(text: str, source: Input) -> ResourceSpec:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResourceSpecError("input", text[:40], f"not valid JSON: {exc}") from None
+    except ValueError:  # Python's own bound on reading huge integers (sys.int_info.default_max_str_digits)
+        raise ResourceSpecError(
+            "input", text[:40], "a number in it has more digits than Python reads (4300); no quantity needs them"
+        ) from None
+    except RecursionError:
+        raise ResourceSpecError("input", text[:40], "nested too deeply to be a resource spec") from None
     if source is Input.SPEC:
         return ResourceSpec.from_dict(data)
     if not isinstance(data, dict):
@@ -128,6 +183,9 @@ def read(text: str, source: Input) -> ResourceSpec:
     extra = sorted(set(data) - {"resources", "extendedResources"})
     if extra:
         raise ResourceSpecError("input", extra, "unknown keys; expected resources and extendedResources")
+    for key in ("resources", "extendedResources"):
+        if not isinstance(data.get(key, {}), dict):
+            raise ResourceSpecError(f"input.{key}", data[key], "must be a JSON object (proto3 JSON of the message)")
     try:
         res = json_format.ParseDict(data.get("resources", {}), ResourcesPb())
         ext = (
@@ -135,7 +193,7 @@ def read(text: str, source: Input) -> ResourceSpec:
             if "extendedResources" in data
             else None
         )
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, TypeError, ValueError) as exc:
         raise ResourceSpecError("input", data, f"not proto3 JSON of Resources/ExtendedResources: {exc}") from None
     return from_idl(res, ext)
 

@@ -6,7 +6,9 @@ import functools
 from collections.abc import Mapping
 
 from flyteres import accelerators
-from flyteres._errors import UnknownAcceleratorError
+from flyteres._errors import UnknownAcceleratorError, shown
+from flyteres.convert._memo import register_cache
+from flyteres.core import spec as spec_module
 from flyteres.core.findings import Finding, Rule
 from flyteres.core.options import Policy
 from flyteres.core.spec import (
@@ -38,12 +40,23 @@ def finding(
         Policy.KUBERNETES.value: kubernetes if kubernetes is not None else STRICT_RAISES,
     }
     lossy = actions[policy.value] == STRICT_RAISES
-    return Finding(rule, field, value if isinstance(value, str) else repr(value), reason, actions, lossy)
+    return Finding(rule, field, value if isinstance(value, str) else shown(value), reason, actions, lossy)
 
 
-def info(rule: Rule, field: str, value: object, reason: str, action: str, *, policy: Policy) -> Finding:
-    """A finding that does not block under any policy."""
-    return finding(rule, field, value, reason, policy=policy, strict=action, kubernetes=action)
+def info(
+    rule: Rule,
+    field: str,
+    value: object,
+    reason: str,
+    action: str,
+    *,
+    policy: Policy,  # kept so every finding is built alike; no policy blocks this one
+    target: str | None = None,
+) -> Finding:
+    """A finding that does not block under any policy; `target` limits it to one target."""
+    # Built directly, not through finding(): notes are made on every read of common input.
+    text = value if isinstance(value, str) else shown(value)
+    return Finding.note(rule, field, text, reason, action=action, target=target)
 
 
 def request_limit_pair(
@@ -120,10 +133,16 @@ def catalog_entry(acc: AcceleratorSpec) -> accelerators.Accelerator | None:
 
 @functools.lru_cache(maxsize=1024)
 def catalog_entry_for(device: str) -> accelerators.Accelerator | None:
+    """The catalog entry for a wire device string, or None when the catalog does not know it."""
     try:
         return accelerators.from_wire(device)
     except UnknownAcceleratorError:
         return None
+
+
+register_cache(catalog_entry_for.cache_clear)
+# The neutral model's own lookup of the same kind (core cannot register itself: it sits below convert).
+register_cache(spec_module.catalog_entry_cached.cache_clear)
 
 
 def implied_device_class(device: str) -> accelerators.DeviceClass:
@@ -149,10 +168,14 @@ def v2_device_map() -> Mapping[str, str]:
     return out
 
 
+register_cache(v2_device_map.cache_clear)
+
+
 def v2_wire_device(name: str) -> str:
     """What flyte puts on the wire for a device name."""
     return v2_device_map().get(name, name)
 
 
 def class_from_flyte(name: str) -> accelerators.DeviceClass:
-    return accelerators.DeviceClass.parse(name)
+    """The device class for flyte's own spelling ("TPU"); any other raises ValueError (flyte would send NVIDIA_GPU)."""
+    return accelerators.DeviceClass.from_flyte(name)

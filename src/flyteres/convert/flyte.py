@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flyteres._errors import ResourceSpecError
 from flyteres._extras import missing_extra
 from flyteres.accelerators import DeviceClass
-from flyteres.convert._memo import Memo, typed_key
+from flyteres.convert._memo import Memo, Unkeyable, exact_key, register_cache
 from flyteres.convert._shared import (
     catalog_entry,
     catalog_entry_for,
@@ -44,15 +44,25 @@ from flyteres.core.spec import (
     as_quantity,
 )
 
+if TYPE_CHECKING:  # an optional extra: imported for its types only, and on first use at run time
+    import flyte
+
 FLYTE_SHM_MOUNT_NAME = "flyte-shm"
 
 
 def _flyte() -> Any:
-    try:
-        import flyte  # noqa: PLC0415 - optional extra
-    except ModuleNotFoundError as exc:  # tested from a bare wheel (tests/test_packaging.py)
-        raise missing_extra(exc, "converting to or from flyte.Resources", "flyte") from None
-    return flyte
+    # Imported on first use (an optional extra) and then kept: every from_flyte call needs it.
+    sdk = _SDK.get("flyte")
+    if sdk is None:
+        try:
+            import flyte  # noqa: PLC0415 - optional extra
+        except ModuleNotFoundError as exc:  # tested from a bare wheel (tests/test_packaging.py)
+            raise missing_extra(exc, "converting to or from flyte.Resources", "flyte") from None
+        sdk = _SDK["flyte"] = flyte
+    return sdk
+
+
+_SDK: dict[str, Any] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,15 +79,22 @@ def from_flyte(resources: Any) -> ResourceSpec:
     flyte = _flyte()
     if not isinstance(resources, flyte.Resources):
         raise ResourceSpecError("resources", resources, "must be a flyte.Resources")
+    if not _MEMO.enabled:
+        return _from_flyte(resources)
     try:
-        key: object = tuple(typed_key(getattr(resources, f)) for f in ("cpu", "memory", "gpu", "disk", "shm"))
-        hash(key)
-    except TypeError:  # e.g. a list smuggled into a field: convert (and fail) without the memo
+        key: object = (
+            exact_key(resources.cpu),
+            exact_key(resources.memory),
+            _gpu_key(resources.gpu),
+            exact_key(resources.disk),
+            exact_key(resources.shm),
+        )
+    except Unkeyable:  # a value that cannot be spelled exactly: convert (and fail) without the memo
         key = None
     if key is not None:
         cached = _MEMO.get(key)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached  # type: ignore[return-value]  # the memo holds only what this function put
     spec = _from_flyte(resources)
     if key is not None:
         _MEMO.put(key, spec)
@@ -87,41 +104,118 @@ def from_flyte(resources: Any) -> ResourceSpec:
 _MEMO = Memo()
 
 
+def _gpu_key(gpu: Any) -> object:
+    if type(gpu).__name__ != "Device" or not hasattr(gpu, "device_class"):
+        return exact_key(gpu)
+    # flyte.Device compares its fields with ==, so Device(quantity=2) == Device(quantity=2.0);
+    # flyte writes "2" and "2.0". Key each field by type and spelling instead.
+    return (
+        type(gpu),
+        exact_key(gpu.quantity),
+        exact_key(gpu.device_class),
+        exact_key(gpu.device),
+        exact_key(gpu.partition),
+    )
+
+
+def _quantity(where: str, value: object) -> Quantity:
+    # Text and ints first, without the generic reader: this runs for every value of every spec.
+    if type(value) is str:
+        text = value
+    elif type(value) is int and -_SMALL_INT < value < _SMALL_INT:
+        text = str(value)
+    else:
+        return as_quantity(where, value)
+    try:
+        return Quantity.parse(text)
+    except ValueError as exc:
+        raise ResourceSpecError(where, value, str(exc)) from None
+
+
+_SMALL_INT = 10**18  # larger ints go through as_quantity, which bounds their digits before printing them
+_CPU, _MEMORY, _GPU, _DISK = Resource.CPU, Resource.MEMORY, Resource.GPU, Resource.EPHEMERAL_STORAGE
+_AUTO_SHM = SharedMemorySpec()  # shm="auto": immutable, so one serves every spec
+
+
 def _from_flyte(resources: Any) -> ResourceSpec:
     requests: dict[Resource, Quantity] = {}
     limits: dict[Resource, Quantity] = {}
 
-    for name, value in ((Resource.CPU, resources.cpu), (Resource.MEMORY, resources.memory)):
-        if isinstance(value, tuple):
-            requests[name] = as_quantity(f"{name}[0]", value[0])
-            limits[name] = as_quantity(f"{name}[1]", value[1])
-        elif value is not None:
-            requests[name] = as_quantity(str(name), value)
+    cpu, memory = resources.cpu, resources.memory
+    if isinstance(cpu, tuple):
+        requests[_CPU], limits[_CPU] = _quantity("cpu[0]", cpu[0]), _quantity("cpu[1]", cpu[1])
+    elif cpu is not None:
+        requests[_CPU] = _quantity("cpu", cpu)
+    if isinstance(memory, tuple):
+        requests[_MEMORY], limits[_MEMORY] = _quantity("memory[0]", memory[0]), _quantity("memory[1]", memory[1])
+    elif memory is not None:
+        requests[_MEMORY] = _quantity("memory", memory)
 
     accelerator = None
-    try:
-        device = resources.get_device()
-    except (ValueError, RuntimeError) as exc:
-        raise ResourceSpecError("gpu", resources.gpu, str(exc)) from None
-    if device is not None:
-        requests[Resource.GPU] = as_quantity("gpu", device.quantity)
-        if not isinstance(resources.gpu, int):
-            if device.device is None:
-                raise ResourceSpecError("gpu", resources.gpu, "a Device needs a device name for flyte to send")
-            accelerator = _accelerator(device.device, device.device_class, device.partition or None)
+    gpu = resources.gpu
+    if type(gpu) is int:
+        # flyte's get_device() for a count: nothing for 0, a Device of that many GPUs otherwise
+        # (flyte.Resources itself refuses a negative count).
+        if gpu:
+            requests[_GPU] = _quantity("gpu", gpu)
+    elif type(gpu) is str:
+        requests[_GPU], accelerator = _accelerator_string(resources)
+    elif gpu is not None:
+        try:
+            device = resources.get_device()
+        except (ValueError, RuntimeError) as exc:
+            raise ResourceSpecError("gpu", gpu, str(exc)) from None
+        if device is not None:
+            requests[_GPU] = _quantity("gpu", device.quantity)
+            if not isinstance(gpu, int):
+                accelerator = _device_accelerator(device, gpu)
 
-    if resources.disk is not None:
-        requests[Resource.EPHEMERAL_STORAGE] = as_quantity("disk", resources.disk)
+    disk = resources.disk
+    if disk is not None:
+        requests[_DISK] = _quantity("disk", disk)
 
     shared_memory = None
-    shm = resources.get_shared_memory()
+    shm = resources.shm
     if shm is not None:
-        # The volume name is flyte's own constant: not information about the task.
-        shared_memory = SharedMemorySpec(size_limit=as_quantity("shm", shm) if shm else None)
+        # flyte's get_shared_memory(): "auto" (and "", which flyte sends alike) is a volume without
+        # a size of its own. The volume name is flyte's own constant: not information about the task.
+        shared_memory = _AUTO_SHM if shm in ("auto", "") else SharedMemorySpec._of_size(_quantity("shm", shm))
     return ResourceSpec._from_parts(requests, limits, accelerator, shared_memory)
 
 
-@functools.lru_cache(maxsize=1024)
+def _accelerator_string(resources: Any) -> tuple[Quantity, AcceleratorSpec]:
+    """An accelerator string ("A100:2") read as flyte reads it. flyte.Resources accepts only the
+    strings of its `Accelerators` literal, a fixed set, so each is read once through flyte's own
+    get_device() (slow: it walks typing.Literal arguments) and remembered by its exact text."""
+    gpu: str = resources.gpu
+    hit = _STRINGS.get(gpu)
+    if hit is None:
+        try:
+            device = resources.get_device()
+        except (ValueError, RuntimeError) as exc:
+            raise ResourceSpecError("gpu", gpu, str(exc)) from None
+        hit = (_quantity("gpu", device.quantity), _device_accelerator(device, gpu))
+        if len(_STRINGS) >= 512:
+            _STRINGS.clear()
+        _STRINGS[gpu] = hit
+    return hit
+
+
+_STRINGS: dict[str, tuple[Quantity, AcceleratorSpec]] = {}
+register_cache(_STRINGS.clear)
+
+
+def _device_accelerator(device: Any, gpu: object) -> AcceleratorSpec:
+    if device.device is None:
+        raise ResourceSpecError("gpu", gpu, "a Device needs a device name for flyte to send")
+    for part in ("device", "device_class", "partition"):
+        value = getattr(device, part)
+        if not isinstance(value, str) and (value is not None or part != "partition"):
+            raise ResourceSpecError(f"gpu.{part}", value, "must be a string (flyte cannot send anything else)")
+    return _accelerator(device.device, device.device_class, device.partition or None)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
 def _accelerator(name: str, flyte_class: str, partition: str | None) -> AcceleratorSpec:
     # Few distinct devices recur across a project's tasks; the spec is immutable.
     wire = v2_wire_device(name)
@@ -135,6 +229,9 @@ def _accelerator(name: str, flyte_class: str, partition: str | None) -> Accelera
         partition=partition,
         custom=catalog_entry_for(wire) is None,
     )
+
+
+register_cache(_accelerator.cache_clear)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,13 +567,14 @@ def convert_to_flyte(
     *,
     policy: Policy | PolicyName = Policy.STRICT,
     device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
-) -> Conversion[Any]:
-    """Like `to_flyte`, but returns the findings too (and does not raise for them)."""
+) -> Conversion[flyte.Resources | None]:
+    """Like `to_flyte`, but returns the findings too (and does not raise for them); the value is
+    None when a finding is lossy."""
     decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
     if decided.lossy:
         return Conversion(None, decided.findings)
-    flyte = _flyte()
-    return Conversion(flyte.Resources(**decided.value.kwargs()), decided.findings)
+    resources: flyte.Resources = _flyte().Resources(**decided.value.kwargs())
+    return Conversion(resources, decided.findings)
 
 
 def to_flyte(
@@ -484,7 +582,7 @@ def to_flyte(
     *,
     policy: Policy | PolicyName = Policy.STRICT,
     device_labels: DeviceLabels | DeviceLabelsName = DeviceLabels.KEEP,
-) -> Any:
+) -> flyte.Resources:
     """A real `flyte.Resources` for `spec`, or `LossyConversionError` listing
     everything Flyte 2 cannot say under `policy`.
 
@@ -500,4 +598,5 @@ def to_flyte(
     """
     decided = flyte_arguments(spec, policy=policy, device_labels=device_labels)
     args = decided.unwrap("flyte.Resources")
-    return _flyte().Resources(**args.kwargs())
+    resources: flyte.Resources = _flyte().Resources(**args.kwargs())
+    return resources

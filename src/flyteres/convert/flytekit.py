@@ -7,24 +7,27 @@ int or float crashes the task serializer); `resources=` splits pairs into
 (request, limit) and puts a scalar in the request only; `accelerator=` becomes
 `accelerator.to_flyte_idl()`; `shared_memory=True` or a string becomes a
 volume named `flyte-shared-memory` at /dev/shm, anything else is ignored.
+`with_overrides(...)` sends every value that is not None as `str(value)`.
+
+Reading (`from_flytekit`, `from_flytekit_overrides`) lives in
+`flyteres.convert._flytekit_read` and is re-exported here; this module writes.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from flyteres import accelerators
-from flyteres._errors import ResourceSpecError
 from flyteres._extras import missing_extra
-from flyteres.accelerators import DeviceClass
-from flyteres.convert._memo import Memo, typed_key
+from flyteres.convert._flytekit_read import (
+    FLYTEKIT_FIELDS,
+    from_flytekit,
+    from_flytekit_overrides,
+    partition_attribute,
+    read_accelerator,
+)
 from flyteres.convert._shared import (
     catalog_entry,
-    catalog_entry_for,
     finding,
     implied_device_class,
     info,
@@ -41,26 +44,26 @@ from flyteres.core.options import (
     Policy,
     PolicyName,
 )
-from flyteres.core.quantity import Quantity
 from flyteres.core.spec import (
     AcceleratorSpec,
-    Resource,
     ResourceSpec,
-    SharedMemorySpec,
-    as_quantity,
 )
 
-FLYTEKIT_SHM_MOUNT_NAME = "flyte-shared-memory"
+__all__ = [
+    "FLYTEKIT_FIELDS",
+    "FLYTEKIT_SHM_MOUNT_NAME",
+    "FlytekitAccelerator",
+    "FlytekitArguments",
+    "convert_to_flytekit",
+    "flytekit_arguments",
+    "from_flytekit",
+    "from_flytekit_overrides",
+    "partition_attribute",
+    "read_accelerator",
+    "to_flytekit",
+]
 
-# flytekit's Resources field names, in its positional order.
-FLYTEKIT_FIELDS: dict[str, Resource] = {
-    "cpu": Resource.CPU,
-    "mem": Resource.MEMORY,
-    "gpu": Resource.GPU,
-    "ephemeral_storage": Resource.EPHEMERAL_STORAGE,
-}
-_FIELD_OF = {r: name for name, r in FLYTEKIT_FIELDS.items()}
-_BYTES = (Resource.MEMORY, Resource.EPHEMERAL_STORAGE, Resource.STORAGE)
+FLYTEKIT_SHM_MOUNT_NAME = "flyte-shared-memory"
 
 
 def _flytekit() -> Any:
@@ -71,306 +74,7 @@ def _flytekit() -> Any:
     return flytekit
 
 
-# ---------------------------------------------------------------------------------------------
-# flytekit -> ResourceSpec
-
-
-def _fields_of(value: Any, where: str, findings: list[Finding]) -> dict[str, Any]:
-    """The fields of a flytekit.Resources or of a mapping with the same keys."""
-    if value is None:
-        return {}
-    if type(value).__name__ == "Resources" and type(value).__dataclass_fields__.keys() == FLYTEKIT_FIELDS.keys():
-        # flytekit.Resources itself (checked by shape, so flytekit need not be imported).
-        return {k: v for k in FLYTEKIT_FIELDS if (v := getattr(value, k)) is not None}
-    if isinstance(value, Mapping):
-        data = dict(value)
-    elif hasattr(value, "__dataclass_fields__") and type(value).__name__ == "Resources":
-        data = {f.name: getattr(value, f.name) for f in fields(value)}
-    else:
-        raise ResourceSpecError(where, value, "must be a flytekit.Resources or a mapping of its fields")
-    if "storage" in data:
-        storage = data.pop("storage")
-        if storage is not None:
-            findings.append(
-                info(
-                    Rule.STORAGE_DROPPED,
-                    f"{where}.storage",
-                    storage,
-                    "storage= was removed in flytekit 1.10.3 and the backend ignored it",
-                    "dropped",
-                    policy=Policy.STRICT,
-                )
-            )
-    unknown = sorted(set(data) - set(FLYTEKIT_FIELDS))
-    if unknown:
-        raise ResourceSpecError(where, unknown, f"unknown Resources fields; flytekit has {', '.join(FLYTEKIT_FIELDS)}")
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def _quantity(where: str, name: Resource, value: Any, findings: list[Finding]) -> Quantity | None:
-    """One flytekit value as flytekit would send it, or None when it drops it."""
-    if type(value) is str and value and name is not Resource.GPU:
-        return as_quantity(where, value)
-    if isinstance(value, bool):
-        raise ResourceSpecError(where, value, "a boolean is not a quantity")
-    if not value:
-        findings.append(
-            info(
-                Rule.FALSY_DROPPED,
-                where,
-                value,
-                "flytekit drops a falsy value (0, '') from the task's resources",
-                "dropped, as flytekit does",
-                policy=Policy.STRICT,
-            )
-        )
-        return None
-    if name is Resource.GPU and isinstance(value, str):
-        note = info(
-            Rule.GPU_COUNT_TYPE,
-            where,
-            value,
-            "a device count written as a string; Flyte 2 takes an int and rejects a string count",
-            "an int where the target needs one",
-            policy=Policy.STRICT,
-        )
-        findings.append(dataclasses.replace(note, target="flyte"))
-    if isinstance(value, (int, float)):
-        text = str(value)
-        if name in _BYTES:
-            findings.append(
-                info(
-                    Rule.INT_BYTES,
-                    where,
-                    value,
-                    f"an integer {name} is a number of bytes ({text} bytes); flytekit's task serializer "
-                    "crashes on ints, so it is written as a string",
-                    f"written as {text!r} (bytes; did you mean {text}Mi?)",
-                    policy=Policy.STRICT,
-                )
-            )
-        else:
-            findings.append(
-                info(
-                    Rule.NUMBER_AS_STRING,
-                    where,
-                    value,
-                    "flytekit's task serializer crashes on int and float values; it is written as a string",
-                    f"written as {text!r}",
-                    policy=Policy.STRICT,
-                )
-            )
-    return as_quantity(where, value)
-
-
-def from_flytekit(
-    *,
-    requests: Any = None,
-    limits: Any = None,
-    resources: Any = None,
-    accelerator: Any = None,
-    shared_memory: Any = None,
-) -> ResourceSpec:
-    """Read flytekit's task or override arguments into a ResourceSpec.
-
-    Takes real `flytekit.Resources` and accelerator objects, or mappings of
-    the same fields (`{"cpu": "1", "mem": 1024}`) and accelerator spellings as
-    written in flytekit code (`"A100.partition_1g_5gb"`, `"T4"`), so code can
-    be analysed without importing flytekit. The spec is what flytekit would
-    put on the wire; what reading noticed is in `spec.findings`.
-
-    >>> from_flytekit(limits={"gpu": "1"}, accelerator="T4")
-    ResourceSpec(limits={gpu='1'}, accelerator=nvidia-tesla-t4)
-    """
-    try:
-        key: object = (
-            _input_key(requests),
-            _input_key(limits),
-            _input_key(resources),
-            _accelerator_key(accelerator),
-            typed_key(shared_memory),
-        )
-        hash(key)
-    except TypeError:  # an unhashable value somewhere: just convert
-        key = None
-    if key is not None:
-        cached = _MEMO.get(key)
-        if cached is not None:
-            return cached  # type: ignore[return-value]
-    spec = _from_flytekit(requests, limits, resources, accelerator, shared_memory)
-    if key is not None:
-        _MEMO.put(key, spec)
-    return spec
-
-
-_MEMO = Memo()
-
-
-def _input_key(value: Any) -> object:
-    if value is None:
-        return None
-    if type(value).__name__ == "Resources" and hasattr(value, "ephemeral_storage"):
-        return (type(value), tuple(typed_key(getattr(value, f)) for f in FLYTEKIT_FIELDS))
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, typed_key(v)) for k, v in value.items()))
-    raise TypeError("not a value we key on")  # the conversion itself says what is wrong
-
-
-def _accelerator_key(value: Any) -> object:
-    if value is None or isinstance(value, (str, AcceleratorSpec)):
-        return typed_key(value)
-    # flytekit accelerators hold their device (and partition) as plain attributes.
-    return (type(value), tuple(sorted(vars(value).items())))
-
-
-def _from_flytekit(requests: Any, limits: Any, resources: Any, accelerator: Any, shared_memory: Any) -> ResourceSpec:
-    findings: list[Finding] = []
-    req: dict[Resource, Quantity] = {}
-    lim: dict[Resource, Quantity] = {}
-    if resources is not None:
-        if requests is not None or limits is not None:
-            raise ResourceSpecError(
-                "resources",
-                resources,
-                "cannot be combined with requests= or limits= (flytekit refuses it too)",
-            )
-        for key, value in _fields_of(resources, "resources", findings).items():
-            name = FLYTEKIT_FIELDS[key]
-            if isinstance(value, (list, tuple)):
-                if len(value) != 2:
-                    raise ResourceSpecError(f"resources.{key}", value, "a pair must be (request, limit)")
-                if isinstance(value, list):
-                    findings.append(
-                        info(
-                            Rule.LIST_AS_TUPLE,
-                            f"resources.{key}",
-                            value,
-                            "a list is read as (request, limit), like a tuple; Flyte 2 accepts only tuples",
-                            "written as a tuple",
-                            policy=Policy.STRICT,
-                        )
-                    )
-                r = _quantity(f"resources.{key}[0]", name, value[0], findings)
-                limit = _quantity(f"resources.{key}[1]", name, value[1], findings)
-                if r is not None:
-                    req[name] = r
-                if limit is not None:
-                    lim[name] = limit
-            else:
-                # flytekit 1.16 puts a scalar in the request only (its docstring says both).
-                q = _quantity(f"resources.{key}", name, value, findings)
-                if q is not None:
-                    req[name] = q
-    for where, source, target in (("requests", requests, req), ("limits", limits, lim)):
-        for key, value in _fields_of(source, where, findings).items():
-            if isinstance(value, (list, tuple)):
-                raise ResourceSpecError(
-                    f"{where}.{key}", value, "a pair is only allowed in resources=; flytekit refuses it here"
-                )
-            q = _quantity(f"{where}.{key}", FLYTEKIT_FIELDS[key], value, findings)
-            if q is not None:
-                target[FLYTEKIT_FIELDS[key]] = q
-
-    acc = read_accelerator(accelerator, findings)
-    shm = _read_shared_memory(shared_memory, findings)
-    return ResourceSpec._from_parts(req, lim, acc, shm, tuple(findings))
-
-
-def _read_shared_memory(value: Any, findings: list[Finding]) -> SharedMemorySpec | None:
-    if value is None:
-        return None
-    # The volume name is flytekit's own constant: not information about the task.
-    if value is True or value == "":
-        return SharedMemorySpec(None)
-    if isinstance(value, str):
-        try:
-            size = Quantity.parse(value)
-        except ValueError as exc:
-            raise ResourceSpecError("shared_memory", value, str(exc)) from None
-        return SharedMemorySpec(size)
-    findings.append(
-        info(
-            Rule.SHM_IGNORED,
-            "shared_memory",
-            value,
-            "flytekit ignores shared_memory unless it is True or a size string",
-            "ignored, as flytekit does",
-            policy=Policy.STRICT,
-        )
-    )
-    return None
-
-
-def partition_attribute(entry: accelerators.Accelerator, partition: str) -> str:
-    """flytekit's attribute name for a partition: `partition_1g_5gb`, `slice_2x2`."""
-    if entry.partition_kind == "tpu-slice":
-        return f"slice_{partition}"
-    return "partition_" + partition.replace(".", "_")
-
-
-def _from_constant_path(text: str) -> AcceleratorSpec:
-    """`"A100.partition_1g_5gb"`, `"V5E.slice_2x2"`, `"A100.unpartitioned"`, `"T4"`."""
-    head, _, attr = text.partition(".")
-    entry = next((e for e in accelerators.catalog() if e.flytekit_constant == head), None)
-    if entry is None or entry.v1_device is None:
-        known = sorted(e.flytekit_constant for e in accelerators.catalog() if e.flytekit_constant)
-        raise ResourceSpecError("accelerator", text, f"not a flytekit accelerator constant; known: {', '.join(known)}")
-    cls = entry.device_class
-    if not attr:
-        return AcceleratorSpec(entry.v1_device, cls)
-    if attr == "unpartitioned" and entry.partition_kind is not None:
-        return AcceleratorSpec(entry.v1_device, cls, unpartitioned=True)
-    for p in entry.v1_partitions:
-        if partition_attribute(entry, p) == attr:
-            return AcceleratorSpec(entry.v1_device, cls, partition=p)
-    valid = ", ".join(partition_attribute(entry, p) for p in entry.v1_partitions) or "none"
-    raise ResourceSpecError("accelerator", text, f"{head} has no attribute {attr!r}; it has: {valid}")
-
-
-@functools.lru_cache(maxsize=1024)
-def _accelerator_from_wire(device: str, partition: str | None, unpartitioned: bool) -> AcceleratorSpec:
-    # A handful of accelerators recur across every task of a project; the
-    # spec is immutable, so one validated instance serves them all.
-    return AcceleratorSpec(
-        device=device,
-        device_class=implied_device_class(device),
-        partition=partition,
-        unpartitioned=unpartitioned,
-        # GPUAccelerator("...") is flytekit's explicit way to name any device.
-        custom=catalog_entry_for(device) is None,
-    )
-
-
-def read_accelerator(value: Any, findings: list[Finding]) -> AcceleratorSpec | None:
-    """A flytekit accelerator (object, constant path or AcceleratorSpec) as an AcceleratorSpec."""
-    if value is None or isinstance(value, AcceleratorSpec):
-        return value
-    if isinstance(value, str):
-        acc = _from_constant_path(value)
-    elif hasattr(value, "to_flyte_idl"):
-        msg = value.to_flyte_idl()
-        case = msg.WhichOneof("partition_size_value")
-        acc = _accelerator_from_wire(
-            msg.device,
-            msg.partition_size if case == "partition_size" else None,
-            case == "unpartitioned" and msg.unpartitioned,
-        )
-    else:
-        raise ResourceSpecError(
-            "accelerator", value, "must be a flytekit accelerator, a constant name or an AcceleratorSpec"
-        )
-    if acc.device_class is not DeviceClass.NVIDIA_GPU:
-        findings.append(
-            info(
-                Rule.DEVICE_CLASS_INFERRED,
-                "accelerator.device_class",
-                acc.device_class,
-                f"flytekit sends no device class; {acc.device!r} is a {acc.device_class} device",
-                f"device_class={acc.device_class} where the target has one",
-                policy=Policy.STRICT,
-            )
-        )
-    return acc
+_FIELD_OF = {r: name for name, r in FLYTEKIT_FIELDS.items()}
 
 
 # ---------------------------------------------------------------------------------------------

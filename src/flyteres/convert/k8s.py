@@ -10,6 +10,7 @@ here; `flyteres.effective` does that.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flyteres.accelerators import DeviceClass
@@ -58,6 +59,13 @@ def convert_to_k8s(spec: ResourceSpec, *, policy: Policy | PolicyName = Policy.S
     requests, limits = section(spec.requests), section(spec.limits)
     # Both SDKs' pod_spec_from_resources fill a missing side from the other, whole.
     requests, limits = requests or limits, limits or requests
+    if gpu_key is not None and (gpu_key in requests) != (gpu_key in limits):
+        # Devices are extended resources: kube-apiserver refuses a request without a limit ("Limit
+        # must be set for non overcommitable resources"), which both SDKs' builders write for a
+        # count in requests only (flyte always puts it there). The spec holds one count, so it
+        # goes on both sides, where the SDKs would have put it.
+        count = requests.get(gpu_key) or limits[gpu_key]
+        requests, limits = _with_device(requests, gpu_key, count), _with_device(limits, gpu_key, count)
     resources: dict[str, Any] = {}
     if requests:
         resources["requests"] = dict(requests)
@@ -67,12 +75,38 @@ def convert_to_k8s(spec: ResourceSpec, *, policy: Policy | PolicyName = Policy.S
     shm = spec.shared_memory
     if shm is not None:
         name = shm.mount_name or "flyte-shm"
+        if not _is_dns1123_label(name):
+            findings.append(
+                finding(
+                    Rule.VOLUME_NAME_INVALID,
+                    "shared_memory.mount_name",
+                    name,
+                    "Kubernetes refuses a volume name that is not a DNS-1123 label (lower-case letters, digits "
+                    "and '-', at most 63 characters)",
+                    policy=policy,
+                )
+            )
         empty_dir: dict[str, str] = {"medium": "Memory"}
         if shm.size_limit is not None:
             empty_dir["sizeLimit"] = shm.size_limit.text
         out["volumes"] = [{"name": name, "emptyDir": empty_dir}]
         out["volumeMounts"] = [{"name": name, "mountPath": shm.mount_path}]
     return Conversion(out, tuple(findings))
+
+
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def _is_dns1123_label(name: str) -> bool:
+    return _DNS1123_LABEL.fullmatch(name) is not None
+
+
+def _with_device(section: dict[str, str], key: str, count: str) -> dict[str, str]:
+    """`section` with the device count at its place in the resources' order (after cpu and memory)."""
+    if key in section:
+        return section
+    head = {k: v for k, v in section.items() if k in ("cpu", "memory")}
+    return {**head, key: count, **{k: v for k, v in section.items() if k not in head}}
 
 
 def to_k8s(spec: ResourceSpec, *, policy: Policy | PolicyName = Policy.STRICT) -> dict[str, Any]:

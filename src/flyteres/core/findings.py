@@ -12,7 +12,7 @@ from dataclasses import field as dataclass_field
 from enum import Enum
 from typing import Generic, TypeVar
 
-from flyteres._errors import LossyConversionError
+from flyteres._errors import SHOWN_LIMIT, LossyConversionError, capped
 
 T = TypeVar("T")
 
@@ -69,6 +69,8 @@ class Rule(str, Enum):
     DEVICE_COUNT = "device-count"
     #: A TPU slice with a device count other than 1 needs flyte.Device.
     TPU_COUNT = "tpu-count"
+    #: A shared-memory volume name Kubernetes refuses (not a DNS-1123 label).
+    VOLUME_NAME_INVALID = "volume-name-invalid"
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,32 @@ class Finding:
     #: only ("flyte", "flytekit", "k8s"); conversions to other targets leave it out.
     target: str | None = None
 
+    @classmethod
+    def note(
+        cls, rule: Rule, field: str, value: str, reason: str, *, action: str, target: str | None = None
+    ) -> Finding:
+        """A finding no policy blocks (every policy does `action`), built without the frozen
+        dataclass's field-by-field __init__: readers make one for common input on every call."""
+        found = object.__new__(cls)
+        vars(found).update(
+            rule=rule,
+            field=field,
+            value=value,
+            reason=reason,
+            actions={"strict": action, "kubernetes": action},
+            lossy=False,
+            target=target,
+        )
+        return found
+
     def __str__(self) -> str:
         if len(set(self.actions.values())) == 1:
             tail = next(iter(self.actions.values()))
         else:
             tail = "; ".join(f"{policy}: {action}" for policy, action in self.actions.items())
-        return f"[{self.rule.value}] {self.field} = {self.value}: {self.reason}" + (f" ({tail})" if tail else "")
+        # The value is an input's text, which can be any length: the line quotes a bounded prefix.
+        value = capped(self.value, SHOWN_LIMIT)
+        return f"[{self.rule.value}] {self.field} = {value}: {self.reason}" + (f" ({tail})" if tail else "")
 
     def to_dict(self) -> dict[str, object]:
         return {

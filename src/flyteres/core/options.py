@@ -14,7 +14,7 @@ member, or a `ResourceSpecError` naming the option and the valid values.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 
 from flyteres._errors import ResourceSpecError
 
@@ -37,9 +37,10 @@ class Choice(str, Enum):
         """The member for `value` (a member or its string value)."""
         if isinstance(value, cls):
             return value
-        for member in cls:
-            if value == member.value:
-                return member
+        # Enum's own value table: one lookup on every conversion's hot path (only str values are ours).
+        member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+        if member is not None:
+            return cast(_E, member)  # the table holds only members of cls
         choices = ", ".join(m.value for m in cls)
         raise ResourceSpecError(cls.option(), value, f"must be one of {choices}")
 
@@ -95,8 +96,22 @@ class IdlTarget(Choice):
         return "target"
 
 
+class Site(Choice):
+    """Where flytekit arguments are written, which decides how flytekit serializes them.
+
+    `TASK` is `@task(...)`: the task serializer drops falsy values (`0`, `""`)
+    and passes the rest through. `OVERRIDE` is `with_overrides(...)`: every value
+    that is not None is sent as `str(value)`, so `gpu=0` is the entry "0".
+    (docs/semantics.md, sections 1.2 and 1.7.)
+    """
+
+    TASK = "task"
+    OVERRIDE = "override"
+
+
 #: The string values each option accepts, for type hints of public functions.
 PolicyName = Literal["strict", "kubernetes"]
 DeviceLabelsName = Literal["keep", "idiomatic"]
 FlytekitFormName = Literal["split", "resources"]
 IdlTargetName = Literal["flyteres", "flyteidl", "flyteidl2"]
+SiteName = Literal["task", "override"]

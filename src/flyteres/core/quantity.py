@@ -6,11 +6,18 @@ on binary-SI values, the same remembered format and the same canonical text.
 Every value is held exactly as ``coefficient * 10**exponent`` with Python ints;
 no float is ever involved.
 
-Where this module deliberately differs from Go, a comment at the spot says why.
-In short: it rejects a few spellings Go accepts only by accident (a suffix or a
-sign with no digits, an exponent Go would silently wrap), and it bounds the work
-hostile text can cause (significant digits, exponent range), where Go would
+Where this module deliberately differs from Go, a comment at the spot says why,
+and ``deviations.json`` beside this module lists every difference with inputs,
+what Go answers and the reason flyteres gives (a test keeps the list true and
+complete). In short: it rejects a few spellings Go accepts only by accident (a
+suffix or a sign with no digits, an exponent Go would silently wrap), and it
+bounds the work hostile text can cause (significant digits), where Go would
 accept the text and then spend unbounded time or memory on it.
+
+One concern, one module, longer than the others on purpose: the grammar, the
+rounding, the arithmetic and the canonical text all work on one private
+representation, and the parse fast path inlines what helpers would do, since
+every conversion runs through it.
 
 >>> q = Quantity.parse("1.5Gi")
 >>> str(q), q.text, q.format.value
@@ -24,14 +31,16 @@ import math
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 from flyteres._errors import QuantityError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
-__all__ = ["MAX_SIGNIFICANT_DIGITS", "Format", "Quantity"]
+__all__ = ["MAX_SIGNIFICANT_DIGITS", "Format", "Quantity", "exceeds", "first_negative"]
+
+_K = TypeVar("_K")
 
 
 class Format(str, enum.Enum):
@@ -357,6 +366,23 @@ class Quantity:
         """
         return self._v[0] == 0
 
+    def is_negative(self) -> bool:
+        """Whether the value is below zero ("-0" is not).
+
+        >>> Quantity.parse("-1m").is_negative(), Quantity.parse("-0").is_negative()
+        (True, False)
+        """
+        return self._v[0] < 0
+
+    def is_integer(self) -> bool:
+        """Whether the value is a whole number (without building the integer, however large).
+
+        >>> [Quantity.parse(s).is_integer() for s in ("2k", "1500m", "1e999")]
+        [True, False, True]
+        """
+        # The coefficient has no trailing zeros, so a negative exponent always leaves a fraction.
+        return self._v[1] >= 0 or self._v[0] == 0
+
     def value(self) -> int:
         """The value as an int, rounded up away from zero like Go's ``Value()``.
 
@@ -531,7 +557,7 @@ def _parse_general(text: str) -> Quantity:
         text = str.__str__(text)
     m = _GRAMMAR.fullmatch(text)
     # Go's scanner reads a missing mantissa ("m", "Ki", "+", ".") as zero. That
-    # only ever hides a typo, so flyteres rejects it (see _diagnose).
+    # only ever hides a typo, so flyteres rejects it (deviations.json, missing-mantissa).
     if m is None or not (m["whole"] or m["frac"]):
         raise QuantityError(_shown(text), _diagnose(text))
     sign, whole, frac, suffix, exponent = m.group("sign", "whole", "frac", "suffix", "exponent")
@@ -564,9 +590,10 @@ def _parse_exponent(text: str, exponent: str) -> int:
         value = -value
     if not _INT64_MIN <= value <= _INT64_MAX:
         raise QuantityError(_shown(text), f"exponent {exponent} does not fit in 64 bits")
-    # Deliberate difference: Go then truncates the exponent to int32 without a
-    # check, so "1e4294967296" means 1 there. Sending such text on would make
-    # Kubernetes read a different number than the one written, so refuse it.
+    # Deliberate difference (deviations.json, exponent-outside-int32): Go then
+    # truncates the exponent to int32 without a check, so "1e4294967296" means 1
+    # there. Sending such text on would make Kubernetes read a different number
+    # than the one written, so refuse it.
     if not _INT32_MIN <= value <= _INT32_MAX:
         wrapped = (value - _INT32_MIN) % 2**32 + _INT32_MIN
         raise QuantityError(
@@ -634,8 +661,8 @@ def _binary_magnitude(whole: str, frac: str, power: int) -> tuple[int, int]:
 
 def _check_digits(text: str, count: int) -> None:
     if count > MAX_SIGNIFICANT_DIGITS:
-        # Deliberate difference: Go accepts any number of digits; flyteres
-        # bounds the integers it builds from text (see MAX_SIGNIFICANT_DIGITS).
+        # Deliberate difference (deviations.json, too-many-digits): Go accepts any
+        # number of digits; flyteres bounds the integers it builds from text.
         raise QuantityError(_shown(text), f"{count} significant digits; at most {MAX_SIGNIFICANT_DIGITS} are supported")
 
 
@@ -784,6 +811,30 @@ def _too_big(what: str) -> QuantityError:
     return QuantityError(what, f"the result needs more than {MAX_SIGNIFICANT_DIGITS} significant digits")
 
 
+def first_negative(values: Mapping[_K, Quantity]) -> _K | None:
+    """The first key whose quantity is below zero, or None: the model's check on every spec built.
+
+    >>> first_negative({"cpu": Quantity.parse("1"), "memory": Quantity.parse("-1Mi")})
+    'memory'
+    """
+    for key, q in values.items():
+        if q._v[0] < 0:
+            return key
+    return None
+
+
+def exceeds(a: Quantity, b: Quantity) -> bool:
+    """``a > b`` without the operator's dispatch, for the model's validation on every spec built.
+
+    >>> exceeds(Quantity.parse("2"), Quantity.parse("1500m"))
+    True
+    """
+    va, vb = a._v, b._v
+    if va[1] == vb[1]:
+        return va[0] > vb[0]
+    return _compare(va, vb) > 0
+
+
 def _compare(a: tuple[int, int, Format, str, str], b: tuple[int, int, Format, str, str]) -> int:
     ca, ea, cb, eb = a[0], a[1], b[0], b[1]
     if ea == eb or ca == 0 or cb == 0 or (ca < 0) != (cb < 0):
@@ -864,7 +915,13 @@ def _as_factor(q: Quantity, other: object) -> tuple[int, int, int] | None:
 
 def _multiply(q: Quantity, numerator: int, shift: int, denominator: int) -> Quantity:
     coef, exp, fmt = q._v[0], q._v[1], q._v[2]
-    what = f"{q} * {numerator}e{shift}/{denominator}" if denominator != 1 else f"{q} * {numerator}e{shift}"
+
+    def what() -> str:
+        # Built only when refusing, from bounded renderings: the factor may be far
+        # too large to print (str() of an int past 4300 digits raises).
+        factor = f"{_shown(numerator)}e{shift}"
+        return f"{q} * {factor}/{_shown(denominator)}" if denominator != 1 else f"{q} * {factor}"
+
     c = coef * numerator
     e = exp + shift
     if c == 0:
@@ -897,7 +954,7 @@ def _multiply(q: Quantity, numerator: int, shift: int, denominator: int) -> Quan
         mag = abs(c)
         if up >= 0:
             if _ndigits(mag) + up - _ndigits(denominator) > MAX_SIGNIFICANT_DIGITS + 1:
-                raise _too_big(what)
+                raise _too_big(what())
             whole, rem = divmod(mag * 10**up, denominator)
         elif _ndigits(mag) + up <= 0:
             whole, rem = 0, 1
@@ -907,7 +964,7 @@ def _multiply(q: Quantity, numerator: int, shift: int, denominator: int) -> Quan
             whole += 1
         c, e = _normalize(whole if c > 0 else -whole, _NANO)
     if abs(c) >= _TEN_TO_MAX_DIGITS:
-        raise _too_big(what)
+        raise _too_big(what())
     return _make(c, e, fmt, None)
 
 

@@ -12,9 +12,10 @@ import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from flyteres._errors import (
     InvalidPartitionError,
@@ -23,12 +24,16 @@ from flyteres._errors import (
 )
 from flyteres._pb import AcceleratorModelPb
 from flyteres.accelerators import Accelerator, DeviceClass, DeviceClassName, from_wire
-from flyteres.core.quantity import Quantity
+from flyteres.core.findings import Finding
+from flyteres.core.quantity import Quantity, exceeds, first_negative
 
 DEFAULT_SHM_PATH = "/dev/shm"
 # AcceleratorModel value names other than the zero value.
 _ACCELERATOR_MODELS = frozenset(AcceleratorModelPb.DESCRIPTOR.values_by_name) - {"ACCELERATOR_MODEL_UNSPECIFIED"}
 _ZERO = Quantity.parse("0")
+#: The largest device count Kubernetes can check: it validates extended resources
+#: through `MilliValue()`, an int64 of thousandths, which is garbage beyond this.
+MAX_DEVICE_COUNT = Quantity.parse(str((2**63 - 1) // 1000))
 
 # The shared-memory volume names flytekit and flyte always write.
 SDK_SHM_MOUNT_NAMES = ("flyte-shared-memory", "flyte-shm")
@@ -48,6 +53,14 @@ class Resource(str, Enum):
     def __str__(self) -> str:
         return self.value
 
+
+#: Any spelling of a quantity the model accepts: text, a number or a Quantity.
+QuantityLike = Quantity | str | int | float | Decimal
+# The key types of requests and limits as given: `str` for names ("cpu", "mem"), `Resource` for
+# members. Type variables rather than `str | Resource`, because a Mapping's key type is invariant:
+# `dict[str, str]` is no `Mapping[str | Resource, ...]`, while `Mapping[_RequestKey, ...]` takes either.
+_RequestKey = TypeVar("_RequestKey", bound=str)
+_LimitKey = TypeVar("_LimitKey", bound=str)
 
 # Spellings accepted for resource names in dicts and from the SDKs.
 _RESOURCE_ALIASES: dict[str, Resource] = {
@@ -70,8 +83,8 @@ def resource_name(name: str | Resource) -> Resource:
 
 
 @functools.lru_cache(maxsize=1024)
-def _catalog_entry(device: str) -> Accelerator:
-    # Specs are built for every conversion, with few distinct devices.
+def catalog_entry_cached(device: str) -> Accelerator:
+    """`accelerators.from_wire(device)`, remembered: specs are built for every conversion, with few devices."""
     return from_wire(device)
 
 
@@ -124,22 +137,26 @@ class AcceleratorSpec:
                 names = ", ".join(DeviceClass.__members__)
                 raise ResourceSpecError("accelerator.device_class", self.device_class, f"must be one of {names}")
             object.__setattr__(self, "device_class", member)
+        # Booleans must be booleans: the string "no" is truthy, and reading it as True is a silent change.
+        for name in ("unpartitioned", "custom"):
+            if type(getattr(self, name)) is not bool:
+                raise ResourceSpecError(f"accelerator.{name}", getattr(self, name), "must be true or false (a boolean)")
+        if self.partition is not None and not isinstance(self.partition, str):
+            raise ResourceSpecError("accelerator.partition", self.partition, "must be a string such as '1g.5gb'")
         if self.partition is not None and self.unpartitioned:
             raise ResourceSpecError(
                 "accelerator.partition",
                 self.partition,
                 "a partition and unpartitioned=True exclude each other (one oneof on the wire)",
             )
-        if self.partition is not None and not isinstance(self.partition, str):
-            raise ResourceSpecError("accelerator.partition", self.partition, "must be a string such as '1g.5gb'")
-        if self.model is not None and self.model not in _ACCELERATOR_MODELS:
+        if self.model is not None and (not isinstance(self.model, str) or self.model not in _ACCELERATOR_MODELS):
             raise ResourceSpecError(
                 "accelerator.model", self.model, "not an AcceleratorModel value name (such as 'NVIDIA_H100')"
             )
         if self.custom:
             return
         try:
-            entry = _catalog_entry(self.device)
+            entry = catalog_entry_cached(self.device)
         except UnknownAcceleratorError as exc:
             raise ResourceSpecError(
                 "accelerator.device", self.device, f"{exc}; or build the spec with custom=True"
@@ -163,22 +180,48 @@ class AcceleratorSpec:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SharedMemorySpec:
     """A memory-backed volume at `mount_path`.
 
     `size_limit=None` means no size of its own (flytekit's `True`, flyte's
-    `"auto"`). `mount_name=None` means "the target SDK's own name"
+    `"auto"`); any quantity spelling is accepted (`"2Gi"`, a `Quantity`).
+    `mount_name=None` means "the target SDK's own name"
     (flytekit: flyte-shared-memory, flyte: flyte-shm); reading either SDK's
     name gives None, since each SDK always writes its own. Only another name
     is kept, and converting it to an SDK is reported.
     """
 
-    size_limit: Quantity | None = None
-    mount_name: str | None = None
-    mount_path: str = DEFAULT_SHM_PATH
+    size_limit: Quantity | None
+    mount_name: str | None
+    mount_path: str
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        size_limit: QuantityLike | None = None,
+        mount_name: str | None = None,
+        mount_path: str = DEFAULT_SHM_PATH,
+    ) -> None:
+        # Written out so type checkers accept any quantity spelling while readers always get a Quantity.
+        setattr_ = object.__setattr__
+        setattr_(self, "size_limit", size_limit)
+        setattr_(self, "mount_name", mount_name)
+        setattr_(self, "mount_path", mount_path)
+        self._validate()
+
+    @classmethod
+    def _of_size(cls, size_limit: Quantity | None) -> SharedMemorySpec:
+        """The SDKs' volume (their own name, /dev/shm) of a size already read as a Quantity:
+        what the converters build for every spec with shared memory, so checked directly."""
+        if size_limit is not None and size_limit.is_negative():
+            raise ResourceSpecError("shared_memory.size_limit", size_limit.text, "must not be negative")
+        shm = object.__new__(cls)
+        vars(shm).update(size_limit=size_limit, mount_name=None, mount_path=DEFAULT_SHM_PATH)
+        return shm
+
+    def _validate(self) -> None:
+        if self.mount_name is not None and not isinstance(self.mount_name, str):
+            raise ResourceSpecError("shared_memory.mount_name", self.mount_name, "must be a volume name (a string)")
         if not isinstance(self.mount_path, str) or not self.mount_path.startswith("/"):
             raise ResourceSpecError(
                 "shared_memory.mount_path", self.mount_path, "must be an absolute path such as /dev/shm"
@@ -212,9 +255,32 @@ def as_quantity(where: str, value: object) -> Quantity:
 
 
 _RESOURCES = tuple(Resource)  # iterating the enum class is slow on hot paths
+_GPU = Resource.GPU  # and so is reading an enum member off its class
 
 
-def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Quantity]:
+# Every set of resources, as a tuple in the resources' order: one lookup says a dict is in order.
+_IN_ORDER = frozenset(
+    tuple(r for i, r in enumerate(_RESOURCES) if mask >> i & 1) for mask in range(1, 2 ** len(_RESOURCES))
+)
+
+
+def _ordered(values: dict[Resource, Quantity]) -> Mapping[Resource, Quantity]:
+    """`values` read-only and in the resources' order (the order every writer uses).
+
+    Takes the dict over: `_from_parts` callers hand in dicts they built for the spec.
+    """
+    if not values:
+        return _EMPTY
+    if tuple(values) in _IN_ORDER:
+        return MappingProxyType(values)
+    return MappingProxyType({r: values[r] for r in _RESOURCES if r in values})
+
+
+def _freeze(where: str, values: object) -> Mapping[Resource, Quantity]:
+    if values is None:
+        return _EMPTY
+    if not isinstance(values, Mapping):
+        raise ResourceSpecError(where, values, "must be a mapping of resource name to quantity")
     if not values:
         return _EMPTY
     out: dict[Resource, Quantity] = {}
@@ -229,7 +295,7 @@ def _freeze(where: str, values: Mapping[Any, Any] | None) -> Mapping[Resource, Q
 _EMPTY: Mapping[Resource, Quantity] = MappingProxyType({})
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class ResourceSpec:
     """What a task asks for: immutable, validated, SDK-neutral.
 
@@ -239,64 +305,93 @@ class ResourceSpec:
     >>> ResourceSpec.from_json(spec.to_json()) == spec
     True
 
+    `requests` and `limits` map resource names (`"cpu"`, `"mem"`, `Resource.GPU`,
+    ...) to quantities in any spelling (`"500m"`, `2`, `0.5`, a `Quantity`); the
+    attributes always hold `Resource` keys and `Quantity` values.
+
     Validation rejects negative quantities, a request above its limit, a GPU
     count that is fractional or differs between requests and limits, and a
     shared-memory size above the memory limit.
     """
 
-    requests: Mapping[Resource, Quantity] = field(default_factory=dict)
-    limits: Mapping[Resource, Quantity] = field(default_factory=dict)
-    accelerator: AcceleratorSpec | None = None
-    shared_memory: SharedMemorySpec | None = None
+    requests: Mapping[Resource, Quantity]
+    limits: Mapping[Resource, Quantity]
+    accelerator: AcceleratorSpec | None
+    shared_memory: SharedMemorySpec | None
     # What reading the input already noticed (type fixes, ignored values); not
     # part of equality. Conversions report these along with their own.
-    findings: tuple[Any, ...] = field(default=(), repr=False)
+    findings: tuple[Finding, ...] = field(repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "requests", _freeze("requests", self.requests))
-        object.__setattr__(self, "limits", _freeze("limits", self.limits))
-        object.__setattr__(self, "findings", tuple(self.findings))
-        if self.accelerator is not None and not isinstance(self.accelerator, AcceleratorSpec):
-            raise ResourceSpecError("accelerator", self.accelerator, "must be an AcceleratorSpec")
-        if self.shared_memory is not None and not isinstance(self.shared_memory, SharedMemorySpec):
-            raise ResourceSpecError("shared_memory", self.shared_memory, "must be a SharedMemorySpec")
+    def __init__(
+        self,
+        requests: Mapping[_RequestKey, QuantityLike] | None = None,
+        limits: Mapping[_LimitKey, QuantityLike] | None = None,
+        accelerator: AcceleratorSpec | None = None,
+        shared_memory: SharedMemorySpec | None = None,
+        findings: Iterable[Finding] = (),
+    ) -> None:
+        # Written out so type checkers accept names and quantity spellings while readers get the model's types.
+        setattr_ = object.__setattr__
+        setattr_(self, "requests", _freeze("requests", requests))
+        setattr_(self, "limits", _freeze("limits", limits))
+        try:
+            setattr_(self, "findings", tuple(findings))
+        except TypeError:
+            raise ResourceSpecError("findings", findings, "must be a sequence of findings") from None
+        if accelerator is not None and not isinstance(accelerator, AcceleratorSpec):
+            raise ResourceSpecError("accelerator", accelerator, "must be an AcceleratorSpec")
+        if shared_memory is not None and not isinstance(shared_memory, SharedMemorySpec):
+            raise ResourceSpecError("shared_memory", shared_memory, "must be a SharedMemorySpec")
+        setattr_(self, "accelerator", accelerator)
+        setattr_(self, "shared_memory", shared_memory)
         self._validate()
 
     def _validate(self) -> None:
+        # Runs for every spec any conversion builds: kept to plain loops over what is present.
         requests, limits = self.requests, self.limits
         for where, values in (("requests", requests), ("limits", limits)):
-            for name, q in values.items():
-                # A quantity is negative exactly when its text has a sign and it is not zero.
-                if q.text[:1] == "-" and not q.is_zero():
-                    raise ResourceSpecError(f"{where}.{name}", q.text, "must not be negative")
-            gpu = values.get(Resource.GPU)
-            if gpu is not None and gpu.milli_value() % 1000 != 0:
-                raise ResourceSpecError(f"{where}.gpu", gpu.text, "a device count must be a whole number")
-        for name, lim in limits.items():
-            req = requests.get(name)
-            if req is None:
+            if not values:
                 continue
-            if name is Resource.GPU and req != lim:
-                raise ResourceSpecError(
-                    "limits.gpu",
-                    lim.text,
-                    f"differs from the request {req.text!r}; Kubernetes requires request == limit "
-                    "for devices (extended resources)",
-                )
-            if req > lim:
-                raise ResourceSpecError(
-                    f"requests.{name}",
-                    req.text,
-                    f"is greater than the limit {lim.text!r}; lower it or raise the limit",
-                )
-        mem_limit = self.limits.get(Resource.MEMORY)
+            negative = first_negative(values)
+            if negative is not None:
+                raise ResourceSpecError(f"{where}.{negative}", values[negative].text, "must not be negative")
+            gpu = values.get(_GPU)
+            if gpu is not None:
+                if not gpu.is_integer():
+                    raise ResourceSpecError(f"{where}.gpu", gpu.text, "a device count must be a whole number")
+                if gpu > MAX_DEVICE_COUNT:
+                    raise ResourceSpecError(
+                        f"{where}.gpu",
+                        gpu.text,
+                        f"a device count above {MAX_DEVICE_COUNT} does not fit Kubernetes' 64-bit milli-units",
+                    )
+        if requests and limits:
+            for name, lim in limits.items():
+                req = requests.get(name)
+                if req is None:
+                    continue
+                if name is _GPU and req != lim:
+                    raise ResourceSpecError(
+                        "limits.gpu",
+                        lim.text,
+                        f"differs from the request {req.text!r}; Kubernetes requires request == limit "
+                        "for devices (extended resources)",
+                    )
+                if exceeds(req, lim):
+                    raise ResourceSpecError(
+                        f"requests.{name}",
+                        req.text,
+                        f"is greater than the limit {lim.text!r}; lower it or raise the limit",
+                    )
         shm = self.shared_memory
-        if shm is not None and shm.size_limit is not None and mem_limit is not None and shm.size_limit > mem_limit:
-            raise ResourceSpecError(
-                "shared_memory.size_limit",
-                shm.size_limit.text,
-                f"is larger than the memory limit {mem_limit.text!r}; shared memory counts against it",
-            )
+        if shm is not None and shm.size_limit is not None:
+            mem_limit = limits.get(Resource.MEMORY)
+            if mem_limit is not None and shm.size_limit > mem_limit:
+                raise ResourceSpecError(
+                    "shared_memory.size_limit",
+                    shm.size_limit.text,
+                    f"is larger than the memory limit {mem_limit.text!r}; shared memory counts against it",
+                )
 
     @classmethod
     def _from_parts(
@@ -305,17 +400,24 @@ class ResourceSpec:
         limits: dict[Resource, Quantity],
         accelerator: AcceleratorSpec | None = None,
         shared_memory: SharedMemorySpec | None = None,
-        findings: tuple[Any, ...] = (),
+        findings: tuple[Finding, ...] = (),
     ) -> ResourceSpec:
         """Build from maps already keyed by `Resource` with `Quantity` values
-        (what the converters produce): skips normalising the keys, not validation."""
+        (what the converters produce): skips normalising the keys, not validation.
+
+        The spec takes the two dicts over, without a copy: pass dicts built for it, and do
+        not change them afterwards.
+        """
         spec = object.__new__(cls)
-        setattr_ = object.__setattr__
-        setattr_(spec, "requests", MappingProxyType({r: requests[r] for r in _RESOURCES if r in requests}))
-        setattr_(spec, "limits", MappingProxyType({r: limits[r] for r in _RESOURCES if r in limits}))
-        setattr_(spec, "accelerator", accelerator)
-        setattr_(spec, "shared_memory", shared_memory)
-        setattr_(spec, "findings", findings)
+        # The instance's own dict, filled at once: the frozen dataclass refuses setattr, and
+        # this is the one constructor every conversion goes through.
+        vars(spec).update(
+            requests=_ordered(requests),
+            limits=_ordered(limits),
+            accelerator=accelerator,
+            shared_memory=shared_memory,
+            findings=findings,
+        )
         spec._validate()
         return spec
 
@@ -367,6 +469,8 @@ class ResourceSpec:
                 {"device", "device_class", "partition", "unpartitioned", "model", "custom"},
                 "accelerator",
             )
+            if "device" not in acc:
+                raise ResourceSpecError("accelerator.device", None, "required: the device string")
             accelerator = AcceleratorSpec(**acc)
         shared_memory = None
         if shm is not None:
@@ -379,12 +483,13 @@ class ResourceSpec:
                 mount_name=shm.get("mount_name"),
                 mount_path=shm.get("mount_path", DEFAULT_SHM_PATH),
             )
-        return cls(
-            requests=cast("Mapping[Resource, Quantity]", _mapping(data.get("requests"), "requests")),
-            limits=cast("Mapping[Resource, Quantity]", _mapping(data.get("limits"), "limits")),
-            accelerator=accelerator,
-            shared_memory=shared_memory,
-        )
+        # JSON values, so Any; passed as keywords because mypy cannot solve __init__'s key
+        # type variables through `cls` (a `type[Self]`), though it can through `ResourceSpec`.
+        parts: dict[str, Any] = {
+            "requests": _mapping(data.get("requests"), "requests"),
+            "limits": _mapping(data.get("limits"), "limits"),
+        }
+        return cls(**parts, accelerator=accelerator, shared_memory=shared_memory)
 
     def to_json(self, *, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False)

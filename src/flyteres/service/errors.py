@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from flyteres._errors import ResourceSpecError
+from flyteres._errors import SHOWN_LIMIT, QuantityError, ResourceSpecError, capped, shown
 from flyteres_pb.v2 import service_pb2
 
 
@@ -72,13 +72,16 @@ class UnavailableError(RequestError):
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else repr(value)
+    # A bounded prefix: the value at fault can be an input of any size.
+    return capped(value, SHOWN_LIMIT) if isinstance(value, str) else shown(value)
 
 
 def violation_of(exc: BaseException, prefix: str, fallback: str) -> Violation:
     """A violation for a library error; `fallback` is the field when the error names none."""
     if isinstance(exc, ResourceSpecError):
         return Violation(f"{prefix}.{exc.field}", _text(exc.value), exc.reason)
+    if isinstance(exc, QuantityError):
+        return Violation(fallback, _text(exc.text), exc.reason)
     return Violation(fallback, "", str(exc))
 
 

@@ -45,8 +45,9 @@ _M = TypeVar("_M", bound=Message)
 
 # The library raises these for bad input: a ValueError subclass names the field
 # (ResourceSpecError) or at least says what is wrong; TypeError covers SDK
-# constructors handed a value of the wrong kind.
-INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError)
+# constructors handed a value of the wrong kind, and OverflowError arithmetic on
+# a hostile number. All are the request's fault: INVALID_ARGUMENT, never INTERNAL.
+INPUT_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, OverflowError)
 
 # At most this many fields are re-read on their own to find every bad one.
 MAX_PROBES = 64

@@ -72,6 +72,7 @@ class Rule(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RULE_FALSY_DROPPED: _ClassVar[Rule]
     RULE_DEVICE_COUNT: _ClassVar[Rule]
     RULE_TPU_COUNT: _ClassVar[Rule]
+    RULE_VOLUME_NAME_INVALID: _ClassVar[Rule]
 IDL_UNSPECIFIED: Idl
 IDL_FLYTERES: Idl
 IDL_FLYTEIDL: Idl
@@ -116,6 +117,7 @@ RULE_LIST_AS_TUPLE: Rule
 RULE_FALSY_DROPPED: Rule
 RULE_DEVICE_COUNT: Rule
 RULE_TPU_COUNT: Rule
+RULE_VOLUME_NAME_INVALID: Rule
 
 class SpecInput(_message.Message):
     __slots__ = ("flytekit", "flyte", "idl", "idl_binary", "canonical")

@@ -1798,6 +1798,13 @@ export enum Rule {
    * @generated from enum value: RULE_TPU_COUNT = 23;
    */
   TPU_COUNT = 23,
+
+  /**
+   * `volume-name-invalid`.
+   *
+   * @generated from enum value: RULE_VOLUME_NAME_INVALID = 24;
+   */
+  VOLUME_NAME_INVALID = 24,
 }
 
 /**
