@@ -109,7 +109,7 @@ def _import(target: IdlTarget) -> Any:
             return tasks_pb2
         from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
     except ModuleNotFoundError as exc:
-        raise missing_extra(exc, f"the {target.value} messages", "idl") from None
+        raise missing_extra(exc, f"reading or writing {target.value} messages", "idl") from None
     return tasks2_pb2
 
 
