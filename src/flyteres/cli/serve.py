@@ -76,7 +76,7 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve flyteres.v1.ResourceService with health checking and reflection.
+    """Serve flyteres.v2.ResourceService with health checking and reflection.
 
     Which port serves health: --address serves the ResourceService,
     grpc.health.v1.Health and reflection (v1 and v1alpha). With
