@@ -18,7 +18,8 @@ device named `*.py` would block or never end. Reading (`read_source`) bounds
 the size, decodes with the encoding the file's coding cookie (or BOM) names,
 and turns every failure into a reason; nothing raises.
 
-`pathspec` is imported only when a `.gitignore` or a pattern needs it.
+`pathspec` is imported only when a `.gitignore` or a pattern needs it (the cli
+and migrate extras install it; without it, that is a `MissingExtraError`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from flyteres._extras import missing_extra
 
 if TYPE_CHECKING:
     import pathspec
@@ -55,8 +58,10 @@ class Discovery:
 
 
 def _spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
-    import pathspec  # noqa: PLC0415 - loaded only when there is something to match
-
+    try:
+        import pathspec  # noqa: PLC0415 - loaded only when there is something to match
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, "matching .gitignore files and --exclude/--include patterns", "migrate") from None
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
