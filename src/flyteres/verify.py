@@ -307,10 +307,12 @@ def verify_paths(
     report = VerifyReport()
     sides = []
     for label, root in (("OLD", old), ("NEW", new)):
-        if not Path(root).exists():
+        missing = not Path(root).exists()
+        if missing:
             report.errors.append(f"{label} {root}: no such file or directory")
         project = read_project([root], exclude=exclude, include=include, jobs=jobs)
-        report.errors += [f"{label}: {e}" for e in project.errors]
+        # The discovery says the same of a missing root: once is enough.
+        report.errors += [f"{label}: {e}" for e in project.errors if not missing or str(root) not in e]
         report.skipped_files += project.skipped
         sides.append(_Side(Path(root), project))
     if report.errors:
