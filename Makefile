@@ -50,7 +50,8 @@ $(NODE_STAMP): package.json package-lock.json
 # migration as a diff, and what the sample platform will do to each task: once
 # with Helm values and a quota, once with what kubectl prints (flyteadmin's
 # ConfigMap, which leaves values to its built-ins, and the namespace's
-# ResourceQuota and LimitRange).
+# ResourceQuota and LimitRange); then the mixed flytekit + Flyte 2 project, and
+# verify on a migration's before and after.
 # migrate and check exit 1 when they find something, which is the point here.
 demo: $(STAMP) ## convert typical declarations, migrate and check the sample project in examples/
 	$(BIN)/flyteres demo
@@ -62,6 +63,13 @@ demo: $(STAMP) ## convert typical declarations, migrate and check the sample pro
 		"--cluster examples/quota.yaml --cluster examples/limitrange.yaml (kubectl output; flyteadmin's built-ins)"
 	@$(BIN)/flyteres check examples/project --platform examples/flyte-admin-configmap.yaml \
 		--cluster examples/quota.yaml --cluster examples/limitrange.yaml; test $$? -le 1
+	@echo; echo "== flyteres check examples/mixed --platform examples/admin.yaml --quota examples/quota.yaml" \
+		"--limitrange examples/limitrange.yaml (flytekit and Flyte 2 in one project)"
+	@$(BIN)/flyteres check examples/mixed --platform examples/admin.yaml --quota examples/quota.yaml \
+		--limitrange examples/limitrange.yaml; test $$? -le 1
+	@echo; echo "== flyteres verify tests/verify_pairs/oom_retry/old tests/verify_pairs/oom_retry/new" \
+		"(did a migration keep each task's resources?)"
+	@$(BIN)/flyteres verify tests/verify_pairs/oom_retry/old tests/verify_pairs/oom_retry/new; test $$? -le 1
 
 # gen/ (Python and TypeScript) from proto/; writes nothing else.
 gen: $(STAMP) $(GEN_STAMP) $(NODE_STAMP) ## regenerate gen/ (Python and TypeScript) from proto/
@@ -121,8 +129,10 @@ check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # Speed reports (not pass/fail): each script prints its figures and targets.
-bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail)
-	@for b in quantity convert migrate service service_attack; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
+# CORPUS=path also reads a real project (a tree, or a git directory) with check.
+bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail); CORPUS=dir adds a real tree
+	@for b in quantity convert migrate service service_attack check; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
+	@if [ -n "$(CORPUS)" ]; then echo "== benchmarks/corpus.py $(CORPUS)"; $(BIN)/python benchmarks/corpus.py "$(CORPUS)"; fi
 
 # Record the exact versions the tests ran with (run after changing dependencies).
 lock: venv ## record the installed versions in requirements/constraints.txt

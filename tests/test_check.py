@@ -111,7 +111,6 @@ def test_declarations_that_cannot_be_evaluated_are_listed_not_counted(
     "case",
     [
         ({}, ["missing_dir", "--platform", str(ADMIN)], "missing_dir: no such file or directory"),
-        ({"bad.py": "def f(:\n"}, [".", "--platform", str(ADMIN)], "cannot parse"),
         (
             {"admin.yaml": "task_resources:\n  limits:\n    memory: 12XB\n"},
             [".", "--platform", "admin.yaml"],
@@ -133,6 +132,22 @@ def test_input_errors_exit_2(
     code, out, err = run(capsys, *args)
     assert code == 2
     assert message in out + err
+
+
+def test_a_file_python_cannot_parse_is_listed_and_does_not_hide_the_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 14: a file the running Python cannot parse (a 3.12 f-string on 3.11, or a broken one) is
+    # reported as not checked; the run goes on, and its exit code is what the other files found.
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    (tmp_path / "heavy.py").write_text(
+        "from flytekit import Resources, task\n\n@task(requests=Resources(mem='16Gi'))\ndef f() -> None: ...\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, ".", "--platform", str(ADMIN))
+    assert code == 1
+    assert "bad.py: not checked: cannot parse with Python 3." in out
+    assert "heavy.py:3: task 'f': error: [rejected-at-registration]" in out
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

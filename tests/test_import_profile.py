@@ -226,3 +226,34 @@ def test_facade_name_is_the_defining_modules_object(name: str) -> None:
 def test_facade_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Resources'"):
         _ = flyteres.Resources
+
+
+# check and verify read source with the standard library's ast: libcst (the codemod's parser) never loads,
+# nor do the SDKs, grpc or kubernetes. yaml reads the platform file; Typer converts options with pydantic.
+ROOT = Path(__file__).resolve().parent.parent
+READERS = [
+    (
+        "flyteres check",
+        ["check", str(ROOT / "examples" / "mixed"), str(ROOT / "examples" / "project"), "--platform",
+         str(ROOT / "examples" / "admin.yaml")],
+        "declaration(s) would be refused",
+    ),
+    (
+        "flyteres verify",
+        ["verify", str(ROOT / "tests" / "verify_pairs" / "h100" / "old"),
+         str(ROOT / "tests" / "verify_pairs" / "h100" / "new")],
+        "pair(s) get the same resources",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "argv", "stdout"), READERS, ids=[r[0] for r in READERS])
+def test_check_and_verify_never_load_libcst(name: str, argv: list[str], stdout: str) -> None:
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    result = subprocess.run([str(FLYTERES_BIN), *argv], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    assert stdout in result.stdout
+    parents = import_parents(result.stderr)
+    assert "flyteres.source.analysis" in parents, "the reader did not run"
+    found = heavy_chains(parents, (HEAVY - {"yaml"}) | RICH)
+    assert not found, f"{name} loads heavy modules:\n  " + "\n  ".join(found)

@@ -1,7 +1,7 @@
 """Imports go one way, down the layers of the package.
 
     5  flyteres.service, flyteres.cli
-    4  flyteres.check, flyteres.migrate
+    4  flyteres.check, flyteres.verify, flyteres.migrate
     3  flyteres.convert, flyteres.backend, flyteres.source
     2  flyteres.core
     1  flyteres.accelerators
@@ -37,6 +37,7 @@ LAYERS: Mapping[str, int] = {
     "flyteres.backend": 3,
     "flyteres.source": 3,
     "flyteres.check": 4,
+    "flyteres.verify": 4,
     "flyteres.migrate": 4,
     "flyteres.service": 5,
     "flyteres.cli": 5,

@@ -561,9 +561,9 @@ def _inputs() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("name", "source"), _inputs(), ids=[n for n, _ in _inputs()])
 def test_splicing_equals_full_code_generation(name: str, source: str) -> None:
     from flyteres.core.options import Policy  # noqa: PLC0415
+    from flyteres.migrate.cst_index import Analysis  # noqa: PLC0415
     from flyteres.migrate.to_flyte import FlytePlanner  # noqa: PLC0415
     from flyteres.migrate.to_flytekit import FlytekitPlanner  # noqa: PLC0415
-    from flyteres.source.analysis import Analysis  # noqa: PLC0415
 
     for target, planner_class in (("flyte", FlytePlanner), ("flytekit", FlytekitPlanner)):
         planner = planner_class(Analysis(source, f"{name.replace(' ', '_')}.py"), Policy.KUBERNETES)

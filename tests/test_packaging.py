@@ -61,7 +61,14 @@ def service():
 
 
 def check():
-    import flyteres.source
+    # Reading source needs only the standard library; discovery matches a .gitignore with pathspec.
+    import tempfile, pathlib
+    from flyteres.source.analysis import find_declarations
+    from flyteres.source.files import discover
+    assert find_declarations("from flytekit import task\n@task\ndef t(): ...\n") == []
+    with tempfile.TemporaryDirectory() as tree:
+        (pathlib.Path(tree) / ".gitignore").write_text("build/\n")
+        discover([tree])
 
 
 def betterproto():

@@ -34,6 +34,7 @@ EXTRA_OF: Mapping[str, Extra] = MappingProxyType(
         "grpc_reflection": "service",
         "google.rpc": "service",
         "libcst": "migrate",
+        "pathspec": "migrate",  # the cli extra brings it too
         "betterproto": "betterproto",
         "grpclib": "betterproto",
         "flytekit": "flytekit",

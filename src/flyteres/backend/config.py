@@ -59,7 +59,7 @@ loading it leaves a note.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -67,7 +67,17 @@ from typing import Any
 import yaml
 
 from flyteres._errors import ResourceSpecError
-from flyteres.backend.files import PlatformConfigError, PlatformNote, Source, child, compose, manifests, read_text
+from flyteres.backend.files import (
+    PlatformConfigError,
+    PlatformNote,
+    Source,
+    child,
+    compose,
+    kind_of,
+    manifests,
+    pairs,
+    read_text,
+)
 from flyteres.backend.flyteconfig import SECTIONS, Parts, PlatformForm, Stated, configmap_parts, document_parts
 from flyteres.backend.manifests import POD_QUOTA_KEYS, QuotaSpec, load_quotas, parse_quotas
 from flyteres.core.quantity import Quantity
@@ -164,6 +174,9 @@ class PlatformConfig:
     plugin_defaults: Mapping[Resource, Quantity] = field(default_factory=dict)
     # "limits.gpu" -> ("flyteadmin's built-in", "the file does not set limits.gpu"): values that are not the file's.
     origins: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    #: The accelerator labels the platform's GPU nodes carry (``flyteres.node_accelerators`` in the file,
+    #: or the ``flyteres.io/node-accelerators`` annotation of a ConfigMap); None when the file does not say.
+    node_accelerators: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "defaults", _freeze("defaults", self.defaults))
@@ -378,10 +391,61 @@ def parse_platform(text: str, path: str = "<platform>", *, complete: bool = Fals
             )
         platform = platform_from_configmaps(configmaps, src, complete=complete)
         assert platform is not None
-        return platform
+        return _with_node_accelerators(platform, _annotated_accelerators(configmaps, src))
     if len(docs) > 1:
         raise src.error(docs[1], None, "holds several YAML documents; keep the one config")
-    return _resolve(document_parts(docs[0], src), src, complete)
+    return _with_node_accelerators(
+        _resolve(document_parts(docs[0], src), src, complete), _node_accelerators(docs[0], src)
+    )
+
+
+# -- the nodes' accelerator labels (flyteres' own key: no Flyte config states them) ---------------------------
+
+_NODE_ACCELERATORS_ANNOTATION = "flyteres.io/node-accelerators"
+
+
+def _with_node_accelerators(platform: PlatformConfig, found: tuple[frozenset[str], int] | None) -> PlatformConfig:
+    if found is None:
+        return platform
+    labels, line = found
+    return replace(platform, node_accelerators=labels, lines={**platform.lines, "flyteres.node_accelerators": line})
+
+
+def _node_accelerators(root: yaml.Node, src: Source) -> tuple[frozenset[str], int] | None:
+    """``flyteres: {node_accelerators: [nvidia-h100, ...]}`` at the top of a config or values file."""
+    section = child(root, "flyteres", src)
+    if section is None:
+        return None
+    if not isinstance(section, yaml.MappingNode):
+        raise src.error(section, "flyteres", f"must be a mapping, not {kind_of(section)}")
+    node: yaml.Node | None = None
+    for key, key_node, value in pairs(section, src, "flyteres"):
+        if key != "node_accelerators":
+            raise src.error(key_node, f"flyteres.{key}", "unknown key (flyteres knows node_accelerators)")
+        node = value
+    if node is None:
+        return None
+    if not isinstance(node, yaml.SequenceNode) or not all(
+        isinstance(item, yaml.ScalarNode) and item.value for item in node.value
+    ):
+        raise src.error(node, "flyteres.node_accelerators", "must be a list of node label values (nvidia-h100, ...)")
+    return frozenset(str(item.value) for item in node.value), src.line(node)
+
+
+def _annotated_accelerators(configmaps: list[yaml.Node], src: Source) -> tuple[frozenset[str], int] | None:
+    """The ``flyteres.io/node-accelerators`` annotation (comma-separated) of Flyte's ConfigMaps."""
+    out: set[str] = set()
+    line = None
+    for cm in configmaps:
+        annotations = child(child(cm, "metadata", src) or cm, "annotations", src)
+        value = child(annotations, _NODE_ACCELERATORS_ANNOTATION, src) if annotations is not None else None
+        if value is None:
+            continue
+        if not isinstance(value, yaml.ScalarNode):
+            raise src.error(value, _NODE_ACCELERATORS_ANNOTATION, "must be a comma-separated string")
+        out |= {label.strip() for label in str(value.value).split(",") if label.strip()}
+        line = src.line(value)
+    return None if line is None else (frozenset(out), line)
 
 
 def load_platform(path: str | Path, *, complete: bool = False) -> PlatformConfig:

@@ -3,7 +3,7 @@
 Exit codes: 0 success, 1 a check found something, 2 usage or input error.
 
 This module only assembles the app: the version option and one command per
-module (`demo`, `convert`, `migrate`, `check`, `serve`, `accelerators`). The
+module (`demo`, `convert`, `migrate`, `check`, `verify`, `serve`, `accelerators`). The
 command modules import their heavy dependencies (the converters, libcst,
 grpc, rich, yaml) inside the commands, so `flyteres --version` loads typer
 and nothing else; tests/test_import_profile.py keeps it that way.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import typer
 
 from flyteres._version import __version__
-from flyteres.cli import accelerators, check, convert, demo, migrate, serve
+from flyteres.cli import accelerators, check, convert, demo, migrate, serve, verify
 
 app = typer.Typer(
     name="flyteres",
@@ -43,6 +43,7 @@ app.command("demo")(demo.demo)
 app.command("convert")(convert.convert)
 app.command("migrate")(migrate.migrate_command)
 app.command("check")(check.check)
+app.command("verify")(verify.verify)
 app.command("serve")(serve.serve)
 app.add_typer(accelerators.app)
 

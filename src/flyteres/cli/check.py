@@ -47,13 +47,37 @@ def check(
             "output (repeatable).",
         ),
     ] = None,
+    node_label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--node-label",
+            help="An accelerator label the platform's GPU nodes carry, such as nvidia-h100 (repeatable); "
+            "instead of the platform file's flyteres.node_accelerators.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
+    ] = 1,
 ) -> None:
-    """Report tasks the platform will refuse, cap or leave without limits.
+    """Report flytekit and Flyte 2 tasks the platform will refuse, cap or leave without limits.
+
+    Files are found as every command finds them: .gitignore, virtualenvs and site-packages are left out.
+    A file the running Python cannot parse is listed as not checked.
 
     Exit codes: 0 nothing found, 1 something found, 2 usage or input error.
     """
-    # yaml (platform files) and libcst (reading the tasks) load only when the check runs.
+    # yaml (platform files) and the source reader load only when the check runs.
     from flyteres.backend.cluster import ClusterConfig, load_cluster  # noqa: PLC0415
     from flyteres.backend.config import PlatformConfigError, PlatformNote, load_platform, load_quotas  # noqa: PLC0415
     from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
@@ -70,7 +94,16 @@ def check(
     if config is None:
         typer.echo("error: give the platform with --platform, or a Flyte ConfigMap in a --cluster file", err=True)
         raise typer.Exit(2)
-    report = check_paths(paths, config, quotas, limitranges)
+    report = check_paths(
+        paths,
+        config,
+        quotas,
+        limitranges,
+        exclude=exclude or (),
+        include=include or (),
+        jobs=jobs,
+        node_labels=node_label or None,
+    )
     report.notes += found.notes
     if platform is not None and found.platform is not None:
         report.notes.append(

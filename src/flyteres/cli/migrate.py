@@ -62,6 +62,14 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
         ReportChoice | None,
         typer.Option("--report", help="json: print a JSON report on stdout (diffs go inside it).", show_default=False),
     ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+    ] = None,
 ) -> None:
     """Rewrite flytekit resource declarations for Flyte 2 or flytekit's resources= form.
 
@@ -75,7 +83,7 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     mode: Mode = "write" if write else "check" if check else "diff"
     options = Options(target=target, policy=policy, mode=mode)
     console = _console()
-    result = _run(paths, options, jobs, console)
+    result = _run(paths, options, jobs, console, exclude or [], include or [])
     match report, mode:
         case ReportChoice.json, _:
             typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -130,12 +138,14 @@ def _console() -> Console:
 _PROGRESS_FROM = 50
 
 
-def _run(paths: list[Path], options: Options, jobs: int | None, console: Console) -> RunReport:
+def _run(  # noqa: PLR0917 - the command's own helper
+    paths: list[Path], options: Options, jobs: int | None, console: Console, exclude: list[str], include: list[str]
+) -> RunReport:
     from flyteres.migrate.runner import discover, run  # noqa: PLC0415 - see the module notes
 
-    files = discover(paths)
+    files = discover(paths, exclude=exclude, include=include)
     if not console.is_terminal or len(files) < _PROGRESS_FROM:
-        return run(files, options, jobs=jobs)
+        return run(paths, options, jobs=jobs, exclude=exclude, include=include)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
     with Progress(TextColumn("migrating"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
@@ -144,7 +154,7 @@ def _run(paths: list[Path], options: Options, jobs: int | None, console: Console
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run(files, options, jobs=jobs, progress=advance)
+        return run(paths, options, jobs=jobs, progress=advance, exclude=exclude, include=include)
 
 
 def _print_report(result: RunReport, console: Console) -> None:

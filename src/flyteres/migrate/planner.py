@@ -8,6 +8,7 @@ top-level statements that changed.
 
 from __future__ import annotations
 
+import ast
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,12 +18,13 @@ import libcst as cst
 
 from flyteres.core.options import Policy
 from flyteres.migrate.cst_edits import Builder, comment_lines, import_position, leading, lost_comments, rebuild
+from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.decide import Decision
 from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
 from flyteres.migrate.render import FileSpelling, Slots
 from flyteres.migrate.results import Environment, MigrationFinding, Site, codemod_finding, merge_findings
 from flyteres.migrate.rules import MigrateRule
-from flyteres.source.analysis import Analysis, DeclarationKind, Found, evaluate_spec
+from flyteres.source.model import DeclarationKind, Found, evaluate_spec
 from flyteres.source.names import canonical
 from flyteres.source.values import Combo
 
@@ -71,8 +73,7 @@ class Planner(ABC):
         # Absolute names of tasks of other modules that overrides here needed.
         self.wanted: set[str] = set()
         self.planned = Plan()
-        self.quote = analysis.walk.quote or '"'
-        self.sites_by_call = {id(s.call): s for s in analysis.walk.calls}
+        self.quote = analysis.quote or '"'
         # Module-level tasks by function name (a name defined twice is ambiguous).
         counts: dict[str, int] = {}
         for f in analysis.found:
@@ -95,13 +96,13 @@ class Planner(ABC):
         if callee is None:
             return None
         head = callee
-        while isinstance(head, cst.Attribute):
+        while isinstance(head, ast.Attribute):
             head = head.value
-        if not isinstance(head, cst.Name) or head.value in self.a.local_names(found.site.scopes):
+        if not isinstance(head, ast.Name) or head.id in self.a.local_names(found.site.scopes):
             return None
-        if len(self.a.names.bindings.get(head.value, ())) != 1:
+        if len(self.a.names.bindings.get(head.id, ())) != 1:
             return None  # imported, then bound again (or not imported at all): not known to be the import
-        if isinstance(callee, cst.Name) and callee.value in self.tasks:
+        if isinstance(callee, ast.Name) and callee.id in self.tasks:
             return None
         qualified = self.a.names.qualified(callee)
         if qualified is None or canonical(qualified) is not None:
@@ -164,21 +165,23 @@ class Planner(ABC):
         """Record a site left as written because of a codemod rule (a lossy finding)."""
         self.untouched(found, reason, [*findings, codemod_finding(rule, found.line, reason, lossy=True)])
 
-    def replace(self, call: cst.Call, builder: Builder, *, keep_comments: bool = True) -> cst.CSTNode:
-        """Register the rewrite of a call; returns the new node (as built from the original).
+    def replace(self, call: ast.Call, builder: Builder, *, keep_comments: bool = True) -> cst.CSTNode:
+        """Register the rewrite of a call the model found; returns the new libcst node (as built
+        from the original).
 
         Comments the rewrite would drop are moved above the enclosing statement
         (or decorator) when they cannot stay next to the new argument."""
-        site = self.sites_by_call[id(call)]
-        self._add(id(call), builder)
-        self.planned.ancestors.update(id(n) for n in site.ancestors)
-        new = builder(call)
-        lost = lost_comments(call, new) if keep_comments and self.a.multiline(call) else []
+        node = self.a.cst_call(call)
+        ancestors = self.a.ancestors(node)
+        self._add(id(node), builder)
+        self.planned.ancestors.update(id(n) for n in ancestors)
+        new = builder(node)
+        lost = lost_comments(node, new) if keep_comments and self.a.multiline(call) else []
         if lost:
             holder = next(
                 (
                     n
-                    for n in reversed(site.ancestors)
+                    for n in reversed(ancestors)
                     if isinstance(n, (cst.Decorator, cst.SimpleStatementLine, cst.BaseCompoundStatement))
                 ),
                 None,

@@ -18,7 +18,7 @@ from dataclasses import field as dataclass_field
 from flyteres.convert.flyte import FlyteArguments
 from flyteres.convert.flytekit import FlytekitArguments
 from flyteres.convert.source import Spelling, flyte_resources, flytekit_resources
-from flyteres.source.analysis import Found
+from flyteres.source.model import Found
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.values import Combo, Leaf, leaf_value
 

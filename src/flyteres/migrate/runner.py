@@ -36,13 +36,14 @@ from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.options import MigrationTarget
 from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
 from flyteres.migrate.transform import migrate_module
+from flyteres.source import files as discovery
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
 Mode = Literal["diff", "check", "write"]
 
-#: Directories never searched (besides hidden ones).
-SKIPPED_DIRECTORIES = frozenset({".venv", "venv", "node_modules", "__pycache__", "build", "dist"})
+#: Directories never searched (besides hidden ones, virtualenvs and site-packages; see flyteres.source.files).
+SKIPPED_DIRECTORIES = discovery.SKIPPED_DIRECTORIES
 
 REPORT_SCHEMA = "flyteres.migrate/1"
 
@@ -167,24 +168,17 @@ class RunReport:
 # Files
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
+def discover(paths: Iterable[Path], *, exclude: Sequence[str] = (), include: Sequence[str] = ()) -> list[Path]:
     """The files to process: files as given, `*.py` under directories, sorted, once each.
 
-    Hidden directories and SKIPPED_DIRECTORIES are not entered. A path that
-    does not exist is kept (it is reported as failed).
+    The discovery every command shares (`flyteres.source.files.discover`:
+    `.gitignore`, virtualenvs, site-packages, hidden and build directories
+    and `exclude` patterns are left out). A path that does not exist is
+    kept (it is reported as failed); one that is not a regular file is not
+    (`run` reports it as skipped).
     """
-    found: dict[str, Path] = {}
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRECTORIES)
-                for name in files:
-                    if name.endswith(".py"):
-                        p = Path(root) / name
-                        found.setdefault(os.path.normpath(p), p)
-        else:
-            found.setdefault(os.path.normpath(path), path)
-    return [found[k] for k in sorted(found)]
+    found = discovery.discover(paths, exclude=exclude, include=include)
+    return sorted([*found.files, *found.missing], key=os.path.normpath)
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -306,14 +300,19 @@ def run(
     *,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    exclude: Sequence[str] = (),
+    include: Sequence[str] = (),
 ) -> RunReport:
     """Migrate every file under `paths`; results come back in path order.
+
+    `exclude` and `include` are git-style patterns (see `discover`).
 
     >>> report = run([], Options(mode="check"))
     >>> report.exit_code(), report.summary()["files"]
     (0, 0)
     """
-    files = discover(paths)
+    found = discovery.discover(paths, exclude=exclude, include=include)
+    files = sorted([*found.files, *found.missing], key=os.path.normpath)
     names = module_names(files)
     report = RunReport(options)
     workers = jobs or os.cpu_count() or 1
@@ -350,8 +349,9 @@ def run(
         for i, outcome in zip(held, mapped(_second, items), strict=True):
             reports[i] = outcome.report
             tick()
-    for r in reports:
-        assert r is not None
+    # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.
+    skipped = [FileReport(str(p), "skipped", reason=reason) for p, reason in found.skipped]
+    for r in sorted([*(r for r in reports if r is not None), *skipped], key=lambda r: os.path.normpath(r.path)):
         report.files.append(r)
     return report
 

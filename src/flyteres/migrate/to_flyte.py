@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -17,7 +18,7 @@ from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
-from flyteres.source.analysis import DeclarationKind, Found, flytekit_kwargs
+from flyteres.source.model import DeclarationKind, Found, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.values import Combo
 
@@ -62,7 +63,7 @@ class FlytePlanner(Planner):
         for local, qualified in sorted(self.a.names.imports.items()):
             if qualified == "flyte":
                 return local
-        if self.a.walk.name_uses["flyte"] or "flyte" in self.a.names.bindings:
+        if self.a.name_uses["flyte"] or "flyte" in self.a.names.bindings:
             return None
         return "flyte"
 
@@ -70,9 +71,9 @@ class FlytePlanner(Planner):
         out = []
         for arg in found.other_args:
             if arg.keyword is None:
-                out.append(self.a.code(arg).strip() if arg.star else "a positional argument")
-            elif arg.keyword.value not in CARRIED_ARGUMENTS:
-                out.append(f"{arg.keyword.value}=")
+                out.append(arg.code.strip() if arg.star else "a positional argument")
+            elif arg.keyword not in CARRIED_ARGUMENTS:
+                out.append(f"{arg.keyword}=")
         return out
 
     def _flyte_task(self, found: Found, module: str) -> Decision | None:
@@ -137,8 +138,8 @@ class FlytePlanner(Planner):
 
     def _environments(self, groups: Mapping[str, list[tuple[Found, Decision]]], module: str) -> dict[str, Found]:
         stem = _module_stem(self.a.path)
-        taken = set(self.a.names.bindings) | set(self.a.walk.name_uses)
-        names_taken = set(self.a.walk.environment_names)
+        taken = set(self.a.names.bindings) | set(self.a.name_uses)
+        names_taken = set(self.a.environment_names)
         converted: dict[str, Found] = {}
         ordered = sorted(groups.items(), key=lambda item: min(f.site.top for f, _ in item[1]))
         for render, members in ordered:
@@ -169,7 +170,7 @@ class FlytePlanner(Planner):
                 # Comments written next to the resources move with them, above the environment.
                 new = self.replace(found.call, builder, keep_comments=False)
                 if self.a.multiline(found.call):
-                    moved += [c for c in lost_comments(found.call, new) if c not in moved]
+                    moved += [c for c in lost_comments(self.a.call(found), new) if c not in moved]
                 self.rewritten(found, new, decision, environment=variable)
                 converted[found.name] = found
             self.planned.inserts.setdefault(top, []).append((statement, [*blank, *comment_lines(moved)]))
@@ -221,9 +222,10 @@ class FlytePlanner(Planner):
             return
         unsupported = self._unsupported_arguments(found)
         for arg in found.other_args:
-            zero = isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0
-            if zero and arg.keyword is not None and arg.keyword.value in ("retries", "timeout"):
-                unsupported.append(f"{arg.keyword.value}=0 (Flyte 2's override cannot reset it to 0)")
+            given = arg.value
+            zero = isinstance(given, ast.Constant) and type(given.value) is int and given.value == 0
+            if zero and arg.keyword in ("retries", "timeout"):
+                unsupported.append(f"{arg.keyword}=0 (Flyte 2's override cannot reset it to 0)")
         if unsupported:
             self.blocked(
                 found,

@@ -14,8 +14,9 @@ from flyteres.migrate.planner import OVERRIDE_KINDS, TASK_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flytekit
 from flyteres.migrate.results import Site, codemod_finding
 from flyteres.migrate.rules import MigrateRule
-from flyteres.source.analysis import DeclarationKind, Found, flytekit_kwargs
+from flyteres.source.model import DeclarationKind, Found, flytekit_kwargs
 from flyteres.source.values import ResourcesValue, combinations
+from flyteres.source.walk import CallSite
 
 __all__ = ["FlytekitPlanner"]
 
@@ -70,7 +71,8 @@ class FlytekitPlanner(Planner):
 
     def _definition_render(self, rv: ResourcesValue, sides: tuple[str, ...], line: int) -> Decision:
         """What the constant's own Resources(...) must become for one role."""
-        fake = Found(DeclarationKind.OTHER, rv.through or "", line, self.sites_by_call[id(rv.call)], {}, [])
+        assert rv.call is not None
+        fake = Found(DeclarationKind.OTHER, rv.through or "", line, CallSite(rv.call, (), 0), {}, [])
         for side in sides:
             setattr(fake, side, rv)
         leaves = list(rv.leaves())
@@ -111,12 +113,12 @@ class FlytekitPlanner(Planner):
             renders: dict[tuple[str, ...], Decision] = {}
             for _, sides in uses:
                 if sides not in renders:
-                    renders[sides] = self._definition_render(rv, sides, self.a.line(rv.call))
+                    renders[sides] = self._definition_render(rv, sides, rv.call.lineno)
             as_written = self._as_written(rv)
             # Overrides count among all the uses but never let the definition change: an
             # override can still be refused after this (override-limit-merge).
             use_count = sum(len(sides) for f, sides in uses if f.kind in _DEFINING_KINDS)
-            all_uses = self.a.walk.name_uses[name] - len(self.a.names.bindings.get(name, ()))
+            all_uses = self.a.name_uses[name] - len(self.a.names.bindings.get(name, ()))
             decisions = {d.render for d in renders.values()}
             if (
                 len(renders) == 1
@@ -142,7 +144,7 @@ class FlytekitPlanner(Planner):
         assert decision.render is not None
         new = self.parse(decision.render)
         self.replace(rv.call, lambda _node: new)
-        line = self.a.line(rv.call)
+        line = rv.call.lineno
         note = codemod_finding(
             MigrateRule.DEFINITION_REWRITTEN,
             line,
@@ -197,7 +199,7 @@ class FlytekitPlanner(Planner):
             new_value = self.parse(constant)
         elif found.limits is None and requests is not None and decision.render == self._as_written(requests):
             # requests=Resources(...) means the same as resources=Resources(...): keep it as written.
-            new_value = found.resource_args["requests"].value
+            new_value = self.a.arg(found.resource_args["requests"]).value
         else:
             assert decision.render is not None
             new_value = self.parse(decision.render)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from flyteres.core.options import Policy, PolicyName
+from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.index import TaskIndex, TaskInfo
 from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.planner import Planner
@@ -43,7 +44,7 @@ from flyteres.migrate.results import (
 )
 from flyteres.migrate.to_flyte import FlytePlanner
 from flyteres.migrate.to_flytekit import FlytekitPlanner
-from flyteres.source.analysis import Analysis, SourceParseError
+from flyteres.source.model import SourceParseError
 
 __all__ = ["ModuleOutcome", "index_sources", "is_generated", "migrate_module", "migrate_source"]
 

@@ -1,15 +1,15 @@
-"""Reading task resource declarations out of Python source, without importing it.
+"""Reading task declarations of both SDKs out of Python source, without importing it.
 
-Used by `flyteres check` and `flyteres migrate` alike.
+One model for every command: `flyteres check`, `flyteres verify` and
+`flyteres migrate` read modules through `flyteres.source.analysis.SourceModule`,
+which uses the standard library's `ast` only (libcst is loaded by the codemod
+alone, to edit what the model found).
+
+- `text`: source text by ast's spans (byte columns), parentheses included;
+- `names`: imports, aliases, module-level bindings and local scopes;
+- `values`: static values through module constants and import-time choices;
+- `walk`: one pass for functions, decorators and candidate calls;
+- `flytekit`, `flyte2`: each SDK's declarations; `flyte_resources`: flyte's
+  `Resources` checks, replayed statically;
+- `model`: the records; `analysis`: `SourceModule` and `find_declarations`.
 """
-
-from __future__ import annotations
-
-from flyteres._extras import missing_extra
-
-# Every module of this package reads source with libcst, which only the
-# migrate (and cli) extras install: say so once, here, rather than in each.
-try:
-    import libcst  # noqa: F401 - imported for the check only
-except ModuleNotFoundError as exc:
-    raise missing_extra(exc, "reading Python source (flyteres.check, flyteres.migrate)", "migrate") from None

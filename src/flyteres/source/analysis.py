@@ -1,436 +1,510 @@
-"""Find flytekit resource declarations in source code and evaluate them statically.
+"""Read a module's task declarations, flytekit's and Flyte 2's, with the standard `ast` only.
 
 The module is never imported. Names are resolved through its own imports
-(`from flytekit import Resources as R`, `import flytekit.extras.accelerators
-as acc`, ...) and module-level constants (`flyteres.source.names`); anything
-that needs running code is reported with the reason instead of guessed
-(`flyteres.source.values`). `Analysis` parses a module once with libcst and
-once with `ast` (for line numbers, see `flyteres.source.walk`) and holds what
-the codemod needs; `find_declarations` is the public view of it.
+(`from flytekit import Resources as R`, `import flyte as fl`, ...) and
+module-level constants (`flyteres.source.names`); anything that needs running
+code is reported with the reason instead of guessed
+(`flyteres.source.values`). `SourceModule` parses a module once and holds
+everything found in it (`flyteres.source.model`): flytekit's declarations
+(`found`), Flyte 2's environments, tasks and overrides, every task and
+workflow, and the calls between them. `flyteres check`, `flyteres verify` and
+`flyteres migrate` all read modules through it; only the codemod loads libcst,
+to edit what this model found (`flyteres.migrate.cst_index`).
+
+`find_declarations` is the public view: one `Declaration` per place that sets
+resources.
 """
 
 from __future__ import annotations
 
 import ast
-import io
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
-
-import libcst as cst
+from collections import Counter
+from collections.abc import Sequence
+from functools import cached_property
 
 from flyteres._errors import FlyteresError
-from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
-from flyteres.source.names import RESOURCE_ARGUMENTS, ModuleNames, dotted_name
-from flyteres.source.values import (
-    Combo,
-    Evaluator,
-    Leaf,
-    ResourcesValue,
-    accelerator_argument,
-    combinations,
-    field_value,
-    leaf_value,
-    shorten,
+from flyteres.source.flyte2 import FlyteFinder
+from flyteres.source.flyte_resources import FlyteReader, FlyteSpec
+from flyteres.source.flytekit import FlytekitFinder, arguments_of, is_simple_string
+from flyteres.source.model import (
+    Argument,
+    Declaration,
+    DeclarationKind,
+    FlyteEnvironment,
+    FlyteOverride,
+    FlyteTask,
+    Found,
+    SourceParseError,
+    TaskCall,
+    TaskDef,
+    Texts,
+    evaluate_spec,
+    flytekit_kwargs,
 )
-from flyteres.source.walk import CallSite, Span, Walk, ast_lines, bound_in, call_key
+from flyteres.source.names import LocalNames, ModuleNames, name_uses
+from flyteres.source.pod_templates import TemplateResources, read_pod_template, under_template
+from flyteres.source.text import SourceText
+from flyteres.source.values import Evaluator, shorten
+from flyteres.source.walk import Walk
 
 __all__ = [
-    "Analysis",
     "Declaration",
     "DeclarationKind",
     "Found",
+    "SourceModule",
     "SourceParseError",
     "evaluate_spec",
     "find_declarations",
     "flytekit_kwargs",
+    "parse_module",
 ]
 
-
-class SourceParseError(FlyteresError, ValueError):
-    """The source does not parse (with libcst or with Python's own parser)."""
-
-    def __init__(self, path: str, line: int | None, reason: str) -> None:
-        self.path = path
-        self.line = line
-        self.reason = reason
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: cannot parse: {reason}")
+_FLYTEKIT_TASKS = ("task", "dynamic", "eager", "workflow")
+# Why a flytekitplugins-pod `Pod(...)` is reported, not read.
+_POD_PLUGIN = (
+    "flytekitplugins-pod is deprecated and not installed here to replay its serializer; "
+    "flytekit's pod_template=PodTemplate(...) is read"
+)
+_SDKS = frozenset({"flytekit", "union", "unionai", "flyte"})
 
 
-class DeclarationKind(str, Enum):
-    """What kind of construct declares the resources."""
-
-    TASK = "task"
-    DYNAMIC = "dynamic"
-    EAGER = "eager"
-    WITH_OVERRIDES = "with_overrides"
-    MAP_TASK_OVERRIDES = "map_task_overrides"
-    CONTAINER_TASK = "container_task"
-    #: Anything else given flytekit Resources: NotebookTask, plugin replica
-    #: configs, Union's ActorEnvironment, an unknown decorator...
-    OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
+def parse_module(source: str, path: str = "<string>") -> ast.Module:
+    """The module's `ast`, or `SourceParseError` with the running Python's reason."""
+    try:
+        return ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        raise SourceParseError(path, exc.lineno, exc.msg) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; nesting beyond the parser
+        raise SourceParseError(path, None, str(exc) or type(exc).__name__) from None
 
 
-@dataclass(frozen=True)
-class Declaration:
-    """One place in a module that declares flytekit resources.
+class SourceModule:
+    """One parsed module and everything `flyteres.source` found in it."""
 
-    `spec` is what flytekit would put on the wire, evaluated statically, or
-    None with `reason` saying why it cannot be known without running the
-    module. `arguments` holds the resource arguments' source as written;
-    `other_arguments` the rest of the call's arguments (positional ones under
-    `"*0"`, `"*1"`, ...). For an override, `target` is the task it applies to.
-
-    >>> [d.name for d in find_declarations("from flytekit import task, Resources\\n"
-    ...     "@task(requests=Resources(cpu='1'))\\ndef f(): ...\\n")]
-    ['f']
-    """
-
-    kind: DeclarationKind
-    name: str
-    line: int
-    spec: ResourceSpec | None
-    reason: str | None
-    arguments: Mapping[str, str]
-    other_arguments: Mapping[str, str]
-    path: str = "<string>"
-    target: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "name": self.name,
-            "path": self.path,
-            "line": self.line,
-            "spec": None if self.spec is None else self.spec.to_dict(),
-            "reason": self.reason,
-            "arguments": dict(self.arguments),
-            "other_arguments": dict(self.other_arguments),
-            "target": self.target,
-        }
-
-
-@dataclass(eq=False)
-class Found:
-    """A declaration with everything the transform needs (internal)."""
-
-    kind: DeclarationKind
-    name: str
-    line: int
-    site: CallSite
-    resource_args: dict[str, cst.Arg]
-    other_args: list[cst.Arg]
-    requests: ResourcesValue | None = None
-    limits: ResourcesValue | None = None
-    resources: ResourcesValue | None = None
-    accelerator: Leaf | None = None
-    shared_memory: Leaf | None = None
-    problem: str | None = None  # structural: **kwargs, positional arguments...
-    target: str | None = None
-    target_shape: str | None = None  # for overrides: "task", "map_task", "chained", "other"
-    # For an override on a call (`t(...)`, `mod.t(...)`): the called expression, which may
-    # name a task of another module.
-    callee: cst.BaseExpression | None = None
-
-    @property
-    def call(self) -> cst.Call:
-        return self.site.call
-
-    def resource_values(self) -> Iterator[tuple[str, ResourcesValue]]:
-        for key in ("requests", "limits", "resources"):
-            rv = getattr(self, key)
-            if rv is not None:
-                yield key, rv
-
-    def leaves(self) -> list[Leaf]:
-        out: list[Leaf] = []
-        for _, rv in self.resource_values():
-            out.extend(rv.leaves())
-        if self.accelerator is not None:
-            out.append(self.accelerator)
-        if self.shared_memory is not None:
-            out.append(self.shared_memory)
-        return out
-
-    def not_static(self) -> str | None:
-        """Why the declaration cannot be evaluated statically, or None."""
-        if self.problem is not None:
-            return self.problem
-        for key, rv in self.resource_values():
-            if rv.reason is not None:
-                return f"{key}= {rv.reason}"
-        for key, rv in self.resource_values():
-            for name, fv in rv.fields.items():
-                for leaf in fv.leaves():
-                    if leaf.reason is not None:
-                        return f"{key}.{name}: {leaf.reason}"
-        for key in ("accelerator", "shared_memory"):
-            leaf = getattr(self, key)
-            if leaf is not None and leaf.reason is not None:
-                return f"{key}: {leaf.reason}"
-        return None
-
-
-class Analysis:
-    """A parsed module: its names, the walk's calls, the declarations found
-    (`found`), and what the codemod needs around them: lines, source text,
-    local scopes, and static values (`values`, an `Evaluator`)."""
-
-    def __init__(self, source: str, path: str = "<string>") -> None:
+    def __init__(self, source: str, path: str = "<string>", *, tree: ast.Module | None = None) -> None:
         self.source = source
         self.path = path
-        try:
-            self.module = cst.parse_module(source)
-        except cst.ParserSyntaxError as exc:
-            raise SourceParseError(path, exc.raw_line, exc.message) from None
-        try:
-            tree = ast.parse(source, filename=path)
-        except SyntaxError as exc:
-            raise SourceParseError(path, exc.lineno, exc.msg) from None
-        except ValueError as exc:  # e.g. NUL bytes
-            raise SourceParseError(path, None, str(exc)) from None
-        self.names = ModuleNames(self.module)
-        self.walk = Walk(self.module, self.names)
-        self.values = Evaluator(self.module, self.names, self.walk.globals)
-        self._spans: dict[int, Span] = {}
-        self._source_lines: list[str] | None = None
-        self.top_lines: list[int] | None = None
-        self._lines = self._line_table(tree)
-        self._locals: dict[int, frozenset[str]] = {}
-        # Receivers of a .with_overrides() whose result gets another .with_overrides().
-        self._chained: set[int] = set()
-        for site in self.walk.calls:
-            if site.key == "a:with_overrides":
-                receiver = site.call.func.value  # type: ignore[attr-defined]
-                if isinstance(receiver, cst.Call) and call_key(receiver.func) == "a:with_overrides":
-                    self._chained.add(id(receiver))
-        self.found: list[Found] = []
-        for site in self.walk.calls:
-            found = self._declaration(site)
-            if found is not None:
-                self.found.append(found)
+        self.tree = tree if tree is not None else parse_module(source, path)
+        self.text = SourceText(source)
+        self.names = ModuleNames(self.tree)
+        self.walk = Walk(self.tree, source, self.names.tops)
+        self.values = Evaluator(self.text, self.names, frozenset(self.walk.globals))
+        self.flyte_reader = FlyteReader(self.values)
+        #: Names bound in enclosing functions and classes: `local_names(site.scopes)`.
+        self.local_names = LocalNames()
+        self._declarations: dict[int, Declaration] = {}
+        self._env_specs: dict[int, tuple[FlyteSpec, str | None]] = {}
+        #: flytekit's declarations, in source order.
+        self.found: list[Found] = FlytekitFinder(self.text, self.names, self.values, self.local_names).find(
+            self.walk.calls
+        )
+        self._flyte = FlyteFinder(self.text, self.names, self.values, self.flyte_reader, self.local_names)
+        # Flyte 2 is read where the module imports flyte, or uses what looks like it: an
+        # environment imported from another module (`from .envs import env` and `@env.task`).
+        if (
+            self.names.sdk_imported()[1]
+            or any(_env_task(d) for f in self.walk.functions for d in f.node.decorator_list)
+            or any(
+                isinstance(s.call.func, ast.Attribute) and s.call.func.attr in ("override", "clone_with")
+                for s in self.walk.calls
+            )
+        ):
+            self._flyte.find(self.walk.calls, self.walk.functions)
+        #: Flyte 2's environments, tasks and overrides, in source order.
+        self.environments: list[FlyteEnvironment] = self._flyte.environments
+        self.flyte_tasks: list[FlyteTask] = self._flyte.tasks
+        self.overrides: list[FlyteOverride] = self._flyte.overrides
 
-    # -- lines --------------------------------------------------------------------------------
+    # -- what a rewrite needs about the whole module ---------------------------------------------
 
-    def _line_table(self, tree: ast.Module) -> dict[int, int]:
-        stmt_lines, first_lines, call_spans = ast_lines(tree)
-        out: dict[int, int] = {}
-        if len(stmt_lines) == self.walk.statements:
-            for site in self.walk.calls:
-                span = call_spans.get((site.statement, site.key, site.ordinal))
-                if span is None:
-                    out[id(site.call)] = stmt_lines[site.statement]
-                else:
-                    out[id(site.call)] = span[0]
-                    self._spans[id(site.call)] = span
-            # Where each top-level statement's text starts (its leading blank and comment lines included).
-            self.top_lines = [
-                first_lines[ordinal] - len(stmt.leading_lines)
-                for ordinal, stmt in zip(self.walk.top_ordinals, self.module.body, strict=True)
-            ]
-            return out
-        # The two parsers disagree on the statements (should not happen): ask libcst.
-        from libcst.metadata import MetadataWrapper, PositionProvider  # noqa: PLC0415 - rare path
+    @cached_property
+    def name_uses(self) -> Counter[str]:
+        """How often each name is used (read or written) anywhere in the module."""
+        return name_uses(self.tree)
 
-        positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        for site in self.walk.calls:
-            out[id(site.call)] = positions[site.call].start.line
-        return out
+    @cached_property
+    def quote(self) -> str | None:
+        """The quote character of the module's first plain string literal, if any."""
+        best: tuple[int, int] | None = None
+        quote: str | None = None
+        stack: list[ast.AST] = [self.tree]
+        while stack:
+            node = stack.pop()
+            # An f-string counts only when a plain literal is glued in front of it (`"a" f"{b}"`).
+            if not isinstance(node, ast.JoinedStr) and not (
+                isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+            ):
+                stack.extend(ast.iter_child_nodes(node))
+                continue
+            pos = (node.lineno, node.col_offset)
+            q = self.text.quote_at(*pos)
+            if q is not None and (best is None or pos < best):
+                best, quote = pos, q
+            if isinstance(node, ast.JoinedStr):
+                stack.extend(v.value for v in node.values if isinstance(v, ast.FormattedValue))
+        return quote
 
-    def line(self, call: cst.Call) -> int:
-        """The line a call starts on (0 when unknown)."""
-        return self._lines.get(id(call), 0)
-
-    def code(self, node: cst.CSTNode) -> str:
-        """A node's source as libcst writes it."""
-        return self.values.code(node)
-
-    def multiline(self, call: cst.Call) -> bool:
-        """Whether the call spans lines (only then can it hold comments)."""
-        span = self._spans.get(id(call))
-        return span is None or span[0] != span[2]
-
-    @property
-    def lines(self) -> list[str]:
-        """The source split into lines the way Python counts them, line endings kept."""
-        if self._source_lines is None:
-            self._source_lines = io.StringIO(self.source, newline="").readlines()
-        return self._source_lines
-
-    def call_text(self, call: cst.Call) -> str:
-        """A call's source as written (sliced from the text; codegen only as a fallback)."""
-        span = self._spans.get(id(call))
-        if span is None:
-            return self.code(call)
-        first, col, last, end = span
-        chunk = [line.encode() for line in self.lines[first - 1 : last]]
-        if len(chunk) == 1:
-            return chunk[0][col:end].decode()
-        return (chunk[0][col:] + b"".join(chunk[1:-1]) + chunk[-1][:end]).decode()
-
-    # -- scopes ---------------------------------------------------------------------------------
-
-    def local_names(self, scopes: Sequence[cst.CSTNode]) -> frozenset[str]:
-        """Names bound in the enclosing functions/classes (they shadow module constants)."""
+    @cached_property
+    def environment_names(self) -> frozenset[str]:
+        """The `name=` of every `TaskEnvironment(...)` call written in the module."""
         out: set[str] = set()
-        for scope in scopes:
-            cached = self._locals.get(id(scope))
-            if cached is None:
-                cached = bound_in(scope)
-                self._locals[id(scope)] = cached
-            out |= cached
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                last = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if last == "TaskEnvironment":
+                    for k in node.keywords:
+                        if k.arg == "name" and is_simple_string(self.text, k.value):
+                            out.add(str(k.value.value))  # type: ignore[attr-defined]  # a Constant, checked
         return frozenset(out)
 
-    # -- declarations ---------------------------------------------------------------------------
+    # -- tasks ----------------------------------------------------------------------------------
 
-    def _declaration(self, site: CallSite) -> Found | None:
-        call = site.call
-        canonical_func = self.names.canonical(call.func)
-        if site.function is not None and canonical_func in ("task", "dynamic", "eager"):
-            kind = DeclarationKind(canonical_func)
-            name = site.function.name.value
-        elif site.key == "a:with_overrides":
-            kind = DeclarationKind.WITH_OVERRIDES
-            name = ""
-        elif canonical_func == "ContainerTask":
-            kind = DeclarationKind.CONTAINER_TASK
-            name = "ContainerTask"
-        elif canonical_func == "Resources":
-            return None
-        else:
-            kind = DeclarationKind.OTHER
-            name = self.code(call.func).strip()
-        resource_args: dict[str, cst.Arg] = {}
-        other: list[cst.Arg] = []
-        problem = None
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in RESOURCE_ARGUMENTS:
-                resource_args[arg.keyword.value] = arg
-            else:
-                other.append(arg)
-                if arg.star == "**":
-                    problem = f"unpacks keyword arguments ({shorten(self.code(arg))}); they may hold resources"
-        if not resource_args and problem is None:
-            return None
-        local = self.local_names(site.scopes)
-        found = Found(kind, name, self.line(call), site, resource_args, other, problem=problem)
-        for key in ("requests", "limits", "resources"):
-            if key in resource_args:
-                setattr(found, key, self.values.resources_value(resource_args[key].value, local))
-        if kind is DeclarationKind.OTHER and not any(v.call is not None for _, v in found.resource_values()):
-            # Some unrelated call that happens to take requests=/limits= (an HTTP client...).
-            return None
-        if "accelerator" in resource_args:
-            found.accelerator = self.values.accelerator_leaf(resource_args["accelerator"].value, local)
-        if "shared_memory" in resource_args:
-            found.shared_memory = self.values.leaf(resource_args["shared_memory"].value, local)
-        if kind is DeclarationKind.WITH_OVERRIDES:
-            self._override_target(found)
-        if kind is DeclarationKind.CONTAINER_TASK:
-            name_arg = next((a for a in call.args if a.keyword is not None and a.keyword.value == "name"), None)
-            if name_arg is not None and isinstance(name_arg.value, cst.SimpleString):
-                value = name_arg.value.evaluated_value
-                found.name = value if isinstance(value, str) else found.name
-        return found
+    @cached_property
+    def tasks(self) -> list[TaskDef]:
+        """Every task and flytekit workflow defined with a decorator, in source order."""
+        by_function = {id(f.site.function): f for f in self.found if f.site.function is not None}
+        flyte = {id(t.function): t for t in self.flyte_tasks}
+        out: list[TaskDef] = []
+        for site in self.walk.functions:
+            node = site.node
+            if id(node) in flyte:
+                task = flyte[id(node)]
+                template = _keyword(task.decorator, "pod_template")
+                out.append(TaskDef(node.name, "flyte", "task", node, site.scopes, flyte=task, pod_template=template))
+                continue
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                kind = self.names.canonical(target)
+                if kind in _FLYTEKIT_TASKS:
+                    found = by_function.get(id(node))
+                    template = _keyword(decorator, "pod_template") or self._pod_plugin_config(decorator)
+                    out.append(TaskDef(node.name, "flytekit", kind, node, site.scopes, found, pod_template=template))
+                    break
+        return out
 
-    def _override_target(self, found: Found) -> None:
-        func = found.call.func
-        assert isinstance(func, cst.Attribute)
-        receiver = func.value
-        found.name = shorten(self.code(receiver).strip())
-        if id(found.call) in self._chained or (
-            isinstance(receiver, cst.Call) and call_key(receiver.func) == "a:with_overrides"
-        ):
-            found.target_shape = "chained"
-            inner = receiver
-            while isinstance(inner, cst.Call) and call_key(inner.func) == "a:with_overrides":
-                inner = inner.func.value  # type: ignore[attr-defined]
-            self._set_target(found, inner)
-            return
-        self._set_target(found, receiver)
+    def _pod_plugin_config(self, decorator: ast.expr) -> ast.expr | None:
+        """`task_config=Pod(...)` of the deprecated flytekitplugins-pod: a pod spec like a template's."""
+        config = _keyword(decorator, "task_config")
+        if isinstance(config, ast.Call) and (self.names.qualified(config.func) or "").startswith("flytekitplugins.pod"):
+            return config
+        return None
 
-    def _set_target(self, found: Found, receiver: cst.BaseExpression) -> None:
-        if isinstance(receiver, cst.Call) and isinstance(receiver.func, (cst.Name, cst.Attribute)):
-            found.callee = receiver.func
-            dotted = dotted_name(receiver.func)
-            if dotted is not None and found.target_shape != "chained":
-                found.name = dotted  # `mod.task(...)`: named like the task it may be
-        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name):
-            found.target = receiver.func.value
-            found.target_shape = found.target_shape or "task"
-        elif (
-            isinstance(receiver, cst.Call)
-            and isinstance(receiver.func, cst.Call)
-            and self.names.canonical(receiver.func.func) == "map_task"
-            and receiver.func.args
-            and isinstance(receiver.func.args[0].value, cst.Name)
-        ):
-            found.target = receiver.func.args[0].value.value
-            found.target_shape = found.target_shape or "map_task"
-            if found.kind is DeclarationKind.WITH_OVERRIDES:
-                found.kind = DeclarationKind.MAP_TASK_OVERRIDES
-        else:
-            found.target_shape = found.target_shape or "other"
-        if found.target is not None:
-            found.name = found.target
+    def pod_template(self, node: ast.expr | None, scopes: Sequence[ast.AST] = ()) -> TemplateResources | None:
+        """The primary container's resources a `pod_template=` value gives (None: no template)."""
+        if node is None or (isinstance(node, ast.Constant) and node.value is None):
+            return None
+        return read_pod_template(self.values, self.names, node, self.local_names(tuple(scopes)))
+
+    def task_template(self, task: TaskDef) -> TemplateResources | None:
+        """The pod template a task runs with: its decorator's, else (Flyte 2) its environment's."""
+        if task.pod_template is not None:
+            return self.pod_template(task.pod_template, task.scopes)
+        env = task.flyte.environment if task.flyte is not None else None
+        arg = env.arguments.get("pod_template") if env is not None else None
+        return None if arg is None else self.pod_template(arg.value, env.site.scopes if env else ())
+
+    def task_calls(self) -> list[TaskCall]:
+        """Calls from a task or workflow of the module to another of its tasks, or to a name it
+        imports with `from ... import` (a task of another module, perhaps), in source order.
+        `t.override(...)(x)` and `t(x).with_overrides(...)` are calls of `t`."""
+        known = {t.name for t in self.tasks if t.module_level}
+        out: list[TaskCall] = []
+        for task in self.tasks:
+            for node in ast.walk(task.function):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if self.names.flyte(func) == "map" and node.args:
+                    func = node.args[0]  # flyte.map(t, ...) and flyte.map(t.override(...), ...) run t
+                    while isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
+                        func = func.func.value
+                elif isinstance(func, ast.Attribute) and func.attr in ("override", "with_overrides"):
+                    continue  # the override itself; the call that runs the task is counted
+                while isinstance(func, ast.Call):  # t.override(...)(x)
+                    func = func.func
+                    if isinstance(func, ast.Attribute) and func.attr == "override":
+                        func = func.value
+                if not isinstance(func, ast.Name):
+                    continue
+                qualified = self.names.imports.get(func.id)
+                if func.id in known and func.id != task.name and qualified is None:
+                    out.append(TaskCall(task.name, func.id, node.lineno, node.col_offset))
+                elif qualified is not None and "." in qualified and qualified.partition(".")[0] not in _SDKS:
+                    out.append(TaskCall(task.name, func.id, node.lineno, node.col_offset, qualified))
+        return sorted(out, key=lambda c: (c.line, c.col, c.callee))
+
+    # -- Flyte 2 values -------------------------------------------------------------------------
+
+    def environment_spec(self, env: FlyteEnvironment) -> tuple[FlyteSpec, str | None]:
+        """The environment's resources (through the environments it clones), and the qualified
+        name of an environment of another module they come from, when they do."""
+        known = self._env_specs.get(id(env))
+        if known is None:
+            known = self._env_specs[id(env)] = self._flyte.environment_spec(env)
+        return known
+
+    def override_spec(self, override: FlyteOverride) -> FlyteSpec | None:
+        """The resources an override sets (None: it keeps the task's)."""
+        if override.problem is not None:
+            return FlyteSpec(None, override.problem, override.problem in self.flyte_reader.refusals)
+        if override.resources is None:
+            return None
+        return self.flyte_reader.spec(override.resources)
 
     # -- the public view ------------------------------------------------------------------------
 
     def declaration(self, found: Found) -> Declaration:
-        spec, reason = evaluate_spec(found)
-        other: dict[str, str] = {}
+        """The public view of a flytekit declaration (arguments a `**` dict gives read in)."""
+        known = self._declarations.get(id(found))
+        if known is None:
+            known = self._declarations[id(found)] = self._declaration(found)
+        return known
+
+    def _declaration(self, found: Found) -> Declaration:
+        use = found._expanded or found
+        spec, reason = evaluate_spec(use)
+        if found.unpack_problem is not None:
+            spec, reason = None, found.unpack_problem
+        other: dict[str, Argument] = {}
         for i, arg in enumerate(found.other_args):
-            key = arg.keyword.value if arg.keyword is not None else f"{arg.star or '*'}{i}"
-            other[key] = self.code(arg.value).strip()
+            other[arg.keyword if arg.keyword is not None else f"{arg.star or '*'}{i}"] = arg
+        notes: tuple[str, ...] = ()
+        if use.pod_template is not None and found.kind not in (DeclarationKind.WITH_OVERRIDES, DeclarationKind.OTHER):
+            if spec is not None and not spec.requests and not spec.limits:
+                # No request or limit of its own (a `**` dict that only names the template, say):
+                # flytekit leaves the primary container's resources as the template has them (1.4).
+                spec, reason, notes = self._template_only(use.pod_template.value, found.site.scopes, spec)
+            else:
+                # flytekit writes the task's resources over the primary container's (docs/semantics.md, 1.4).
+                notes = ("the task's resources replace those of its pod template's primary container",)
+        elif found.site.function is not None and any(
+            self._pod_plugin_config(d) is not None for d in found.site.function.decorator_list
+        ):
+            notes = (f"the resources in its Pod task_config's containers are not read ({_POD_PLUGIN})",)
         return Declaration(
             kind=found.kind,
             name=found.name,
             line=found.line,
+            notes=notes,
             spec=spec,
             reason=reason,
-            arguments={k: self.code(a.value).strip() for k, a in found.resource_args.items()},
-            other_arguments=other,
+            arguments=Texts(self.text, use.resource_args),
+            other_arguments=Texts(self.text, other),
             path=self.path,
             target=found.target,
         )
 
+    def flyte_declarations(self) -> list[Declaration]:
+        """Flyte 2's environments and clones that set resources, and overrides that do."""
+        out: list[Declaration] = []
+        for env in self.environments:
+            template_arg = env.arguments.get("pod_template")
+            template = None if template_arg is None else self.pod_template(template_arg.value, env.site.scopes)
+            if env.resources is None and env.problem is None and (template is None or not _declares(template)):
+                continue
+            fs, _ = self.environment_spec(env)
+            spec, reason, refused = fs.spec, fs.reason, fs.refused
+            notes: tuple[str, ...] = ()
+            if template is not None:
+                spec, reason, notes, by_template = with_template(fs.spec, fs.reason, template)
+                refused = refused or by_template
+            given = ("resources", "pod_template") if template is not None else ("resources",)
+            args = Texts(self.text, {k: a for k, a in env.arguments.items() if k in given})
+            other = Texts(self.text, {k: a for k, a in env.arguments.items() if k not in given})
+            out.append(
+                Declaration(
+                    kind=env.kind,
+                    name=env.label,
+                    line=env.line,
+                    spec=spec,
+                    reason=reason,
+                    arguments=args,
+                    other_arguments=other,
+                    path=self.path,
+                    refused=refused,
+                    tasks=tuple(env.tasks),
+                    variable=env.variable,
+                    notes=notes,
+                )
+            )
+        out += self.flyte_task_templates()
+        for override in self.overrides:
+            ofs = self.override_spec(override)
+            if ofs is None:
+                continue
+            args = Texts(self.text, {k: a for k, a in override.arguments.items() if k == "resources"})
+            other = Texts(self.text, {k: a for k, a in override.arguments.items() if k != "resources"})
+            out.append(
+                Declaration(
+                    kind=DeclarationKind.OVERRIDE,
+                    name=override.target or shorten(self.values.code(override.target_expr)),
+                    line=override.line,
+                    spec=ofs.spec,
+                    reason=ofs.reason,
+                    arguments=args,
+                    other_arguments=other,
+                    path=self.path,
+                    target=override.target,
+                    refused=ofs.refused,
+                )
+            )
+        return out
 
-def flytekit_kwargs(found: Found, combo: Combo, *, keys: Sequence[str] = RESOURCE_ARGUMENTS) -> dict[str, object]:
-    """The `from_flytekit` keyword arguments of a declaration for one combination of values."""
-    out: dict[str, object] = {}
-    for key, rv in found.resource_values():
-        if key in keys:
-            out[key] = {name: field_value(fv, combo) for name, fv in rv.fields.items()}
-    if "accelerator" in keys and found.accelerator is not None:
-        out["accelerator"] = accelerator_argument(leaf_value(found.accelerator, combo))
-    if "shared_memory" in keys and found.shared_memory is not None:
-        out["shared_memory"] = leaf_value(found.shared_memory, combo)
-    return out
+    def _template_only(
+        self, node: ast.expr, scopes: Sequence[ast.AST], own: ResourceSpec
+    ) -> tuple[ResourceSpec | None, str | None, tuple[str, ...]]:
+        """A flytekit task without requests or limits: its pod template's primary container's,
+        with the task's accelerator and shared memory (those do not go to the container)."""
+        template = self.pod_template(node, scopes)
+        if template is None:
+            return own, None, ()
+        if template.spec is None:
+            return None, f"pod_template: {template.reason}", ()
+        try:
+            spec = ResourceSpec(
+                requests=template.spec.requests,
+                limits=template.spec.limits,
+                accelerator=own.accelerator,
+                shared_memory=own.shared_memory,
+            )
+        except FlyteresError as exc:
+            return None, f"with its pod template's resources: {exc}", ()
+        return spec, None, (f"the resources of the pod template's primary container {template.primary!r}",)
+
+    def flyte_task_templates(self) -> list[Declaration]:
+        """Flyte 2 tasks whose own `pod_template=` adds resources to their environment's."""
+        out: list[Declaration] = []
+        for task in self.tasks:
+            if task.flyte is None or task.pod_template is None:
+                continue
+            template = self.pod_template(task.pod_template, task.scopes)
+            if template is None or not _declares(template):
+                continue
+            env = task.flyte.environment
+            spec: ResourceSpec | None
+            reason: str | None
+            if env is None:
+                spec, reason, refused = None, task.flyte.reason or "its environment is defined in another module", False
+            else:
+                fs, _ = self.environment_spec(env)
+                spec, reason, refused = fs.spec, fs.reason, fs.refused
+            spec, reason, notes, by_template = with_template(spec, reason, template)
+            decorator = task.flyte.decorator
+            assert isinstance(decorator, ast.Call)  # it has a pod_template= keyword
+            arg = next(a for a in arguments_of(self.text, decorator) if a.keyword == "pod_template")
+            out.append(
+                Declaration(
+                    kind=DeclarationKind.TASK_POD_TEMPLATE,
+                    name=task.name,
+                    line=decorator.lineno,
+                    spec=spec,
+                    reason=reason,
+                    arguments=Texts(self.text, {"pod_template": arg}),
+                    other_arguments={},
+                    path=self.path,
+                    refused=refused or by_template,
+                    tasks=(task.name,),
+                    variable=None if env is None else env.variable,
+                    notes=notes,
+                )
+            )
+        return out
+
+    def template_declarations(self) -> list[Declaration]:
+        """flytekit tasks whose resources come from their pod template alone (P30)."""
+        out: list[Declaration] = []
+        for task in self.tasks:
+            if task.sdk != "flytekit" or task.found is not None or task.pod_template is None:
+                continue
+            template = self.pod_template(task.pod_template, task.scopes)
+            if template is None or (
+                template.spec is not None and not template.spec.requests and not template.spec.limits
+            ):
+                continue
+            decorator = next(
+                d for d in task.function.decorator_list if isinstance(d, ast.Call) and _has_value(d, task.pod_template)
+            )
+            assert isinstance(decorator, ast.Call)
+            arg = next(a for a in arguments_of(self.text, decorator) if a.value is task.pod_template)
+            out.append(
+                Declaration(
+                    kind=DeclarationKind(task.kind),
+                    name=task.name,
+                    line=decorator.lineno,
+                    spec=template.spec,
+                    reason=None if template.reason is None else f"pod_template: {template.reason}",
+                    arguments=Texts(self.text, {"pod_template": arg}),
+                    other_arguments={},
+                    path=self.path,
+                    notes=(f"the resources of the pod template's primary container {template.primary!r}",)
+                    if template.spec is not None
+                    else (),
+                )
+            )
+        return out
+
+    def declarations(self) -> list[Declaration]:
+        """Every declaration of either SDK, in source order."""
+        out = [self.declaration(f) for f in self.found] + self.flyte_declarations() + self.template_declarations()
+        out.sort(key=lambda d: d.line)
+        return out
 
 
-def evaluate_spec(found: Found) -> tuple[ResourceSpec | None, str | None]:
-    """The declaration's ResourceSpec, or None and why it cannot be known statically."""
-    why = found.not_static()
-    if why is not None:
-        return None, why
-    combos = combinations(found.leaves())
-    if combos is None or len(combos) != 1:
-        varying = [leaf.code for leaf in found.leaves() if len(leaf.values) > 1]
-        return None, f"chosen at import time: {', '.join(shorten(c) for c in varying)}"
+def _declares(template: TemplateResources) -> bool:
+    """Whether a pod template gives resources (or may: unknown ones count)."""
+    spec = template.spec
+    return template.missing or spec is None or bool(spec.requests or spec.limits)
+
+
+def with_template(
+    spec: ResourceSpec | None, reason: str | None, template: TemplateResources
+) -> tuple[ResourceSpec | None, str | None, tuple[str, ...], bool]:
+    """A Flyte 2 task's resources laid over its pod template's primary container's, as flyte's
+    serializer does (docs/semantics.md, rows 33 and 34): the spec, the reason it is not known,
+    notes, and whether flyte refuses the template."""
+    if template.missing:
+        why = (
+            f"flyte raises ValueError: no primary container defined in the pod spec; the pod template "
+            f"lists none named {template.primary!r}"
+        )
+        return None, why, (), True
+    if spec is None:
+        return spec, reason, (), False
+    if template.spec is None:
+        note = f"the pod template's own resources are not known ({template.reason}); they add to these"
+        return spec, reason, (note,), False
+    if not template.spec.requests and not template.spec.limits:
+        return spec, reason, (), False
     try:
-        return from_flytekit(**flytekit_kwargs(found, combos[0])), None
-    except (ValueError, TypeError) as exc:
-        return None, str(exc)
+        merged = under_template(template.spec, spec)
+    except FlyteresError as exc:
+        return None, f"with its pod template's resources: {exc}", (), False
+    note = f"the pod template's primary container {template.primary!r} adds its resources; the task's keys win"
+    return merged, reason, (note,), False
+
+
+def _has_value(call: ast.Call, value: ast.expr) -> bool:
+    """Whether `value` is one of the call's keyword arguments."""
+    return any(k.value is value for k in call.keywords)
+
+
+def _keyword(decorator: ast.expr, name: str) -> ast.expr | None:
+    """A decorator call's keyword argument."""
+    if isinstance(decorator, ast.Call):
+        return next((k.value for k in decorator.keywords if k.arg == name), None)
+    return None
+
+
+def _env_task(decorator: ast.expr) -> bool:
+    """`@x.task` or `@x.task(...)`."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(target, ast.Attribute) and target.attr == "task"
 
 
 def find_declarations(source: str, path: str = "<string>") -> list[Declaration]:
-    """Every flytekit resource declaration in `source`, statically evaluated.
+    """Every resource declaration in `source`, flytekit's and Flyte 2's, statically evaluated.
 
     Raises `SourceParseError` when the source does not parse.
 
@@ -444,6 +518,14 @@ def find_declarations(source: str, path: str = "<string>") -> list[Declaration]:
     >>> d = find_declarations(src)[0]
     >>> d.kind.value, d.name, d.line, d.spec
     ('task', 'embed', 5, ResourceSpec(limits={gpu='1'}, accelerator=nvidia-tesla-t4))
+    >>> src = '''
+    ... import flyte
+    ... env = flyte.TaskEnvironment(name="train", resources=flyte.Resources(cpu=(1, 2), gpu="H100:8"))
+    ... '''
+    >>> d = find_declarations(src)[0]
+    >>> d.kind.value, d.name, d.line
+    ('environment', 'env', 3)
+    >>> d.spec
+    ResourceSpec(requests={cpu='1', gpu='8'}, limits={cpu='2'}, accelerator=nvidia-tesla-h100)
     """
-    analysis = Analysis(source, path)
-    return [analysis.declaration(f) for f in analysis.found]
+    return SourceModule(source, path).declarations()

@@ -1,42 +1,59 @@
-"""flytekit's names and a module's own: imports, aliases and module-level bindings.
+"""The SDKs' names and a module's own: imports, aliases, module-level bindings and local scopes.
 
 A declaration is recognised through the module's imports (`from flytekit
 import Resources as R`, `import flytekit.extras.accelerators as acc`,
-`from union import task`) and never by importing anything: `canonical` maps
-a qualified name to flytekit's public name, and `ModuleNames` reads the
-imports and every module-level binding (each with the top-level statement it
-belongs to and whether a branch chooses it at import time) from the
-module's statements alone.
+`from union import task`, `import flyte as fl`, `from flyte import
+TaskEnvironment`) and never by importing anything: `canonical` maps a
+qualified name to flytekit's public name and `flyte_canonical` to flyte's;
+`ModuleNames` reads the imports and every module-level binding (each with the
+top-level statement it belongs to and whether a branch chooses it at import
+time) from the module's statements alone; `bound_in` lists the names a
+function or class body binds (they shadow module constants).
+
+Top-level statements are numbered the way a concrete syntax tree numbers them:
+one number per logical line, so `x = 1; y = 2` is one statement (the codemod
+inserts new statements by that number).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import ast
+from collections import Counter
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-
-import libcst as cst
 
 from flyteres import accelerators
 
 __all__ = [
+    "FLYTE_POSITIONAL_FIELDS",
     "POSITIONAL_FIELDS",
     "RESOURCE_ARGUMENTS",
     "Binding",
+    "Local",
+    "LocalNames",
     "ModuleNames",
+    "bound_in",
     "canonical",
     "dotted_name",
+    "flyte_canonical",
+    "top_groups",
 ]
 
 #: Keyword arguments that carry resources on flytekit's task and override APIs.
 RESOURCE_ARGUMENTS = ("requests", "limits", "resources", "accelerator", "shared_memory")
 #: flytekit's Resources fields in positional order.
 POSITIONAL_FIELDS = ("cpu", "mem", "gpu", "ephemeral_storage")
+#: flyte's Resources fields in positional order (the dataclass's field order).
+FLYTE_POSITIONAL_FIELDS = ("cpu", "memory", "gpu", "disk", "shm")
 
 
 def canonical(qualified: str | None) -> str | None:
     """flytekit's public name for a qualified name, or None when it is not flytekit's.
 
     `union` re-exports flytekit's task API (`union.Resources`, `union.task`).
+
+    >>> canonical("flytekit.core.resources.Resources"), canonical("union.task"), canonical("flyte.Resources")
+    ('Resources', 'task', None)
     """
     if qualified is None:
         return None
@@ -63,6 +80,10 @@ _KNOWN = {
     "map_task": "map_task",
     "core.array_node_map_task.map_task": "map_task",
     "experimental.map_task": "map_task",
+    "workflow": "workflow",
+    "core.workflow.workflow": "workflow",
+    "PodTemplate": "PodTemplate",
+    "core.pod_template.PodTemplate": "PodTemplate",
 }
 # What `from flytekit import *` (or the accelerators module's *) makes available.
 _STAR_NAMES = {
@@ -71,7 +92,54 @@ _STAR_NAMES = {
         *(e.flytekit_constant for e in accelerators.catalog() if e.flytekit_constant),
         "GPUAccelerator",
     },
+    "flyte": {
+        "Resources",
+        "TaskEnvironment",
+        "GPU",
+        "TPU",
+        "Device",
+        "Neuron",
+        "AMD_GPU",
+        "HABANA_GAUDI",
+        "APPLE_SILICON",
+        "PodTemplate",
+    },
 }
+
+# flyte's public names for resources, by where `flyte/__init__.py` imports them from.
+_FLYTE_KNOWN = {
+    "Resources": "Resources",
+    "_resources.Resources": "Resources",
+    "TaskEnvironment": "TaskEnvironment",
+    "_task_environment.TaskEnvironment": "TaskEnvironment",
+    "PodTemplate": "PodTemplate",
+    "_pod.PodTemplate": "PodTemplate",
+    "extras.ContainerTask": "ContainerTask",
+    "extras._container.ContainerTask": "ContainerTask",
+    "map": "map",
+    "_map.map": "map",
+    **{
+        f"{prefix}{helper}": helper
+        for helper in ("GPU", "TPU", "Device", "Neuron", "AMD_GPU", "HABANA_GAUDI", "APPLE_SILICON")
+        for prefix in ("", "_resources.")
+    },
+}
+
+
+def flyte_canonical(qualified: str | None) -> str | None:
+    """flyte's (Flyte 2's) public name for a qualified name, or None when it is not flyte's.
+
+    >>> flyte_canonical("flyte.TaskEnvironment"), flyte_canonical("flyte._resources.GPU")
+    ('TaskEnvironment', 'GPU')
+    >>> flyte_canonical("flytekit.task") is None
+    True
+    """
+    if qualified is None:
+        return None
+    head, _, rest = qualified.partition(".")
+    if head != "flyte":
+        return None
+    return _FLYTE_KNOWN.get(rest)
 
 
 @dataclass
@@ -80,179 +148,315 @@ class Binding:
     assignment), the top-level statement it belongs to, and whether a branch
     (`if`, `try`, `match`) chooses it at import time."""
 
-    value: cst.BaseExpression | None  # None: bound by an import, def, loop, unpacking...
+    value: ast.expr | None  # None: bound by an import, def, loop, unpacking...
     top: int
     conditional: bool
+    line: int = 0
 
 
-def dotted_name(node: cst.BaseExpression) -> str | None:
+def dotted_name(node: ast.AST) -> str | None:
     """`a.b.c` for a name or an attribute chain of names; None for anything else."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
         base = dotted_name(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
+        return None if base is None else f"{base}.{node.attr}"
     return None
+
+
+def top_groups(body: Sequence[ast.stmt]) -> list[int]:
+    """The number of each top-level statement, one per logical line (`a = 1; b = 2` share one)."""
+    out: list[int] = []
+    top = -1
+    previous: ast.stmt | None = None
+    for stmt in body:
+        joined = (
+            previous is not None
+            and stmt.lineno == previous.end_lineno
+            and not isinstance(stmt, _COMPOUND)
+            and not isinstance(previous, _COMPOUND)
+        )
+        if not joined:
+            top += 1
+        out.append(top)
+        previous = stmt
+    return out
+
+
+_TRY_STAR: tuple[type[ast.stmt], ...] = (ast.TryStar,) if hasattr(ast, "TryStar") else ()  # Python 3.11+
+_COMPOUND: tuple[type[ast.stmt], ...] = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Match,
+    *_TRY_STAR,
+)
+_BRANCHES: tuple[type[ast.stmt], ...] = (ast.If, ast.Try, ast.Match, *_TRY_STAR)
 
 
 class ModuleNames:
     """Imports and module-level bindings, from the module's statements only."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, tree: ast.Module) -> None:
         self.imports: dict[str, str] = {}
         self.star: set[str] = set()
         self.bindings: dict[str, list[Binding]] = {}
         self.exported: set[str] = set()
-        for top, stmt in enumerate(module.body):
+        self.tops = top_groups(tree.body)
+        for top, stmt in zip(self.tops, tree.body, strict=True):
             self._statement(stmt, top, conditional=False, loop=False)
 
-    def _bind(self, name: str, value: cst.BaseExpression | None, top: int, conditional: bool) -> None:
-        self.bindings.setdefault(name, []).append(Binding(value, top, conditional))
+    def _bind(self, name: str, value: ast.expr | None, top: int, conditional: bool, line: int) -> None:
+        self.bindings.setdefault(name, []).append(Binding(value, top, conditional, line))
 
-    def _targets(self, target: cst.BaseExpression, top: int, conditional: bool) -> None:
-        if isinstance(target, cst.Name):
-            self._bind(target.value, None, top, conditional)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                self._targets(el.value, top, conditional)
-        elif isinstance(target, cst.StarredElement):
-            self._targets(target.value, top, conditional)
+    def _targets(self, target: ast.AST, top: int, conditional: bool) -> None:
+        for name in names_in(target):
+            self._bind(name.id, None, top, conditional, name.lineno)
 
-    def _statement(self, stmt: cst.CSTNode, top: int, *, conditional: bool, loop: bool) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                self._small(small, top, conditional=conditional, loop=loop)
-            return
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            self._bind(stmt.name.value, None, top, conditional)
-            return
-        cond = conditional
-        if isinstance(stmt, (cst.For, cst.While)):
-            if isinstance(stmt, cst.For):
+    def _statement(self, stmt: ast.stmt, top: int, *, conditional: bool, loop: bool) -> None:
+        match stmt:
+            case ast.FunctionDef() | ast.AsyncFunctionDef() | ast.ClassDef():
+                self._bind(stmt.name, None, top, conditional, stmt.lineno)
+                return
+            case ast.For() | ast.AsyncFor():
                 self._targets(stmt.target, top, conditional)
-            inner_loop = True
-        else:
-            inner_loop = loop
-            if isinstance(stmt, (cst.If, cst.Try, cst.TryStar, cst.Match)):
-                cond = True
-            if isinstance(stmt, cst.With):
+                self._blocks((stmt.body, stmt.orelse), top, conditional, loop=True)
+                return
+            case ast.While():
+                self._blocks((stmt.body, stmt.orelse), top, conditional, loop=True)
+                return
+            case ast.With() | ast.AsyncWith():
                 for item in stmt.items:
-                    if item.asname is not None:
-                        self._targets(item.asname.name, top, conditional)
-        for block in _blocks(stmt):
+                    if item.optional_vars is not None:
+                        self._targets(item.optional_vars, top, conditional)
+                self._blocks((stmt.body,), top, conditional, loop=loop)
+                return
+            case ast.If():
+                self._blocks((stmt.body, stmt.orelse), top, True, loop=loop)
+                return
+            case ast.Match():
+                self._blocks([case.body for case in stmt.cases], top, True, loop=loop)
+                return
+        if isinstance(stmt, _BRANCHES):  # try / try*
+            blocks = [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]  # type: ignore[attr-defined]
+            self._blocks(blocks, top, True, loop=loop)
+            return
+        self._simple(stmt, top, conditional=conditional, loop=loop)
+
+    def _blocks(self, blocks: Iterable[Sequence[ast.stmt]], top: int, conditional: bool, *, loop: bool) -> None:
+        for block in blocks:
             for inner in block:
-                self._statement(inner, top, conditional=cond, loop=inner_loop)
+                self._statement(inner, top, conditional=conditional, loop=loop)
 
-    def _small(self, small: cst.BaseSmallStatement, top: int, *, conditional: bool, loop: bool) -> None:
-        if isinstance(small, cst.Import):
-            for alias in small.names:
-                dotted = dotted_name(alias.name)
-                if dotted is None:
-                    continue
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    local = alias.asname.name.value
-                    self.imports[local] = dotted
+    def _simple(self, stmt: ast.stmt, top: int, *, conditional: bool, loop: bool) -> None:
+        match stmt:
+            case ast.Import():
+                for alias in stmt.names:
+                    if alias.asname is not None:
+                        local = alias.asname
+                        self.imports[local] = alias.name
+                    else:
+                        local = alias.name.partition(".")[0]
+                        self.imports[local] = local
+                    self._bind(local, None, top, conditional, stmt.lineno)
+            case ast.ImportFrom():
+                # A relative import keeps its leading dots (`.etl.extract`): never an SDK's,
+                # but the codemod resolves it against the other modules of a run.
+                dots = "." * stmt.level
+                module = dots + (stmt.module or "")
+                if stmt.names and stmt.names[0].name == "*":
+                    if not dots:
+                        self.star.add(module)
+                    return
+                for alias in stmt.names:
+                    local = alias.asname or alias.name
+                    self.imports[local] = f"{module}{'' if module.endswith('.') else '.'}{alias.name}"
+                    self._bind(local, None, top, conditional, stmt.lineno)
+            case ast.Assign():
+                for t in stmt.targets:
+                    if isinstance(t, ast.Name) and not loop:
+                        self._bind(t.id, stmt.value, top, conditional, t.lineno)
+                        if t.id == "__all__":
+                            self.exported |= _strings(stmt.value)
+                    else:
+                        self._targets(t, top, conditional)
+            case ast.AnnAssign(value=value) if value is not None:
+                if isinstance(stmt.target, ast.Name) and not loop:
+                    self._bind(stmt.target.id, value, top, conditional, stmt.target.lineno)
                 else:
-                    local = dotted.partition(".")[0]
-                    self.imports[local] = local
-                self._bind(local, None, top, conditional)
-        elif isinstance(small, cst.ImportFrom):
-            # A relative import keeps its leading dots (`.etl.extract`): never flytekit's,
-            # but the codemod resolves it against the other modules of a run.
-            dots = "." * len(small.relative)
-            module = dots if small.module is None else dotted_name(small.module)
-            if module is None:
-                return
-            if small.module is not None and dots:
-                module = dots + module
-            if isinstance(small.names, cst.ImportStar):
-                if not dots:
-                    self.star.add(module)
-                return
-            for alias in small.names:
-                if not isinstance(alias.name, cst.Name):
-                    continue
-                local = alias.name.value
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    local = alias.asname.name.value
-                self.imports[local] = f"{module}{'' if module.endswith('.') else '.'}{alias.name.value}"
-                self._bind(local, None, top, conditional)
-        elif isinstance(small, cst.Assign):
-            for t in small.targets:
-                if isinstance(t.target, cst.Name) and not loop:
-                    self._bind(t.target.value, small.value, top, conditional)
-                    if t.target.value == "__all__":
-                        self.exported |= _strings(small.value)
-                else:
-                    self._targets(t.target, top, conditional)
-        elif isinstance(small, cst.AnnAssign):
-            if small.value is not None:
-                if isinstance(small.target, cst.Name) and not loop:
-                    self._bind(small.target.value, small.value, top, conditional)
-                else:
-                    self._targets(small.target, top, conditional)
-        elif isinstance(small, cst.AugAssign):
-            self._targets(small.target, top, conditional)
-            if isinstance(small.target, cst.Name) and small.target.value == "__all__":
-                self.exported |= _strings(small.value)
-        elif isinstance(small, cst.Del):
-            self._targets(small.target, top, conditional)
+                    self._targets(stmt.target, top, conditional)
+            case ast.AugAssign():
+                self._targets(stmt.target, top, conditional)
+                if isinstance(stmt.target, ast.Name) and stmt.target.id == "__all__":
+                    self.exported |= _strings(stmt.value)
+            case ast.Delete():
+                for t in stmt.targets:
+                    self._targets(t, top, conditional)
 
-    def qualified(self, node: cst.BaseExpression) -> str | None:
+    def qualified(self, node: ast.AST) -> str | None:
         """The dotted name an expression refers to through the imports, if any."""
-        if isinstance(node, cst.Name):
-            if node.value in self.imports:
-                return self.imports[node.value]
+        if isinstance(node, ast.Name):
+            if node.id in self.imports:
+                return self.imports[node.id]
             for module in sorted(self.star):
-                if node.value in _STAR_NAMES.get(module, ()) and node.value not in self.bindings:
-                    return f"{module}.{node.value}"
+                if node.id in _STAR_NAMES.get(module, ()) and node.id not in self.bindings:
+                    return f"{module}.{node.id}"
             return None
-        if isinstance(node, cst.Attribute):
+        if isinstance(node, ast.Attribute):
             base = self.qualified(node.value)
-            return None if base is None else f"{base}.{node.attr.value}"
+            return None if base is None else f"{base}.{node.attr}"
         return None
 
-    def canonical(self, node: cst.BaseExpression) -> str | None:
+    def canonical(self, node: ast.AST) -> str | None:
         """flytekit's public name for what an expression refers to, if it is flytekit's."""
         return canonical(self.qualified(node))
 
+    def flyte(self, node: ast.AST) -> str | None:
+        """flyte's public name for what an expression refers to, if it is flyte's."""
+        return flyte_canonical(self.qualified(node))
 
-def _strings(node: cst.BaseExpression) -> set[str]:
+    def sdk_imported(self) -> tuple[bool, bool]:
+        """Whether the module imports flytekit (or union) and whether it imports flyte."""
+        roots = {q.lstrip(".").partition(".")[0] for q in self.imports.values() if not q.startswith(".")}
+        roots |= {m.partition(".")[0] for m in self.star}
+        return bool(roots & {"flytekit", "union", "unionai"}), "flyte" in roots
+
+
+def _strings(node: ast.expr) -> set[str]:
     out: set[str] = set()
-    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        for el in node.elements:
-            if isinstance(el.value, cst.SimpleString):
-                value = el.value.evaluated_value
-                if isinstance(value, str):
-                    out.add(value)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        for el in node.elts:
+            if isinstance(el, ast.Constant) and isinstance(el.value, str):
+                out.add(el.value)
     return out
 
 
-def _blocks(stmt: cst.CSTNode) -> Iterator[Sequence[cst.CSTNode]]:
-    """The statement lists directly inside a compound statement, in source order."""
-    if isinstance(stmt, cst.If):
-        yield _body(stmt.body)
-        if stmt.orelse is not None:
-            if isinstance(stmt.orelse, cst.If):
-                yield (stmt.orelse,)
-            else:
-                yield _body(stmt.orelse.body)
-    elif isinstance(stmt, (cst.Try, cst.TryStar)):
-        yield _body(stmt.body)
-        for handler in stmt.handlers:
-            yield _body(handler.body)
-        if stmt.orelse is not None:
-            yield _body(stmt.orelse.body)
-        if stmt.finalbody is not None:
-            yield _body(stmt.finalbody.body)
-    elif isinstance(stmt, (cst.For, cst.While, cst.With)):
-        yield _body(stmt.body)
-        if not isinstance(stmt, cst.With) and stmt.orelse is not None:
-            yield _body(stmt.orelse.body)
-    elif isinstance(stmt, cst.Match):
-        for case in stmt.cases:
-            yield _body(case.body)
+def names_in(node: ast.AST) -> Iterator[ast.Name]:
+    """The names an assignment target binds (`a`, `a, b`, `[a, *b]`; not `a.b` or `a[0]`)."""
+    if isinstance(node, ast.Name):
+        yield node
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        for el in node.elts:
+            yield from names_in(el)
+    elif isinstance(node, ast.Starred):
+        yield from names_in(node.value)
 
 
-def _body(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    return suite.body
+Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+#: The names bound around an expression: anything that answers `name in local`.
+Local = Container[str]
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+class LocalNames:
+    """Names bound in enclosing functions and classes (they shadow module constants), each
+    scope read once. A callable object rather than a method of the module's model, so the
+    finders that hold it form no reference cycle with the model (whose syntax tree would then
+    wait for the garbage collector instead of going when the model does)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, frozenset[str]] = {}
+
+    def __call__(self, scopes: Sequence[ast.AST]) -> Local:
+        """The names, read when first asked about: most declarations never read a name."""
+        return _LazyLocal(self, scopes) if scopes else _NO_NAMES
+
+    def names(self, scopes: Sequence[ast.AST]) -> frozenset[str]:
+        """The names bound in `scopes`, read now."""
+        out: set[str] = set()
+        for scope in scopes:
+            cached = self._cache.get(id(scope))
+            if cached is None:
+                assert isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))
+                cached = self._cache[id(scope)] = bound_in(scope)
+            out |= cached
+        return frozenset(out)
+
+
+class _LazyLocal:
+    __slots__ = ("_names", "_owner", "_scopes")
+
+    def __init__(self, owner: LocalNames, scopes: Sequence[ast.AST]) -> None:
+        self._owner = owner
+        self._scopes = scopes
+        self._names: frozenset[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        if self._names is None:
+            self._names = self._owner.names(self._scopes)
+        return name in self._names
+
+
+def bound_in(scope: Scope) -> frozenset[str]:
+    """Every name a function or class body binds (a cheap, conservative superset):
+    parameters, assignment and loop targets, `with ... as`, imports, nested defs and
+    classes, `global`/`nonlocal` names. Nested functions and lambdas are not entered."""
+    out: set[str] = set()
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        a = scope.args
+        for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
+            if p is not None:
+                out.add(p.arg)
+    stack: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+    while stack:
+        node = stack.pop()
+        match node:
+            case ast.FunctionDef() | ast.AsyncFunctionDef() | ast.ClassDef():
+                out.add(node.name)
+                continue
+            case ast.Lambda():
+                continue
+            case ast.Assign():
+                for t in node.targets:
+                    out.update(n.id for n in names_in(t))
+            case ast.AugAssign() | ast.AnnAssign() | ast.For() | ast.AsyncFor() | ast.comprehension():
+                out.update(n.id for n in names_in(node.target))
+            case ast.NamedExpr():
+                out.add(node.target.id)
+            case ast.withitem(optional_vars=target) if target is not None:
+                out.update(n.id for n in names_in(target))
+            case ast.Import() | ast.ImportFrom():
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    if alias.asname is not None:
+                        out.add(alias.asname)
+                    elif isinstance(node, ast.Import):
+                        out.add(alias.name.partition(".")[0])
+                    else:
+                        out.add(alias.name)
+                continue
+            case ast.Global() | ast.Nonlocal():
+                out.update(node.names)
+                continue
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(out)
+
+
+def name_uses(tree: ast.AST) -> Counter[str]:
+    """How often each name appears as a name in the module (reads and writes), the way a
+    concrete syntax tree counts them: `with ... as x` targets are not uses, a mapping
+    pattern's `**rest` is."""
+    out: Counter[str] = Counter()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            out[node.id] += 1
+            continue
+        if isinstance(node, ast.withitem):
+            stack.append(node.context_expr)
+            continue
+        if isinstance(node, ast.MatchMapping) and node.rest is not None:
+            out[node.rest] += 1
+        elif isinstance(node, ast.MatchClass):
+            out.update(node.kwd_attrs)
+        stack.extend(ast.iter_child_nodes(node))
+    return out

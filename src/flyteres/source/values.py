@@ -6,25 +6,30 @@ imported values) gets the reason instead of a guess.
 
 A constant chosen at import time (`MEM = "100Mi" if os.getenv("X") else
 "30Gi"`, or assigned in the branches of a module-level `if`) is evaluated to
-every value it can take (`Leaf.values`), so the codemod can check that all of
-them convert the same way (`combinations`).
+every value it can take (`Leaf.values`), so a caller can check that all of
+them give the same result (`combinations`).
+
+Every value keeps its node (for its position) and its source text as
+written, parentheses included (`flyteres.source.text`), computed only when
+someone asks for it.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import itertools
+import tokenize
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import libcst as cst
 
 from flyteres import accelerators
 from flyteres._errors import UnknownAcceleratorError
 from flyteres.convert._shared import implied_device_class
 from flyteres.core.spec import AcceleratorSpec
-from flyteres.source.names import POSITIONAL_FIELDS, ModuleNames
+from flyteres.source.names import POSITIONAL_FIELDS, Local, ModuleNames
+from flyteres.source.text import SourceText
 
 __all__ = [
     "MAX_COMBINATIONS",
@@ -47,6 +52,9 @@ MAX_COMBINATIONS = 64
 _MAX_DEPTH = 16
 _CODE_SHOWN = 60
 
+#: A call's opening parenthesis, for an expression that is one of its positional arguments.
+CallOpen = tuple[int, int] | None
+
 
 @dataclass(frozen=True)
 class RawDevice:
@@ -64,14 +72,15 @@ class Leaf:
     `names` are the module constants the expression reads.
     """
 
-    node: cst.BaseExpression | None
-    text: str | Callable[[], str]  # the source, or how to get it (codegen is slow; most never need it)
+    node: ast.expr | None
+    text: str | Callable[[], str]  # the source, or how to get it (most are never shown)
     values: tuple[object, ...]
     reason: str | None = None
     names: frozenset[str] = frozenset()
 
     @property
     def code(self) -> str:
+        """The expression as written, parentheses included."""
         if not isinstance(self.text, str):
             self.text = self.text()
         return self.text
@@ -82,7 +91,11 @@ class Leaf:
 
     @property
     def is_name(self) -> bool:
-        return isinstance(self.node, cst.Name)
+        return isinstance(self.node, ast.Name)
+
+    @property
+    def line(self) -> int:
+        return 0 if self.node is None else self.node.lineno
 
 
 @dataclass(eq=False)
@@ -104,9 +117,9 @@ class ResourcesValue:
 
     text: str | Callable[[], str]
     fields: dict[str, FieldValue] = field(default_factory=dict)
-    callee: str | None = None
+    callee_text: str | Callable[[], str] | None = None  # how `Resources` is spelled in the call
     through: str | None = None
-    call: cst.Call | None = None
+    call: ast.Call | None = None
     reason: str | None = None
 
     @property
@@ -114,6 +127,13 @@ class ResourcesValue:
         if not isinstance(self.text, str):
             self.text = self.text()
         return self.text
+
+    @property
+    def callee(self) -> str | None:
+        """The called expression as written (`Resources`, `R`, `fk.Resources`), for a call."""
+        if self.callee_text is not None and not isinstance(self.callee_text, str):
+            self.callee_text = self.callee_text().strip()
+        return self.callee_text
 
     def leaves(self) -> Iterator[Leaf]:
         for fv in self.fields.values():
@@ -140,7 +160,7 @@ def field_value(fv: FieldValue, combo: Combo) -> object:
 # What a static reader returns: the values an expression can take, or the reason
 # it has none, and the module-level names it went through.
 _Read = tuple[tuple[object, ...], str | None, set[str]]
-_Reader = Callable[[cst.BaseExpression, frozenset[str], int], _Read]
+_Reader = Callable[[ast.expr, Local, int], _Read]
 
 
 def _dedupe(values: Sequence[object]) -> tuple[object, ...]:
@@ -190,25 +210,32 @@ class Evaluator:
     (never constant, wherever they are assigned).
     """
 
-    def __init__(self, module: cst.Module, names: ModuleNames, rebound: set[str]) -> None:
-        self.module = module
+    def __init__(self, text: SourceText, names: ModuleNames, rebound: frozenset[str] | set[str]) -> None:
+        self.text = text
         self.names = names
         self.rebound = rebound
+        # The opening parenthesis of the call each positional argument read so far belongs to:
+        # a parenthesis there is the call's, not the argument's (`f(x)` is `x`).
+        self._opens: dict[int, tuple[int, int] | None] = {}
 
-    def code(self, node: cst.CSTNode) -> str:
-        """A node's source (codegen, except for the bare names and literals most leaves are)."""
-        # Most leaves are a bare name or literal: their text is their value (codegen is slow).
-        if isinstance(node, _ATOMS) and not node.lpar:
-            return node.value
-        return self.module.code_for_node(node)
+    def code(self, node: ast.AST, call_open: CallOpen = None) -> str:
+        """A node's source as written, its own parentheses included."""
+        return self.text.expression(node, call_open or self._opens.get(id(node)))
 
-    def lazy_code(self, node: cst.CSTNode) -> str | Callable[[], str]:
-        """A node's source, or how to get it when that needs codegen (most never need it)."""
-        if isinstance(node, _ATOMS) and not node.lpar:
-            return node.value
-        return lambda: self.code(node)
+    def positional(self, call: ast.Call) -> CallOpen:
+        """Note where a call's parenthesis opens, for the text of its positional arguments."""
+        if not call.args:
+            return None
+        opened = self.text.call_open(call)
+        for arg in call.args:
+            self._opens[id(arg)] = opened
+        return opened
 
-    def binding_values(self, name: str) -> tuple[list[cst.BaseExpression] | None, str | None]:
+    def lazy_code(self, node: ast.AST, call_open: CallOpen = None) -> Callable[[], str]:
+        """How to get a node's source when someone asks (most values are never shown)."""
+        return lambda: self.code(node, call_open)
+
+    def binding_values(self, name: str) -> tuple[list[ast.expr] | None, str | None]:
         """The expressions a module constant is assigned, or the reason it is not a constant."""
         bindings = self.names.bindings.get(name)
         if not bindings:
@@ -224,25 +251,27 @@ class Evaluator:
             return None, f"{name!r} is assigned {len(bindings)} times at module level"
         return values, None
 
-    def leaf(self, node: cst.BaseExpression, local: frozenset[str]) -> Leaf:
+    def leaf(self, node: ast.expr, local: Local, call_open: CallOpen = None) -> Leaf:
         """An expression and every value it can take; `local` names shadow module constants."""
         values, reason, names = self._values(node, local, 0)
-        code = self.lazy_code(node)
+        code = self.lazy_code(node, call_open)
         if reason is not None:
             return Leaf(node, code, (), reason, frozenset(names))
         if len(values) > MAX_COMBINATIONS:
-            return Leaf(node, code, (), f"{shorten(self.code(node))} can take too many values", frozenset(names))
+            return Leaf(
+                node, code, (), f"{shorten(self.code(node, call_open))} can take too many values", frozenset(names)
+            )
         return Leaf(node, code, values, None, frozenset(names))
 
-    def _through_name(self, node: cst.Name, local: frozenset[str], depth: int, read: _Reader) -> _Read:
+    def through_name(self, node: ast.Name, local: Local, depth: int, read: _Reader) -> _Read:
         """Every value a module-level name can hold, read with `read` (a local name is not static)."""
-        if node.value in local:
-            return (), f"{node.value!r} is bound in the enclosing function or class (an argument or a local)", set()
-        exprs, why = self.binding_values(node.value)
+        if node.id in local:
+            return (), f"{node.id!r} is bound in the enclosing function or class (an argument or a local)", set()
+        exprs, why = self.binding_values(node.id)
         if exprs is None:
             return (), why, set()
         out: list[object] = []
-        names = {node.value}
+        names = {node.id}
         for expr in exprs:
             values, reason, inner = read(expr, frozenset(), depth + 1)
             if reason is not None:
@@ -252,7 +281,7 @@ class Evaluator:
         return _dedupe(out), None, names
 
     @staticmethod
-    def _through_ifexp(node: cst.IfExp, local: frozenset[str], depth: int, read: _Reader) -> _Read:
+    def through_ifexp(node: ast.IfExp, local: Local, depth: int, read: _Reader) -> _Read:
         """Both branches of an import-time conditional, read with `read`."""
         body, r1, n1 = read(node.body, local, depth + 1)
         orelse, r2, n2 = read(node.orelse, local, depth + 1)
@@ -260,145 +289,196 @@ class Evaluator:
             return (), r1 or r2, n1 | n2
         return _dedupe([*body, *orelse]), None, n1 | n2
 
-    def _values(
-        self, node: cst.BaseExpression, local: frozenset[str], depth: int
-    ) -> tuple[tuple[object, ...], str | None, set[str]]:
+    def read(self, node: ast.expr, local: Local = frozenset(), depth: int = 0) -> _Read:
+        """Every value an expression can take, the reason it has none, and the constants it read
+        (`depth` counts the constants already gone through)."""
+        return self._values(node, local, depth)
+
+    def _values(self, node: ast.expr, local: Local, depth: int) -> _Read:
         if depth > _MAX_DEPTH:
             return (), "constants refer to each other too deeply", set()
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            value = node.evaluated_value
-            if value is None:
-                return (), f"an f-string with names ({shorten(self.code(node))})", set()
-            return (value,), None, set()
-        if isinstance(node, cst.FormattedString):
-            text = _plain_fstring(self.code(node))
-            if text is None:
-                return (), f"an f-string with names ({shorten(self.code(node))})", set()
-            return (text,), None, set()
-        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.UnaryOperation)):
-            try:
-                return (ast.literal_eval(self.code(node).strip()),), None, set()
-            except (ValueError, SyntaxError):
-                return (), f"a computed value ({shorten(self.code(node))})", set()
-        if isinstance(node, cst.Name):
-            if node.value in ("True", "False", "None"):
-                return ({"True": True, "False": False, "None": None}[node.value],), None, set()
-            return self._through_name(node, local, depth, self._values)
-        if isinstance(node, cst.IfExp):
-            return self._through_ifexp(node, local, depth, self._values)
-        if isinstance(node, (cst.Tuple, cst.List)):
-            parts: list[tuple[object, ...]] = []
-            names: set[str] = set()
-            for el in node.elements:
-                if not isinstance(el, cst.Element):
-                    return (), f"a starred element ({shorten(self.code(node))})", names
-                values, reason, inner = self._values(el.value, local, depth + 1)
-                names |= inner
-                if reason is not None:
-                    return (), reason, names
-                parts.append(values)
-            combos = list(itertools.islice(itertools.product(*parts), MAX_COMBINATIONS + 1))
-            kind: type[Any] = list if isinstance(node, cst.List) else tuple
-            return tuple(kind(c) for c in combos), None, names
+        match node:
+            case ast.Constant(value=value):
+                if value is Ellipsis:
+                    return (), f"a computed value ({shorten(self.code(node))})", set()
+                return (value,), None, set()
+            case ast.JoinedStr():
+                text = self._plain_fstring(node)
+                if text is None:
+                    return (), f"an f-string with names ({shorten(self.code(node))})", set()
+                return (text,), None, set()
+            case ast.UnaryOp():
+                try:
+                    return (ast.literal_eval(node),), None, set()
+                except (ValueError, TypeError, SyntaxError):
+                    return (), f"a computed value ({shorten(self.code(node))})", set()
+            case ast.Name():
+                return self.through_name(node, local, depth, self._values)
+            case ast.IfExp():
+                return self.through_ifexp(node, local, depth, self._values)
+            case ast.Tuple() | ast.List():
+                parts: list[tuple[object, ...]] = []
+                names: set[str] = set()
+                for el in node.elts:
+                    if isinstance(el, ast.Starred):
+                        return (), f"a starred element ({shorten(self.code(node))})", names
+                    values, reason, inner = self._values(el, local, depth + 1)
+                    names |= inner
+                    if reason is not None:
+                        return (), reason, names
+                    parts.append(values)
+                combos = list(itertools.islice(itertools.product(*parts), MAX_COMBINATIONS + 1))
+                kind: type[Any] = list if isinstance(node, ast.List) else tuple
+                return tuple(kind(c) for c in combos), None, names
         return (), f"a computed value ({shorten(self.code(node))})", set()
 
-    def resources_value(self, node: cst.BaseExpression, local: frozenset[str]) -> ResourcesValue | None:
+    def _plain_fstring(self, node: ast.JoinedStr) -> str | None:
+        """The text of an f-string without placeholders; None when it has any, or when it is
+        glued to other literals (`"a" f"b"`, which a concrete syntax tree does not evaluate)."""
+        if not all(isinstance(v, ast.Constant) for v in node.values):
+            return None
+        if _string_tokens(self.text.node(node)) != 1:
+            return None
+        return "".join(str(v.value) for v in node.values)  # type: ignore[attr-defined]  # all Constants
+
+    def dict_entries(self, node: ast.expr, local: Local) -> tuple[list[tuple[str, ast.expr]] | None, Local | None, str]:
+        """The (key, value) pairs of a dict the module writes out (`{"k": v}` or `dict(k=v)`,
+        inline or through a module constant), the scope its values are read in (None: where
+        the dict is used; empty for a module constant), or why it cannot be read."""
+        scope: Local | None = None
+        if isinstance(node, ast.Name):
+            if node.id in local:
+                return None, None, f"{node.id!r} is bound in the enclosing function or class"
+            exprs, why = self.binding_values(node.id)
+            if exprs is None:
+                return None, None, why or ""
+            if len(exprs) != 1:
+                return None, None, f"{node.id!r} is chosen at import time"
+            node, scope = exprs[0], frozenset()
+        if isinstance(node, ast.Dict):
+            out: list[tuple[str, ast.expr]] = []
+            for key, value in zip(node.keys, node.values, strict=True):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    return None, None, "the dict's keys are not all strings written out"
+                out.append((key.value, value))
+            return out, scope, ""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
+            and "dict" not in self.names.bindings
+            and not node.args
+            and all(k.arg is not None for k in node.keywords)
+        ):
+            return [(k.arg, k.value) for k in node.keywords if k.arg is not None], scope, ""
+        return None, None, "not a dict written out in this module"
+
+    # -- flytekit's Resources ------------------------------------------------------------------
+
+    def resources_value(self, node: ast.expr, local: Local) -> ResourcesValue | None:
         """A `Resources(...)` argument; None for a literal `None` (the argument is absent)."""
         code = self.lazy_code(node)
-        if isinstance(node, cst.Name) and node.value == "None":
+        if isinstance(node, ast.Constant) and node.value is None:
             return None
-        if isinstance(node, cst.Name):
-            if node.value in local:
+        if isinstance(node, ast.Name):
+            if node.id in local:
                 return ResourcesValue(
-                    code, reason=f"{node.value!r} is bound in the enclosing function or class (an argument or a local)"
+                    code, reason=f"{node.id!r} is bound in the enclosing function or class (an argument or a local)"
                 )
-            exprs, why = self.binding_values(node.value)
+            exprs, why = self.binding_values(node.id)
             if exprs is None:
                 return ResourcesValue(code, reason=why)
             if len(exprs) > 1:
-                return ResourcesValue(code, reason=f"{node.value!r} is chosen at import time")
+                return ResourcesValue(code, reason=f"{node.id!r} is chosen at import time")
             inner = exprs[0]
-            if not (isinstance(inner, cst.Call) and self.names.canonical(inner.func) == "Resources"):
-                return ResourcesValue(code, reason=f"{node.value!r} is not a Resources(...) call")
+            if not (isinstance(inner, ast.Call) and self.names.canonical(inner.func) == "Resources"):
+                return ResourcesValue(code, reason=f"{node.id!r} is not a Resources(...) call")
             value = self._resources_call(inner, frozenset())
             value.text = code
-            value.through = node.value
+            value.through = node.id
             return value
-        if isinstance(node, cst.Call) and self.names.canonical(node.func) == "Resources":
+        if isinstance(node, ast.Call) and self.names.canonical(node.func) == "Resources":
             return self._resources_call(node, local)
         return ResourcesValue(code, reason=f"not a Resources(...) call ({shorten(self.code(node))})")
 
-    def _resources_call(self, call: cst.Call, local: frozenset[str]) -> ResourcesValue:
-        out = ResourcesValue(self.lazy_code(call), callee=self.code(call.func).strip(), call=call)
+    def _resources_call(self, call: ast.Call, local: Local) -> ResourcesValue:
+        out = ResourcesValue(self.lazy_code(call), callee_text=self.lazy_code(call.func), call=call)
         positional = 0
-        for arg in call.args:
-            if arg.star:
-                out.reason = f"unpacks arguments ({shorten(self.code(arg))})"
+        opened = self.positional(call)
+        for index, arg in enumerate(self.text.arguments(call)):
+            if isinstance(arg, ast.Starred) or (isinstance(arg, ast.keyword) and arg.arg is None):
+                spans = self.text.argument_spans(call)
+                out.reason = f"unpacks arguments ({shorten(self.text.segment(spans[index]))})"
                 return out
-            if arg.keyword is None:
+            value = arg.value if isinstance(arg, ast.keyword) else arg
+            if isinstance(arg, ast.keyword):
+                assert arg.arg is not None
+                name = arg.arg
+            else:
                 if positional >= len(POSITIONAL_FIELDS):
                     out.reason = "has more than four positional arguments"
                     return out
                 name = POSITIONAL_FIELDS[positional]
                 positional += 1
-            else:
-                name = arg.keyword.value
             if name in out.fields:
                 out.reason = f"gives {name} twice"
                 return out
-            out.fields[name] = self._field(arg.value, local)
+            out.fields[name] = self.field(value, local, None if isinstance(arg, ast.keyword) else opened)
         return out
 
-    def _field(self, node: cst.BaseExpression, local: frozenset[str]) -> FieldValue:
-        if isinstance(node, (cst.Tuple, cst.List)) and len(node.elements) == 2:
-            elements = node.elements
-            if all(isinstance(el, cst.Element) for el in elements):
-                parts = (self.leaf(elements[0].value, local), self.leaf(elements[1].value, local))
-                whole = Leaf(node, self.lazy_code(node), (), None, parts[0].names | parts[1].names)
-                return FieldValue(whole, parts, isinstance(node, cst.List))
-        return FieldValue(self.leaf(node, local))
+    def field(self, node: ast.expr, local: Local, call_open: CallOpen = None) -> FieldValue:
+        """One field's value: a (request, limit) pair of leaves, or one leaf."""
+        if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == 2:
+            elements = node.elts
+            if not any(isinstance(el, ast.Starred) for el in elements):
+                parts = (self.leaf(elements[0], local), self.leaf(elements[1], local))
+                whole = Leaf(node, self.lazy_code(node, call_open), (), None, parts[0].names | parts[1].names)
+                return FieldValue(whole, parts, isinstance(node, ast.List))
+        return FieldValue(self.leaf(node, local, call_open))
 
-    def accelerator_leaf(self, node: cst.BaseExpression, local: frozenset[str], depth: int = 0) -> Leaf:
+    # -- flytekit's accelerators ---------------------------------------------------------------
+
+    def accelerator_leaf(self, node: ast.expr, local: Local, depth: int = 0) -> Leaf:
         """An `accelerator=` value: flytekit constants by name, `GPUAccelerator(...)` as a `RawDevice`."""
         values, reason, names = self._accelerator(node, local, depth)
         return Leaf(node, self.lazy_code(node), values, reason, frozenset(names))
 
-    def _accelerator(
-        self, node: cst.BaseExpression, local: frozenset[str], depth: int
-    ) -> tuple[tuple[object, ...], str | None, set[str]]:
+    def _accelerator(self, node: ast.expr, local: Local, depth: int) -> _Read:
         if depth > _MAX_DEPTH:
             return (), "constants refer to each other too deeply", set()
-        if isinstance(node, cst.Name) and node.value == "None":
+        if isinstance(node, ast.Constant) and node.value is None:
             return (None,), None, set()
         name = self.names.canonical(node)
         if name is not None and name.startswith("accelerators."):
             return (name[len("accelerators.") :],), None, set()
-        if isinstance(node, cst.Call) and self.names.canonical(node.func) == "accelerators.GPUAccelerator":
-            args = [a for a in node.args if a.keyword is None or a.keyword.value == "device"]
-            if len(args) != 1 or len(node.args) != 1 or args[0].star:
+        if isinstance(node, ast.Call) and self.names.canonical(node.func) == "accelerators.GPUAccelerator":
+            args: list[ast.expr | ast.keyword] = [*node.args, *(k for k in node.keywords if k.arg == "device")]
+            if len(args) != 1 or len(node.args) + len(node.keywords) != 1 or isinstance(args[0], ast.Starred):
                 return (), f"GPUAccelerator with unexpected arguments ({shorten(self.code(node))})", set()
-            values, reason, names = self._values(args[0].value, local, depth + 1)
+            only = args[0]
+            self.positional(node)
+            device = only.value if isinstance(only, ast.keyword) else only
+            values, reason, names = self._values(device, local, depth + 1)
             if reason is not None:
                 return (), reason, names
             if not all(isinstance(v, str) for v in values):
                 return (), f"GPUAccelerator needs a device string ({shorten(self.code(node))})", names
             return tuple(RawDevice(str(v)) for v in values), None, names
-        if isinstance(node, cst.Name):
-            return self._through_name(node, local, depth, self._accelerator)
-        if isinstance(node, cst.IfExp):
-            return self._through_ifexp(node, local, depth, self._accelerator)
+        if isinstance(node, ast.Name):
+            return self.through_name(node, local, depth, self._accelerator)
+        if isinstance(node, ast.IfExp):
+            return self.through_ifexp(node, local, depth, self._accelerator)
         return (), f"not a flytekit accelerator constant ({shorten(self.code(node))})", set()
 
 
-_ATOMS = (cst.Name, cst.SimpleString, cst.Integer, cst.Float)
-
-
-def _plain_fstring(code: str) -> str | None:
+def _string_tokens(text: str) -> int:
+    """How many string literals a piece of source holds (an f-string counts once)."""
+    count = 0
+    fstring = getattr(tokenize, "FSTRING_START", None)
     try:
-        tree = ast.parse(code.strip(), mode="eval")
-    except SyntaxError:
-        return None
-    body = tree.body
-    if isinstance(body, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in body.values):
-        return "".join(str(v.value) for v in body.values)  # type: ignore[attr-defined]
-    return None
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.STRING, fstring):
+                count += 1
+    except (tokenize.TokenError, SyntaxError):
+        return 0
+    return count

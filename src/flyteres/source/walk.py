@@ -1,312 +1,267 @@
-"""One pass over a module's tree: the calls that may declare resources, and what surrounds them.
+"""One pass over a module's `ast`: every function with its decorators, and the calls that may declare resources.
 
-Speed matters (the codemod runs over whole repositories), so the tree is
-walked with a small hand-written traversal instead of libcst's visitor
-machinery, and line numbers come from the standard `ast` parse of the same
-text instead of libcst's position metadata: each statement and each call is
-matched by its order of appearance (`ast_lines`, keyed like `CallSite`).
+Speed matters (`flyteres check` reads whole repositories), so the pass does not
+visit every node. Statements are visited all the way down (they are few), and
+every decorator is read; the expressions of a statement are read only when its
+lines hold one of the words a resource declaration needs (`requests`,
+`limits`, `resources`, `accelerator`, `shared_memory`, `with_overrides`,
+`override`, `clone_with`, `TaskEnvironment`, `pod_template`), found once with
+a regular expression over the text. A call the pass skips holds none of those
+words on any of its lines, so it cannot be a declaration.
+
+Calls come back in source order, an outer call before the calls inside it,
+which is the order a concrete syntax tree visits them in.
 """
 
 from __future__ import annotations
 
 import ast
-import dataclasses
-from collections import Counter
-from collections.abc import Iterator
+import bisect
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import libcst as cst
+from flyteres.source.names import Scope
 
-from flyteres.source.names import RESOURCE_ARGUMENTS, ModuleNames, dotted_name
+__all__ = ["CallSite", "FunctionSite", "Walk"]
 
-__all__ = ["CallSite", "Span", "Walk", "ast_lines", "bound_in", "call_key"]
+# One pass finds both kinds of lines: group 1, the words a declaration needs; group 2 or 3, what
+# a function or class body must be entered for besides those: a decorator (a task may be defined
+# inside a function) or a `global` statement (it makes a module constant variable). No \b: the
+# regular expression engine is four times faster without it; `_word` checks the boundaries after.
+_LINES = re.compile(
+    r"(requests|limits|resources|accelerator|shared_memory|with_overrides|override|clone_with|TaskEnvironment"
+    r"|pod_template)|(?:\A|[\r\n])[ \t]*(@)|(global)"
+)
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+# Each node type's fields that may hold nodes (`ctx` never holds a call).
+_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
 @dataclass(eq=False)
 class CallSite:
-    """A call the codemod may care about, with what it needs to rewrite it."""
+    """A call that may declare resources, with where it is."""
 
-    call: cst.Call
-    ancestors: tuple[cst.CSTNode, ...]  # from the top-level statement down to the call's parent
+    call: ast.Call
+    scopes: tuple[Scope, ...]  # the enclosing defs, classes and lambdas, outermost first
+    top: int  # the top-level statement it is in (one number per logical line)
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # set for a decorator call
+    root: ast.AST | None = None  # the expression (or statement) the walk found it in
+    loop: bool = False  # inside a for or while loop of its function
+    _around: tuple[ast.AST | None, ast.AST | None] | None = None
+
+    @property
+    def line(self) -> int:
+        return self.call.lineno
+
+    @property
+    def parent(self) -> ast.AST | None:
+        """The node directly around the call (looked up when asked: few callers need it)."""
+        return self._lineage()[0]
+
+    @property
+    def grandparent(self) -> ast.AST | None:
+        return self._lineage()[1]
+
+    def _lineage(self) -> tuple[ast.AST | None, ast.AST | None]:
+        if self._around is None:
+            self._around = (None, None)
+            stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None]] = []
+            if self.root is not None:
+                stack.append((self.root, None, None))
+            while stack:
+                node, parent, grand = stack.pop()
+                if node is self.call:
+                    self._around = (parent, grand)
+                    break
+                stack.extend((child, node, parent) for child in ast.iter_child_nodes(node))
+        return self._around
+
+
+@dataclass(eq=False)
+class FunctionSite:
+    """A function definition, with where it is."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    scopes: tuple[Scope, ...]
     top: int
-    scopes: tuple[cst.CSTNode, ...]
-    statement: int
-    key: str
-    ordinal: int
-    function: cst.FunctionDef | None = None  # set for a decorator call
 
+    @property
+    def name(self) -> str:
+        return self.node.name
 
-# Fields that never hold a statement, a call or a name worth counting.
-_SKIPPED_FIELDS = frozenset(
-    {
-        "leading_lines",
-        "lines_after_decorators",
-        "header",
-        "footer",
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "trailing_whitespace",
-        "colon",
-        "equal",
-        "dot",
-        "operator",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "asynchronous",
-        "newline",
-        "default_indent",
-        "default_newline",
-        "encoding",
-        "keyword",  # Arg.keyword: the parameter name, not a use of a name
-        "attr",  # Attribute.attr
-        "name",  # FunctionDef/ClassDef/Param/ImportAlias names are bindings
-        "whitespace",
-    }
-)
-# Nodes whose fields are not declared in source order.
-_SOURCE_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
-    cst.FunctionDef: ("decorators", "type_parameters", "params", "returns", "body"),
-    cst.ClassDef: ("decorators", "type_parameters", "bases", "keywords", "body"),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.ExceptHandler: ("type", "body"),
-    cst.ExceptStarHandler: ("type", "body"),
-    cst.Parameters: ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
-    cst.MatchCase: ("pattern", "guard", "body"),
-    cst.Import: (),
-    cst.ImportFrom: (),
-}
-_FIELDS_CACHE: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-
-
-def _fields(node: cst.CSTNode) -> tuple[str, ...]:
-    """A node's child fields worth visiting, in source order."""
-    cls = type(node)
-    names = _FIELDS_CACHE.get(cls)
-    if names is None:
-        names = _SOURCE_ORDER.get(cls)
-        if names is None:
-            names = tuple(
-                f.name
-                for f in dataclasses.fields(cls)
-                if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
-            )
-        _FIELDS_CACHE[cls] = names
-    return names
-
-
-def call_key(func: cst.BaseExpression) -> str:
-    """How a call is keyed among its statement's calls: `n:name`, `a:attribute` or `x`."""
-    if isinstance(func, cst.Name):
-        return "n:" + func.value
-    if isinstance(func, cst.Attribute):
-        return "a:" + func.attr.value
-    return "x"
-
-
-def _ast_call_key(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return "n:" + func.id
-    if isinstance(func, ast.Attribute):
-        return "a:" + func.attr
-    return "x"
+    @property
+    def module_level(self) -> bool:
+        return not self.scopes
 
 
 class Walk:
-    """One pass over the tree: interesting calls, name uses, global statements."""
+    """Functions, candidate calls and `global` names of one module."""
 
-    def __init__(self, module: cst.Module, names: ModuleNames) -> None:
-        self.names = names
-        self.calls: list[CallSite] = []
-        self.name_uses: Counter[str] = Counter()
+    def __init__(self, tree: ast.Module, source: str, tops: Sequence[int]) -> None:
+        self.functions: list[FunctionSite] = []
         self.globals: set[str] = set()
-        self.quote: str | None = None
-        self.environment_names: set[str] = set()  # name= of TaskEnvironment(...) calls already there
-        self.statements = 0
-        self._keys: Counter[str] = Counter()
-        self._statement = -1
-        self._path: list[cst.CSTNode] = []
-        self._scopes: list[cst.CSTNode] = []
-        self._decorators: dict[int, cst.FunctionDef] = {}
-        self._top = 0
-        self.top_ordinals: list[int] = []  # the ordinal of each top-level statement's first statement
-        for top, stmt in enumerate(module.body):
-            self._top = top
-            self.top_ordinals.append(self.statements)
-            self._visit(stmt)
-
-    def _visit(self, node: cst.CSTNode) -> None:
-        is_statement = isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement))
-        outer = (self._statement, self._keys)
-        if is_statement:
-            self._statement = self.statements
-            self.statements += 1
-            self._keys = Counter()
-        if isinstance(node, cst.Name):
-            self.name_uses[node.value] += 1
-        elif isinstance(node, cst.SimpleString):
-            if self.quote is None:
-                self.quote = node.quote[0]
-        elif isinstance(node, cst.Global):
-            self.globals.update(n.name.value for n in node.names)
-        elif isinstance(node, cst.Call):
-            self._call(node)
-        elif isinstance(node, cst.FunctionDef):
-            for dec in node.decorators:
-                if isinstance(dec.decorator, cst.Call):
-                    self._decorators[id(dec.decorator)] = node
-        self._path.append(node)
-        scoped = isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
-        for name in _fields(node):
-            value = getattr(node, name)
-            # A def's decorators, defaults and annotations run in the enclosing scope.
-            inner = scoped and name == "body"
-            if inner:
-                self._scopes.append(node)
-            if isinstance(value, cst.CSTNode):
-                self._visit(value)
-            elif isinstance(value, (list, tuple)):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        self._visit(item)
-            if inner:
-                self._scopes.pop()
-        self._path.pop()
-        if is_statement:
-            self._statement, self._keys = outer
-
-    def _call(self, node: cst.Call) -> None:
-        key = call_key(node.func)
-        ordinal = self._keys[key]
-        self._keys[key] = ordinal + 1
-        function = self._decorators.get(id(node))
-        if key.endswith(":TaskEnvironment"):
-            for arg in node.args:
-                if arg.keyword is not None and arg.keyword.value == "name" and isinstance(arg.value, cst.SimpleString):
-                    value = arg.value.evaluated_value
-                    if isinstance(value, str):
-                        self.environment_names.add(value)
-        interesting = (
-            function is not None
-            or key == "a:with_overrides"
-            or any(a.keyword is not None and a.keyword.value in RESOURCE_ARGUMENTS for a in node.args)
-            or (key != "x" and self.names.canonical(node.func) == "Resources")
+        self._calls: list[CallSite] = []
+        self._decorators: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self._lines, self._enter = self._candidate_lines(source)
+        for top, stmt in zip(tops, tree.body, strict=True):
+            self._statement(stmt, (), top, loop=False)
+        self._calls.sort(
+            key=lambda s: (s.call.lineno, s.call.col_offset, -(s.call.end_lineno or 0), -(s.call.end_col_offset or 0))
         )
-        if interesting:
-            self.calls.append(
-                CallSite(
-                    call=node,
-                    ancestors=tuple(self._path),
-                    top=self._top,
-                    scopes=tuple(self._scopes),
-                    statement=self._statement,
-                    key=key,
-                    ordinal=ordinal,
-                    function=function,
-                )
-            )
+        self.calls = self._calls
 
-
-Span = tuple[int, int, int, int]  # first line, first column (UTF-8 bytes), last line, end column
-
-
-def ast_lines(tree: ast.Module) -> tuple[list[int], list[int], dict[tuple[int, str, int], Span]]:
-    """In source order: each statement's line, its first line (decorators included), and
-    each call's span by (statement, key, ordinal)."""
-    lines: list[int] = []
-    firsts: list[int] = []
-    calls: dict[tuple[int, str, int], Span] = {}
-
-    def statement(stmt: ast.stmt) -> None:
-        index = len(lines)
-        lines.append(stmt.lineno)
-        decorators = getattr(stmt, "decorator_list", None) or ()
-        firsts.append(min([stmt.lineno, *(d.lineno for d in decorators)]))
-        nested: list[ast.stmt] = []
-        found: list[ast.Call] = []
-        stack: list[ast.AST] = list(ast.iter_child_nodes(stmt))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.stmt):
-                nested.append(node)
+    @staticmethod
+    def _candidate_lines(source: str) -> tuple[list[int], list[int]]:
+        """The lines (1-based, in order) holding a declaration's word, and those the walk must
+        enter a body for (the same, plus decorators and `global`)."""
+        words: list[int] = []
+        enter: list[int] = []
+        lone_cr = "\r" in source
+        starts = [0, *(m.end() for m in _NEWLINES.finditer(source))] if lone_cr else []
+        line, position = 1, 0
+        for m in _LINES.finditer(source):
+            group = m.lastindex or 0
+            start = m.start(group)
+            if group != 2 and not _word(source, start, m.end(group)):  # an `@` needs no check
                 continue
+            if lone_cr:  # Python also ends a line at a lone carriage return
+                line = bisect.bisect_right(starts, start)
+            else:
+                line += source.count("\n", position, start)
+                position = start
+            if group == 1 and (not words or words[-1] != line):
+                words.append(line)
+            if not enter or enter[-1] != line:
+                enter.append(line)
+        return words, enter
+
+    def _candidate(self, first: int, last: int, lines: list[int] | None = None) -> bool:
+        lines = self._lines if lines is None else lines
+        i = bisect.bisect_left(lines, first)
+        return i < len(lines) and lines[i] <= last
+
+    def _enters(self, stmt: ast.stmt) -> bool:
+        """Whether a def's or class's lines hold anything the walk looks for (else its body is skipped)."""
+        return self._candidate(stmt.lineno, stmt.end_lineno or stmt.lineno, self._enter)
+
+    def _wanted(self, node: ast.AST) -> bool:
+        first = getattr(node, "lineno", 0)
+        return self._candidate(first, getattr(node, "end_lineno", None) or first)
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def _statement(self, stmt: ast.stmt, scopes: tuple[Scope, ...], top: int, *, loop: bool) -> None:
+        match stmt:
+            case ast.FunctionDef() | ast.AsyncFunctionDef():
+                self._function(stmt, scopes, top, loop=loop)
+            case ast.ClassDef():
+                self._expressions(stmt.decorator_list, scopes, top, loop=loop, force=True)
+                self._expressions([*stmt.bases, *stmt.keywords], scopes, top, loop=loop)
+                if self._enters(stmt):
+                    self._body(stmt.body, (*scopes, stmt), top, loop=False)
+            case ast.For() | ast.AsyncFor():
+                self._expressions((stmt.target, stmt.iter), scopes, top, loop=loop)
+                self._body(stmt.body, scopes, top, loop=True)
+                self._body(stmt.orelse, scopes, top, loop=loop)
+            case ast.While():
+                self._expressions((stmt.test,), scopes, top, loop=loop)
+                self._body(stmt.body, scopes, top, loop=True)
+                self._body(stmt.orelse, scopes, top, loop=loop)
+            case ast.If():
+                self._expressions((stmt.test,), scopes, top, loop=loop)
+                self._body(stmt.body, scopes, top, loop=loop)
+                self._body(stmt.orelse, scopes, top, loop=loop)
+            case ast.With() | ast.AsyncWith():
+                items = [e for item in stmt.items for e in (item.context_expr, item.optional_vars)]
+                self._expressions(items, scopes, top, loop=loop)
+                self._body(stmt.body, scopes, top, loop=loop)
+            case ast.Match():
+                self._expressions((stmt.subject,), scopes, top, loop=loop)
+                for case in stmt.cases:
+                    self._expressions((case.guard,), scopes, top, loop=loop)
+                    self._body(case.body, scopes, top, loop=loop)
+            case ast.Global():
+                self.globals.update(stmt.names)
+            case _ if isinstance(stmt, _TRIES):
+                self._body(stmt.body, scopes, top, loop=loop)  # type: ignore[attr-defined]
+                for handler in stmt.handlers:  # type: ignore[attr-defined]
+                    self._expressions((handler.type,), scopes, top, loop=loop)
+                    self._body(handler.body, scopes, top, loop=loop)
+                self._body(stmt.orelse, scopes, top, loop=loop)  # type: ignore[attr-defined]
+                self._body(stmt.finalbody, scopes, top, loop=loop)  # type: ignore[attr-defined]
+            case _:
+                self._expressions((stmt,), scopes, top, loop=loop)
+
+    def _function(
+        self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, scopes: tuple[Scope, ...], top: int, *, loop: bool
+    ) -> None:
+        """A def: its decorators (always read), its header (when it holds a word), its body."""
+        self.functions.append(FunctionSite(stmt, scopes, top))
+        for dec in stmt.decorator_list:
+            if isinstance(dec, ast.Call):
+                self._decorators[id(dec)] = stmt
+                if not self._wanted(dec):  # no call inside it can declare anything
+                    self._calls.append(CallSite(dec, scopes, top, stmt, dec, loop=loop))
+                    continue
+            self._expressions((dec,), scopes, top, loop=loop, force=True)
+        if self._candidate(stmt.lineno, stmt.body[0].lineno):  # defaults and annotations
+            a = stmt.args
+            header: list[ast.AST | None] = [*a.defaults, *a.kw_defaults, stmt.returns]
+            header += [p.annotation for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if p]
+            self._expressions(header, scopes, top, loop=loop)
+        if self._enters(stmt):
+            self._body(stmt.body, (*scopes, stmt), top, loop=False)
+
+    def _body(self, body: Sequence[ast.stmt], scopes: tuple[Scope, ...], top: int, *, loop: bool) -> None:
+        for stmt in body:
+            self._statement(stmt, scopes, top, loop=loop)
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def _expressions(
+        self, nodes: Iterable[ast.AST | None], scopes: tuple[Scope, ...], top: int, *, loop: bool, force: bool = False
+    ) -> None:
+        """Record the calls in `nodes` (only where their lines hold a candidate word, unless `force`)."""
+        for root in nodes:
+            if root is not None and (force or self._wanted(root)):
+                self._collect(root, root, scopes, top, loop)
+
+    def _collect(self, root: ast.AST, start: ast.AST, scopes: tuple[Scope, ...], top: int, loop: bool) -> None:
+        """Every call under `start` (a lambda's body in the lambda's own scope)."""
+        calls, decorators, fields = self._calls, self._decorators, _FIELDS
+        stack: list[object] = [start]
+        pop, append, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            node = pop()
+            if not isinstance(node, ast.AST):
+                continue  # None or a string in a node's list (a dict's `**` key, a name)
             if isinstance(node, ast.Call):
-                found.append(node)
-            stack.extend(ast.iter_child_nodes(node))
-        found.sort(key=lambda c: (c.lineno, c.col_offset, -(c.end_lineno or 0), -(c.end_col_offset or 0)))
-        seen: Counter[str] = Counter()
-        for c in found:
-            key = _ast_call_key(c.func)
-            calls[(index, key, seen[key])] = (c.lineno, c.col_offset, c.end_lineno or c.lineno, c.end_col_offset or 0)
-            seen[key] += 1
-        for inner in sorted(nested, key=lambda s: (s.lineno, s.col_offset)):
-            statement(inner)
-
-    for stmt in tree.body:
-        statement(stmt)
-    return lines, firsts, calls
-
-
-def bound_in(scope: cst.CSTNode) -> frozenset[str]:
-    """Every name a function or class body binds (a cheap, conservative superset)."""
-    out: set[str] = set()
-    if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
-        params = scope.params
-        for p in (*params.posonly_params, *params.params, *params.kwonly_params):
-            out.add(p.name.value)
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                out.add(star.name.value)
-    body = getattr(scope, "body", None)
-    stack: list[cst.CSTNode] = [body] if isinstance(body, cst.CSTNode) else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            out.add(node.name.value)
-            continue
-        if isinstance(node, cst.Lambda):
-            continue
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-            target = node.target
-            out.update(n.value for n in _names_in(target))
-        elif isinstance(node, cst.AsName):
-            out.update(n.value for n in _names_in(node.name))
-        elif isinstance(node, cst.ImportAlias):
-            if node.asname is None:
-                dotted = dotted_name(node.name)
-                if dotted:
-                    out.add(dotted.partition(".")[0])
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
-            out.update(n.name.value for n in node.names)
-        for name in _fields(node):
-            value = getattr(node, name, None)
-            if isinstance(value, cst.CSTNode):
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
-                stack.extend(v for v in value if isinstance(v, cst.CSTNode))
-        if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                target_name = alias.asname.name if alias.asname is not None else alias.name
-                out.update(n.value for n in _names_in(target_name))
-        elif isinstance(node, cst.Import):
-            for alias in node.names:
-                if alias.asname is not None:
-                    out.update(n.value for n in _names_in(alias.asname.name))
-                else:
-                    dotted = dotted_name(alias.name)
-                    if dotted:
-                        out.add(dotted.partition(".")[0])
-    return frozenset(out)
+                calls.append(CallSite(node, scopes, top, decorators.get(id(node)), root, loop))
+            elif isinstance(node, ast.Lambda):
+                # Defaults run where the lambda is written; the body in the lambda's own scope.
+                extend(d for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None)
+                self._collect(root, node.body, (*scopes, node), top, loop)
+                continue
+            kind = type(node)
+            names = fields.get(kind)
+            if names is None:
+                names = fields[kind] = tuple(f for f in node._fields if f != "ctx")
+            for name in names:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend(value)
+                elif isinstance(value, ast.AST):
+                    append(value)
 
 
-def _names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
-    if isinstance(node, cst.Name):
-        yield node
-    elif isinstance(node, (cst.Tuple, cst.List)):
-        for el in node.elements:
-            yield from _names_in(el.value)
-    elif isinstance(node, cst.StarredElement):
-        yield from _names_in(node.value)
+def _word(source: str, start: int, end: int) -> bool:
+    """Whether `source[start:end]` is a whole word (a decorator's `@` always is)."""
+    if source[start] == "@":
+        return True
+    before = source[start - 1] if start else " "
+    after = source[end] if end < len(source) else " "
+    return not (before.isalnum() or before == "_" or after.isalnum() or after == "_")
+
+
+_TRIES: tuple[type[ast.stmt], ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
