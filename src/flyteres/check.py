@@ -42,6 +42,7 @@ from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
+from flyteres.source.analysis import TEMPLATE_UNKNOWN
 from flyteres.source.model import Declaration, DeclarationKind
 from flyteres.source.project import ModuleRecord, OverrideRecord, Project, TaskRecord, read_project
 
@@ -208,6 +209,10 @@ class CheckReport:
                 yield f"{c.location}: {c.title}: {f.severity}: {f}"
             if c.hint is not None and c.problems:
                 yield f"{c.location}: {c.title}: hint: {c.hint}"
+            for note in c.declaration.notes:
+                # A pod template only the running code knows may add resources to those checked.
+                if note.startswith(TEMPLATE_UNKNOWN):
+                    yield f"{c.location}: {c.title}: note: {note}"
         for c in self.checked:
             if c.skipped is not None:
                 yield f"{c.location}: {c.title}: not checked: {c.skipped}"
@@ -215,10 +220,15 @@ class CheckReport:
             yield f"{path}: not checked: {reason}"
         for e in self.errors:
             yield f"error: {e}"
+        if self.errors and not self.checked:
+            # Nothing was checked: a count of none would read as a clean result.
+            yield f"{len(self.errors)} input error(s); nothing checked"
+            return
         rejected = sum(1 for c in self.checked if c.result is not None and c.result.rejected)
+        errors = f"; {len(self.errors)} input error(s)" if self.errors else ""
         yield (
             f"{len(self.problems)} of {len(self.checked)} declaration(s) would be refused, changed or left "
-            f"without limits ({rejected} refused at registration)"
+            f"without limits ({rejected} refused at registration){errors}"
         )
 
 
