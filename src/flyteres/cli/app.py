@@ -11,10 +11,13 @@ and nothing else; tests/test_import_profile.py keeps it that way.
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from flyteres._version import __version__
-from flyteres.cli import accelerators, check, convert, demo, migrate, serve, verify
+from flyteres.cli import accelerators, check, completion, convert, demo, migrate, rules, serve, verify
+from flyteres.cli.common import VERBOSITY
 
 app = typer.Typer(
     name="flyteres",
@@ -22,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: every option with a fixed set of values shows them (<a|b>), flags show no type.
+    rich_markup_mode=None,
 )
 
 
@@ -34,8 +39,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print per-file progress and timings (stderr)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only findings and errors: no notes, no summary."),
 ) -> None:
     """One truth for Flyte task resources."""
+    if verbose and quiet:
+        typer.echo("error: use at most one of --verbose, --quiet", err=True)
+        raise typer.Exit(2)
+    VERBOSITY.level = 1 if verbose else -1 if quiet else 0
 
 
 # `--help` lists the commands in this order (Typer puts groups after commands).
@@ -46,8 +57,17 @@ app.command("check")(check.check)
 app.command("verify")(verify.verify)
 app.command("serve")(serve.serve)
 app.add_typer(accelerators.app)
+app.command("rules")(rules.rules)
+app.command("completion")(completion.completion)
 
 
 def main() -> None:
     """Console-script entry point."""
+    if "_FLYTERES_COMPLETE" in os.environ:
+        # A completion script (flyteres completion SHELL) is asking: Typer answers it with its own
+        # completion classes, which a plain run never needs.
+        from typer._completion_classes import completion_init  # noqa: PLC0415
+
+        completion_init()
+
     app()

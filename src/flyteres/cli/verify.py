@@ -5,13 +5,25 @@ Runnable on its own as `python -m flyteres.cli.verify`.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from flyteres.cli.common import (
+    VERBOSITY,
+    ConfigOption,
+    IsolatedOption,
+    JsonAliasOption,
+    OutputFormatOption,
+    Timer,
+    emit,
+    load_settings,
+    output_format,
+    select,
+)
 
 
 def verify(
@@ -48,7 +60,8 @@ def verify(
             "output (repeatable).",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text (for CI).")] = False,
+    output: OutputFormatOption = None,
+    as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
@@ -61,6 +74,8 @@ def verify(
         int,
         typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
     ] = 1,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
 ) -> None:
     """Compare what every task's pod gets before (OLD) and after (NEW) a migration.
 
@@ -77,6 +92,12 @@ def verify(
     from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
     from flyteres.verify import verify_paths  # noqa: PLC0415
 
+    # The configuration is looked up from NEW, the tree a project keeps.
+    settings = load_settings([new], config_file, isolated)
+    fmt = output_format(output, as_json, settings)
+    platform = platform if platform is not None else settings.platform
+    cluster = cluster or list(settings.cluster)
+    timer = Timer()
     try:
         found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
         config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform
@@ -86,14 +107,29 @@ def verify(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     report = verify_paths(
-        old, new, config, quotas, limitranges, exclude=exclude or (), include=include or (), jobs=jobs
-    )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        for line in report.lines():
-            typer.echo(line)
-    raise typer.Exit(report.exit_code)
+        old,
+        new,
+        config,
+        quotas,
+        limitranges,
+        exclude=exclude or settings.exclude,
+        include=include or settings.include,
+        jobs=jobs,
+    )
+    timer.lap(f"read, replayed and compared {len(report.pairs)} pair(s)")
+    selected = select(report.issues(), settings)
+    body = report.to_dict(selected)
+    emit(
+        "verify",
+        fmt,
+        selected,
+        text=lambda: report.lines(selected, quiet=VERBOSITY.quiet),
+        body=lambda: body,
+        errors=report.errors,
+        summary=list(report.lines(selected))[-1],
+    )
+    timer.total("verify took")
+    raise typer.Exit(body["exit_code"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
