@@ -230,7 +230,7 @@ class CheckReport:
         return out
 
     def to_dict(self, selected: Selected | None = None) -> dict[str, Any]:
-        """The JSON report (schema flyteres.check/2 once the CLI adds ``schema`` and ``findings``).
+        """The JSON report (schema flyteres.check/1 once the CLI adds ``schema`` and ``findings``).
 
         ``declarations[].findings`` hold everything the replay found, notes and
         suppressed findings included; the counts and ``exit_code`` follow

@@ -90,11 +90,11 @@ def _level(member: Enum) -> Level:
 # (enum, the commands that report its rules, where it is defined)
 _SOURCES: tuple[tuple[type[Enum], tuple[str, ...], str], ...] = (
     (Rule, ("convert", "migrate"), "flyteres.Rule"),
-    (PlatformRule, ("check",), "flyteres.backend.PlatformRule"),
+    (PlatformRule, ("check",), "flyteres.backend.results.PlatformRule"),
     (CheckRule, ("check",), "flyteres.check.CheckRule"),
     (VerifyRule, ("verify",), "flyteres.verify.VerifyRule"),
     (MigrateRule, ("migrate",), "flyteres.migrate.rules.MigrateRule"),
-    (CommonRule, ("check", "verify"), "flyteres.report.CommonRule"),
+    (CommonRule, ("check", "verify"), "flyteres.report.model.CommonRule"),
 )
 
 

@@ -331,7 +331,7 @@ class VerifyReport:
         }
 
     def to_dict(self, selected: Selected | None = None) -> dict[str, Any]:
-        """The JSON report (schema flyteres.verify/2 once the CLI adds ``schema`` and ``findings``).
+        """The JSON report (schema flyteres.verify/1 once the CLI adds ``schema`` and ``findings``).
 
         ``pairs`` and the one-side lists hold everything compared; the counts and
         ``exit_code`` follow `selected` (every finding when None).

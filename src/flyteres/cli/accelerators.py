@@ -82,7 +82,12 @@ def accelerators_list(ctx: typer.Context, as_json: _JSON = False) -> None:
 
     catalog = accelerators.catalog()
     if as_json:
-        doc = {"schema_version": accelerators.SCHEMA_VERSION, "entries": [a.to_dict() for a in catalog]}
+        # "schema" as every command names its JSON; schema_version kept for the consumers that read it.
+        doc = {
+            "schema": f"flyteres.accelerators/{accelerators.SCHEMA_VERSION}",
+            "schema_version": accelerators.SCHEMA_VERSION,
+            "entries": [a.to_dict() for a in catalog],
+        }
         typer.echo(json.dumps(doc, indent=2))
         return
     header, rows = _list_rows(catalog)

@@ -25,9 +25,11 @@ from flyteres.cli.common import (
     per_file,
     select,
 )
+from flyteres.report.formats import OutputFormat
 
 
 def check(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Python files or directories to scan.", show_default=False)],
     *,
     platform: Annotated[
@@ -69,7 +71,7 @@ def check(
             show_default=False,
         ),
     ] = None,
-    output: OutputFormatOption = None,
+    output: OutputFormatOption = OutputFormat.TEXT,
     as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
@@ -100,7 +102,7 @@ def check(
     from flyteres.check import check_paths  # noqa: PLC0415
 
     settings = load_settings(paths, config_file, isolated)
-    fmt = output_format(output, as_json, settings)
+    fmt = output_format(ctx, output, as_json, settings)
     # A flag replaces the config's value; the config's files are relative to its pyproject.toml.
     platform = platform if platform is not None else settings.platform
     cluster = cluster or list(settings.cluster)
@@ -151,7 +153,8 @@ def check(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command on ``argv`` and return its exit code (for ``python -m flyteres.cli.check``)."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    VERBOSITY.level = 0  # run on its own: no app callback sets -v/-q
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     app.command()(check)
     try:
         # Standalone mode prints usage errors itself and exits 2; every path ends in SystemExit.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flyteres.report.render import OutputFormat
+from flyteres.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from flyteres.report.config import Config
@@ -42,13 +42,12 @@ class Verbosity:
 VERBOSITY = Verbosity()
 
 OutputFormatOption = Annotated[
-    OutputFormat | None,
+    OutputFormat,
     typer.Option(
         "--output-format",
         help="text: lines for people; json: the command's versioned schema (docs/schemas/); github: GitHub "
-        "Actions annotations; sarif: SARIF 2.1.0 for code scanning. [default: text, or output-format in "
-        "[tool.flyteres]]",
-        show_default=False,
+        "Actions annotations; sarif: SARIF 2.1.0 for code scanning. tool.flyteres.output-format in "
+        "pyproject.toml sets it.",
         case_sensitive=False,
     ),
 ]
@@ -58,7 +57,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         metavar="<pyproject.toml>",
-        help="Read [tool.flyteres] from this file instead of the nearest pyproject.toml above the first path.",
+        help="Read the tool.flyteres table of this file instead of the nearest pyproject.toml above the first path.",
         show_default=False,
     ),
 ]
@@ -91,9 +90,18 @@ def load_settings(paths: Sequence[Path | str], config: Path | None, isolated: bo
         raise fail(str(exc)) from None
 
 
-def output_format(flag: OutputFormat | None, as_json: bool, settings: Config) -> OutputFormat:
+def given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option behind parameter `name` was on the command line (or in the environment),
+    not its default: a default gives way to the configuration."""
+    from typer._click.core import ParameterSource  # noqa: PLC0415 - the click Typer runs on
+
+    source = ctx.get_parameter_source(name)
+    return source is not None and source not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def output_format(ctx: typer.Context, flag: OutputFormat, as_json: bool, settings: Config) -> OutputFormat:
     """The format to print: ``--output-format``, else the hidden ``--json``, else the config's, else text."""
-    if flag is not None:
+    if given(ctx, "output"):
         if as_json and flag is not OutputFormat.JSON:
             raise fail(f"--json is --output-format json; it cannot go with --output-format {flag.value}")
         return flag

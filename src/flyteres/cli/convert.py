@@ -23,12 +23,13 @@ from flyteres.cli.common import (
     IsolatedOption,
     OutputFormatOption,
     emit,
+    given,
     load_settings,
     output_format,
     select,
 )
 from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
-from flyteres.report.render import OutputFormat
+from flyteres.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from flyteres.core.findings import Conversion, Finding
@@ -61,11 +62,12 @@ _POLICY_HELP = (
     "strict: refuse anything lossy (nothing is written, exit 1); kubernetes: decide as Kubernetes does at run "
     "time and report each decision. convert defaults to strict: it turns one spec you are looking at, so a "
     "lossy finding should stop it and show you why; migrate, which rewrites a whole tree, defaults to "
-    "kubernetes and lists every site the policy decided. policy in [tool.flyteres] sets both. [default: strict]"
+    "kubernetes and lists every site the policy decided. tool.flyteres.policy in pyproject.toml sets both."
 )
 
 
 def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or option
+    ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="Input file, or - for standard input.", metavar="path")] = "-",
     source: Annotated[
         str,
@@ -76,18 +78,15 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
         ),
     ] = "spec",
     target: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--to",
             metavar="<" + "|".join(m.value for m in Output) + ">",
             help="Output: Flyte 2 or flytekit arguments, the ResourceSpec, Kubernetes resources, or flyteidl or "
-            "flyteidl2 messages (JSON). [default: flyte, or target in [tool.flyteres]]",
-            show_default=False,
+            "flyteidl2 messages (JSON). tool.flyteres.target in pyproject.toml sets it.",
         ),
-    ] = None,
-    policy: Annotated[
-        str | None, typer.Option(metavar="<strict|kubernetes>", help=_POLICY_HELP, show_default=False)
-    ] = None,
+    ] = "flyte",
+    policy: Annotated[str, typer.Option(metavar="<strict|kubernetes>", help=_POLICY_HELP)] = "strict",
     device_labels: Annotated[
         str,
         typer.Option(
@@ -95,7 +94,7 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
             help="keep: the exact node label; idiomatic: the target SDK's own device name.",
         ),
     ] = "keep",
-    output: OutputFormatOption = None,
+    output: OutputFormatOption = OutputFormat.TEXT,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
 ) -> None:
@@ -110,9 +109,11 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
     """
     # The configuration is looked up from the input file (the working directory for stdin).
     settings = load_settings([path], config_file, isolated)
-    target = target or settings.target or Output.FLYTE.value
-    policy = policy or settings.policy or Policy.STRICT.value
-    fmt = output_format(output, False, settings)
+    if settings.target and not given(ctx, "target"):
+        target = settings.target
+    if settings.policy and not given(ctx, "policy"):
+        policy = settings.policy
+    fmt = output_format(ctx, output, False, settings)
     # Plain strings checked here rather than Enum options: the error names the
     # option and every choice in the same words the other input errors use.
     choices: dict[str, tuple[str, type[Enum]]] = {

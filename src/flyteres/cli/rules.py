@@ -27,13 +27,13 @@ def rules(
     output: Annotated[
         RulesFormat,
         typer.Option(
-            "--output-format", help="text: one line each; json: schema flyteres.rules/2; markdown: docs/rules.md."
+            "--output-format", help="text: one line each; json: schema flyteres.rules/1; markdown: docs/rules.md."
         ),
     ] = RulesFormat.TEXT,
 ) -> None:
     """List every rule id with its usual level, the commands that report it and what it means.
 
-    Select or ignore rules by id or prefix with select/ignore in [tool.flyteres]; silence a line with
+    Select or ignore rules by id or prefix with select/ignore in pyproject.toml's tool.flyteres; silence a line with
     `# flyteres: ignore[rule-id]`. Exit codes: 0 listed, 2 no rule has that id or prefix.
     """
     from flyteres.rules import catalog, markdown  # noqa: PLC0415 - the rule enums load when listed
@@ -44,7 +44,7 @@ def rules(
         raise typer.Exit(2)
     match output:
         case RulesFormat.JSON:
-            doc = {"schema": "flyteres.rules/2", "rules": [r.to_dict() for r in chosen]}
+            doc = {"schema": "flyteres.rules/1", "rules": [r.to_dict() for r in chosen]}
             typer.echo(json.dumps(doc, indent=2))
         case RulesFormat.MARKDOWN:
             typer.echo(markdown(), nl=False)

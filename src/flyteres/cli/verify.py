@@ -24,9 +24,11 @@ from flyteres.cli.common import (
     output_format,
     select,
 )
+from flyteres.report.formats import OutputFormat
 
 
 def verify(
+    ctx: typer.Context,
     old: Annotated[Path, typer.Argument(help="The tree (or file) before the migration.", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The tree (or file) after it.", show_default=False)],
     *,
@@ -60,7 +62,7 @@ def verify(
             "output (repeatable).",
         ),
     ] = None,
-    output: OutputFormatOption = None,
+    output: OutputFormatOption = OutputFormat.TEXT,
     as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
@@ -94,7 +96,7 @@ def verify(
 
     # The configuration is looked up from NEW, the tree a project keeps.
     settings = load_settings([new], config_file, isolated)
-    fmt = output_format(output, as_json, settings)
+    fmt = output_format(ctx, output, as_json, settings)
     platform = platform if platform is not None else settings.platform
     cluster = cluster or list(settings.cluster)
     timer = Timer()
@@ -134,7 +136,8 @@ def verify(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command on ``argv`` and return its exit code (for ``python -m flyteres.cli.verify``)."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    VERBOSITY.level = 0  # run on its own: no app callback sets -v/-q
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     app.command()(verify)
     try:
         # Standalone mode prints usage errors itself and exits 2; every path ends in SystemExit.

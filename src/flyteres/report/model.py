@@ -90,7 +90,7 @@ def suppression(line: str) -> frozenset[str] | None:
     >>> suppression("x = '# not a comment'") is None
     True
     """
-    if "flyteres" not in line:
+    if "flyteres" not in line.lower():
         return None
     match = _SUPPRESS.search(line)
     if match is None or not _in_comment(line, match.start()):

@@ -8,13 +8,14 @@ here imports Typer: the functions return text.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flyteres._version import __version__
+from flyteres.report.formats import OutputFormat
 from flyteres.report.model import Issue, Level, Selected
 
 __all__ = [
@@ -35,18 +36,9 @@ __all__ = [
 HOME_URL = "https://github.com/flyteres/flyteres"
 DOCS_URL = f"{HOME_URL}/blob/main/docs"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-
-class OutputFormat(str, Enum):
-    """What ``--output-format`` chooses."""
-
-    TEXT = "text"
-    JSON = "json"
-    GITHUB = "github"
-    SARIF = "sarif"
-
-    def __str__(self) -> str:
-        return self.value
+#: The major version of every command's JSON schema (``flyteres.check/1``): additions keep it; a key
+#: removed, renamed or given another meaning raises it, for that command alone.
+SCHEMA_MAJOR = 1
 
 
 @dataclass(frozen=True)
@@ -85,7 +77,7 @@ def json_document(
     """
     from flyteres.report.model import exit_code  # noqa: PLC0415 - same package; kept beside its use
 
-    doc: dict[str, Any] = {"schema": f"flyteres.{command}/2", **body}
+    doc: dict[str, Any] = {"schema": f"flyteres.{command}/{SCHEMA_MAJOR}", **body}
     doc["exit_code"] = exit_code(selected.kept, errors) if code is None else code
     doc["findings"] = [i.to_dict() for i in selected.kept]
     doc["suppressed"] = selected.suppressed
@@ -139,18 +131,19 @@ def github(issues: Iterable[Issue], summary: str | None = None) -> list[str]:
 def relative_uri(path: str, root: Path) -> tuple[str, bool]:
     """A file's SARIF URI: relative to `root` (and True) when it is below it, else an absolute file URI.
 
-    >>> relative_uri("pkg/my file.py", Path("/nowhere"))
+    A relative `path` is taken from the working directory, as the command read it.
+
+    >>> relative_uri("pkg/my file.py", Path.cwd())
     ('pkg/my%20file.py', True)
     """
     from urllib.parse import quote  # noqa: PLC0415 - only SARIF output needs it
 
-    p = Path(path)
-    if p.is_absolute():
-        try:
-            p = p.resolve().relative_to(root.resolve())
-        except ValueError:
-            return p.resolve().as_uri(), False
-    return quote(PurePosixPath(*p.parts).as_posix()), True
+    full = Path(os.path.abspath(path))  # no symlinks resolved: the path as the user's tree spells it
+    try:
+        below = full.relative_to(os.path.abspath(root))
+    except ValueError:
+        return full.as_uri(), False
+    return quote(PurePosixPath(*below.parts).as_posix()), True
 
 
 def sarif(command: str, issues: Sequence[Issue], rules: Mapping[str, RuleInfo], root: Path) -> dict[str, Any]:
