@@ -101,6 +101,9 @@ def test_the_bash_script_completes_commands_and_choices() -> None:
     env |= {"COMP_CWORD": "3", "COMP_WORDS": "flyteres check --output-format "}
     out = subprocess.run([FLYTERES], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == ["text", "json", "github", "sarif"]
+    env |= {"COMP_CWORD": "3", "COMP_WORDS": "flyteres convert --to flytek"}
+    out = subprocess.run([FLYTERES], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["flytekit", "flytekit-resources"]
 
 
 # -- accelerators ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ def check(
         Path | None,
         typer.Option(
             "--platform",
+            metavar="<file>",
             help="flyteadmin config, Helm values, flytectl attribute file or Flyte ConfigMap (kubectl get configmap "
             "-o yaml) with the task resource defaults/limits. Required unless a --cluster file holds the ConfigMap.",
             show_default=False,
@@ -49,15 +50,18 @@ def check(
         ),
     ] = False,
     quota: Annotated[
-        list[Path] | None, typer.Option("--quota", help="Kubernetes ResourceQuota manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--quota", metavar="<file>", help="Kubernetes ResourceQuota manifest (repeatable)."),
     ] = None,
     limitrange: Annotated[
-        list[Path] | None, typer.Option("--limitrange", help="Kubernetes LimitRange manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--limitrange", metavar="<file>", help="Kubernetes LimitRange manifest (repeatable)."),
     ] = None,
     cluster: Annotated[
         list[Path] | None,
         typer.Option(
             "--cluster",
+            metavar="<file>",
             help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
             "output (repeatable).",
         ),
@@ -66,6 +70,7 @@ def check(
         list[str] | None,
         typer.Option(
             "--node-label",
+            metavar="<label>",
             help="An accelerator label the platform's GPU nodes carry, such as nvidia-h100 (repeatable); "
             "instead of the platform file's flyteres.node_accelerators.",
             show_default=False,
@@ -75,11 +80,19 @@ def check(
     as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+        typer.Option(
+            "--exclude",
+            metavar="<pattern>",
+            help="Leave out files and directories matching this git-style pattern (repeatable).",
+        ),
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+        typer.Option(
+            "--include",
+            metavar="<pattern>",
+            help="Read only files matching this git-style pattern (repeatable; default *.py).",
+        ),
     ] = None,
     jobs: Annotated[
         int,

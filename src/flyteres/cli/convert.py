@@ -74,6 +74,7 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
         typer.Option(
             "--from",
             metavar="<spec|flytekit|idl>",
+            autocompletion=lambda: [m.value for m in Input],
             help="Input form: spec (ResourceSpec JSON), flytekit (arguments as JSON), idl.",
         ),
     ] = "spec",
@@ -82,15 +83,22 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
         typer.Option(
             "--to",
             metavar="<" + "|".join(m.value for m in Output) + ">",
+            autocompletion=lambda: [m.value for m in Output],
             help="Output: Flyte 2 or flytekit arguments, the ResourceSpec, Kubernetes resources, or flyteidl or "
             "flyteidl2 messages (JSON). tool.flyteres.target in pyproject.toml sets it.",
         ),
     ] = "flyte",
-    policy: Annotated[str, typer.Option(metavar="<strict|kubernetes>", help=_POLICY_HELP)] = "strict",
+    policy: Annotated[
+        str,
+        typer.Option(
+            metavar="<strict|kubernetes>", help=_POLICY_HELP, autocompletion=lambda: [m.value for m in Policy]
+        ),
+    ] = "strict",
     device_labels: Annotated[
         str,
         typer.Option(
             metavar="<keep|idiomatic>",
+            autocompletion=lambda: [m.value for m in DeviceLabels],
             help="keep: the exact node label; idiomatic: the target SDK's own device name.",
         ),
     ] = "keep",
@@ -140,8 +148,9 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
         options = {"from": source, "to": target, "policy": policy, "device_labels": device_labels}
         _report(result, fmt, path=path, settings=settings, code=code, options=options)
         raise typer.Exit(code)
-    selected = select(issues(result.findings, path), settings)
-    kept = {(i.rule, i.message) for i in selected.kept}
+    # Most conversions report nothing: the selection (and its module) is only built for findings.
+    selected = select(issues(result.findings, path), settings) if result.findings else None
+    kept = set() if selected is None else {(i.rule, i.message) for i in selected.kept}
     for finding in result.findings:
         if (finding.rule.value, _message(finding)) in kept and not (VERBOSITY.quiet and not finding.lossy):
             typer.echo(describe(finding), err=True)

@@ -36,6 +36,7 @@ def verify(
         Path | None,
         typer.Option(
             "--platform",
+            metavar="<file>",
             help="The platform both sides run on (flyteadmin config, Helm values, Flyte ConfigMap...). "
             "Without it, each side is replayed with no platform: the task's own values and the backend's rules.",
             show_default=False,
@@ -49,15 +50,18 @@ def verify(
         ),
     ] = False,
     quota: Annotated[
-        list[Path] | None, typer.Option("--quota", help="Kubernetes ResourceQuota manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--quota", metavar="<file>", help="Kubernetes ResourceQuota manifest (repeatable)."),
     ] = None,
     limitrange: Annotated[
-        list[Path] | None, typer.Option("--limitrange", help="Kubernetes LimitRange manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--limitrange", metavar="<file>", help="Kubernetes LimitRange manifest (repeatable)."),
     ] = None,
     cluster: Annotated[
         list[Path] | None,
         typer.Option(
             "--cluster",
+            metavar="<file>",
             help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
             "output (repeatable).",
         ),
@@ -66,11 +70,19 @@ def verify(
     as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+        typer.Option(
+            "--exclude",
+            metavar="<pattern>",
+            help="Leave out files and directories matching this git-style pattern (repeatable).",
+        ),
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+        typer.Option(
+            "--include",
+            metavar="<pattern>",
+            help="Read only files matching this git-style pattern (repeatable; default *.py).",
+        ),
     ] = None,
     jobs: Annotated[
         int,

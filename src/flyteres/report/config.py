@@ -22,10 +22,6 @@ from typing import Any
 
 __all__ = ["KEYS", "Config", "ConfigError", "find_config", "load_config"]
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the project supports 3.10, which has no tomllib: the backport is a dependency there
-    import tomli as tomllib
 
 #: Every key of ``[tool.flyteres]`` with what it holds (docs/cli.md lists them with the flag each sets).
 KEYS: Mapping[str, str] = {
@@ -92,10 +88,21 @@ def _has_table(path: Path) -> bool:
     )
 
 
+def _loads(text: str) -> dict[str, Any]:
+    """TOML text as a dict, with tomllib (tomli on 3.10, where it is a dependency), loaded only when a file
+    is parsed; a malformed file raises ValueError (both libraries' TOMLDecodeError is one)."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415 - most runs find no [tool.flyteres] and never parse TOML
+    else:
+        import tomli as tomllib  # noqa: PLC0415
+
+    return dict(tomllib.loads(text))
+
+
 def _parsed_table(text: str) -> Mapping[str, Any] | None:
     try:
-        tool = tomllib.loads(text).get("tool", {})
-    except tomllib.TOMLDecodeError:
+        tool = _loads(text).get("tool", {})
+    except ValueError:
         return None
     table = tool.get("flyteres") if isinstance(tool, dict) else None
     return table if isinstance(table, dict) else None
@@ -108,8 +115,8 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
     try:
-        tool = tomllib.loads(text).get("tool", {})
-    except tomllib.TOMLDecodeError as exc:
+        tool = _loads(text).get("tool", {})
+    except ValueError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     table = tool.get("flyteres", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
