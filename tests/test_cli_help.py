@@ -94,6 +94,14 @@ def test_completion_prints_a_script_that_calls_flyteres_back(shell: str) -> None
     assert "flyteres" in out
 
 
+def test_typer_installs_completion_too() -> None:
+    _, out, _ = invoke("--help")
+    assert "--install-completion" in out
+    code, script, _ = invoke("--show-completion", "bash")
+    assert code == 0
+    assert "_FLYTERES_COMPLETE" in script
+
+
 def test_the_bash_script_completes_commands_and_choices() -> None:
     env = {**os.environ, "_FLYTERES_COMPLETE": "complete_bash", "COMP_CWORD": "1", "COMP_WORDS": "flyteres ch"}
     out = subprocess.run([FLYTERES], env=env, capture_output=True, text=True, check=True).stdout

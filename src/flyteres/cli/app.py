@@ -11,8 +11,6 @@ and nothing else; tests/test_import_profile.py keeps it that way.
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from flyteres._version import __version__
@@ -23,7 +21,9 @@ app = typer.Typer(
     name="flyteres",
     help="One truth for Flyte task resources.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion and --show-completion: Typer's, and cheap (typer imports its completion module
+    # anyway; the shell is detected only when they are used). `flyteres completion SHELL` prints the script.
+    add_completion=True,
     pretty_exceptions_enable=False,
     # Plain click help: every option with a fixed set of values shows them (<a|b>), flags show no type.
     rich_markup_mode=None,
@@ -63,11 +63,4 @@ app.command("completion")(completion.completion)
 
 def main() -> None:
     """Console-script entry point."""
-    if "_FLYTERES_COMPLETE" in os.environ:
-        # A completion script (flyteres completion SHELL) is asking: Typer answers it with its own
-        # completion classes, which a plain run never needs.
-        from typer._completion_classes import completion_init  # noqa: PLC0415
-
-        completion_init()
-
     app()
