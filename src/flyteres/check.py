@@ -42,7 +42,7 @@ from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
-from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code
+from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code, hidden_text
 from flyteres.source.model import Declaration, DeclarationKind
 from flyteres.source.project import ModuleRecord, OverrideRecord, Project, TaskRecord, read_project
 
@@ -284,21 +284,11 @@ class CheckReport:
             return
         s = self._summary(kept)
         hidden_counts = (0, 0) if selected is None else (selected.suppressed, selected.ignored)
-        hidden = _hidden_text(*hidden_counts)
+        hidden = hidden_text(*hidden_counts)
         yield (
             f"{s['with_problems']} of {s['declarations']} declaration(s) would be refused, changed or left "
             f"without limits ({s['rejected']} refused at registration){hidden}"
         )
-
-
-def _hidden_text(suppressed: int, ignored: int) -> str:
-    """The summary's tail for findings the selection left out (nothing when none was)."""
-    parts = []
-    if suppressed:
-        parts.append(f"{suppressed} suppressed inline")
-    if ignored:
-        parts.append(f"{ignored} not selected")
-    return f"; {', '.join(parts)}" if parts else ""
 
 
 def check_paths(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import Enum
 from functools import cache
 
@@ -28,7 +28,7 @@ from flyteres.report.model import CommonRule, Level
 from flyteres.report.render import RuleInfo
 from flyteres.verify import VerifyRule
 
-__all__ = ["catalog", "markdown", "rule"]
+__all__ = ["by_id", "catalog", "markdown", "rule"]
 
 _ERROR, _WARNING, _NOTE = Level.ERROR, Level.WARNING, Level.NOTE
 
@@ -172,8 +172,3 @@ def markdown() -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def iter_ids() -> Iterator[str]:
-    """Every rule id, in catalog order."""
-    return (r.id for r in catalog())

@@ -42,7 +42,7 @@ from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
-from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code
+from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code, hidden_text
 from flyteres.source.project import ModuleRecord, OverrideRecord, Project, TaskRecord, read_project
 
 __all__ = ["Difference", "PodSide", "VerifiedPair", "VerifyReport", "VerifyRule", "verify_paths"]
@@ -361,12 +361,9 @@ class VerifyReport:
         s = self._summary(kept)
         hidden_counts = (0, 0) if selected is None else (selected.suppressed, selected.ignored)
         changed = sum(1 for p in self.pairs if p.changed)
-        hidden = [f"{hidden_counts[0]} suppressed inline"] * bool(hidden_counts[0])
-        hidden += [f"{hidden_counts[1]} not selected"] * bool(hidden_counts[1])
         yield (
             f"{s['same']} of {s['pairs']} pair(s) get the same resources; {changed} changed or not "
-            f"compared, {s['only_old']} only in OLD, {s['only_new']} only in NEW"
-            + (f"; {', '.join(hidden)}" if hidden else "")
+            f"compared, {s['only_old']} only in OLD, {s['only_new']} only in NEW" + hidden_text(*hidden_counts)
         )
 
 

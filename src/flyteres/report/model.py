@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-__all__ = ["CommonRule", "Issue", "Level", "Selected", "Selection", "exit_code", "suppression"]
+__all__ = [
+    "CommonRule",
+    "Issue",
+    "Level",
+    "Selected",
+    "Selection",
+    "exit_code",
+    "hidden_text",
+    "suppression",
+]
 
 
 class Level(str, Enum):
@@ -207,3 +216,13 @@ def exit_code(kept: Iterable[Issue], errors: Sequence[str] = ()) -> int:
     if errors:
         return 2
     return 1 if any(i.level is not Level.NOTE for i in kept) else 0
+
+
+def hidden_text(suppressed: int, ignored: int) -> str:
+    """A text summary's tail for the findings a selection left out (empty when it left out none).
+
+    >>> hidden_text(1, 2)
+    '; 1 suppressed inline, 2 not selected'
+    """
+    parts = [f"{suppressed} suppressed inline"] * bool(suppressed) + [f"{ignored} not selected"] * bool(ignored)
+    return f"; {', '.join(parts)}" if parts else ""
