@@ -64,6 +64,12 @@ SPEC = V1PodSpec(containers=[V1Container(name="primary", resources={"requests": 
 @task(pod_template=PodTemplate(pod_spec=SPEC))
 def t() -> None: ...
 """,
+    "flytekit template through a ** dict": _FLYTEKIT
+    + f"""
+KW = {{"pod_template": PodTemplate(primary_container_name="main", pod_spec={_MAIN}), "cache": False}}
+@task(**KW)
+def t() -> None: ...
+""",
     "flytekit empty containers get a placeholder": _FLYTEKIT
     + """
 @task(pod_template=PodTemplate(pod_spec=V1PodSpec(containers=[])), limits=Resources(cpu="1", mem="1Gi"))

@@ -272,8 +272,13 @@ class SourceModule:
             other[arg.keyword if arg.keyword is not None else f"{arg.star or '*'}{i}"] = arg
         notes: tuple[str, ...] = ()
         if use.pod_template is not None and found.kind not in (DeclarationKind.WITH_OVERRIDES, DeclarationKind.OTHER):
-            # flytekit writes the task's resources over the primary container's (docs/semantics.md, 1.4).
-            notes = ("the task's resources replace those of its pod template's primary container",)
+            if spec is not None and not spec.requests and not spec.limits:
+                # No request or limit of its own (a `**` dict that only names the template, say):
+                # flytekit leaves the primary container's resources as the template has them (1.4).
+                spec, reason, notes = self._template_only(use.pod_template.value, found.site.scopes, spec)
+            else:
+                # flytekit writes the task's resources over the primary container's (docs/semantics.md, 1.4).
+                notes = ("the task's resources replace those of its pod template's primary container",)
         elif found.site.function is not None and any(
             self._pod_plugin_config(d) is not None for d in found.site.function.decorator_list
         ):
@@ -346,6 +351,27 @@ class SourceModule:
                 )
             )
         return out
+
+    def _template_only(
+        self, node: ast.expr, scopes: Sequence[ast.AST], own: ResourceSpec
+    ) -> tuple[ResourceSpec | None, str | None, tuple[str, ...]]:
+        """A flytekit task without requests or limits: its pod template's primary container's,
+        with the task's accelerator and shared memory (those do not go to the container)."""
+        template = self.pod_template(node, scopes)
+        if template is None:
+            return own, None, ()
+        if template.spec is None:
+            return None, f"pod_template: {template.reason}", ()
+        try:
+            spec = ResourceSpec(
+                requests=template.spec.requests,
+                limits=template.spec.limits,
+                accelerator=own.accelerator,
+                shared_memory=own.shared_memory,
+            )
+        except FlyteresError as exc:
+            return None, f"with its pod template's resources: {exc}", ()
+        return spec, None, (f"the resources of the pod template's primary container {template.primary!r}",)
 
     def flyte_task_templates(self) -> list[Declaration]:
         """Flyte 2 tasks whose own `pod_template=` adds resources to their environment's."""
