@@ -22,6 +22,7 @@ from flyteres.report.formats import OutputFormat
 if TYPE_CHECKING:
     from flyteres.report.config import Config
     from flyteres.report.model import Issue, Selected
+    from flyteres.report.render import RuleInfo
 
 
 @dataclass
@@ -93,10 +94,9 @@ def load_settings(paths: Sequence[Path | str], config: Path | None, isolated: bo
 def given(ctx: typer.Context, name: str) -> bool:
     """Whether the option behind parameter `name` was on the command line (or in the environment),
     not its default: a default gives way to the configuration."""
-    from typer._click.core import ParameterSource  # noqa: PLC0415 - the click Typer runs on
-
     source = ctx.get_parameter_source(name)
-    return source is not None and source not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    # By name: newer Typers run on their own copy of click, older ones on click itself.
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def output_format(ctx: typer.Context, flag: OutputFormat, as_json: bool, settings: Config) -> OutputFormat:
@@ -117,7 +117,7 @@ def select(issues: Iterable[Issue], settings: Config) -> Selected:
     return Selection(select=settings.select, ignore=settings.ignore).apply(issues)
 
 
-def rule_catalog() -> dict[str, Any]:
+def rule_catalog() -> dict[str, RuleInfo]:
     """The rule descriptions the SARIF output carries (loaded only when SARIF is printed)."""
     from flyteres.rules import by_id  # noqa: PLC0415
 

@@ -31,14 +31,17 @@ def completion(
     zsh: `flyteres completion zsh > "${fpath[1]}/_flyteres"`;
     fish: `flyteres completion fish > ~/.config/fish/completions/flyteres.fish`.
     """
-    from typer._click.shell_completion import get_completion_class  # noqa: PLC0415 - only this command needs it
-    from typer._completion_classes import completion_init  # noqa: PLC0415
+    from typer._completion_classes import completion_init  # noqa: PLC0415 - only this command needs it
+
+    try:  # a Typer that carries its own copy of click registers its script classes there
+        from typer._click import shell_completion  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - a Typer that runs on click itself
+        from click import shell_completion  # type: ignore[no-redef]  # noqa: PLC0415 - the same module, from click
 
     # Typer's own script classes: they call back with the instruction order Typer's main answers.
     completion_init()
-
     root = ctx.find_root()
-    cls = get_completion_class(shell.value)
+    cls = shell_completion.get_completion_class(shell.value)
     if cls is None:  # click knows all three; kept for a click without one of them
         typer.echo(f"error: no completion for {shell.value}", err=True)
         raise typer.Exit(2)
