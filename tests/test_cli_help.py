@@ -165,3 +165,14 @@ def test_convert_to_flyte_still_notes_the_int() -> None:
     code, _, err = invoke("convert", "--from", "flytekit", "--to", "flyte", stdin=GPU_STRING)
     assert code == 0
     assert "note: [gpu-count-type] requests.gpu = 1: a device count written as a string; Flyte 2 takes an int" in err
+
+
+def test_quiet_migrate_keeps_the_sites_and_drops_the_totals(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(EXAMPLES)
+    _, out, err = invoke("migrate", "project", "--check")
+    _, quiet_out, quiet_err = invoke("-q", "migrate", "project", "--check")
+    assert quiet_out == out
+    assert "project/etl.py:13: task transform: rewritten; the kubernetes policy decided" in quiet_err
+    assert "4 files: 3 would change" in err
+    assert "files:" not in quiet_err
+    assert "findings by rule" not in quiet_err

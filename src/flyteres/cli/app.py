@@ -38,6 +38,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print per-file progress and timings (stderr)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only findings and errors: no notes, no summary."),
@@ -47,6 +48,9 @@ def _root(
         typer.echo("error: use at most one of --verbose, --quiet", err=True)
         raise typer.Exit(2)
     VERBOSITY.level = 1 if verbose else -1 if quiet else 0
+    # One run's -v/-q ends with it: a caller running commands in one process (tests, an embedding
+    # program) starts the next at the default.
+    ctx.call_on_close(VERBOSITY.reset)
 
 
 # `--help` lists the commands in this order (Typer puts groups after commands).

@@ -39,6 +39,10 @@ class Verbosity:
     def verbose(self) -> bool:
         return self.level > 0
 
+    def reset(self) -> None:
+        """Back to the default (neither -v nor -q)."""
+        self.level = 0
+
 
 VERBOSITY = Verbosity()
 

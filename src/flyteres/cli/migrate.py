@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from flyteres.cli.common import (
+    VERBOSITY,
     ConfigOption,
     IsolatedOption,
     OutputFormatOption,
@@ -122,7 +123,7 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
                 if f.diff:
                     sys.stdout.write(f.diff if f.diff.endswith("\n") else f.diff + "\n")
             sys.stdout.flush()
-    _print_report(result, console)
+    _print_report(result, console, quiet=VERBOSITY.quiet)
     if fmt.value == "text":
         migrate_output.report(result, fmt, settings)
     raise typer.Exit(result.exit_code())
@@ -185,8 +186,8 @@ def _run(  # noqa: PLR0917 - the command's own helper
         return run(paths, options, jobs=jobs, progress=advance, exclude=exclude, include=include)
 
 
-def _print_report(result: RunReport, console: Console) -> None:
-    """Failures, untouched sites and policy decisions, then the totals (on stderr)."""
+def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -> None:
+    """Failures, untouched sites and policy decisions, then the totals (on stderr; not with -q)."""
     from flyteres.migrate.results import Site  # noqa: PLC0415 - see the module notes
 
     for f in result.files:
@@ -202,6 +203,8 @@ def _print_report(result: RunReport, console: Console) -> None:
                 console.print(
                     f"{where}: rewritten; the {result.options.policy} policy decided {', '.join(rules)}", markup=False
                 )
+    if quiet:
+        return
     s = result.summary()
     verb = "rewritten" if result.options.mode == "write" else "would change"
     console.print(
