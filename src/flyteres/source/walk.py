@@ -223,6 +223,8 @@ class Walk:
                 if not self._wanted(dec):  # no call inside it can declare anything
                     self._calls.append(CallSite(dec, scopes, top, stmt, dec, loop=loop))
                     continue
+            elif type(dec) is ast.Name or (type(dec) is ast.Attribute and type(dec.value) is ast.Name):
+                continue  # `@task`, `@env.task`: no call in it
             self._expressions((dec,), scopes, top, loop=loop, force=True)
         if self._candidate(stmt.lineno, stmt.body[0].lineno):  # defaults and annotations
             a = stmt.args
