@@ -134,6 +134,10 @@ def test_usage_errors_exit_2(tree: pathlib.Path) -> None:
 
 def test_json_report_schema(tree: pathlib.Path) -> None:
     (tree / "pkg" / "gpu.py").write_text(
+        'from flytekit import Resources, task\n\n\n@task(limits=Resources(mem="1Gi"))\ndef capped(): ...\n'
+    )
+    # A module with a task that cannot move stays on flytekit whole, its blocker reported.
+    (tree / "pkg" / "whole.py").write_text(
         "from flytekit import Resources, task\nfrom flytekit.extras.accelerators import A100\n\n\n"
         '@task(limits=Resources(mem="1Gi"))\ndef capped(): ...\n\n\n'
         '@task(requests=Resources(gpu="1"), accelerator=A100.unpartitioned)\ndef whole(): ...\n'
@@ -153,13 +157,26 @@ def test_json_report_schema(tree: pathlib.Path) -> None:
         ("gpu.py", "changed"),
         ("plain.py", "skipped"),
         ("tasks.py", "changed"),
+        ("whole.py", "unchanged"),
     ]
     gpu = report["files"][1]
     assert gpu["diff"].startswith("--- ")
-    capped, whole = gpu["sites"]
+    (capped,) = gpu["sites"]
+    kept, whole = report["files"][4]["sites"]
+    assert kept["action"] == "untouched"
+    assert kept["reason"].startswith("the module stays on flytekit (line 9: task whole cannot move")
+    assert report["files"][4]["blockers"] == [
+        {
+            "path": str(tree / "pkg" / "whole.py"),
+            "line": 9,
+            "construct": "task whole",
+            "rule": "unpartitioned",
+            "reason": whole["reason"],
+        }
+    ]
     assert capped["kind"] == "task"
     assert capped["name"] == "capped"
-    assert capped["line"] == 5
+    assert capped["line"] == 4
     assert capped["action"] == "rewritten"
     assert capped["old"] == 'task(limits=Resources(mem="1Gi"))'
     assert capped["new"] == "env.task"
@@ -173,7 +190,7 @@ def test_json_report_schema(tree: pathlib.Path) -> None:
         "field": "limits.memory",
         "value": "1Gi",
         "reason": "Flyte 2 has no way to write a limit without a request",
-        "line": 5,
+        "line": 4,
         "lossy": False,
         "decided_by_policy": True,
         "actions": {
@@ -190,18 +207,18 @@ def test_json_report_schema(tree: pathlib.Path) -> None:
             "variable": "env",
             "name": "gpu",
             "resources": 'flyte.Resources(memory=("1Gi", "1Gi"))',
-            "line": 5,
+            "line": 4,
             "tasks": ["capped"],
         }
     ]
     summary = report["summary"]
-    assert summary["files"] == 4
+    assert summary["files"] == 5
     assert summary["changed"] == 3
     assert summary["sites_rewritten"] == 3
-    assert summary["sites_untouched"] == 1
+    assert summary["sites_untouched"] == 2
     assert summary["sites_decided_by_policy"] == 1
     assert summary["findings_by_rule"]["unpartitioned"] == 1
-    assert summary["findings_by_kind"] == {"info": 1, "lossy": 1, "policy": 1}
+    assert summary["findings_by_kind"] == {"info": 1, "lossy": 1, "policy": 2}
 
 
 def test_jobs_2_gives_the_same_report_in_the_same_order(tmp_path: pathlib.Path) -> None:

@@ -62,6 +62,14 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
         ReportChoice | None,
         typer.Option("--report", help="json: print a JSON report on stdout (diffs go inside it).", show_default=False),
     ] = None,
+    mark: Annotated[
+        bool,
+        typer.Option(
+            "--mark",
+            help="--target flyte: write a '# TODO(flyteres): ...' comment above each construct that keeps "
+            "its group of modules on flytekit.",
+        ),
+    ] = False,
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
@@ -81,7 +89,7 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     from flyteres.migrate.runner import Options  # noqa: PLC0415 - libcst loads only when the command runs
 
     mode: Mode = "write" if write else "check" if check else "diff"
-    options = Options(target=target, policy=policy, mode=mode)
+    options = Options(target=target, policy=policy, mode=mode, mark=mark)
     console = _console()
     result = _run(paths, options, jobs, console, exclude or [], include or [])
     match report, mode:
@@ -164,6 +172,11 @@ def _print_report(result: RunReport, console: Console) -> None:
     for f in result.files:
         if f.status == "failed":
             console.print(f"{f.path}: failed: {f.reason}", markup=False)
+    for f in result.files:
+        for b in f.blockers:
+            console.print(
+                f"{b.path}:{b.line}: {b.construct}: keeps its group on flytekit: {b.reason} [{b.rule}]", markup=False
+            )
     for f, site in result.sites:
         where = f"{f.path}:{site.line}: {site.kind} {site.name}"
         match site:

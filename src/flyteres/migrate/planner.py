@@ -17,6 +17,7 @@ from dataclasses import field as dataclass_field
 import libcst as cst
 
 from flyteres.core.options import Policy
+from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, comment_lines, import_position, leading, lost_comments, rebuild
 from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.decide import Decision
@@ -73,6 +74,13 @@ class Planner(ABC):
         # Absolute names of tasks of other modules that overrides here needed.
         self.wanted: set[str] = set()
         self.planned = Plan()
+        # id() of the declarations rewritten and left as written, and of the function
+        # definitions whose decorator was replaced (what `flyteres.migrate.program` reads).
+        self.rewritten_ids: set[int] = set()
+        self.untouched_ids: set[int] = set()
+        self.converted_defs: set[int] = set()
+        # Module-level tasks without resources that moved to Flyte 2 (overrides merge with nothing).
+        self.plain_converted: set[str] = set()
         self.quote = analysis.quote or '"'
         # Module-level tasks by function name (a name defined twice is ambiguous).
         counts: dict[str, int] = {}
@@ -127,6 +135,8 @@ class Planner(ABC):
             spec, reason = evaluate_spec(found)
             converted = self.converted.get(name) is found
             out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason))
+        for name in sorted(self.plain_converted):
+            out.append(TaskInfo(self.module, name, self.a.path, ResourceSpec(), True))
         return tuple(out)
 
     def forbidden(self, found: Found, *, module_level: bool) -> frozenset[str]:
@@ -147,6 +157,7 @@ class Planner(ABC):
         self, found: Found, reason: str, findings: Sequence[MigrationFinding] = (), *, decided: bool = False
     ) -> None:
         """Record a site left as written, with the reason."""
+        self.untouched_ids.add(id(found))
         self.planned.sites.append(
             Site(
                 kind=found.kind.value,
@@ -254,6 +265,7 @@ class Planner(ABC):
         environment: str | None = None,
     ) -> None:
         """Record a rewritten site with its new source."""
+        self.rewritten_ids.add(id(found))
         self.planned.sites.append(
             Site(
                 kind=found.kind.value,

@@ -34,8 +34,10 @@ from typing import Any, Literal
 from flyteres.core.options import Policy
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.options import MigrationTarget
-from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
-from flyteres.migrate.transform import migrate_module
+from flyteres.migrate.program import groups
+from flyteres.migrate.results import Blocker, Environment, MigrationChanged, MigrationResult, Site, Status
+from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.transform import migrate_module, stay
 from flyteres.source import files as discovery
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
@@ -53,15 +55,21 @@ _PACKAGES = ("flytekit", "union")
 _WORDS = ("Resources", "with_overrides", "accelerator", "shared_memory", "requests", "limits")
 
 
-def might_declare(text: str) -> bool:
-    """Cheap prefilter: False when the text cannot hold a flytekit resource declaration.
+def might_declare(text: str, target: MigrationTarget = MigrationTarget.FLYTEKIT) -> bool:
+    """Cheap prefilter: False when the text cannot hold a flytekit resource declaration
+    (for `--target flyte`, anything of flytekit: a plain task moves with its group too).
 
     >>> might_declare("import os\\nprint(os.getcwd())\\n")
     False
     >>> might_declare("from flytekit import Resources\\n")
     True
+    >>> plain = "from flytekit import task\\n"
+    >>> might_declare(plain), might_declare(plain, MigrationTarget.FLYTE)
+    (False, True)
     """
-    return any(p in text for p in _PACKAGES) and any(w in text for w in _WORDS)
+    if not any(p in text for p in _PACKAGES):
+        return False
+    return target is MigrationTarget.FLYTE or any(w in text for w in _WORDS)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,8 @@ class Options:
     target: MigrationTarget = MigrationTarget.FLYTE
     policy: Policy = Policy.KUBERNETES
     mode: Mode = "diff"
+    #: `--mark`: a `# TODO(flyteres): ...` comment at each construct that keeps a group on flytekit.
+    mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,8 @@ class FileReport:
     environments: tuple[Environment, ...] = ()
     diff: str | None = None
     written: bool = False
+    #: `--target flyte`: the constructs of this file that keep its group on flytekit.
+    blockers: tuple[Blocker, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -93,6 +105,7 @@ class FileReport:
             "written": self.written,
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
+            "blockers": [b.to_dict() for b in self.blockers],
         }
         if self.diff is not None:
             out["diff"] = self.diff
@@ -204,12 +217,21 @@ def write_atomic(path: Path, text: str, encoding: str) -> None:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """A worker's answer: the report (None while the file waits for the second pass),
-    the module's tasks, and the other modules' tasks its overrides named."""
+    """A worker's answer: the migration (None while the file waits for the second pass, or
+    `report` when reading failed), the module's tasks, the other modules' tasks its
+    overrides named, and what grouping needs (`flyteres.migrate.program`)."""
 
     report: FileReport | None
     tasks: tuple[TaskInfo, ...] = ()
     wanted: frozenset[str] = frozenset()
+    result: MigrationResult | None = None
+    source: str = ""
+    encoding: str = "utf-8"
+    blockers: tuple[Blocker, ...] = ()
+    links: frozenset[str] = frozenset()
+    flytekit: bool = False
+    #: Why the file stays as written with its group (`--target flyte`), when it does.
+    group_reason: str | None = None
 
 
 def process_file(
@@ -219,11 +241,25 @@ def process_file(
 
     `module` is the file's dotted name and `index` the tasks of other modules
     (see `flyteres.migrate.index`); without them, overrides on imported tasks
-    are left as written.
+    are left as written. The file is a group of its own.
     """
-    report = _process_file(path, options, module, index, defer=False).report
-    assert report is not None
+    outcome = _process_file(path, options, module, index, defer=False)
+    if outcome.report is not None:
+        return outcome.report
+    assert outcome.result is not None
+    report = _finish(path, options, outcome.source, outcome.encoding, outcome.result)
+    if outcome.blockers and report.reason is None:
+        report = dataclasses.replace(report, reason=_blocked(outcome.blockers))
     return report
+
+
+def _blocked(blockers: Sequence[Blocker]) -> str:
+    first = blockers[0]
+    more = f" and {len(blockers) - 1} more" if len(blockers) > 1 else ""
+    return (
+        f"its group of modules stays on flytekit ({first.path}:{first.line}: {first.construct}{more} "
+        "cannot move, and Flyte 2 cannot run half a program)"
+    )
 
 
 def _process_file(
@@ -238,7 +274,7 @@ def _process_file(
         text, encoding = _decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {exc}"))
-    if not might_declare(text):
+    if not might_declare(text, options.target):
         return _Outcome(FileReport(name, "skipped", reason="no flytekit resource declaration"))
     try:
         outcome = migrate_module(
@@ -249,17 +285,27 @@ def _process_file(
             reparse=options.mode != "check",
             module=module,
             index=index,
+            todo=options.mark,
         )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
     if defer and outcome.wanted:
         return _Outcome(None, outcome.tasks, outcome.wanted)
-    report = _finish(path, options, text, encoding, outcome.result)
     tasks = outcome.tasks
-    if report.status == "failed":
+    if outcome.result.status == "failed":
         # The file stays as it was, so none of its tasks moved to Flyte 2.
         tasks = tuple(dataclasses.replace(t, converted=False) for t in tasks)
-    return _Outcome(report, tasks, outcome.wanted)
+    return _Outcome(
+        None,
+        tasks,
+        outcome.wanted,
+        outcome.result,
+        text,
+        encoding,
+        outcome.blockers,
+        outcome.links,
+        outcome.flytekit,
+    )
 
 
 def _finish(path: Path, options: Options, text: str, encoding: str, result: MigrationResult) -> FileReport:
@@ -269,15 +315,20 @@ def _finish(path: Path, options: Options, text: str, encoding: str, result: Migr
             lines = difflib.unified_diff(
                 text.splitlines(keepends=True), code.splitlines(keepends=True), fromfile=name, tofile=name
             )
-            return FileReport(name, result.status, None, sites, environments, diff="".join(lines))
+            return FileReport(
+                name, result.status, None, sites, environments, diff="".join(lines), blockers=result.blockers
+            )
         case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "write":
             try:
                 write_atomic(path, code, encoding)
             except OSError as exc:
-                return FileReport(name, "failed", f"cannot write: {exc.strerror or exc}", sites, environments)
-            return FileReport(name, result.status, None, sites, environments, written=True)
+                reason = f"cannot write: {exc.strerror or exc}"
+                return FileReport(name, "failed", reason, sites, environments, blockers=result.blockers)
+            return FileReport(name, result.status, None, sites, environments, written=True, blockers=result.blockers)
         case _:  # --check, or no new code
-            return FileReport(name, result.status, result.reason, result.sites, result.environments)
+            return FileReport(
+                name, result.status, result.reason, result.sites, result.environments, blockers=result.blockers
+            )
 
 
 def _first(item: tuple[Path, Options, str | None]) -> _Outcome:
@@ -340,20 +391,68 @@ def run(
         first: list[_Outcome] = []
         for outcome in mapped(_first, [(f, options, names[f]) for f in files]):
             first.append(outcome)
-            if outcome.report is not None:
+            if outcome.report is not None or outcome.result is not None:
                 tick()
         index = _index(first, names, files)
-        held = [i for i, o in enumerate(first) if o.report is None]
+        held = [i for i, o in enumerate(first) if o.report is None and o.result is None]
         items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
-        reports = [o.report for o in first]
+        outcomes = list(first)
         for i, outcome in zip(held, mapped(_second, items), strict=True):
-            reports[i] = outcome.report
+            outcomes[i] = outcome
             tick()
+    if options.target is MigrationTarget.FLYTE:
+        outcomes = _whole_groups(outcomes, names, files, options)
+    reports = []
+    for path, o in zip(files, outcomes, strict=True):
+        if o.report is not None:
+            reports.append(o.report)
+        elif o.result is not None:
+            done_report = _finish(path, options, o.source, o.encoding, o.result)
+            if o.group_reason is not None:
+                done_report = dataclasses.replace(done_report, reason=o.group_reason)
+            reports.append(done_report)
     # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.
     skipped = [FileReport(str(p), "skipped", reason=reason) for p, reason in found.skipped]
-    for r in sorted([*(r for r in reports if r is not None), *skipped], key=lambda r: os.path.normpath(r.path)):
+    for r in sorted([*reports, *skipped], key=lambda r: os.path.normpath(r.path)):
         report.files.append(r)
     return report
+
+
+def _whole_groups(
+    outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path], options: Options
+) -> list[_Outcome]:
+    """Every module of a group any of whose modules keeps a blocker stays as written (see
+    `flyteres.migrate.program`); a file without a dotted name of its own is a group alone."""
+    counts = Counter(n for n in names.values() if n is not None)
+    keys = []
+    for path in files:
+        module = names[path]
+        keys.append(module if module is not None and counts[module] == 1 else f"<file>{path}")
+    group_of = groups(
+        {k: o.links for k, o in zip(keys, outcomes, strict=True)},
+        frozenset(k for k, o in zip(keys, outcomes, strict=True) if o.flytekit),
+    )
+    blocked: dict[str, list[Blocker]] = {}
+    for key, path, o in zip(keys, files, outcomes, strict=True):
+        if o.flytekit and o.result is not None and o.result.status == "failed":
+            # Nothing of a file that cannot be rewritten moves, so nothing of its group may.
+            reason = o.result.reason or "the file cannot be migrated"
+            blocked.setdefault(group_of[key], []).append(
+                Blocker(str(path), 1, "the file", MigrateRule.UNSUPPORTED_CONSTRUCT.value, reason)
+            )
+        blocked.setdefault(group_of[key], []).extend(o.blockers)
+    out = []
+    for key, o in zip(keys, outcomes, strict=True):
+        found = blocked.get(group_of[key])
+        result = o.result
+        if not found or result is None or result.status in ("failed", "skipped"):
+            out.append(o)
+            continue
+        reason = _blocked(found)
+        if not o.blockers:
+            result = stay(result.path, o.source, result.sites, (), reason, todo=options.mark)
+        out.append(dataclasses.replace(o, result=result, tasks=(), group_reason=reason))
+    return out
 
 
 def _index(outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path]) -> TaskIndex:

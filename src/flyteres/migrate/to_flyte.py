@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import libcst as cst
@@ -18,7 +19,7 @@ from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
-from flyteres.source.model import DeclarationKind, Found, flytekit_kwargs
+from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.values import Combo
 
@@ -52,7 +53,8 @@ class FlytePlanner(Planner):
             if decision is not None:
                 assert decision.render is not None
                 groups.setdefault(decision.render, []).append((found, decision))
-        converted = self._environments(groups, module)
+        plain, drivers = self._whole_program_defs()
+        converted = self._environments(groups, module, plain, drivers)
         self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
             self._flyte_override(found, module, converted)
@@ -136,48 +138,130 @@ class FlytePlanner(Planner):
         decision.findings += self.inline_findings(found, decision, RESOURCE_ARGUMENTS)
         return decision
 
-    def _environments(self, groups: Mapping[str, list[tuple[Found, Decision]]], module: str) -> dict[str, Found]:
-        stem = _module_stem(self.a.path)
-        taken = set(self.a.names.bindings) | set(self.a.name_uses)
-        names_taken = set(self.a.environment_names)
-        converted: dict[str, Found] = {}
-        ordered = sorted(groups.items(), key=lambda item: min(f.site.top for f, _ in item[1]))
-        for render, members in ordered:
+    def _whole_program_defs(self) -> tuple[list[TaskDef], list[TaskDef]]:
+        """The module-level flytekit tasks without resources (they move too) and the
+        `@workflow`s and `@dynamic`s without resources that become driver tasks."""
+        plain: list[TaskDef] = []
+        drivers: list[TaskDef] = []
+        for t in self.a.model.tasks:
+            if t.sdk != "flytekit" or t.found is not None or not t.module_level:
+                continue
+            if _top_function(self.a.module, t.name) is None:
+                continue  # defined inside an if/try at module level: stays (a blocker)
+            decorator = _flytekit_decorator(self, t)
+            if decorator is None:
+                continue
+            args = decorator.keywords if isinstance(decorator, ast.Call) else []
+            if isinstance(decorator, ast.Call) and decorator.args:
+                continue
+            if t.kind == "task" and all(k.arg in CARRIED_ARGUMENTS for k in args):
+                plain.append(t)
+            elif t.kind in ("workflow", "dynamic") and not args and not _ordering(t.function):
+                drivers.append(t)
+        return plain, drivers
+
+    def _environments(
+        self,
+        groups: Mapping[str, list[tuple[Found, Decision]]],
+        module: str,
+        plain: Sequence[TaskDef] = (),
+        drivers: Sequence[TaskDef] = (),
+    ) -> dict[str, Found]:
+        envs: list[_Env] = []
+        for render, members in groups.items():
             first = min(members, key=lambda m: (m[0].site.top, m[0].line))[0]
-            if len(ordered) == 1:
-                variable = "env" if "env" not in taken else f"{stem}_env"
-                env_name = stem
-            else:
-                task = _snake(first.name) or "task"
-                variable, env_name = f"{task}_env", f"{stem}_{task}"
-            variable = _unique(variable, taken)
-            taken.add(variable)
-            env_name = _unique(env_name, names_taken)
-            names_taken.add(env_name)
-            statement = (
-                f"{variable} = {module}.TaskEnvironment(name={self.quote}{env_name}{self.quote}, resources={render})\n"
-            )
-            top = first.site.top
-            anchor = self.a.module.body[top]
+            envs.append(_Env(render, first.site.top, first.line, first.name, members=members))
+        for defs, driver in ((plain, False), (drivers, True)):
+            if defs:
+                tops = {t.name: _top_index(self.a.module, t.name) for t in defs}
+                first_def = min(defs, key=lambda t: tops[t.name])
+                envs.append(_Env(None, tops[first_def.name], first_def.line, first_def.name, defs=defs, driver=driver))
+        envs.sort(key=lambda e: (e.top, e.line))
+        self._name_environments(envs)
+        env_of = {name: env for env in envs for name in env.names}
+        called: set[str] = set()
+        driver_names = {t.name for t in drivers}
+        for call in self.a.model.task_calls():
+            if call.qualified is None and call.caller in driver_names:
+                called.add(call.callee)
+        converted: dict[str, Found] = {}
+        for env in envs:
+            depends: list[_Env] = []
+            if env.driver:
+                depends = sorted(
+                    {id(env_of[c]): env_of[c] for c in called if c in env_of and env_of[c] is not env}.values(),
+                    key=lambda e: (e.top, e.line),
+                )
+                if any(d.top > env.top for d in depends):
+                    continue  # a task defined after the first driver: the drivers stay (blockers)
+            arguments = [f"name={self.quote}{env.name}{self.quote}"]
+            if env.render is not None:
+                arguments.append(f"resources={env.render}")
+            if depends:
+                arguments.append(f"depends_on=[{', '.join(d.variable for d in depends)}]")
+            statement = f"{env.variable} = {module}.TaskEnvironment({', '.join(arguments)})\n"
+            anchor = self.a.module.body[env.top]
             blank = []
             for line in anchor.leading_lines:
                 if line.comment is not None:
                     break
                 blank.append(line)
             moved: list[str] = []
-            for found, decision in members:
-                builder = self._decorator_builder(variable)
+            for found, decision in env.members:
+                builder = self._decorator_builder(env.variable)
                 # Comments written next to the resources move with them, above the environment.
                 new = self.replace(found.call, builder, keep_comments=False)
                 if self.a.multiline(found.call):
                     moved += [c for c in lost_comments(self.a.call(found), new) if c not in moved]
-                self.rewritten(found, new, decision, environment=variable)
+                self.rewritten(found, new, decision, environment=env.variable)
                 converted[found.name] = found
-            self.planned.inserts.setdefault(top, []).append((statement, [*blank, *comment_lines(moved)]))
-            self.planned.environments.append(
-                Environment(variable, env_name, render, first.line, tuple(f.name for f, _ in members))
-            )
+            for t in env.defs:
+                self._move_definition(t, env.variable)
+            self.planned.inserts.setdefault(env.top, []).append((statement, [*blank, *comment_lines(moved)]))
+            self.planned.environments.append(Environment(env.variable, env.name, env.render or "", env.line, env.names))
         return converted
+
+    def _name_environments(self, envs: Sequence[_Env]) -> None:
+        """One environment per module is `env`, named after the module; with several,
+        `<first task>_env` named `<module>_<first task>`; taken names get a suffix."""
+        stem = _environment_stem(self.module, self.a.path)
+        taken = set(self.a.names.bindings) | set(self.a.name_uses)
+        names_taken = set(self.a.environment_names)
+        for env in envs:
+            if len(envs) == 1:
+                variable = "env" if "env" not in taken else f"{_module_stem(self.a.path)}_env"
+                env_name = stem
+            else:
+                task = _snake(env.first) or "task"
+                variable, env_name = f"{task}_env", f"{stem}_{task}"
+            env.variable = _unique(variable, taken)
+            taken.add(env.variable)
+            env.name = _unique(env_name, names_taken)
+            names_taken.add(env.name)
+
+    def _move_definition(self, t: TaskDef, variable: str) -> None:
+        """`@task`/`@workflow`/`@dynamic` on a module-level function becomes `@<variable>.task`."""
+        node = _top_function(self.a.module, t.name)
+        assert node is not None
+        decorator = _flytekit_decorator(self, t)
+        assert decorator is not None
+        index = t.function.decorator_list.index(decorator)
+        self.converted_defs.add(id(t.function))
+        if t.kind == "task":
+            self.plain_converted.add(t.name)
+
+        def build(n: cst.CSTNode) -> cst.CSTNode:
+            assert isinstance(n, cst.FunctionDef)
+            decorators = list(n.decorators)
+            old = decorators[index].decorator
+            func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
+            new: cst.BaseExpression = func
+            if isinstance(old, cst.Call) and old.args:
+                new = old.with_changes(func=func)
+            decorators[index] = decorators[index].with_changes(decorator=new)
+            return n.with_changes(decorators=decorators)
+
+        self._add(id(node), build)
 
     def _decorator_builder(self, variable: str) -> Builder:
         def build(node: cst.CSTNode) -> cst.CSTNode:
@@ -288,6 +372,13 @@ class FlytePlanner(Planner):
         module of the run (a TaskInfo); None when the site was reported as left alone."""
         task = converted.get(found.target or "") if found.target_shape == "task" else None
         info: TaskInfo | None = None
+        target = found.target or ""
+        if found.target_shape == "task" and target in self.plain_converted:
+            if target in self.a.local_names(found.site.scopes):
+                self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{target} is a local name here")
+                return None
+            # A task of this module without resources: the override's are all it has.
+            return None, TaskInfo(self.module or "", target, self.a.path, ResourceSpec(), True)
         if task is None and not (found.target_shape == "task" and found.target in self.tasks):
             external = self.external(found)
             if external is not None and (external[1] is not None or self.index is not None):
@@ -355,6 +446,62 @@ class FlytePlanner(Planner):
             return inner.with_changes(func=override, lpar=(*node.lpar, *inner.lpar), rpar=(*inner.rpar, *node.rpar))
 
         return build
+
+
+@dataclass
+class _Env:
+    """An environment the rewrite declares: its resources (None: none), where it goes (the
+    top-level statement of its first member) and its members (decorators or definitions)."""
+
+    render: str | None
+    top: int
+    line: int
+    first: str
+    members: Sequence[tuple[Found, Decision]] = ()
+    defs: Sequence[TaskDef] = ()
+    driver: bool = False
+    variable: str = ""
+    name: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*(f.name for f, _ in self.members), *(t.name for t in self.defs))
+
+
+def _top_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+            return stmt
+    return None
+
+
+def _top_index(module: cst.Module, name: str) -> int:
+    node = _top_function(module, name)
+    return next(i for i, stmt in enumerate(module.body) if stmt is node)
+
+
+def _flytekit_decorator(planner: Planner, t: TaskDef) -> ast.expr | None:
+    """The decorator that makes `t` a flytekit task or workflow."""
+    for decorator in t.function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if planner.a.names.canonical(target) == t.kind:
+            return decorator
+    return None
+
+
+def _ordering(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a workflow orders its nodes with `>>` (flytekit's explicit dependencies)."""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift) for n in ast.walk(function))
+
+
+def _environment_stem(module: str | None, path: str) -> str:
+    """An environment name unique across the run: the module's dotted name in snake case
+    (`pkg_a.tasks` is `pkg_a_tasks`), or the file's stem without one."""
+    if module:
+        out = _snake(module.replace(".", "_"))
+        if out:
+            return out if out[0].isalpha() else f"m_{out}"
+    return _module_stem(path)
 
 
 _SNAKE = re.compile(r"[^a-z0-9]+")

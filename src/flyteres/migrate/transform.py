@@ -35,12 +35,16 @@ from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.index import TaskIndex, TaskInfo
 from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.planner import Planner
+from flyteres.migrate.program import demote, find_blockers, has_flytekit, links, mark
 from flyteres.migrate.results import (
+    Blocker,
+    Environment,
     MigrationChanged,
     MigrationFailed,
     MigrationResult,
     MigrationSkipped,
     MigrationUnchanged,
+    Site,
 )
 from flyteres.migrate.to_flyte import FlytePlanner
 from flyteres.migrate.to_flytekit import FlytekitPlanner
@@ -67,8 +71,17 @@ def migrate_source(
     policy: Policy | PolicyName = Policy.KUBERNETES,
     module: str | None = None,
     index: TaskIndex | None = None,
+    partial: bool = False,
+    todo: bool = False,
 ) -> MigrationResult:
     """Rewrite the flytekit resource declarations in one module's source.
+
+    For `target="flyte"` the module moves whole or not at all: when any
+    flytekit construct would stay (a workflow, a declaration left as written,
+    `conditional`, ...), the module is left as written and `blockers` says
+    what and where (`todo=True` adds a `# TODO(flyteres): ...` comment at each).
+    `partial=True` rewrites every site that can move on its own instead, which
+    leaves a half-migrated module: only for reading what each site becomes.
 
     The result is one class per outcome (`MigrationChanged`, `MigrationUnchanged`,
     `MigrationSkipped`, `MigrationFailed`; `status` names it). Never raises for a
@@ -91,7 +104,9 @@ def migrate_source(
     def fit() -> None: ...
     <BLANKLINE>
     """
-    return migrate_module(source, path=path, target=target, policy=policy, module=module, index=index).result
+    return migrate_module(
+        source, path=path, target=target, policy=policy, module=module, index=index, partial=partial, todo=todo
+    ).result
 
 
 def index_sources(
@@ -126,6 +141,13 @@ class ModuleOutcome:
     result: MigrationResult
     tasks: tuple[TaskInfo, ...] = ()
     wanted: frozenset[str] = frozenset()
+    #: `--target flyte`: what keeps the module on flytekit, and the absolute names it imports.
+    blockers: tuple[Blocker, ...] = ()
+    links: frozenset[str] = frozenset()
+    #: The source as read (the runner marks or keeps it when the module's group stays).
+    source: str = ""
+    #: Whether the module holds flytekit constructs (it joins the group of modules importing it).
+    flytekit: bool = False
 
 
 def migrate_module(
@@ -137,11 +159,15 @@ def migrate_module(
     reparse: bool = True,
     module: str | None = None,
     index: TaskIndex | None = None,
+    partial: bool = False,
+    todo: bool = False,
 ) -> ModuleOutcome:
     """`migrate_source`, with the libcst re-parse of the output optional.
 
     `--check` writes nothing, so it only compiles the output (a third of the
     time goes to parsing it again); `--diff`, `--write` and the API re-parse.
+    For `--target flyte`, a module with blockers stays as written (with `todo`,
+    marked) unless `partial` asks for every site that can move on its own.
     """
     target = MigrationTarget.parse(target)
     policy = Policy.parse(policy)
@@ -171,6 +197,61 @@ def migrate_module(
     sites = tuple(sorted(planner.planned.sites, key=lambda s: (s.line, s.kind, s.name)))
     envs = tuple(planner.planned.environments)
     tasks, wanted = planner.exported_tasks(), frozenset(planner.wanted)
+    outcome = _finish(code, source, path, sites, envs, tasks=tasks, wanted=wanted, reparse=reparse)
+    if target is not MigrationTarget.FLYTE:
+        return outcome
+    model = analysis.model
+    flytekit = has_flytekit(model)
+    blockers: tuple[Blocker, ...] = ()
+    if flytekit:
+        blockers = tuple(
+            find_blockers(
+                model,
+                sites,
+                converted_defs=frozenset(planner.converted_defs),
+                rewritten=frozenset(planner.rewritten_ids),
+                untouched=frozenset(planner.untouched_ids),
+            )
+        )
+    outcome = replace(outcome, blockers=blockers, links=links(model, module), source=source, flytekit=flytekit)
+    if blockers and not partial:
+        result = stay(path, source, sites, blockers, _blocked_reason(blockers), todo=todo)
+        return replace(outcome, result=result, tasks=tuple(replace(t, converted=False) for t in tasks))
+    return outcome
+
+
+def _blocked_reason(blockers: tuple[Blocker, ...]) -> str:
+    first = blockers[0]
+    more = f" and {len(blockers) - 1} more" if len(blockers) > 1 else ""
+    return (
+        f"the module stays on flytekit (line {first.line}: {first.construct}{more} cannot move, "
+        "and Flyte 2 cannot run half a program)"
+    )
+
+
+def stay(
+    path: str, source: str, sites: tuple[Site, ...], blockers: tuple[Blocker, ...], reason: str, *, todo: bool
+) -> MigrationResult:
+    """A module left on flytekit with its group: every site untouched, the blockers reported,
+    and with `todo` a `# TODO(flyteres)` comment above each blocker of this module."""
+    demoted = demote(sites, reason)
+    code = mark(source, blockers) if todo else source
+    if code != source:
+        return MigrationChanged(path, code, demoted, (), blockers)
+    return MigrationUnchanged(path, source, demoted, blockers)
+
+
+def _finish(
+    code: str,
+    source: str,
+    path: str,
+    sites: tuple[Site, ...],
+    envs: tuple[Environment, ...],
+    *,
+    tasks: tuple[TaskInfo, ...],
+    wanted: frozenset[str],
+    reparse: bool,
+) -> ModuleOutcome:
     if code == source:
         # Every environment comes with a rewritten decorator, so there is none here.
         return ModuleOutcome(MigrationUnchanged(path, source, sites), tasks, wanted)
