@@ -130,7 +130,7 @@ def find_blockers(
         pos = (node.lineno, node.col_offset)
         if any(start <= pos < end for start, end in spans):
             continue
-        name = qualified.rpartition(".")[2]
+        name = qualified.partition(".")[2]  # `LaunchPlan.get_or_create`, without the package
         if (node.lineno, name) in seen:
             continue
         seen.add((node.lineno, name))
@@ -234,7 +234,10 @@ def mark(source: str, blockers: Sequence[Blocker], *, width: int = 88) -> str:
         if line < 1 or line > len(lines):
             continue
         target = lines[line - 1]
-        if line >= 2 and lines[line - 2].strip().startswith(MARK):
+        above = line - 2
+        while above >= 0 and lines[above].strip().startswith("#   "):
+            above -= 1  # a wrapped TODO's continuation lines
+        if above >= 0 and lines[above].strip().startswith(MARK):
             continue
         indent = target[: len(target) - len(target.lstrip())]
         text = "; ".join(dict.fromkeys(f"{b.construct}: {b.reason}" for b in by_line[line]))

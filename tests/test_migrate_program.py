@@ -1,0 +1,244 @@
+"""Whole programs for `--target flyte` (issue 15): a group of modules moves completely or stays.
+
+The oracle here imports each migrated sample program and checks it with the
+SDKs themselves: every task serializes with flyte's own serializer
+(`get_proto_task`) to the resources, retries and timeout flytekit gave the
+original, every driver task calls the tasks its workflow called (the
+workflow's nodes from flytekit's serialized template, the driver's calls from
+the source model), and the programs run locally in Flyte 2 to the values the
+flytekit originals compute.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import pathlib
+import shutil
+import sys
+import textwrap
+from collections import OrderedDict
+from types import ModuleType
+from typing import Any
+
+import pytest
+from flyte._internal.runtime import task_serde
+from flyte.models import SerializationContext
+from flytekit.core.base_task import PythonTask
+from flytekit.core.workflow import WorkflowBase
+from flytekit.tools.translator import get_serializable
+
+from flyteres.migrate import Options, migrate_source, run
+from flyteres.migrate.program import MARK
+from flyteres.source.analysis import SourceModule
+from tests import test_migrate_oracle as oracle
+
+EXAMPLES = pathlib.Path(__file__).parent.parent / "examples" / "project"
+_counter = itertools.count()
+
+
+def _tree(tmp_path: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+TASKS = """\
+    from flytekit import Resources, task
+
+
+    @task(requests=Resources(cpu="1", mem="1Gi"))
+    def double(n: int) -> int:
+        return n * 2
+
+
+    @task
+    def plain(n: int) -> int:
+        return n + 1
+    """
+FLOWS = """\
+    from flytekit import workflow
+
+    from .tasks import double, plain
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return plain(n=double(n=n))
+    """
+
+
+def test_a_group_moves_whole(tmp_path: pathlib.Path) -> None:
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": TASKS, "pkg/flows.py": FLOWS})
+    report = run([root], Options(mode="write"))
+    assert {pathlib.Path(f.path).name: f.status for f in report.files} == {
+        "__init__.py": "skipped",
+        "flows.py": "changed",
+        "tasks.py": "changed",
+    }
+    flows = (root / "pkg" / "flows.py").read_text()
+    tasks = (root / "pkg" / "tasks.py").read_text()
+    assert "@workflow" not in flows and "@task" not in tasks
+    assert '@plain_env.task\ndef plain' in tasks  # a task without resources moves too
+    assert 'env = flyte.TaskEnvironment(name="pkg_flows")' in flows
+
+
+def test_one_blocker_keeps_the_whole_group_as_written(tmp_path: pathlib.Path) -> None:
+    blocked = FLOWS.replace("from flytekit import workflow", "from flytekit import conditional, workflow")
+    blocked = blocked.replace(
+        "        return plain(n=double(n=n))",
+        '        return conditional("c").if_(n > 1).then(double(n=n)).else_().then(plain(n=n))',
+    )
+    files = {"pkg/__init__.py": "", "pkg/tasks.py": TASKS, "pkg/flows.py": blocked, "other/solo.py": TASKS}
+    root = _tree(tmp_path, files)
+    report = run([root], Options(mode="write"))
+    by_name = {pathlib.Path(f.path).relative_to(root).as_posix(): f for f in report.files}
+    # pkg/tasks.py could move on its own, but its workflow cannot: neither moves.
+    assert by_name["pkg/tasks.py"].status == "unchanged"
+    assert (root / "pkg" / "tasks.py").read_text() == textwrap.dedent(TASKS)
+    assert (root / "pkg" / "flows.py").read_text() == textwrap.dedent(blocked)
+    assert "pkg/flows.py:8: conditional" in (by_name["pkg/tasks.py"].reason or "")
+    assert all(s.action == "untouched" for s in by_name["pkg/tasks.py"].sites)
+    # One blocker per construct, where it is (the workflow itself could become a driver task).
+    assert [(b.line, b.construct, b.rule) for b in by_name["pkg/flows.py"].blockers] == [
+        (8, "conditional", "unsupported-construct"),
+    ]
+    # A module of another group is not held back.
+    assert by_name["other/solo.py"].status == "changed"
+
+
+def test_mark_writes_a_todo_at_each_blocker_once(tmp_path: pathlib.Path) -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import LaunchPlan, Resources, task, workflow
+
+
+        @task(requests=Resources(cpu="1"))
+        def t() -> int:
+            return 1
+
+
+        @workflow
+        def wf() -> int:
+            return t()
+
+
+        lp = LaunchPlan.get_or_create(wf, name="nightly")
+        """
+    )
+    result = migrate_source(source, path="m.py", todo=True)
+    assert result.status == "changed"
+    assert result.code.count(MARK) == 1
+    todo = result.code.split(MARK)[1]
+    assert todo.startswith(" LaunchPlan.get_or_create: flytekit.LaunchPlan.get_or_create has no\n#   Flyte 2")
+    assert todo.endswith("codemod writes\nlp = LaunchPlan.get_or_create(wf, name=\"nightly\")\n")
+    assert [s.action for s in result.sites] == ["untouched"]
+    again = migrate_source(result.code, path="m.py", todo=True)
+    assert again.status == "unchanged"
+    # Without --mark a blocked module is left byte for byte.
+    assert migrate_source(source, path="m.py").code == source
+
+
+def test_an_override_on_a_plain_task_of_the_same_module_is_merged() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Resources, task, workflow
+
+
+        @task
+        def t() -> int:
+            return 1
+
+
+        @workflow
+        def wf() -> int:
+            return t().with_overrides(requests=Resources(cpu="2"))
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "changed"
+    assert 't.override(resources=flyte.Resources(cpu="2"))()' in result.code
+    assert "not declared in this module" not in str([s.reason for s in result.sites])
+
+
+def test_environment_names_are_unique_across_the_run_and_stable(tmp_path: pathlib.Path) -> None:
+    task = 'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef t() -> None: ...\n'
+    files = {"a/__init__.py": "", "a/tasks.py": task, "b/__init__.py": "", "b/tasks.py": task}
+    root = _tree(tmp_path, files)
+    report = run([root], Options(mode="diff"))
+    names = [e.name for f in report.files for e in f.environments]
+    assert names == ["a_tasks", "b_tasks"]
+    assert [e.name for f in run([root], Options(mode="diff")).files for e in f.environments] == names
+
+
+# ---------------------------------------------------------------------------------------------
+# Oracle: the demo's sample project, migrated, serialized and run by the SDKs
+
+
+def _import_package(root: pathlib.Path, package: str, names: list[str]) -> dict[str, ModuleType]:
+    sys.path.insert(0, str(root))
+    try:
+        return {n: importlib.import_module(f"{package}.{n}") for n in names}
+    finally:
+        sys.path.remove(str(root))
+
+
+def _flyte_metadata(task: Any, root: pathlib.Path) -> tuple[int, float]:
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=root)
+    template = task_serde.get_proto_task(task, ctx)
+    return template.metadata.retries.retries, template.metadata.timeout.ToTimedelta().total_seconds()
+
+
+def _flytekit_metadata(task: Any) -> tuple[int, float]:
+    template = get_serializable(OrderedDict(), oracle._SETTINGS, task).template.to_flyte_idl()
+    return template.metadata.retries.retries, template.metadata.timeout.ToTimedelta().total_seconds()
+
+
+def _workflow_calls(workflow: WorkflowBase) -> set[str]:
+    spec = get_serializable(OrderedDict(), oracle._SETTINGS, workflow).to_flyte_idl()
+    return {n.task_node.reference_id.name.rpartition(".")[2] for n in spec.template.nodes if n.HasField("task_node")}
+
+
+@pytest.mark.parametrize("policy", ["kubernetes"])
+def test_the_sample_project_migrates_whole_and_keeps_every_task(policy: str, tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_pkg, new_pkg = f"sample_old_{n}", f"sample_new_{n}"
+    shutil.copytree(EXAMPLES, tmp_path / "old" / old_pkg)
+    shutil.copytree(EXAMPLES, tmp_path / "new" / new_pkg)
+    report = run([tmp_path / "new"], Options(mode="write", policy=policy))  # type: ignore[arg-type]
+    assert report.count("failed") == 0
+    assert not [b for f in report.files for b in f.blockers]
+    modules = ["etl", "train", "pipeline"]
+    old = _import_package(tmp_path / "old", old_pkg, modules)
+    new = _import_package(tmp_path / "new", new_pkg, modules)
+    sites = {s.name: s for f in report.files for s in f.sites if s.kind == "task"}
+    checked = 0
+    for module in modules:
+        for name, task in oracle.tasks_of(old[module]).items():
+            if not task.name.startswith(f"{old_pkg}.{module}."):
+                continue  # imported from another module of the program
+            migrated = getattr(new[module], name)
+            assert not isinstance(migrated, PythonTask), f"{module}.{name} is still a flytekit task"
+            if name in sites:
+                oracle._contract(sites[name], oracle.flytekit_task(task)[:2], oracle.flyte_task(migrated, tmp_path))
+                assert _flyte_metadata(migrated, tmp_path) == _flytekit_metadata(task)
+                checked += 1
+            else:  # a @dynamic: a driver task now, calling the same tasks
+                assert name == "sized"
+        for name, value in vars(old[module]).items():
+            if isinstance(value, WorkflowBase):
+                driver = getattr(new[module], name)
+                assert not isinstance(driver, WorkflowBase)
+                code = (tmp_path / "new" / new_pkg / f"{module}.py").read_text()
+                calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == name}
+                assert calls == _workflow_calls(value)
+                checked += 1
+    assert checked == 8  # seven tasks with resources and one workflow
+    # And the program runs in Flyte 2, to the value the flytekit original computes.
+    import flyte  # noqa: PLC0415 - only this test runs a program
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new["pipeline"].nightly, n=4).outputs()
+    assert outputs[0] == old["pipeline"].nightly(n=4) == 12
