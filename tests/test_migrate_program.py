@@ -80,8 +80,9 @@ def test_a_group_moves_whole(tmp_path: pathlib.Path) -> None:
     }
     flows = (root / "pkg" / "flows.py").read_text()
     tasks = (root / "pkg" / "tasks.py").read_text()
-    assert "@workflow" not in flows and "@task" not in tasks
-    assert '@plain_env.task\ndef plain' in tasks  # a task without resources moves too
+    assert "@workflow" not in flows
+    assert "@task" not in tasks
+    assert "@plain_env.task\ndef plain" in tasks  # a task without resources moves too
     assert 'env = flyte.TaskEnvironment(name="pkg_flows")' in flows
 
 
@@ -133,7 +134,7 @@ def test_mark_writes_a_todo_at_each_blocker_once(tmp_path: pathlib.Path) -> None
     assert result.code.count(MARK) == 1
     todo = result.code.split(MARK)[1]
     assert todo.startswith(" LaunchPlan.get_or_create: flytekit.LaunchPlan.get_or_create has no\n#   Flyte 2")
-    assert todo.endswith("codemod writes\nlp = LaunchPlan.get_or_create(wf, name=\"nightly\")\n")
+    assert todo.endswith('codemod writes\nlp = LaunchPlan.get_or_create(wf, name="nightly")\n')
     assert [s.action for s in result.sites] == ["untouched"]
     again = migrate_source(result.code, path="m.py", todo=True)
     assert again.status == "unchanged"
