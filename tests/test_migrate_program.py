@@ -243,3 +243,89 @@ def test_the_sample_project_migrates_whole_and_keeps_every_task(policy: str, tmp
     flyte.init()
     outputs = flyte.with_runcontext(mode="local").run(new["pipeline"].nightly, n=4).outputs()
     assert outputs[0] == old["pipeline"].nightly(n=4) == 12
+
+
+SETTINGS = """\
+    import datetime
+
+    from flytekit import Resources, task, workflow
+
+
+    @task(
+        requests=Resources(cpu="1", mem="1Gi"),
+        cache=True,
+        cache_version="2.1",
+        cache_serialize=True,
+        retries=3,
+        timeout=datetime.timedelta(minutes=5),
+    )
+    def cached(n: int) -> int:
+        return n
+
+
+    @task(container_image="ghcr.io/example/etl:1.2", environment={"MODE": "fast"}, interruptible=True)
+    def imaged(n: int) -> int:
+        return n + 1
+
+
+    @task(enable_deck=True, pod_template_name="gpu-pods", timeout=60)
+    def decked(n: int) -> int:
+        return n * 3
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return decked(n=imaged(n=cached(n=n)))
+    """
+
+
+def _flag(meta: Any, name: str) -> bool:
+    # A plain bool in one IDL, a BoolValue wrapper in the other.
+    value = getattr(meta, name)
+    return bool(value if isinstance(value, bool) else value.value)
+
+
+def _template_settings(template: Any) -> dict[str, Any]:
+    """What a task's serialized template says beyond resources (flyteidl and flyteidl2 share these names)."""
+    meta = template.metadata
+    env = {e.key: e.value for e in template.container.env if not e.key.startswith(("FLYTE_", "_F_"))}
+    return {
+        "cache": (meta.discoverable, meta.discovery_version if meta.discoverable else "", meta.cache_serializable),
+        "retries": meta.retries.retries,
+        "timeout": meta.timeout.ToTimedelta().total_seconds(),
+        "interruptible": _flag(meta, "interruptible"),
+        "pod_template": meta.pod_template_name,
+        "report": _flag(meta, "generates_deck"),
+        "env": env,
+    }
+
+
+def test_task_settings_serialize_like_the_original(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"settings_old_{n}", tmp_path / "new" / f"settings_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": SETTINGS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert 'image="ghcr.io/example/etl:1.2", env_vars={"MODE": "fast"}' in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("cached", "imaged", "decked"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _template_settings(v2) == _template_settings(v1), name
+        if name == "imaged":
+            assert v2.container.image == v1.container.image == "ghcr.io/example/etl:1.2"
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
+    assert calls == _workflow_calls(old.wf)
+
+
+def test_an_argument_without_an_exact_form_blocks_with_its_reason() -> None:
+    source = SETTINGS.replace('pod_template_name="gpu-pods"', "secret_requests=[]")
+    result = migrate_source(textwrap.dedent(source), path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.construct, b.rule, b.reason) for b in result.blockers] == [
+        ("@task decked", "unsupported-argument", "secret_requests= has no Flyte 2 equivalent this codemod knows"),
+    ]

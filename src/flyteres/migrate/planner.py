@@ -79,6 +79,8 @@ class Planner(ABC):
         self.rewritten_ids: set[int] = set()
         self.untouched_ids: set[int] = set()
         self.converted_defs: set[int] = set()
+        # Why a definition without resources could not move, by id() of its function.
+        self.def_reasons: dict[int, str] = {}
         # Module-level tasks without resources that moved to Flyte 2 (overrides merge with nothing).
         self.plain_converted: set[str] = set()
         self.quote = analysis.quote or '"'

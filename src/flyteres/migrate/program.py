@@ -72,12 +72,14 @@ def find_blockers(
     converted_defs: frozenset[int],
     rewritten: frozenset[int],
     untouched: frozenset[int],
+    reasons: Mapping[int, str] | None = None,
 ) -> list[Blocker]:
     """The constructs that keep this module on flytekit, in line order.
 
     `converted_defs` holds `id()` of the function definitions whose decorator
     became `@env.task`; `rewritten` and `untouched` the `id()` of the
-    declarations (`Found`) rewritten and left as written.
+    declarations (`Found`) rewritten and left as written; `reasons` why a
+    definition did not move, by `id()` of its function.
     """
     path = model.path
     out: list[Blocker] = []
@@ -100,8 +102,10 @@ def find_blockers(
                 path,
                 t.line,
                 f"@{t.kind} {t.name}",
-                MigrateRule.UNSUPPORTED_DECORATOR.value,
-                f"this @{t.kind} has no Flyte 2 rewrite here",
+                MigrateRule.UNSUPPORTED_DECORATOR.value
+                if (reasons or {}).get(id(t.function)) is None
+                else MigrateRule.UNSUPPORTED_ARGUMENT.value,
+                (reasons or {}).get(id(t.function)) or f"this @{t.kind} has no Flyte 2 rewrite here",
             )
         )
     spans = _spans(consumed)

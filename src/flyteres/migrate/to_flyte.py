@@ -19,8 +19,10 @@ from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.task_args import Carried, carry, rewrite_arguments
 from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
+from flyteres.source.text import span_of
 from flyteres.source.values import Combo
 
 __all__ = ["FlytePlanner"]
@@ -43,17 +45,18 @@ class FlytePlanner(Planner):
                     "the name 'flyte' is already used in this module for something else than the flyte package",
                 )
             return
-        groups: dict[str, list[tuple[Found, Decision]]] = {}
+        groups: dict[tuple[str | None, tuple[str, ...]], list[_Member]] = {}
         overrides: list[Found] = []
         for found in self.a.found:
             if found.kind in OVERRIDE_KINDS:
                 overrides.append(found)
                 continue
-            decision = self._flyte_task(found, module)
-            if decision is not None:
+            decided = self._flyte_task(found, module)
+            if decided is not None:
+                decision, carried = decided
                 assert decision.render is not None
-                groups.setdefault(decision.render, []).append((found, decision))
-        plain, drivers = self._whole_program_defs()
+                groups.setdefault((decision.render, carried.environment), []).append((found, decision, carried))
+        plain, drivers = self._whole_program_defs(module)
         converted = self._environments(groups, module, plain, drivers)
         self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
@@ -78,7 +81,7 @@ class FlytePlanner(Planner):
                 out.append(f"{arg.keyword}=")
         return out
 
-    def _flyte_task(self, found: Found, module: str) -> Decision | None:
+    def _flyte_task(self, found: Found, module: str) -> tuple[Decision, Carried] | None:
         if found.kind in (DeclarationKind.DYNAMIC, DeclarationKind.EAGER):
             self.blocked(
                 found,
@@ -125,62 +128,75 @@ class FlytePlanner(Planner):
         if not decision.ok:
             self.untouched(found, decision.reason or "", decision.findings)
             return None
-        unsupported = self._unsupported_arguments(found)
-        if unsupported:
-            self.blocked(
-                found,
-                MigrateRule.UNSUPPORTED_ARGUMENT,
-                f"{', '.join(unsupported)} has no Flyte 2 equivalent this codemod knows; the task is left as it is",
-                decision.findings,
-            )
+        carried = self._carry(found.call, module)
+        if isinstance(carried, str):
+            self.blocked(found, MigrateRule.UNSUPPORTED_ARGUMENT, carried, decision.findings)
             return None
         decision.findings += self.storage_findings(found, RESOURCE_ARGUMENTS)
         decision.findings += self.inline_findings(found, decision, RESOURCE_ARGUMENTS)
-        return decision
+        return decision, carried
 
-    def _whole_program_defs(self) -> tuple[list[TaskDef], list[TaskDef]]:
-        """The module-level flytekit tasks without resources (they move too) and the
-        `@workflow`s and `@dynamic`s without resources that become driver tasks."""
-        plain: list[TaskDef] = []
-        drivers: list[TaskDef] = []
+    def _carry(self, call: ast.expr | None, module: str) -> Carried | str:
+        return carry(call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n)))
+
+    def _whole_program_defs(self, module: str) -> tuple[dict[tuple[str, ...], list[_Def]], list[_Def]]:
+        """The module-level flytekit tasks without resources (they move too), by the
+        environment arguments they need, and the `@workflow`s and `@dynamic`s without
+        resources that become driver tasks. Why one cannot move goes to `def_reasons`."""
+        plain: dict[tuple[str, ...], list[_Def]] = {}
+        drivers: list[_Def] = []
         for t in self.a.model.tasks:
             if t.sdk != "flytekit" or t.found is not None or not t.module_level:
                 continue
             if _top_function(self.a.module, t.name) is None:
-                continue  # defined inside an if/try at module level: stays (a blocker)
+                self.def_reasons[id(t.function)] = "it is not defined at the top level of the module"
+                continue
             decorator = _flytekit_decorator(self, t)
             if decorator is None:
                 continue
-            args = decorator.keywords if isinstance(decorator, ast.Call) else []
-            if isinstance(decorator, ast.Call) and decorator.args:
-                continue
-            if t.kind == "task" and all(k.arg in CARRIED_ARGUMENTS for k in args):
-                plain.append(t)
-            elif t.kind in ("workflow", "dynamic") and not args and not _ordering(t.function):
-                drivers.append(t)
+            if t.kind == "task":
+                carried = self._carry(decorator, module)
+                if isinstance(carried, str):
+                    self.def_reasons[id(t.function)] = carried
+                else:
+                    plain.setdefault(carried.environment, []).append((t, carried))
+            elif t.kind in ("workflow", "dynamic"):
+                if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
+                    self.def_reasons[id(t.function)] = (
+                        f"@{t.kind}(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
+                    )
+                elif _ordering(t.function):
+                    self.def_reasons[id(t.function)] = (
+                        "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
+                    )
+                else:
+                    drivers.append((t, Carried()))
         return plain, drivers
 
     def _environments(
         self,
-        groups: Mapping[str, list[tuple[Found, Decision]]],
+        groups: Mapping[tuple[str | None, tuple[str, ...]], list[_Member]],
         module: str,
-        plain: Sequence[TaskDef] = (),
-        drivers: Sequence[TaskDef] = (),
+        plain: Mapping[tuple[str, ...], list[_Def]],
+        drivers: Sequence[_Def],
     ) -> dict[str, Found]:
         envs: list[_Env] = []
-        for render, members in groups.items():
+        for (render, extras), members in groups.items():
             first = min(members, key=lambda m: (m[0].site.top, m[0].line))[0]
-            envs.append(_Env(render, first.site.top, first.line, first.name, members=members))
-        for defs, driver in ((plain, False), (drivers, True)):
+            envs.append(_Env(render, first.site.top, first.line, first.name, extras, members=members))
+        for defs, driver in [*((d, False) for d in plain.values()), (drivers, True)]:
             if defs:
-                tops = {t.name: _top_index(self.a.module, t.name) for t in defs}
-                first_def = min(defs, key=lambda t: tops[t.name])
-                envs.append(_Env(None, tops[first_def.name], first_def.line, first_def.name, defs=defs, driver=driver))
+                tops = {t.name: _top_index(self.a.module, t.name) for t, _ in defs}
+                first_def = min(defs, key=lambda d: tops[d[0].name])[0]
+                extras = defs[0][1].environment
+                envs.append(
+                    _Env(None, tops[first_def.name], first_def.line, first_def.name, extras, defs=defs, driver=driver)
+                )
         envs.sort(key=lambda e: (e.top, e.line))
         self._name_environments(envs)
         env_of = {name: env for env in envs for name in env.names}
         called: set[str] = set()
-        driver_names = {t.name for t in drivers}
+        driver_names = {t.name for t, _ in drivers}
         for call in self.a.model.task_calls():
             if call.qualified is None and call.caller in driver_names:
                 called.add(call.callee)
@@ -197,6 +213,7 @@ class FlytePlanner(Planner):
             arguments = [f"name={self.quote}{env.name}{self.quote}"]
             if env.render is not None:
                 arguments.append(f"resources={env.render}")
+            arguments.extend(env.extras)
             if depends:
                 arguments.append(f"depends_on=[{', '.join(d.variable for d in depends)}]")
             statement = f"{env.variable} = {module}.TaskEnvironment({', '.join(arguments)})\n"
@@ -207,16 +224,16 @@ class FlytePlanner(Planner):
                     break
                 blank.append(line)
             moved: list[str] = []
-            for found, decision in env.members:
-                builder = self._decorator_builder(env.variable)
+            for found, decision, carried in env.members:
+                builder = self._decorator_builder(env.variable, carried)
                 # Comments written next to the resources move with them, above the environment.
                 new = self.replace(found.call, builder, keep_comments=False)
                 if self.a.multiline(found.call):
                     moved += [c for c in lost_comments(self.a.call(found), new) if c not in moved]
                 self.rewritten(found, new, decision, environment=env.variable)
                 converted[found.name] = found
-            for t in env.defs:
-                self._move_definition(t, env.variable)
+            for t, carried in env.defs:
+                self._move_definition(t, env.variable, carried)
             self.planned.inserts.setdefault(env.top, []).append((statement, [*blank, *comment_lines(moved)]))
             self.planned.environments.append(Environment(env.variable, env.name, env.render or "", env.line, env.names))
         return converted
@@ -239,7 +256,7 @@ class FlytePlanner(Planner):
             env.name = _unique(env_name, names_taken)
             names_taken.add(env.name)
 
-    def _move_definition(self, t: TaskDef, variable: str) -> None:
+    def _move_definition(self, t: TaskDef, variable: str, carried: Carried) -> None:
         """`@task`/`@workflow`/`@dynamic` on a module-level function becomes `@<variable>.task`."""
         node = _top_function(self.a.module, t.name)
         assert node is not None
@@ -256,21 +273,23 @@ class FlytePlanner(Planner):
             old = decorators[index].decorator
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
             new: cst.BaseExpression = func
-            if isinstance(old, cst.Call) and old.args:
-                new = old.with_changes(func=func)
+            if isinstance(old, cst.Call):
+                args = rewrite_arguments(old, carried, self.parse)
+                if args:
+                    new = old.with_changes(func=func, args=args)
             decorators[index] = decorators[index].with_changes(decorator=new)
             return n.with_changes(decorators=decorators)
 
         self._add(id(node), build)
 
-    def _decorator_builder(self, variable: str) -> Builder:
+    def _decorator_builder(self, variable: str, carried: Carried) -> Builder:
         def build(node: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(node, cst.Call)
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
-            kept = [a for a in node.args if a.keyword is not None and a.keyword.value in CARRIED_ARGUMENTS]
+            kept = rewrite_arguments(node, carried, self.parse)
             if not kept:
                 return func
-            return node.with_changes(func=func, args=with_commas(kept, node.args))
+            return node.with_changes(func=func, args=kept)
 
         return build
 
@@ -448,6 +467,11 @@ class FlytePlanner(Planner):
         return build
 
 
+# A task with resources (its declaration, decision and other arguments), a definition without.
+_Member = tuple[Found, Decision, Carried]
+_Def = tuple[TaskDef, Carried]
+
+
 @dataclass
 class _Env:
     """An environment the rewrite declares: its resources (None: none), where it goes (the
@@ -457,15 +481,16 @@ class _Env:
     top: int
     line: int
     first: str
-    members: Sequence[tuple[Found, Decision]] = ()
-    defs: Sequence[TaskDef] = ()
+    extras: tuple[str, ...] = ()  # `image=...`, `env_vars=...` (flyteres.migrate.task_args)
+    members: Sequence[_Member] = ()
+    defs: Sequence[_Def] = ()
     driver: bool = False
     variable: str = ""
     name: str = ""
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (*(f.name for f, _ in self.members), *(t.name for t in self.defs))
+        return (*(f.name for f, _, _ in self.members), *(t.name for t, _ in self.defs))
 
 
 def _top_function(module: cst.Module, name: str) -> cst.FunctionDef | None:

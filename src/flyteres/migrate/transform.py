@@ -211,6 +211,7 @@ def migrate_module(
                 converted_defs=frozenset(planner.converted_defs),
                 rewritten=frozenset(planner.rewritten_ids),
                 untouched=frozenset(planner.untouched_ids),
+                reasons=planner.def_reasons,
             )
         )
     outcome = replace(outcome, blockers=blockers, links=links(model, module), source=source, flytekit=flytekit)
