@@ -272,3 +272,24 @@ def test_registering_the_command_imports_nothing_heavy(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert proc.stdout.strip() == "[]", f"importing {module} loaded {proc.stdout.strip()}"
+
+
+def test_check_and_diff_exit_1_when_sites_remain_that_cannot_be_migrated(tmp_path: pathlib.Path) -> None:
+    # Nothing would change (the module stays whole), but CI must be able to fail on what stays.
+    (tmp_path / "blocked.py").write_text(
+        "from flytekit import Resources, conditional, task\n\n\n"
+        '@task(requests=Resources(cpu="1"))\ndef f() -> int: ...\n\n\nBRANCH = conditional\n'
+    )
+    for mode in ("--check", "--diff"):
+        code, out, err = _run(tmp_path, mode)
+        assert code == 1, mode
+        assert out == ""
+        assert f"{tmp_path / 'blocked.py'}:8: conditional: keeps its group on flytekit" in err
+        assert "exit 1: 2 sites or constructs could not be migrated (listed above)" in err
+    code, _, err = _run(tmp_path, "--write")
+    assert code == 0
+    assert "exit 1" not in err
+    code, _, _ = _run(tmp_path, "--check", "--mark")
+    assert code == 1
+    assert _run(tmp_path, "--write", "--mark")[0] == 0
+    assert "# TODO(flyteres): conditional:" in (tmp_path / "blocked.py").read_text()

@@ -128,7 +128,8 @@ MIGRATE_HELP = "\n\n".join(
             "reported with the reason."
         ),
         (
-            "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes; "
+            "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes, or "
+            "sites that could not be migrated remain (the summary says which); "
             "2 an error (a file that cannot be read or parsed is reported and left untouched)."
         ),
     ]
@@ -196,6 +197,13 @@ def _print_report(result: RunReport, console: Console) -> None:
         f"{s['sites_untouched']} left as written",
         markup=False,
     )
+    if result.options.mode != "write" and result.exit_code() == 1:
+        why = []
+        if s["changed"]:
+            why.append(f"{s['changed']} files would change")
+        if s["remaining"]:
+            why.append(f"{s['remaining']} sites or constructs could not be migrated (listed above)")
+        console.print(f"exit 1: {'; '.join(why)}", markup=False)
     if s["findings_by_rule"]:
         by_rule = ", ".join(f"{rule} {n}" for rule, n in s["findings_by_rule"].items())
         kinds = ", ".join(f"{kind} {n}" for kind, n in s["findings_by_kind"].items())

@@ -152,16 +152,32 @@ class RunReport:
             "sites_rewritten": rewritten,
             "sites_untouched": untouched,
             "sites_decided_by_policy": decided,
+            "blockers": sum(1 for _ in self.blockers),
+            "remaining": self.remaining(),
             "findings_by_rule": dict(sorted(by_rule.items())),
             "findings_by_kind": dict(sorted(by_kind.items())),
             "findings_by_source": dict(sorted(by_source.items())),
         }
 
+    @property
+    def blockers(self) -> Iterator[Blocker]:
+        """Every construct that keeps a group on flytekit (`--target flyte`), in file order."""
+        for f in self.files:
+            yield from f.blockers
+
+    def remaining(self) -> int:
+        """Sites and constructs that could not be migrated (what CI fails `--check` on)."""
+        untouched = sum(1 for _, s in self.sites if s.action == "untouched")
+        # A blocker that is not a site (a workflow, `conditional`...) counts once more.
+        sites = {(f.path, s.line) for f, s in self.sites if s.action == "untouched"}
+        return untouched + sum(1 for b in self.blockers if (b.path, b.line) not in sites)
+
     def exit_code(self) -> int:
-        """0: nothing to change (or written); 1: --check/--diff found changes; 2: a file failed."""
+        """0: nothing to change (or written); 1: --check/--diff found changes, or sites that
+        could not be migrated remain; 2: a file failed."""
         if self.count("failed"):
             return 2
-        if self.options.mode != "write" and self.count("changed"):
+        if self.options.mode != "write" and (self.count("changed") or self.remaining()):
             return 1
         return 0
 
