@@ -329,3 +329,24 @@ def test_an_argument_without_an_exact_form_blocks_with_its_reason() -> None:
     assert [(b.construct, b.rule, b.reason) for b in result.blockers] == [
         ("@task decked", "unsupported-argument", "secret_requests= has no Flyte 2 equivalent this codemod knows"),
     ]
+
+
+def test_a_name_defined_twice_moves_the_decorated_definition() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import task
+
+
+        def total(n: int) -> int:
+            return n
+
+
+        @task
+        def total(n: int) -> int:  # noqa: F811
+            return n + 1
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "changed"
+    assert "def total(n: int) -> int:\n    return n\n" in result.code
+    assert "@env.task\ndef total(n: int) -> int:  # noqa: F811\n" in result.code

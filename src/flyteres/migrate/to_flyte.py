@@ -13,6 +13,7 @@ import libcst as cst
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
+from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
 from flyteres.migrate.index import TaskInfo
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
@@ -148,7 +149,7 @@ class FlytePlanner(Planner):
         for t in self.a.model.tasks:
             if t.sdk != "flytekit" or t.found is not None or not t.module_level:
                 continue
-            if _top_function(self.a.module, t.name) is None:
+            if _top_function(self.a, t) is None:
                 self.def_reasons[id(t.function)] = "it is not defined at the top level of the module"
                 continue
             decorator = _flytekit_decorator(self, t)
@@ -186,7 +187,7 @@ class FlytePlanner(Planner):
             envs.append(_Env(render, first.site.top, first.line, first.name, extras, members=members))
         for defs, driver in [*((d, False) for d in plain.values()), (drivers, True)]:
             if defs:
-                tops = {t.name: _top_index(self.a.module, t.name) for t, _ in defs}
+                tops = {t.name: _top_index(self.a, t) for t, _ in defs}
                 first_def = min(defs, key=lambda d: tops[d[0].name])[0]
                 extras = defs[0][1].environment
                 envs.append(
@@ -258,7 +259,7 @@ class FlytePlanner(Planner):
 
     def _move_definition(self, t: TaskDef, variable: str, carried: Carried) -> None:
         """`@task`/`@workflow`/`@dynamic` on a module-level function becomes `@<variable>.task`."""
-        node = _top_function(self.a.module, t.name)
+        node = _top_function(self.a, t)
         assert node is not None
         decorator = _flytekit_decorator(self, t)
         assert decorator is not None
@@ -493,16 +494,21 @@ class _Env:
         return (*(f.name for f, _, _ in self.members), *(t.name for t, _ in self.defs))
 
 
-def _top_function(module: cst.Module, name: str) -> cst.FunctionDef | None:
-    for stmt in module.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
-            return stmt
-    return None
+def _top_function(analysis: Analysis, t: TaskDef) -> cst.FunctionDef | None:
+    """The libcst node of a function defined at the module's top level (None: it is not);
+    the n-th definition of a name in one tree is the n-th in the other."""
+    same = [s for s in analysis.model.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    same = [s for s in same if s.name == t.name]
+    if t.function not in same:
+        return None
+    ordinal = same.index(t.function)
+    nodes = [s for s in analysis.module.body if isinstance(s, cst.FunctionDef) and s.name.value == t.name]
+    return nodes[ordinal] if ordinal < len(nodes) else None
 
 
-def _top_index(module: cst.Module, name: str) -> int:
-    node = _top_function(module, name)
-    return next(i for i, stmt in enumerate(module.body) if stmt is node)
+def _top_index(analysis: Analysis, t: TaskDef) -> int:
+    node = _top_function(analysis, t)
+    return next(i for i, stmt in enumerate(analysis.module.body) if stmt is node)
 
 
 def _flytekit_decorator(planner: Planner, t: TaskDef) -> ast.expr | None:
