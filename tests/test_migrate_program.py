@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import json
 import pathlib
 import shutil
+import subprocess
 import sys
 import textwrap
 from collections import OrderedDict
@@ -308,7 +310,7 @@ def test_task_settings_serialize_like_the_original(tmp_path: pathlib.Path) -> No
     report = run([tmp_path / "new"], Options(mode="write"))
     assert not [b for f in report.files for b in f.blockers]
     code = (new_dir / "flow.py").read_text()
-    assert 'image="ghcr.io/example/etl:1.2", env_vars={"MODE": "fast"}' in code
+    assert '    image="ghcr.io/example/etl:1.2",\n    env_vars={"MODE": "fast"},\n' in code
     old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
     new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
@@ -350,3 +352,44 @@ def test_a_name_defined_twice_moves_the_decorated_definition() -> None:
     assert result.status == "changed"
     assert "def total(n: int) -> int:\n    return n\n" in result.code
     assert "@env.task\ndef total(n: int) -> int:  # noqa: F811\n" in result.code
+
+
+def _ruff_findings(root: pathlib.Path, line_length: int) -> dict[str, int]:
+    """ruff's F401, I001 and E501 findings under `root`, by rule (the project's own ruff)."""
+    ruff = pathlib.Path(sys.executable).parent / "ruff"
+    out = subprocess.run(
+        [
+            str(ruff),
+            "check",
+            "--isolated",
+            "--select",
+            "F401,I001,E501",
+            "--line-length",
+            str(line_length),
+            "--output-format",
+            "json",
+            "--exit-zero",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    counts: dict[str, int] = {}
+    for finding in json.loads(out):
+        counts[finding["code"]] = counts.get(finding["code"], 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("line_length", [88, 120])
+def test_the_output_adds_no_lint_finding(line_length: int, tmp_path: pathlib.Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.ruff]\nline-length = {line_length}\n")
+    _tree(tmp_path, {"s/__init__.py": "", "s/flow.py": SETTINGS})
+    shutil.copytree(EXAMPLES, tmp_path / "project")
+    before = _ruff_findings(tmp_path, line_length)
+    report = run([tmp_path], Options(mode="write"))
+    assert report.count("changed") == 4
+    after = _ruff_findings(tmp_path, line_length)
+    assert {rule: n for rule, n in after.items() if n > before.get(rule, 0)} == {}
+    assert "I001" not in after
+    assert "F401" not in after

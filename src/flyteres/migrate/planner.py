@@ -25,6 +25,7 @@ from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
 from flyteres.migrate.render import FileSpelling, Slots
 from flyteres.migrate.results import Environment, MigrationFinding, Site, codemod_finding, merge_findings
 from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.tidy import drop_names, flyte_import_position, imports_left
 from flyteres.source.model import DeclarationKind, Found, evaluate_spec
 from flyteres.source.names import canonical
 from flyteres.source.values import Combo
@@ -48,6 +49,8 @@ class Plan:
     inserts: dict[int, list[tuple[str, list[cst.EmptyLine]]]] = dataclass_field(default_factory=dict)
     environments: list[Environment] = dataclass_field(default_factory=list)
     need_import: bool = False  # `import flyte` goes after the module's own imports
+    # Top-level statements the rewrite removes (imports it made unused), by index.
+    removed: set[int] = dataclass_field(default_factory=set)
 
 
 class Planner(ABC):
@@ -64,8 +67,11 @@ class Planner(ABC):
         *,
         index: TaskIndex | None = None,
         module: str | None = None,
+        line_length: int | None = None,
     ) -> None:
         self.a = analysis
+        # None: nothing is wrapped (the library's default; runs pass the project's).
+        self.line_length = line_length
         self.policy = policy
         self.index = index
         self.module = module
@@ -304,6 +310,20 @@ class Planner(ABC):
 
     # -- applying ---------------------------------------------------------------------------------
 
+    def drop_imports(self, unused: Mapping[int, frozenset[str]]) -> None:
+        """Remove the imported names the rewrite made unused (see `tidy.unused_imports`);
+        a statement left with none goes, its leading comments moving to the next one."""
+        body = self.a.module.body
+        for index, names in sorted(unused.items()):
+            stmt = body[index]
+            if imports_left(stmt, names):
+                self._add(id(stmt), _dropping(names))
+                continue
+            self.planned.removed.add(index)
+            lines = [line for line in leading(stmt) if line.comment is not None]
+            if lines and index + 1 < len(body):
+                self._add(id(body[index + 1]), _prefixed(lines))
+
     def apply(self, *, splice: bool = True) -> str:
         """The new source. Only the top-level statements that changed are generated
         again (`splice`); every other line is copied from the original text."""
@@ -320,7 +340,13 @@ class Planner(ABC):
             for top, items in self.planned.inserts.items()
         }
         if self.planned.need_import:
-            inserts.setdefault(import_position(module.body), []).insert(0, next(parsed))
+            at, starts = flyte_import_position(module.body, import_position(module.body))
+            statement = next(parsed)
+            if starts:
+                # It opens the import block: the blank lines above the block go above it.
+                statement = statement.with_changes(leading_lines=leading(module.body[at]))
+                self._add(id(module.body[at]), lambda n: n.with_changes(leading_lines=[]))
+            inserts.setdefault(at, []).insert(0, statement)
         rebuilt = [rebuild(stmt, self.planned.targets, self.planned.ancestors) for stmt in module.body]
         lone_cr = "\r" in self.a.source.replace("\r\n", "")
         if splice and self.a.top_lines is not None and module.has_trailing_newline and not lone_cr:
@@ -329,7 +355,8 @@ class Planner(ABC):
         for index, stmt in enumerate(rebuilt):
             body.extend(inserts.get(index, ()))
             assert isinstance(stmt, cst.BaseStatement)
-            body.append(stmt)
+            if index not in self.planned.removed:
+                body.append(stmt)
         body.extend(inserts.get(len(rebuilt), ()))
         return module.with_changes(body=body).code
 
@@ -341,6 +368,8 @@ class Planner(ABC):
         out = ["".join(lines[: starts[0] - 1])]
         for index, (old, new) in enumerate(zip(module.body, rebuilt, strict=True)):
             out.extend(module.code_for_node(s) for s in inserts.get(index, ()))
+            if index in self.planned.removed:
+                continue
             if new is old:
                 stop = starts[index + 1] - 1 if index + 1 < count else end
                 out.append("".join(lines[starts[index] - 1 : stop]))
@@ -349,3 +378,11 @@ class Planner(ABC):
         out.extend(module.code_for_node(s) for s in inserts.get(count, ()))
         out.append("".join(lines[end:]))
         return "".join(out)
+
+
+def _dropping(names: frozenset[str]) -> Builder:
+    return lambda node: drop_names(node, names)
+
+
+def _prefixed(lines: Sequence[cst.EmptyLine]) -> Builder:
+    return lambda node: node.with_changes(leading_lines=[*lines, *leading(node)])

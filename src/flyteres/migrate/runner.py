@@ -37,6 +37,7 @@ from flyteres.migrate.options import MigrationTarget
 from flyteres.migrate.program import groups
 from flyteres.migrate.results import Blocker, Environment, MigrationChanged, MigrationResult, Site, Status
 from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.tidy import project_line_length
 from flyteres.migrate.transform import migrate_module, stay
 from flyteres.source import files as discovery
 
@@ -302,6 +303,7 @@ def _process_file(
             module=module,
             index=index,
             todo=options.mark,
+            line_length=project_line_length(path),
         )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))

@@ -21,6 +21,7 @@ from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.task_args import Carried, carry, rewrite_arguments
+from flyteres.migrate.tidy import wrap_call
 from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.text import span_of
@@ -218,12 +219,16 @@ class FlytePlanner(Planner):
             if depends:
                 arguments.append(f"depends_on=[{', '.join(d.variable for d in depends)}]")
             statement = f"{env.variable} = {module}.TaskEnvironment({', '.join(arguments)})\n"
+            if self.line_length is not None:
+                statement = wrap_call(statement, self.a.module.default_indent, self.line_length)
             anchor = self.a.module.body[env.top]
             blank = []
             for line in anchor.leading_lines:
                 if line.comment is not None:
                     break
                 blank.append(line)
+            if env.top > 0 and _is_import(self.a.module.body[env.top - 1]):
+                blank = blank[:1]  # isort puts one blank line after imports before code (I001)
             moved: list[str] = []
             for found, decision, carried in env.members:
                 builder = self._decorator_builder(env.variable, carried)
@@ -372,6 +377,12 @@ class FlytePlanner(Planner):
         assert decision.render is not None
         value = self.parse(decision.render)
         builder = self._override_builder(value, comments=self.a.multiline(found.call))
+        if self.line_length is not None and not self.a.multiline(found.call):
+            line = self.a.lines[found.line - 1].rstrip("\r\n")
+            old = self.a.call_text(found.call)
+            new_text = self.a.code(builder(self.a.call(found)))
+            if len(line) - len(old) + len(new_text) > self.line_length:
+                builder = _wrapped(builder, self.a.module.default_indent)
         new = self.replace(found.call, builder)
         extra = [
             *self.storage_findings(found, RESOURCE_ARGUMENTS),
@@ -518,6 +529,37 @@ def _flytekit_decorator(planner: Planner, t: TaskDef) -> ast.expr | None:
         if planner.a.names.canonical(target) == t.kind:
             return decorator
     return None
+
+
+def _is_import(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+    )
+
+
+def _wrapped(builder: Builder, unit: str) -> Builder:
+    """`builder`, with the `.override(...)` call it writes one argument per line (the
+    statement would be longer than the line length otherwise)."""
+
+    def newline(extra: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
+
+    def build(node: cst.CSTNode) -> cst.CSTNode:
+        out = builder(node)
+        assert isinstance(out, cst.Call)
+        override = out.func
+        if not isinstance(override, cst.Call) or not override.args:
+            return out
+        args = [
+            a.with_changes(
+                comma=cst.Comma(whitespace_after=newline(unit if i + 1 < len(override.args) else "")),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+            for i, a in enumerate(override.args)
+        ]
+        return out.with_changes(func=override.with_changes(whitespace_before_args=newline(unit), args=args))
+
+    return build
 
 
 def _ordering(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -46,6 +46,7 @@ from flyteres.migrate.results import (
     MigrationUnchanged,
     Site,
 )
+from flyteres.migrate.tidy import unused_imports
 from flyteres.migrate.to_flyte import FlytePlanner
 from flyteres.migrate.to_flytekit import FlytekitPlanner
 from flyteres.source.model import SourceParseError
@@ -73,6 +74,7 @@ def migrate_source(
     index: TaskIndex | None = None,
     partial: bool = False,
     todo: bool = False,
+    line_length: int | None = None,
 ) -> MigrationResult:
     """Rewrite the flytekit resource declarations in one module's source.
 
@@ -82,6 +84,8 @@ def migrate_source(
     what and where (`todo=True` adds a `# TODO(flyteres): ...` comment at each).
     `partial=True` rewrites every site that can move on its own instead, which
     leaves a half-migrated module: only for reading what each site becomes.
+    With `line_length` (the runner passes the project's), environments and
+    overrides longer than it are wrapped one argument per line.
 
     The result is one class per outcome (`MigrationChanged`, `MigrationUnchanged`,
     `MigrationSkipped`, `MigrationFailed`; `status` names it). Never raises for a
@@ -105,7 +109,15 @@ def migrate_source(
     <BLANKLINE>
     """
     return migrate_module(
-        source, path=path, target=target, policy=policy, module=module, index=index, partial=partial, todo=todo
+        source,
+        path=path,
+        target=target,
+        policy=policy,
+        module=module,
+        index=index,
+        partial=partial,
+        todo=todo,
+        line_length=line_length,
     ).result
 
 
@@ -161,6 +173,7 @@ def migrate_module(
     index: TaskIndex | None = None,
     partial: bool = False,
     todo: bool = False,
+    line_length: int | None = None,
 ) -> ModuleOutcome:
     """`migrate_source`, with the libcst re-parse of the output optional.
 
@@ -184,10 +197,15 @@ def migrate_module(
         case MigrationTarget.FLYTEKIT:
             planner = FlytekitPlanner(analysis, policy, index=index, module=module)
         case MigrationTarget.FLYTE:
-            planner = FlytePlanner(analysis, policy, index=index, module=module)
+            planner = FlytePlanner(analysis, policy, index=index, module=module, line_length=line_length)
     try:
         planner.plan()
         code = planner.apply()
+        if target is MigrationTarget.FLYTE and code != source:
+            unused = unused_imports(analysis.module, source, code)
+            if unused:
+                planner.drop_imports(unused)
+                code = planner.apply()
     except RecursionError:
         return ModuleOutcome(MigrationFailed(path, source, reason=f"{path}: too deeply nested to rewrite"))
     except Exception as exc:  # a bug here must cost one file, not the run; the reason says what broke
