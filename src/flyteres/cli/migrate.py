@@ -197,6 +197,8 @@ def _print_report(result: RunReport, console: Console) -> None:
         f"{s['sites_untouched']} left as written",
         markup=False,
     )
+    for package, version in result.requires().items():
+        console.print(f"the rewritten code needs {package}{version} (the resources= form)", markup=False)
     if result.options.mode != "write" and result.exit_code() == 1:
         why = []
         if s["changed"]:

@@ -50,6 +50,9 @@ SKIPPED_DIRECTORIES = discovery.SKIPPED_DIRECTORIES
 
 REPORT_SCHEMA = "flyteres.migrate/1"
 
+#: flytekit's `@task(resources=...)` form, which `--target flytekit` writes, needs this release or later.
+FLYTEKIT_RESOURCES_FORM = "1.15.3"
+
 # A file needs a flytekit (or Union) import for any declaration to resolve, and
 # one of these words for there to be a declaration at all.
 _PACKAGES = ("flytekit", "union")
@@ -70,7 +73,7 @@ def might_declare(text: str, target: MigrationTarget = MigrationTarget.FLYTEKIT)
     """
     if not any(p in text for p in _PACKAGES):
         return False
-    return target is MigrationTarget.FLYTE or any(w in text for w in _WORDS)
+    return target == MigrationTarget.FLYTE or any(w in text for w in _WORDS)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,13 @@ class RunReport:
             return 1
         return 0
 
+    def requires(self) -> dict[str, str]:
+        """The SDK releases the rewritten code needs (`{"flytekit": ">=1.15.3"}`), when any."""
+        rewritten = any(s.action == "rewritten" for _, s in self.sites)
+        if self.options.target == MigrationTarget.FLYTEKIT and rewritten:
+            return {"flytekit": f">={FLYTEKIT_RESOURCES_FORM}"}
+        return {}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": REPORT_SCHEMA,
@@ -189,6 +199,7 @@ class RunReport:
             "policy": self.options.policy,
             "mode": self.options.mode,
             "exit_code": self.exit_code(),
+            "requires": self.requires(),
             "summary": self.summary(),
             "files": [f.to_dict() for f in self.files],
         }
@@ -280,7 +291,13 @@ def _blocked(blockers: Sequence[Blocker]) -> str:
 
 
 def _process_file(
-    path: Path, options: Options, module: str | None, index: TaskIndex | None, *, defer: bool
+    path: Path,
+    options: Options,
+    module: str | None,
+    index: TaskIndex | None,
+    *,
+    defer: bool,
+    imported_elsewhere: frozenset[str] = frozenset(),
 ) -> _Outcome:
     name = str(path)
     try:
@@ -304,6 +321,7 @@ def _process_file(
             index=index,
             todo=options.mark,
             line_length=project_line_length(path),
+            imported_elsewhere=imported_elsewhere,
         )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
@@ -418,8 +436,10 @@ def run(
         for i, outcome in zip(held, mapped(_second, items), strict=True):
             outcomes[i] = outcome
             tick()
-    if options.target is MigrationTarget.FLYTE:
+    if options.target == MigrationTarget.FLYTE:
         outcomes = _whole_groups(outcomes, names, files, options)
+    else:
+        outcomes = _shared_constants(outcomes, names, files, options)
     reports = []
     for path, o in zip(files, outcomes, strict=True):
         if o.report is not None:
@@ -470,6 +490,28 @@ def _whole_groups(
         if not o.blockers:
             result = stay(result.path, o.source, result.sites, (), reason, todo=options.mark)
         out.append(dataclasses.replace(o, result=result, tasks=(), group_reason=reason))
+    return out
+
+
+def _shared_constants(
+    outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path], options: Options
+) -> list[_Outcome]:
+    """`--target flytekit`: a module whose rewrite changed the definition of a constant another
+    module of the run imports is migrated again with that definition left as written (the
+    values go inline at its own uses), so the constant means the same everywhere."""
+    imported: set[str] = set()
+    for o in outcomes:
+        imported |= o.links
+    out = list(outcomes)
+    for i, (path, o) in enumerate(zip(files, outcomes, strict=True)):
+        module = names[path]
+        if module is None or o.result is None:
+            continue
+        defined = {s.name for s in o.result.sites if s.kind == "resources" and s.action == "rewritten"}
+        # `import pkg.consts` (then `pkg.consts.X`) may use any of them.
+        shared = frozenset(d for d in defined if f"{module}.{d}" in imported or module in imported)
+        if shared:
+            out[i] = _process_file(path, options, module, None, defer=False, imported_elsewhere=shared)
     return out
 
 

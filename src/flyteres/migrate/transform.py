@@ -174,6 +174,7 @@ def migrate_module(
     partial: bool = False,
     todo: bool = False,
     line_length: int | None = None,
+    imported_elsewhere: frozenset[str] = frozenset(),
 ) -> ModuleOutcome:
     """`migrate_source`, with the libcst re-parse of the output optional.
 
@@ -181,6 +182,8 @@ def migrate_module(
     time goes to parsing it again); `--diff`, `--write` and the API re-parse.
     For `--target flyte`, a module with blockers stays as written (with `todo`,
     marked) unless `partial` asks for every site that can move on its own.
+    For `--target flytekit`, `imported_elsewhere` names the module's constants
+    other modules of the run import: their definitions are never rewritten.
     """
     target = MigrationTarget.parse(target)
     policy = Policy.parse(policy)
@@ -195,7 +198,9 @@ def migrate_module(
     planner: Planner
     match target:
         case MigrationTarget.FLYTEKIT:
-            planner = FlytekitPlanner(analysis, policy, index=index, module=module)
+            # Wire-identical whatever the policy: what a policy would decide changes the bytes.
+            planner = FlytekitPlanner(analysis, Policy.STRICT, index=index, module=module)
+            planner.imported_elsewhere = imported_elsewhere
         case MigrationTarget.FLYTE:
             planner = FlytePlanner(analysis, policy, index=index, module=module, line_length=line_length)
     try:
@@ -216,9 +221,9 @@ def migrate_module(
     envs = tuple(planner.planned.environments)
     tasks, wanted = planner.exported_tasks(), frozenset(planner.wanted)
     outcome = _finish(code, source, path, sites, envs, tasks=tasks, wanted=wanted, reparse=reparse)
-    if target is not MigrationTarget.FLYTE:
-        return outcome
     model = analysis.model
+    if target is not MigrationTarget.FLYTE:
+        return replace(outcome, links=links(model, module), source=source)
     flytekit = has_flytekit(model)
     blockers: tuple[Blocker, ...] = ()
     if flytekit:
