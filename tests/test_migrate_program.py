@@ -393,3 +393,41 @@ def test_the_output_adds_no_lint_finding(line_length: int, tmp_path: pathlib.Pat
     assert {rule: n for rule, n in after.items() if n > before.get(rule, 0)} == {}
     assert "I001" not in after
     assert "F401" not in after
+
+
+def test_a_driver_calling_a_task_defined_after_an_earlier_driver_gets_its_own_environment() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Resources, task, workflow
+
+
+        @task(retries=1)
+        def a() -> int:
+            return 1
+
+
+        @workflow
+        def first() -> int:
+            return a()
+
+
+        @task(requests=Resources(cpu="1"))
+        def b() -> int:
+            return 2
+
+
+        @workflow
+        def second() -> int:
+            return b()
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert not result.blockers
+    assert sorted((e.variable, e.tasks) for e in result.environments) == [
+        ("a_env", ("a",)),
+        ("b_env", ("b",)),
+        ("first_env", ("first",)),
+        ("second_env", ("second",)),
+    ]
+    assert 'first_env = flyte.TaskEnvironment(name="m_first", depends_on=[a_env])' in result.code
+    assert 'second_env = flyte.TaskEnvironment(name="m_second", depends_on=[b_env])' in result.code

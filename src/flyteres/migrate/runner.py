@@ -100,6 +100,8 @@ class FileReport:
     written: bool = False
     #: `--target flyte`: the constructs of this file that keep its group on flytekit.
     blockers: tuple[Blocker, ...] = ()
+    #: `--target flyte`: the group of modules it moves (or stays) with, named by its first module.
+    group: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -110,6 +112,7 @@ class FileReport:
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
             "blockers": [b.to_dict() for b in self.blockers],
+            "group": self.group,
         }
         if self.diff is not None:
             out["diff"] = self.diff
@@ -260,6 +263,8 @@ class _Outcome:
     flytekit: bool = False
     #: Why the file stays as written with its group (`--target flyte`), when it does.
     group_reason: str | None = None
+    #: Its group (`--target flyte`), when it holds flytekit constructs.
+    group: str | None = None
 
 
 def process_file(
@@ -448,6 +453,8 @@ def run(
             done_report = _finish(path, options, o.source, o.encoding, o.result)
             if o.group_reason is not None:
                 done_report = dataclasses.replace(done_report, reason=o.group_reason)
+            if o.group is not None:
+                done_report = dataclasses.replace(done_report, group=o.group)
             reports.append(done_report)
     # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.
     skipped = [FileReport(str(p), "skipped", reason=reason) for p, reason in found.skipped]
@@ -483,6 +490,8 @@ def _whole_groups(
     for key, o in zip(keys, outcomes, strict=True):
         found = blocked.get(group_of[key])
         result = o.result
+        if o.flytekit:
+            o = dataclasses.replace(o, group=group_of[key])  # noqa: PLW2901 - the same file, with its group
         if not found or result is None or result.status in ("failed", "skipped"):
             out.append(o)
             continue

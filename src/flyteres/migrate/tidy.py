@@ -33,6 +33,7 @@ __all__ = [
     "flyte_import_position",
     "imports_left",
     "project_line_length",
+    "spread",
     "unused_imports",
     "wrap_call",
 ]
@@ -161,6 +162,36 @@ def wrap_call(statement: str, unit: str, width: int) -> str:
         return statement
     wrapped = _split_call(value, indent="", prefix=f"{target} = ", unit=unit, width=width, suffix="")
     return f"{target} = {wrapped}\n"
+
+
+def _newline(extra: str) -> cst.ParenthesizedWhitespace:
+    # indent=True: the enclosing block's indentation first, then `extra`.
+    return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
+
+
+def spread(call: cst.Call, *, unit: str, width: int, indent: int, column: int, depth: int = 0) -> cst.Call:
+    """`call` one argument per line, with a trailing comma, when it does not fit: it starts at
+    `column` of a line in a block indented by `indent`; an argument still too long that is a
+    call itself is spread the same way."""
+    if column + len(_code(call)) <= width or not call.args:
+        return call
+    base, inner = unit * depth, unit * (depth + 1)
+    args = []
+    for arg in call.args:
+        value = arg.value
+        if isinstance(value, cst.Call):
+            keyword = len(_code(arg.keyword)) + 1 if arg.keyword is not None else len(arg.star)
+            start = indent + len(inner) + keyword
+            value = spread(value, unit=unit, width=width - 1, indent=indent, column=start, depth=depth + 1)
+        args.append(
+            arg.with_changes(
+                value=value,
+                comma=cst.Comma(whitespace_after=_newline(inner)),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+        )
+    args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=_newline(base)))
+    return call.with_changes(whitespace_before_args=_newline(inner), args=args)
 
 
 _LENGTH_SETTING = re.compile(r"^\s*line[-_]length\s*=\s*(\d+)", re.MULTILINE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import libcst as cst
@@ -21,7 +21,7 @@ from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.task_args import Carried, carry, rewrite_arguments
-from flyteres.migrate.tidy import wrap_call
+from flyteres.migrate.tidy import spread, wrap_call
 from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.text import span_of
@@ -186,32 +186,18 @@ class FlytePlanner(Planner):
         for (render, extras), members in groups.items():
             first = min(members, key=lambda m: (m[0].site.top, m[0].line))[0]
             envs.append(_Env(render, first.site.top, first.line, first.name, extras, members=members))
-        for defs, driver in [*((d, False) for d in plain.values()), (drivers, True)]:
-            if defs:
-                tops = {t.name: _top_index(self.a, t) for t, _ in defs}
-                first_def = min(defs, key=lambda d: tops[d[0].name])[0]
-                extras = defs[0][1].environment
-                envs.append(
-                    _Env(None, tops[first_def.name], first_def.line, first_def.name, extras, defs=defs, driver=driver)
-                )
+        for defs in plain.values():
+            tops = {t.name: _top_index(self.a, t) for t, _ in defs}
+            first_def = min(defs, key=lambda d: tops[d[0].name])[0]
+            envs.append(
+                _Env(None, tops[first_def.name], first_def.line, first_def.name, defs[0][1].environment, defs=defs)
+            )
+        envs.extend(self._driver_environments(envs, drivers))
         envs.sort(key=lambda e: (e.top, e.line))
         self._name_environments(envs)
-        env_of = {name: env for env in envs for name in env.names}
-        called: set[str] = set()
-        driver_names = {t.name for t, _ in drivers}
-        for call in self.a.model.task_calls():
-            if call.qualified is None and call.caller in driver_names:
-                called.add(call.callee)
         converted: dict[str, Found] = {}
         for env in envs:
-            depends: list[_Env] = []
-            if env.driver:
-                depends = sorted(
-                    {id(env_of[c]): env_of[c] for c in called if c in env_of and env_of[c] is not env}.values(),
-                    key=lambda e: (e.top, e.line),
-                )
-                if any(d.top > env.top for d in depends):
-                    continue  # a task defined after the first driver: the drivers stay (blockers)
+            depends = sorted(env.depends.values(), key=lambda e: (e.top, e.line))
             arguments = [f"name={self.quote}{env.name}{self.quote}"]
             if env.render is not None:
                 arguments.append(f"resources={env.render}")
@@ -231,7 +217,8 @@ class FlytePlanner(Planner):
                 blank = blank[:1]  # isort puts one blank line after imports before code (I001)
             moved: list[str] = []
             for found, decision, carried in env.members:
-                builder = self._decorator_builder(env.variable, carried)
+                text = self.a.lines[found.line - 1]
+                builder = self._decorator_builder(env.variable, carried, len(text) - len(text.lstrip()))
                 # Comments written next to the resources move with them, above the environment.
                 new = self.replace(found.call, builder, keep_comments=False)
                 if self.a.multiline(found.call):
@@ -243,6 +230,34 @@ class FlytePlanner(Planner):
             self.planned.inserts.setdefault(env.top, []).append((statement, [*blank, *comment_lines(moved)]))
             self.planned.environments.append(Environment(env.variable, env.name, env.render or "", env.line, env.names))
         return converted
+
+    def _driver_environments(self, envs: Sequence[_Env], drivers: Sequence[_Def]) -> list[_Env]:
+        """Environments for the driver tasks: each goes above its first driver and `depends_on`
+        the environments of the tasks its drivers call, so a driver calling a task defined
+        after an earlier driver starts a new one; a driver calling a task defined after
+        itself stays (flytekit would not have compiled it either)."""
+        env_of = {name: env for env in envs for name in env.names}
+        calls: dict[str, set[str]] = {}
+        for call in self.a.model.task_calls():
+            if call.qualified is None:
+                calls.setdefault(call.caller, set()).add(call.callee)
+        out: list[_Env] = []
+        for t, carried in sorted(drivers, key=lambda d: _top_index(self.a, d[0])):
+            top = _top_index(self.a, t)
+            deps = {id(env_of[c]): env_of[c] for c in calls.get(t.name, ()) if c in env_of}
+            if any(d.top > top for d in deps.values()):
+                self.def_reasons[id(t.function)] = "it calls a task defined after it"
+                continue
+            current = out[-1] if out else None
+            if current is not None and all(d.top < current.top or d is current for d in deps.values()):
+                current.defs = [*current.defs, (t, carried)]
+                current.depends = {**current.depends, **{k: v for k, v in deps.items() if v is not current}}
+            else:
+                env = _Env(None, top, t.line, t.name, (), defs=[(t, carried)], driver=True)
+                env.depends = {k: v for k, v in deps.items() if v is not env}
+                out.append(env)
+            env_of[t.name] = out[-1]
+        return out
 
     def _name_environments(self, envs: Sequence[_Env]) -> None:
         """One environment per module is `env`, named after the module; with several,
@@ -282,22 +297,30 @@ class FlytePlanner(Planner):
             if isinstance(old, cst.Call):
                 args = rewrite_arguments(old, carried, self.parse)
                 if args:
-                    new = old.with_changes(func=func, args=args)
+                    new = self._fit(old.with_changes(func=func, args=args), 0)
             decorators[index] = decorators[index].with_changes(decorator=new)
             return n.with_changes(decorators=decorators)
 
         self._add(id(node), build)
 
-    def _decorator_builder(self, variable: str, carried: Carried) -> Builder:
+    def _decorator_builder(self, variable: str, carried: Carried, indent: int = 0) -> Builder:
         def build(node: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(node, cst.Call)
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
             kept = rewrite_arguments(node, carried, self.parse)
             if not kept:
                 return func
-            return node.with_changes(func=func, args=kept)
+            return self._fit(node.with_changes(func=func, args=kept), indent)
 
         return build
+
+    def _fit(self, decorator: cst.Call, indent: int) -> cst.Call:
+        """A rewritten `@env.task(...)` (in a block indented by `indent`), one argument per
+        line when it is longer than the line length (`cache=flyte.Cache(...)` grows)."""
+        if self.line_length is None or "\n" in self.a.code(decorator):
+            return decorator
+        unit = self.a.module.default_indent
+        return spread(decorator, unit=unit, width=self.line_length, indent=indent, column=indent + 1)
 
     def _flyte_override(self, found: Found, module: str, converted: Mapping[str, Found]) -> None:
         # The task itself may have moved to Flyte 2 even though this call cannot: say so.
@@ -497,6 +520,8 @@ class _Env:
     members: Sequence[_Member] = ()
     defs: Sequence[_Def] = ()
     driver: bool = False
+    # The environments its driver tasks call tasks of, by id() (`depends_on`).
+    depends: dict[int, _Env] = field(default_factory=dict)
     variable: str = ""
     name: str = ""
 
