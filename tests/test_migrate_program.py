@@ -431,3 +431,15 @@ def test_a_driver_calling_a_task_defined_after_an_earlier_driver_gets_its_own_en
     ]
     assert 'first_env = flyte.TaskEnvironment(name="m_first", depends_on=[a_env])' in result.code
     assert 'second_env = flyte.TaskEnvironment(name="m_second", depends_on=[b_env])' in result.code
+
+
+DOCUMENTED = ["flyteres.migrate", "flyteres.migrate.options", "flyteres.migrate.program", "flyteres.migrate.runner"]
+
+
+@pytest.mark.parametrize("name", [*DOCUMENTED, "flyteres.migrate.transform"])
+def test_docstring_examples(name: str) -> None:
+    import doctest  # noqa: PLC0415 - only this test reads the examples
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
