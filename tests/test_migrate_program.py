@@ -85,7 +85,8 @@ def test_a_group_moves_whole(tmp_path: pathlib.Path) -> None:
     assert "@workflow" not in flows
     assert "@task" not in tasks
     assert "@plain_env.task\ndef plain" in tasks  # a task without resources moves too
-    assert 'env = flyte.TaskEnvironment(name="pkg_flows")' in flows
+    assert "from .tasks import double, double_env, plain, plain_env\n" in flows
+    assert 'env = flyte.TaskEnvironment(name="pkg_flows", depends_on=[double_env, plain_env])' in flows
 
 
 def test_one_blocker_keeps_the_whole_group_as_written(tmp_path: pathlib.Path) -> None:
@@ -239,6 +240,9 @@ def test_the_sample_project_migrates_whole_and_keeps_every_task(policy: str, tmp
                 assert calls == _workflow_calls(value)
                 checked += 1
     assert checked == 8  # seven tasks with resources and one workflow
+    # The drivers' environment depends on the environments of the tasks they call (flyte.deploy follows it).
+    depends = sorted(e.name for e in new["pipeline"].env.depends_on)
+    assert depends == [f"{new_pkg}_etl_{t}" for t in ("aggregate", "extract", "transform")]
     # And the program runs in Flyte 2, to the value the flytekit original computes.
     import flyte  # noqa: PLC0415 - only this test runs a program
 

@@ -89,6 +89,10 @@ class Planner(ABC):
         self.def_reasons: dict[int, str] = {}
         # Module-level tasks without resources that moved to Flyte 2 (overrides merge with nothing).
         self.plain_converted: set[str] = set()
+        # Module-level workflows and @dynamics that became driver tasks.
+        self.drivers_converted: set[str] = set()
+        # The environment variable of each task that moved, by task name.
+        self.environment_of: dict[str, str] = {}
         self.quote = analysis.quote or '"'
         # Module-level tasks by function name (a name defined twice is ambiguous).
         counts: dict[str, int] = {}
@@ -142,9 +146,11 @@ class Planner(ABC):
         for name, found in self.tasks.items():
             spec, reason = evaluate_spec(found)
             converted = self.converted.get(name) is found
-            out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason))
-        for name in sorted(self.plain_converted):
-            out.append(TaskInfo(self.module, name, self.a.path, ResourceSpec(), True))
+            env = self.environment_of.get(name) if converted else None
+            out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason, env))
+        for name in sorted(self.plain_converted | self.drivers_converted):
+            env = self.environment_of.get(name)
+            out.append(TaskInfo(self.module, name, self.a.path, ResourceSpec(), True, None, env))
         return tuple(out)
 
     def forbidden(self, found: Found, *, module_level: bool) -> frozenset[str]:

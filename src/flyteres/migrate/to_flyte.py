@@ -15,7 +15,7 @@ from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
 from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
-from flyteres.migrate.index import TaskInfo
+from flyteres.migrate.index import TaskInfo, resolve_import
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
@@ -195,15 +195,19 @@ class FlytePlanner(Planner):
         envs.extend(self._driver_environments(envs, drivers))
         envs.sort(key=lambda e: (e.top, e.line))
         self._name_environments(envs)
+        imported = self._imported_environments(envs)
         converted: dict[str, Found] = {}
         for env in envs:
-            depends = sorted(env.depends.values(), key=lambda e: (e.top, e.line))
+            for name in env.names:
+                self.environment_of[name] = env.variable
+            depends = [d.variable for d in sorted(env.depends.values(), key=lambda e: (e.top, e.line))]
+            depends += sorted({imported[key] for key in env.external if key in imported})
             arguments = [f"name={self.quote}{env.name}{self.quote}"]
             if env.render is not None:
                 arguments.append(f"resources={env.render}")
             arguments.extend(env.extras)
             if depends:
-                arguments.append(f"depends_on=[{', '.join(d.variable for d in depends)}]")
+                arguments.append(f"depends_on=[{', '.join(depends)}]")
             statement = f"{env.variable} = {module}.TaskEnvironment({', '.join(arguments)})\n"
             if self.line_length is not None:
                 statement = wrap_call(statement, self.a.module.default_indent, self.line_length)
@@ -238,9 +242,15 @@ class FlytePlanner(Planner):
         itself stays (flytekit would not have compiled it either)."""
         env_of = {name: env for env in envs for name in env.names}
         calls: dict[str, set[str]] = {}
+        external: dict[str, set[tuple[str, str]]] = {}
+        driver_names = {t.name for t, _ in drivers}
         for call in self.a.model.task_calls():
             if call.qualified is None:
                 calls.setdefault(call.caller, set()).add(call.callee)
+            elif call.caller in driver_names:
+                key = self._external_environment(call.qualified)
+                if key is not None:
+                    external.setdefault(call.caller, set()).add(key)
         out: list[_Env] = []
         for t, carried in sorted(drivers, key=lambda d: _top_index(self.a, d[0])):
             top = _top_index(self.a, t)
@@ -256,7 +266,49 @@ class FlytePlanner(Planner):
                 env = _Env(None, top, t.line, t.name, (), defs=[(t, carried)], driver=True)
                 env.depends = {k: v for k, v in deps.items() if v is not env}
                 out.append(env)
+            out[-1].external |= external.get(t.name, set())
             env_of[t.name] = out[-1]
+        return out
+
+    def _external_environment(self, qualified: str) -> tuple[str, str] | None:
+        """For a task a driver imports (`.etl.extract`): the module its import names and the
+        variable of the task's environment there (`(".etl", "extract_env")`), when the task
+        moved to Flyte 2 in the run; the absolute name goes to `wanted` either way, so a run
+        migrates this module again with the other modules' records."""
+        absolute = resolve_import(qualified, self.module, self.a.path)
+        if absolute is None:
+            return None
+        module, _, name = absolute.rpartition(".")
+        if not module or module == self.module:
+            return None
+        self.wanted.add(absolute)
+        info = None if self.index is None else self.index.get(module, {}).get(name)
+        if info is None or not info.converted or info.environment is None:
+            return None
+        return qualified.rpartition(".")[0], info.environment
+
+    def _imported_environments(self, envs: Sequence[_Env]) -> dict[tuple[str, str], str]:
+        """Import the environments of other modules the drivers call tasks of, into the
+        `from x import ...` statement that imports those tasks (names sorted as isort sorts
+        them); the local name of each, by (module as imported, variable)."""
+        wanted = sorted({key for env in envs for key in env.external})
+        if not wanted:
+            return {}
+        taken = set(self.a.names.bindings) | set(self.a.name_uses) | {e.variable for e in envs}
+        out: dict[tuple[str, str], str] = {}
+        additions: dict[int, list[tuple[str, str]]] = {}
+        for module, variable in wanted:
+            index = _import_statement(self.a.module, module)
+            if index is None:
+                continue
+            local = variable
+            if local in taken:
+                local = _unique(f"{_snake(module.rpartition('.')[2]) or 'module'}_{variable}", taken)
+            taken.add(local)
+            out[(module, variable)] = local
+            additions.setdefault(index, []).append((variable, local))
+        for index, names in additions.items():
+            self._add(id(self.a.module.body[index]), _importing(names, self.line_length, self.a.module))
         return out
 
     def _name_environments(self, envs: Sequence[_Env]) -> None:
@@ -287,6 +339,8 @@ class FlytePlanner(Planner):
         self.converted_defs.add(id(t.function))
         if t.kind == "task":
             self.plain_converted.add(t.name)
+        else:
+            self.drivers_converted.add(t.name)
 
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
@@ -520,8 +574,10 @@ class _Env:
     members: Sequence[_Member] = ()
     defs: Sequence[_Def] = ()
     driver: bool = False
-    # The environments its driver tasks call tasks of, by id() (`depends_on`).
+    # The environments its driver tasks call tasks of, by id() (`depends_on`), and those
+    # of other modules, as (module as imported, variable).
     depends: dict[int, _Env] = field(default_factory=dict)
+    external: set[tuple[str, str]] = field(default_factory=set)
     variable: str = ""
     name: str = ""
 
@@ -554,6 +610,60 @@ def _flytekit_decorator(planner: Planner, t: TaskDef) -> ast.expr | None:
         if planner.a.names.canonical(target) == t.kind:
             return decorator
     return None
+
+
+def _import_statement(module: cst.Module, name: str) -> int | None:
+    """The top-level `from <name> import ...` statement (name with its leading dots)."""
+    for index, stmt in enumerate(module.body):
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            node = stmt.body[0]
+            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+                dots = "".join("." for _ in node.relative)
+                spelled = dots + (cst.Module([]).code_for_node(node.module) if node.module is not None else "")
+                if spelled == name:
+                    return index
+    return None
+
+
+def _isort_key(alias: cst.ImportAlias) -> tuple[int, str]:
+    # isort's default order within a `from` import: CONSTANTS, Classes, functions.
+    name = cst.Module([]).code_for_node(alias.name)
+    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
+def _importing(names: Sequence[tuple[str, str]], width: int | None, module: cst.Module) -> Builder:
+    """Add `variable [as local]` to a `from x import ...` statement, sorted as isort sorts;
+    longer than `width`, it is written as isort writes it, one name per line in parentheses."""
+
+    def build(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.SimpleStatementLine)
+        stmt = node.body[0]
+        assert isinstance(stmt, cst.ImportFrom)
+        assert not isinstance(stmt.names, cst.ImportStar)
+        aliases = list(stmt.names)
+        last_comma = aliases[-1].comma
+        for variable, local in names:
+            asname = None if local == variable else cst.AsName(name=cst.Name(local))
+            aliases.append(cst.ImportAlias(name=cst.Name(variable), asname=asname))
+        aliases.sort(key=_isort_key)
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        if stmt.lpar is not None:  # parenthesized over lines: keep each alias's own separator
+            comma = next((a.comma for a in stmt.names if isinstance(a.comma, cst.Comma)), comma)
+        spaced = [a.with_changes(comma=comma) for a in aliases[:-1]] + [aliases[-1].with_changes(comma=last_comma)]
+        new = node.with_changes(body=[stmt.with_changes(names=spaced)])
+        text = module.code_for_node(new.with_changes(leading_lines=[]))
+        if width is None or stmt.lpar is not None or max(map(len, text.splitlines())) <= width:
+            return new
+        spelled = "".join("." for _ in stmt.relative) + (module.code_for_node(stmt.module) if stmt.module else "")
+        unit = module.default_indent
+        lines = "".join(
+            f"{unit}{module.code_for_node(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))},\n" for a in aliases
+        )
+        wrapped = cst.parse_statement(f"from {spelled} import (\n{lines})\n", config=module.config_for_parsing)
+        return wrapped.with_changes(leading_lines=node.leading_lines)
+
+    return build
 
 
 def _is_import(stmt: cst.BaseStatement) -> bool:
