@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 import libcst as cst
 
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
-from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
+from flyteres.migrate.flyte_layout import (
+    environment_stem,
+    flytekit_decorator,
+    import_statement,
+    importing,
+    is_import,
+    module_stem,
+    orders_nodes,
+    snake,
+    top_function,
+    top_index,
+    unique,
+    wrapped,
+)
 from flyteres.migrate.index import TaskInfo, resolve_import
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
@@ -150,10 +161,10 @@ class FlytePlanner(Planner):
         for t in self.a.model.tasks:
             if t.sdk != "flytekit" or t.found is not None or not t.module_level:
                 continue
-            if _top_function(self.a, t) is None:
+            if top_function(self.a, t) is None:
                 self.def_reasons[id(t.function)] = "it is not defined at the top level of the module"
                 continue
-            decorator = _flytekit_decorator(self, t)
+            decorator = flytekit_decorator(self.a, t)
             if decorator is None:
                 continue
             if t.kind == "task":
@@ -167,7 +178,7 @@ class FlytePlanner(Planner):
                     self.def_reasons[id(t.function)] = (
                         f"@{t.kind}(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
                     )
-                elif _ordering(t.function):
+                elif orders_nodes(t.function):
                     self.def_reasons[id(t.function)] = (
                         "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
                     )
@@ -187,7 +198,7 @@ class FlytePlanner(Planner):
             first = min(members, key=lambda m: (m[0].site.top, m[0].line))[0]
             envs.append(_Env(render, first.site.top, first.line, first.name, extras, members=members))
         for defs in plain.values():
-            tops = {t.name: _top_index(self.a, t) for t, _ in defs}
+            tops = {t.name: top_index(self.a, t) for t, _ in defs}
             first_def = min(defs, key=lambda d: tops[d[0].name])[0]
             envs.append(
                 _Env(None, tops[first_def.name], first_def.line, first_def.name, defs[0][1].environment, defs=defs)
@@ -217,7 +228,7 @@ class FlytePlanner(Planner):
                 if line.comment is not None:
                     break
                 blank.append(line)
-            if env.top > 0 and _is_import(self.a.module.body[env.top - 1]):
+            if env.top > 0 and is_import(self.a.module.body[env.top - 1]):
                 blank = blank[:1]  # isort puts one blank line after imports before code (I001)
             moved: list[str] = []
             for found, decision, carried in env.members:
@@ -252,8 +263,8 @@ class FlytePlanner(Planner):
                 if key is not None:
                     external.setdefault(call.caller, set()).add(key)
         out: list[_Env] = []
-        for t, carried in sorted(drivers, key=lambda d: _top_index(self.a, d[0])):
-            top = _top_index(self.a, t)
+        for t, carried in sorted(drivers, key=lambda d: top_index(self.a, d[0])):
+            top = top_index(self.a, t)
             deps = {id(env_of[c]): env_of[c] for c in calls.get(t.name, ()) if c in env_of}
             if any(d.top > top for d in deps.values()):
                 self.def_reasons[id(t.function)] = "it calls a task defined after it"
@@ -298,42 +309,42 @@ class FlytePlanner(Planner):
         out: dict[tuple[str, str], str] = {}
         additions: dict[int, list[tuple[str, str]]] = {}
         for module, variable in wanted:
-            index = _import_statement(self.a.module, module)
+            index = import_statement(self.a.module, module)
             if index is None:
                 continue
             local = variable
             if local in taken:
-                local = _unique(f"{_snake(module.rpartition('.')[2]) or 'module'}_{variable}", taken)
+                local = unique(f"{snake(module.rpartition('.')[2]) or 'module'}_{variable}", taken)
             taken.add(local)
             out[(module, variable)] = local
             additions.setdefault(index, []).append((variable, local))
         for index, names in additions.items():
-            self._add(id(self.a.module.body[index]), _importing(names, self.line_length, self.a.module))
+            self._add(id(self.a.module.body[index]), importing(names, self.line_length, self.a.module))
         return out
 
     def _name_environments(self, envs: Sequence[_Env]) -> None:
         """One environment per module is `env`, named after the module; with several,
         `<first task>_env` named `<module>_<first task>`; taken names get a suffix."""
-        stem = _environment_stem(self.module, self.a.path)
+        stem = environment_stem(self.module, self.a.path)
         taken = set(self.a.names.bindings) | set(self.a.name_uses)
         names_taken = set(self.a.environment_names)
         for env in envs:
             if len(envs) == 1:
-                variable = "env" if "env" not in taken else f"{_module_stem(self.a.path)}_env"
+                variable = "env" if "env" not in taken else f"{module_stem(self.a.path)}_env"
                 env_name = stem
             else:
-                task = _snake(env.first) or "task"
+                task = snake(env.first) or "task"
                 variable, env_name = f"{task}_env", f"{stem}_{task}"
-            env.variable = _unique(variable, taken)
+            env.variable = unique(variable, taken)
             taken.add(env.variable)
-            env.name = _unique(env_name, names_taken)
+            env.name = unique(env_name, names_taken)
             names_taken.add(env.name)
 
     def _move_definition(self, t: TaskDef, variable: str, carried: Carried) -> None:
         """`@task`/`@workflow`/`@dynamic` on a module-level function becomes `@<variable>.task`."""
-        node = _top_function(self.a, t)
+        node = top_function(self.a, t)
         assert node is not None
-        decorator = _flytekit_decorator(self, t)
+        decorator = flytekit_decorator(self.a, t)
         assert decorator is not None
         index = t.function.decorator_list.index(decorator)
         self.converted_defs.add(id(t.function))
@@ -459,7 +470,7 @@ class FlytePlanner(Planner):
             old = self.a.call_text(found.call)
             new_text = self.a.code(builder(self.a.call(found)))
             if len(line) - len(old) + len(new_text) > self.line_length:
-                builder = _wrapped(builder, self.a.module.default_indent)
+                builder = wrapped(builder, self.a.module.default_indent)
         new = self.replace(found.call, builder)
         extra = [
             *self.storage_findings(found, RESOURCE_ARGUMENTS),
@@ -584,155 +595,3 @@ class _Env:
     @property
     def names(self) -> tuple[str, ...]:
         return (*(f.name for f, _, _ in self.members), *(t.name for t, _ in self.defs))
-
-
-def _top_function(analysis: Analysis, t: TaskDef) -> cst.FunctionDef | None:
-    """The libcst node of a function defined at the module's top level (None: it is not);
-    the n-th definition of a name in one tree is the n-th in the other."""
-    same = [s for s in analysis.model.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    same = [s for s in same if s.name == t.name]
-    if t.function not in same:
-        return None
-    ordinal = same.index(t.function)
-    nodes = [s for s in analysis.module.body if isinstance(s, cst.FunctionDef) and s.name.value == t.name]
-    return nodes[ordinal] if ordinal < len(nodes) else None
-
-
-def _top_index(analysis: Analysis, t: TaskDef) -> int:
-    node = _top_function(analysis, t)
-    return next(i for i, stmt in enumerate(analysis.module.body) if stmt is node)
-
-
-def _flytekit_decorator(planner: Planner, t: TaskDef) -> ast.expr | None:
-    """The decorator that makes `t` a flytekit task or workflow."""
-    for decorator in t.function.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if planner.a.names.canonical(target) == t.kind:
-            return decorator
-    return None
-
-
-def _import_statement(module: cst.Module, name: str) -> int | None:
-    """The top-level `from <name> import ...` statement (name with its leading dots)."""
-    for index, stmt in enumerate(module.body):
-        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-            node = stmt.body[0]
-            if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
-                dots = "".join("." for _ in node.relative)
-                spelled = dots + (cst.Module([]).code_for_node(node.module) if node.module is not None else "")
-                if spelled == name:
-                    return index
-    return None
-
-
-def _isort_key(alias: cst.ImportAlias) -> tuple[int, str]:
-    # isort's default order within a `from` import: CONSTANTS, Classes, functions.
-    name = cst.Module([]).code_for_node(alias.name)
-    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
-    return kind, name.lower()
-
-
-def _importing(names: Sequence[tuple[str, str]], width: int | None, module: cst.Module) -> Builder:
-    """Add `variable [as local]` to a `from x import ...` statement, sorted as isort sorts;
-    longer than `width`, it is written as isort writes it, one name per line in parentheses."""
-
-    def build(node: cst.CSTNode) -> cst.CSTNode:
-        assert isinstance(node, cst.SimpleStatementLine)
-        stmt = node.body[0]
-        assert isinstance(stmt, cst.ImportFrom)
-        assert not isinstance(stmt.names, cst.ImportStar)
-        aliases = list(stmt.names)
-        last_comma = aliases[-1].comma
-        for variable, local in names:
-            asname = None if local == variable else cst.AsName(name=cst.Name(local))
-            aliases.append(cst.ImportAlias(name=cst.Name(variable), asname=asname))
-        aliases.sort(key=_isort_key)
-        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        if stmt.lpar is not None:  # parenthesized over lines: keep each alias's own separator
-            comma = next((a.comma for a in stmt.names if isinstance(a.comma, cst.Comma)), comma)
-        spaced = [a.with_changes(comma=comma) for a in aliases[:-1]] + [aliases[-1].with_changes(comma=last_comma)]
-        new = node.with_changes(body=[stmt.with_changes(names=spaced)])
-        text = module.code_for_node(new.with_changes(leading_lines=[]))
-        if width is None or stmt.lpar is not None or max(map(len, text.splitlines())) <= width:
-            return new
-        spelled = "".join("." for _ in stmt.relative) + (module.code_for_node(stmt.module) if stmt.module else "")
-        unit = module.default_indent
-        lines = "".join(
-            f"{unit}{module.code_for_node(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))},\n" for a in aliases
-        )
-        wrapped = cst.parse_statement(f"from {spelled} import (\n{lines})\n", config=module.config_for_parsing)
-        return wrapped.with_changes(leading_lines=node.leading_lines)
-
-    return build
-
-
-def _is_import(stmt: cst.BaseStatement) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
-    )
-
-
-def _wrapped(builder: Builder, unit: str) -> Builder:
-    """`builder`, with the `.override(...)` call it writes one argument per line (the
-    statement would be longer than the line length otherwise)."""
-
-    def newline(extra: str) -> cst.ParenthesizedWhitespace:
-        return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(extra))
-
-    def build(node: cst.CSTNode) -> cst.CSTNode:
-        out = builder(node)
-        assert isinstance(out, cst.Call)
-        override = out.func
-        if not isinstance(override, cst.Call) or not override.args:
-            return out
-        args = [
-            a.with_changes(
-                comma=cst.Comma(whitespace_after=newline(unit if i + 1 < len(override.args) else "")),
-                whitespace_after_arg=cst.SimpleWhitespace(""),
-            )
-            for i, a in enumerate(override.args)
-        ]
-        return out.with_changes(func=override.with_changes(whitespace_before_args=newline(unit), args=args))
-
-    return build
-
-
-def _ordering(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether a workflow orders its nodes with `>>` (flytekit's explicit dependencies)."""
-    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift) for n in ast.walk(function))
-
-
-def _environment_stem(module: str | None, path: str) -> str:
-    """An environment name unique across the run: the module's dotted name in snake case
-    (`pkg_a.tasks` is `pkg_a_tasks`), or the file's stem without one."""
-    if module:
-        out = _snake(module.replace(".", "_"))
-        if out:
-            return out if out[0].isalpha() else f"m_{out}"
-    return _module_stem(path)
-
-
-_SNAKE = re.compile(r"[^a-z0-9]+")
-
-
-def _snake(text: str) -> str:
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
-    return _SNAKE.sub("_", text).strip("_")
-
-
-def _module_stem(path: str) -> str:
-    p = PurePath(path)
-    stem = p.parent.name if p.stem == "__init__" else p.stem
-    out = _snake(stem) if not stem.startswith("<") else ""
-    if not out:
-        return "module"
-    return out if out[0].isalpha() else f"m_{out}"
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    n = 2
-    while f"{name}_{n}" in taken:
-        n += 1
-    return f"{name}_{n}"
