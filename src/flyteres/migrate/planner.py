@@ -85,6 +85,11 @@ class Planner(ABC):
         self.rewritten_ids: set[int] = set()
         self.untouched_ids: set[int] = set()
         self.converted_defs: set[int] = set()
+        # What `apply` generated, per top-level statement, so `drop_imports` regenerates only
+        # the statements it touches (`_splice_again`).
+        self._chunks: list[str] | None = None
+        self._inserted: dict[int, list[str]] = {}
+        self._dirty: set[int] = set()
         # Why a definition without resources could not move, by id() of its function.
         self.def_reasons: dict[int, str] = {}
         # Module-level tasks without resources that moved to Flyte 2 (overrides merge with nothing).
@@ -322,6 +327,7 @@ class Planner(ABC):
         body = self.a.module.body
         for index, names in sorted(unused.items()):
             stmt = body[index]
+            self._dirty.update((index, index + 1))
             if imports_left(stmt, names):
                 self._add(id(stmt), _dropping(names))
                 continue
@@ -336,6 +342,8 @@ class Planner(ABC):
         module = self.a.module
         if not self.planned.targets and not self.planned.inserts:
             return self.a.source
+        if self._chunks is not None and splice:
+            return self._splice_again()
         # One parse for every new statement (a parse per statement costs more than the rest).
         texts = [text for items in self.planned.inserts.values() for text, _ in items]
         if self.planned.need_import:
@@ -371,17 +379,38 @@ class Planner(ABC):
         assert starts is not None
         count = len(rebuilt)
         end = len(lines) - len(module.footer)
-        out = ["".join(lines[: starts[0] - 1])]
+        self._inserted = {i: [module.code_for_node(s) for s in items] for i, items in inserts.items()}
+        self._chunks = []
         for index, (old, new) in enumerate(zip(module.body, rebuilt, strict=True)):
-            out.extend(module.code_for_node(s) for s in inserts.get(index, ()))
-            if index in self.planned.removed:
-                continue
             if new is old:
                 stop = starts[index + 1] - 1 if index + 1 < count else end
-                out.append("".join(lines[starts[index] - 1 : stop]))
+                self._chunks.append("".join(lines[starts[index] - 1 : stop]))
             else:
-                out.append(module.code_for_node(new))
-        out.extend(module.code_for_node(s) for s in inserts.get(count, ()))
+                self._chunks.append(module.code_for_node(new))
+        return self._joined()
+
+    def _splice_again(self) -> str:
+        """`_splice` after `drop_imports`: only the statements it touched are generated again."""
+        module = self.a.module
+        assert self._chunks is not None
+        for index in sorted(i for i in self._dirty if i < len(module.body)):
+            old = module.body[index]
+            new = rebuild(old, self.planned.targets, self.planned.ancestors)
+            if new is not old:
+                self._chunks[index] = module.code_for_node(new)
+        return self._joined()
+
+    def _joined(self) -> str:
+        module, lines, starts = self.a.module, self.a.lines, self.a.top_lines
+        assert starts is not None
+        assert self._chunks is not None
+        end = len(lines) - len(module.footer)
+        out = ["".join(lines[: starts[0] - 1])]
+        for index, chunk in enumerate(self._chunks):
+            out.extend(self._inserted.get(index, ()))
+            if index not in self.planned.removed:
+                out.append(chunk)
+        out.extend(self._inserted.get(len(self._chunks), ()))
         out.append("".join(lines[end:]))
         return "".join(out)
 

@@ -199,7 +199,10 @@ def groups(members: Mapping[str, frozenset[str]], joins: frozenset[str]) -> dict
                         a, b = sorted((find(module), find(target)))
                         parent[b] = a
                     break
-    return {m: min(x for x in members if find(x) == find(m)) for m in members}
+    first: dict[str, str] = {}
+    for m in sorted(members):
+        first.setdefault(find(m), m)
+    return {m: first[find(m)] for m in members}
 
 
 def demote(sites: Sequence[Site], reason: str) -> tuple[Site, ...]:

@@ -325,7 +325,8 @@ def _process_file(
             module=module,
             index=index,
             todo=options.mark,
-            line_length=project_line_length(path),
+            # --check shows no code, so nothing is wrapped (whether a file changes does not depend on it).
+            line_length=project_line_length(path) if options.mode != "check" else None,
             imported_elsewhere=imported_elsewhere,
         )
     except Exception as exc:  # one bad file must not stop a repository-wide run

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,15 +82,15 @@ def flyte_import_position(body: Sequence[cst.BaseStatement], fallback: int) -> t
     return fallback, False
 
 
-def unused_imports(module: cst.Module, before: str, after: str) -> dict[int, frozenset[str]]:
+def unused_imports(module: cst.Module, before: Counter[str], after: str) -> dict[int, frozenset[str]]:
     """The `from x import name` names the rewrite made unused, by the index of their
-    top-level statement in `module` (the original tree): `before` used them, `after`
-    (the rewritten source) does not, and `__all__` does not name them."""
+    top-level statement in `module` (the original tree): `before` (the original's name
+    uses) has them, `after` (the rewritten source) does not, and `__all__` does not name them."""
     try:
-        old_tree, new_tree = ast.parse(before), ast.parse(after)
+        new_tree = ast.parse(after)
     except SyntaxError:
         return {}
-    old_uses, new_uses = name_uses(old_tree), name_uses(new_tree)
+    old_uses, new_uses = before, name_uses(new_tree)
     exported = {
         n.value
         for n in ast.walk(new_tree)

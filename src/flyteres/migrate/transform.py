@@ -206,8 +206,9 @@ def migrate_module(
     try:
         planner.plan()
         code = planner.apply()
-        if target is MigrationTarget.FLYTE and code != source:
-            unused = unused_imports(analysis.module, source, code)
+        if target is MigrationTarget.FLYTE and code != source and reparse:
+            # --check (reparse=False) writes and shows nothing: tidying would not change its answer.
+            unused = unused_imports(analysis.module, analysis.name_uses, code)
             if unused:
                 planner.drop_imports(unused)
                 code = planner.apply()
