@@ -60,9 +60,12 @@ def _survey_module() -> ModuleType:
     return module
 
 
-def _blocking_kind(construct: str, rule: str) -> str:
-    """`@workflow wf` -> `@workflow`; `task fit` (a declaration left as written) -> its rule."""
+def _blocking_kind(construct: str, rule: str, reason: str) -> str:
+    """`@workflow wf` -> `@workflow`; `task fit` (a declaration left as written) -> its rule;
+    an argument without a Flyte 2 form -> the argument (`task_config=`)."""
     head, _, rest = construct.partition(" ")
+    if rule == "unsupported-argument" and reason.split(" ", 1)[0].endswith("="):
+        return f"{head.lstrip('@')}: {reason.split(' ', 1)[0]}"
     if head.startswith("@"):
         return f"{head} ({rule})" if rule != "unsupported-decorator" else head
     if rest:  # a declaration: `task fit`, `with_overrides t`
@@ -168,7 +171,7 @@ def survey(root: Path, work: Path) -> dict[str, Any]:
         found = [b for f in files for b in f.blockers]
         if found:
             blocked += 1
-            blocking.update({_blocking_kind(b.construct, b.rule) for b in found})
+            blocking.update({_blocking_kind(b.construct, b.rule, b.reason) for b in found})
         elif any(f.status == "changed" for f in files):
             moved += 1
     task_sites = [s for _, s in report.sites if s.kind in _TASK_KINDS]
