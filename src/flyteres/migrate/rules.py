@@ -46,7 +46,8 @@ class MigrateRule(str, Enum):
     #: so the full resources (Flyte 2's override replaces them all) are unknown.
     OVERRIDE_TASK_UNKNOWN = "override-task-unknown"
     #: A limit-only key in `with_overrides` next to a task request for the same
-    #: key: writing (limit, limit) would replace the task's request.
+    #: key: writing (limit, limit) would replace the task's request. (The flytekit
+    #: target now leaves every limit-only site as written, so it no longer reports it.)
     OVERRIDE_LIMIT_MERGE = "override-limit-merge"
     #: A Flyte 2 override was merged with the task's own resources, because
     #: `override(resources=...)` replaces them all where flytekit merged per key.
@@ -59,6 +60,9 @@ class MigrateRule(str, Enum):
     DEFINITION_REWRITTEN = "definition-rewritten"
     #: The name `flyte` (or an environment name) is already taken in the module.
     NAME_CONFLICT = "name-conflict"
+    #: `--target flytekit`: a module constant holds the removed `storage=`; the site
+    #: stays as written rather than getting the constant's other values inline.
+    STORAGE_CONSTANT = "storage-constant"
 
     def __str__(self) -> str:
         return self.value
