@@ -1,42 +1,56 @@
-"""Run the codemod over files: discovery, prefilter, processes, atomic writes, reports.
+"""Run the codemod over files: discovery, prefilter, worker processes, verified writes, reports.
 
 Two passes, so an override can be merged with a task of another module of
 the run. The first migrates every file and records its module-level tasks
 (`flyteres.migrate.index`); a file whose overrides name a task of another
 module is held back (neither diffed nor written) and migrated again in the
 second pass with the tasks of the modules it named. Both passes run in
-worker processes; results are the same for any number of workers.
+worker processes that may die (`flyteres.source.workers`): a file that
+crashes libcst's native parser costs that file, reported as failed, and the
+run goes on. Results are the same for any number of workers.
 
-Each file is read as bytes and decoded with the encoding its coding cookie
-(or BOM) names, so line endings are never translated, and written back the
-same way through a temporary file in the same directory and `os.replace`
-(keeping the file's permissions). A file that cannot be read, decoded or
-parsed is reported as failed and left alone; nothing raises.
+Each file is read as bytes (`flyteres.source.files.read_source`: never
+blocking, at most `MAX_FILE_BYTES`) and decoded with the encoding its coding
+cookie (or BOM) names, so line endings are never translated. The new text is
+encoded back only when that gives exactly what the diff shows
+(`flyteres.migrate.writes.encode_exactly`); otherwise the file fails with the
+reason, in every mode. Workers never write: this process writes each file as
+its result arrives (`flyteres.migrate.writes.replace_file`), after checking
+that it still holds the bytes that were read.
+
+Which path is written: a file is migrated once, whatever names lead to it. A
+symbolic link is followed only when its real path is inside the tree being
+processed (a directory given on the command line, or the directory of a file
+given); the real file is written, so the link stays a link. A link that
+leads out of the tree is reported and left alone. Names that are the same file
+(links, hard links) after the first are reported as such.
+
+A file that cannot be read, decoded or parsed is reported as failed and left
+alone; nothing raises.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
-import io
+import gc
 import os
-import stat
-import tempfile
-import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from flyteres.core.options import Policy
+from flyteres.migrate.diffs import split_lines, unified_diff
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.options import MigrationTarget
 from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
 from flyteres.migrate.transform import migrate_module
+from flyteres.migrate.writes import encode_exactly, replace_file
 from flyteres.source import files as discovery
+from flyteres.source.files import Fingerprint, read_source
+from flyteres.source.workers import run_isolated
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -51,6 +65,8 @@ REPORT_SCHEMA = "flyteres.migrate/1"
 # one of these words for there to be a declaration at all.
 _PACKAGES = ("flytekit", "union")
 _WORDS = ("Resources", "with_overrides", "accelerator", "shared_memory", "requests", "limits")
+#: The reason given for a file the prefilter leaves out (the CLI does not list these).
+NO_DECLARATION = "no flytekit resource declaration"
 
 
 def might_declare(text: str) -> bool:
@@ -84,6 +100,8 @@ class FileReport:
     environments: tuple[Environment, ...] = ()
     diff: str | None = None
     written: bool = False
+    #: --write: the migration changed the file, but it was not written (`reason` says why).
+    unwritten: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -91,6 +109,7 @@ class FileReport:
             "status": self.status,
             "reason": self.reason,
             "written": self.written,
+            "unwritten": self.unwritten,
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
         }
@@ -136,6 +155,8 @@ class RunReport:
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
             "failed": self.count("failed"),
+            "written": sum(1 for f in self.files if f.written),
+            "unwritten": sum(1 for f in self.files if f.unwritten),
             "sites_rewritten": rewritten,
             "sites_untouched": untouched,
             "sites_decided_by_policy": decided,
@@ -145,10 +166,13 @@ class RunReport:
         }
 
     def exit_code(self) -> int:
-        """0: nothing to change (or written); 1: --check/--diff found changes; 2: a file failed."""
+        """0: nothing to change (or all written); 1: --check/--diff found changes, or --write left
+        changes unwritten (a file edited during the run, read-only); 2: a file failed."""
         if self.count("failed"):
             return 2
         if self.options.mode != "write" and self.count("changed"):
+            return 1
+        if any(f.unwritten for f in self.files):
             return 1
         return 0
 
@@ -181,103 +205,132 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[str] = (), include: Seq
     return sorted([*found.files, *found.missing], key=os.path.normpath)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding), encoding
-
-
-def write_atomic(path: Path, text: str, encoding: str) -> None:
-    """Replace `path` with `text` in one step, keeping its permissions and line endings."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # newline="" writes the text's own line endings (CRLF stays CRLF).
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @dataclass(frozen=True)
 class _Outcome:
     """A worker's answer: the report (None while the file waits for the second pass),
-    the module's tasks, and the other modules' tasks its overrides named."""
+    the module's tasks, the other modules' tasks its overrides named, and in --write
+    mode the bytes to write with the fingerprint of what was read."""
 
     report: FileReport | None
     tasks: tuple[TaskInfo, ...] = ()
     wanted: frozenset[str] = frozenset()
+    new: bytes | None = None
+    fingerprint: Fingerprint | None = None
 
 
 def process_file(
     path: Path, options: Options, *, module: str | None = None, index: TaskIndex | None = None
 ) -> FileReport:
-    """Migrate one file according to `options`; never raises.
+    """Migrate one file according to `options`, in this process; never raises.
 
     `module` is the file's dotted name and `index` the tasks of other modules
     (see `flyteres.migrate.index`); without them, overrides on imported tasks
-    are left as written.
+    are left as written. In --write mode the file is written as `run` writes it.
     """
-    report = _process_file(path, options, module, index, defer=False).report
-    assert report is not None
-    return report
+    outcome = _process_file(path, options, module, index, defer=False)
+    assert outcome.report is not None
+    return _write(outcome, Path(os.path.realpath(path))).report or outcome.report
 
 
 def _process_file(
     path: Path, options: Options, module: str | None, index: TaskIndex | None, *, defer: bool
 ) -> _Outcome:
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _Outcome(FileReport(name, "failed", reason=f"cannot read: {exc.strerror or exc}"))
-    try:
-        text, encoding = _decode(data)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {exc}"))
-    if not might_declare(text):
-        return _Outcome(FileReport(name, "skipped", reason="no flytekit resource declaration"))
-    try:
-        outcome = migrate_module(
-            text,
-            path=name,
-            target=options.target,
-            policy=options.policy,
-            reparse=options.mode != "check",
-            module=module,
-            index=index,
+    source = read_source(path, keep_bytes=True)
+    if source.error is not None:
+        return _Outcome(
+            FileReport(name, "failed", reason=f"cannot read: {source.error.removeprefix('cannot be read: ')}")
         )
+    if source.text is None:
+        if source.data is not None:  # read, but not text in the encoding it declares
+            return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {source.skipped}"))
+        return _Outcome(FileReport(name, "skipped", reason=source.skipped))
+    text, encoding = source.text, source.encoding
+    if not might_declare(text):
+        return _Outcome(FileReport(name, "skipped", reason=NO_DECLARATION))
+    try:
+        with _collection_paused():
+            outcome = migrate_module(
+                text,
+                path=name,
+                target=options.target,
+                policy=options.policy,
+                reparse=options.mode != "check",
+                module=module,
+                index=index,
+            )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
     if defer and outcome.wanted:
         return _Outcome(None, outcome.tasks, outcome.wanted)
-    report = _finish(path, options, text, encoding, outcome.result)
+    new: bytes | None = None
+    result = outcome.result
+    if isinstance(result, MigrationChanged):
+        assert source.data is not None
+        encoded = encode_exactly(source.data, text, result.code, encoding)
+        if isinstance(encoded, str):
+            report = FileReport(name, "failed", encoded, result.sites, result.environments)
+        else:
+            report, new = _finish(path, options, text, result), encoded
+    else:
+        report = _finish(path, options, text, result)
     tasks = outcome.tasks
     if report.status == "failed":
         # The file stays as it was, so none of its tasks moved to Flyte 2.
-        tasks = tuple(dataclasses.replace(t, converted=False) for t in tasks)
-    return _Outcome(report, tasks, outcome.wanted)
+        tasks = _unconverted(tasks)
+    if options.mode != "write":
+        new = None
+    return _Outcome(report, tasks, outcome.wanted, new, source.fingerprint if new is not None else None)
 
 
-def _finish(path: Path, options: Options, text: str, encoding: str, result: MigrationResult) -> FileReport:
+def _unconverted(tasks: tuple[TaskInfo, ...]) -> tuple[TaskInfo, ...]:
+    return tuple(dataclasses.replace(t, converted=False) for t in tasks)
+
+
+# Above this many pending allocations, a paused collector runs once: libcst's trees hold no
+# reference cycles worth chasing mid-file, and a collection in the middle of a large file walks
+# every node again (it made time grow faster than the file).
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while one file is migrated, and collect after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(0)
+
+
+def _finish(path: Path, options: Options, text: str, result: MigrationResult) -> FileReport:
     name = str(path)
     match result:
         case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "diff":
-            lines = difflib.unified_diff(
-                text.splitlines(keepends=True), code.splitlines(keepends=True), fromfile=name, tofile=name
-            )
-            return FileReport(name, result.status, None, sites, environments, diff="".join(lines))
-        case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "write":
-            try:
-                write_atomic(path, code, encoding)
-            except OSError as exc:
-                return FileReport(name, "failed", f"cannot write: {exc.strerror or exc}", sites, environments)
-            return FileReport(name, result.status, None, sites, environments, written=True)
-        case _:  # --check, or no new code
+            diff = unified_diff(split_lines(text), split_lines(code), name, name)
+            return FileReport(name, result.status, None, sites, environments, diff=diff)
+        case MigrationChanged(sites=sites, environments=environments):
+            # --write: this process's caller writes the bytes (see _write); --check: nothing to write.
+            return FileReport(name, result.status, None, sites, environments)
+        case _:  # no new code
             return FileReport(name, result.status, result.reason, result.sites, result.environments)
+
+
+def _write(outcome: _Outcome, target: Path) -> _Outcome:
+    """Write what a worker migrated (--write), and say in the report what became of it."""
+    report = outcome.report
+    if report is None or outcome.new is None or outcome.fingerprint is None:
+        return outcome
+    done = replace_file(target, outcome.new, outcome.fingerprint)
+    match done.status:
+        case "written":
+            report = dataclasses.replace(report, written=True)
+            return dataclasses.replace(outcome, report=report, new=None)
+        case "skipped":
+            report = dataclasses.replace(report, status="skipped", reason=done.reason, unwritten=True)
+        case _:
+            report = dataclasses.replace(report, status="failed", reason=done.reason)
+    return dataclasses.replace(outcome, report=report, tasks=_unconverted(outcome.tasks), new=None)
 
 
 def _first(item: tuple[Path, Options, str | None]) -> _Outcome:
@@ -290,8 +343,14 @@ def _second(item: tuple[Path, Options, str | None, TaskIndex]) -> _Outcome:
     return _process_file(path, options, module, index, defer=False)
 
 
-# Below this many files, starting worker processes costs more than it saves.
-_PARALLEL_FROM = 24
+def _died(item: tuple[Any, ...], reason: str) -> _Outcome:
+    """The report of a file whose worker process died on it (or raised)."""
+    return _Outcome(FileReport(str(item[0]), "failed", reason=f"{reason} while migrating it; left as it was"))
+
+
+# Files handed to a worker at a time: fewer messages for many small files (a crash costs only
+# the file the worker was on; the rest of its batch goes back to the queue).
+_BATCH = 16
 
 
 def run(
@@ -305,19 +364,23 @@ def run(
 ) -> RunReport:
     """Migrate every file under `paths`; results come back in path order.
 
-    `exclude` and `include` are git-style patterns (see `discover`).
+    `exclude` and `include` are git-style patterns (see `discover`). `jobs` is
+    the number of worker processes (default: one per CPU); there is always at
+    least one, so a file that crashes its worker never takes the run with it.
 
     >>> report = run([], Options(mode="check"))
     >>> report.exit_code(), report.summary()["files"]
     (0, 0)
     """
     found = discovery.discover(paths, exclude=exclude, include=include)
-    files = sorted([*found.files, *found.missing], key=os.path.normpath)
+    chosen = _choose(sorted([*found.files, *found.missing], key=os.path.normpath), _roots(paths))
+    files = chosen.files
     names = module_names(files)
     report = RunReport(options)
-    workers = jobs or os.cpu_count() or 1
+    workers = max(1, jobs or os.cpu_count() or 1)
     total = len(files)
     done = 0
+    first: list[_Outcome] = []
 
     def tick() -> None:
         nonlocal done
@@ -325,35 +388,99 @@ def run(
         if progress is not None:
             progress(done, total)
 
-    with contextlib.ExitStack() as stack:
-        pool: ProcessPoolExecutor | None = None
-
-        def mapped(func: Callable[[Any], _Outcome], items: Sequence[Any]) -> Iterator[_Outcome]:
-            nonlocal pool
-            if workers <= 1 or len(items) < _PARALLEL_FROM:
-                return map(func, items)
-            if pool is None:
-                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-            chunk = max(1, min(32, len(items) // (workers * 8)))
-            return pool.map(func, items, chunksize=chunk)
-
-        first: list[_Outcome] = []
-        for outcome in mapped(_first, [(f, options, names[f]) for f in files]):
-            first.append(outcome)
+    def arrived(outcomes: list[_Outcome], positions: Sequence[int]) -> Callable[[int, _Outcome], None]:
+        def store(i: int, outcome: _Outcome) -> None:
             if outcome.report is not None:
+                outcome = _write(outcome, chosen.targets[files[positions[i]]])
                 tick()
-        index = _index(first, names, files)
-        held = [i for i, o in enumerate(first) if o.report is None]
-        items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
-        reports = [o.report for o in first]
-        for i, outcome in zip(held, mapped(_second, items), strict=True):
-            reports[i] = outcome.report
-            tick()
+            outcomes[positions[i]] = outcome
+
+        return store
+
+    first = [_Outcome(None)] * len(files)
+    run_isolated(
+        _first,
+        [(f, options, names[f]) for f in files],
+        workers=workers,
+        died=_died,
+        done=arrived(first, range(len(files))),
+        preload=[__name__],
+        batch=_BATCH,
+    )
+    index = _index(first, names, files)
+    held = [i for i, o in enumerate(first) if o.report is None]
+    items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
+    run_isolated(
+        _second, items, workers=workers, died=_died, done=arrived(first, held), preload=[__name__], batch=_BATCH
+    )
+    reports = [o.report for o in first]
     # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.
     skipped = [FileReport(str(p), "skipped", reason=reason) for p, reason in found.skipped]
-    for r in sorted([*(r for r in reports if r is not None), *skipped], key=lambda r: os.path.normpath(r.path)):
+    for r in sorted(
+        [*(r for r in reports if r is not None), *skipped, *chosen.skipped], key=lambda r: os.path.normpath(r.path)
+    ):
         report.files.append(r)
     return report
+
+
+@dataclass
+class _Chosen:
+    """The files to migrate (each file once), where each is written, and the names left out."""
+
+    files: list[Path] = field(default_factory=list)
+    targets: dict[Path, Path] = field(default_factory=dict)
+    skipped: list[FileReport] = field(default_factory=list)
+
+
+def _roots(paths: Iterable[Path]) -> list[str]:
+    """The real paths of the trees being processed: each directory given, and the directory of each file."""
+    out = []
+    for given in paths:
+        path = Path(given)
+        directory = path if path.is_dir() and not path.is_symlink() else Path(os.path.abspath(path)).parent
+        if path.is_dir():
+            directory = path
+        out.append(os.path.realpath(directory))
+    return out
+
+
+def _inside(real: str, roots: Sequence[str]) -> bool:
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _choose(files: Sequence[Path], roots: Sequence[str]) -> _Chosen:
+    """Each file once, through its real path, and only when that path is inside the tree."""
+    out = _Chosen()
+    first_name: dict[tuple[int, int], Path] = {}
+    candidates: list[tuple[Path, str, tuple[int, int] | None, bool]] = []
+    for path in files:
+        real = os.path.realpath(path)
+        linked = real != os.path.abspath(path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            candidates.append((path, real, None, linked))  # missing: reported as failed by the worker
+            continue
+        if linked and not _inside(real, roots):
+            out.skipped.append(
+                FileReport(str(path), "skipped", reason=f"a symbolic link to {real}, outside the tree; not followed")
+            )
+            continue
+        candidates.append((path, real, (st.st_dev, st.st_ino), linked))
+    # The name written is the file's own (not a link) when the run found it under that name.
+    for path, _real, key, _linked in sorted(candidates, key=lambda c: c[3]):
+        if key is not None and key not in first_name:
+            first_name[key] = path
+    for path, real, key, linked in candidates:
+        if key is not None and first_name[key] != path:
+            kind = "a symbolic link to" if linked else "a hard link of"
+            out.skipped.append(
+                FileReport(str(path), "skipped", reason=f"{kind} {first_name[key]}, which is migrated once, as itself")
+            )
+            continue
+        out.files.append(path)
+        out.targets[path] = Path(real)
+    return out
 
 
 def _index(outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path]) -> TaskIndex:
