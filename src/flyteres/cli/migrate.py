@@ -160,10 +160,15 @@ def _run(  # noqa: PLR0917 - the command's own helper
 def _print_report(result: RunReport, console: Console) -> None:
     """Failures, untouched sites and policy decisions, then the totals (on stderr)."""
     from flyteres.migrate.results import Site  # noqa: PLC0415 - see the module notes
+    from flyteres.migrate.runner import NO_DECLARATION  # noqa: PLC0415 - see the module notes
 
     for f in result.files:
         if f.status == "failed":
             console.print(f"{f.path}: failed: {f.reason}", markup=False)
+        elif f.unwritten:
+            console.print(f"{f.path}: not written: {f.reason}", markup=False)
+        elif f.status == "skipped" and f.reason != NO_DECLARATION:
+            console.print(f"{f.path}: skipped: {f.reason}", markup=False)
     for f, site in result.sites:
         where = f"{f.path}:{site.line}: {site.kind} {site.name}"
         match site:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import DefaultContext, ForkContext, ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
+from types import FrameType
 from typing import Generic, TypeVar, cast
 
 __all__ = ["death_reason", "run_isolated"]
@@ -54,9 +56,17 @@ def death_reason(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
-def _serve(conn: Connection, func: Callable[[T], R], initializer: Callable[[], None] | None) -> None:
+def _serve(
+    conn: Connection, func: Callable[[T], R], initializer: Callable[[], None] | None, inherited: Sequence[int]
+) -> None:
     """A worker's loop: take a batch of (index, item), answer each with (index, ok, result)."""
+    # A forked worker holds copies of the parent's ends of its siblings' pipes: closed here,
+    # or a sibling would never see its pipe close when the parent dies, and would wait forever.
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The parent reports a crash with the file it was on; a traceback dump from here is noise.
     faulthandler.disable()
     if initializer is not None:
@@ -133,7 +143,9 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
 
     def start() -> None:
         parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child, func, initializer), daemon=True)
+        # Only a forked child has the parent's descriptors under the same numbers.
+        inherited = [w.conn.fileno() for w in pool] + [parent.fileno()] if isinstance(context, ForkContext) else []
+        process = context.Process(target=_serve, args=(child, func, initializer, inherited), daemon=True)
         process.start()
         child.close()
         pool.append(_Worker(process, parent))
@@ -171,6 +183,7 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
             queue.extendleft(reversed(worker.busy))
 
     finished = False
+    terminated = _TerminateAsException()
     try:
         for _ in range(min(workers, len(items))):
             start()
@@ -203,6 +216,7 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
                 feed(worker)
         finished = True
     finally:
+        terminated.restore()
         for worker in pool:
             # Interrupted (or the caller's `done` raised): stop at once, do not wait for a long file.
             if not finished:
@@ -218,4 +232,36 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
                 worker.process.kill()
                 worker.process.join()
             worker.conn.close()
+        terminated.deliver()  # SIGTERM came: end as it would have, now that the workers are gone
     return cast("list[R]", results)  # every slot was filled above
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while workers ran (raised so they are stopped on the way out)."""
+
+
+class _TerminateAsException:
+    """While workers run, SIGTERM (when it would simply end the process) raises `_Terminated`,
+    so the workers are stopped first; `deliver` then ends the process by SIGTERM as it would have."""
+
+    def __init__(self) -> None:
+        self.previous: signal.Handlers | None = None
+        self.received = False
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        ):
+            self.previous = signal.SIG_DFL
+            signal.signal(signal.SIGTERM, self._raise)
+
+    def _raise(self, signum: int, frame: FrameType | None) -> None:
+        self.received = True
+        raise _Terminated
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+            self.previous = None
+
+    def deliver(self) -> None:
+        if self.received:
+            signal.raise_signal(signal.SIGTERM)
