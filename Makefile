@@ -10,10 +10,16 @@ PY_SOURCES := src tests scripts benchmarks
 # The TypeScript generator and runtime, installed from package-lock.json; the
 # stamp lives inside node_modules so deleting it forces a fresh `npm ci`.
 NODE_STAMP := node_modules/.flyteres-installed
+# The code generators (grpcio-tools, betterproto, mypy-protobuf) live in a venv
+# of their own: the grpcio-tools whose gencode widest runtimes accept needs
+# protobuf < 7, which .venv does not have.
+GEN_VENV := .venv-gen
+GEN_REQUIREMENTS := requirements/gen.txt
+GEN_STAMP := $(GEN_VENV)/.installed
 
 # The tests `make check` leaves out besides the slow-marked ones: they need node
 # or buf, regenerate gen/, or start server processes. `make test` runs them.
-.PHONY: help all check demo test lint gen gen-check vectors breaking pytest node-test bench lock venv clean
+.PHONY: help all check demo test lint gen gen-check gen-venv vectors breaking pytest node-test compat bench lock venv clean
 .DEFAULT_GOAL := all
 
 # One line per target: the text after `##` on the target's own line.
@@ -28,6 +34,13 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@touch $@
 
 venv: $(STAMP) ## create .venv from requirements/constraints.txt (other targets do it when needed)
+
+$(GEN_STAMP): $(GEN_REQUIREMENTS)
+	@test -x $(GEN_VENV)/bin/python || $(PYTHON) -m venv $(GEN_VENV)
+	$(GEN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(GEN_REQUIREMENTS)
+	@touch $@
+
+gen-venv: $(GEN_STAMP) ## create .venv-gen, the pinned code generators of requirements/gen.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -59,14 +72,14 @@ demo: $(STAMP) ## convert typical declarations, migrate and check the sample pro
 	@$(BIN)/flyteres verify tests/verify_pairs/oom_retry/old tests/verify_pairs/oom_retry/new; test $$? -le 1
 
 # gen/ (Python and TypeScript) from proto/; writes nothing else.
-gen: $(STAMP) $(NODE_STAMP) ## regenerate gen/ (Python and TypeScript) from proto/
+gen: $(STAMP) $(GEN_STAMP) $(NODE_STAMP) ## regenerate gen/ (Python and TypeScript) from proto/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/gen.py
 
 # The golden wire vectors in tests/vectors/, from scripts/vectors.py.
 vectors: $(STAMP) ## regenerate the golden wire vectors in tests/vectors/
 	$(BIN)/python scripts/vectors.py
 
-gen-check: $(STAMP) $(NODE_STAMP) ## fail if gen/ or tests/vectors/ differ from a fresh generation
+gen-check: $(STAMP) $(GEN_STAMP) $(NODE_STAMP) ## fail if gen/ or tests/vectors/ differ from a fresh generation
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/gen.py --check
 	$(BIN)/python scripts/vectors.py --check
 
@@ -92,14 +105,20 @@ breaking: $(STAMP) ## buf breaking of proto/ against the main branch
 	fi
 
 # The generation tests regenerate gen/ts, so the node tools come first.
-pytest: $(STAMP) $(NODE_STAMP) ## the whole pytest suite (PYTEST_ARGS are passed on)
+pytest: $(STAMP) $(GEN_STAMP) $(NODE_STAMP) ## the whole pytest suite (PYTEST_ARGS are passed on)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The TypeScript consumer reads every golden vector with the generated code.
 node-test: $(NODE_STAMP) ## the TypeScript consumer reads every golden vector (node --test)
 	node --test tests/ts/
 
-test: lint gen-check pytest node-test ## everything: lint, generated-code drift, pytest and node tests
+# The oldest and newest protobuf and grpcio the package declares, each in a small
+# venv of its own under .venv-compat/ (kept while its requirements file is
+# unchanged): every generated module imports, and the wire tests pass.
+compat: $(STAMP) ## the wire tests on the oldest and newest protobuf/grpcio runtimes (requirements/compat-*.txt)
+	$(BIN)/python scripts/compat.py floor newest
+
+test: lint gen-check pytest node-test compat ## everything: lint, generated-code drift, pytest, node and runtime-range tests
 
 # The fast inner loop: lint and types without buf, and the tests that are not
 # slow and need neither node nor buf. Run make test before pushing.
@@ -120,4 +139,4 @@ lock: venv ## record the installed versions in requirements/constraints.txt
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^flyteres' > $(CONSTRAINTS)
 
 clean: ## remove .venv, node_modules and build and tool caches
-	rm -rf $(VENV) node_modules build dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(GEN_VENV) .venv-compat node_modules build dist .mypy_cache .pytest_cache .ruff_cache

@@ -49,7 +49,7 @@ from typing import Any
 from flyteres.service import handlers as _handlers
 from flyteres.service import server as _server
 from flyteres.service.client import flyte_input, flytekit_input
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = ROOT / "benchmarks" / "service_load.mjs"

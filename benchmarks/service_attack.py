@@ -59,8 +59,8 @@ RESET_CONNECTIONS = 20
 RESET_STREAMS = 10_000
 BIG_CLIENTS = 2
 BIG_KEYS = 100_000
-CONVERT = "/flyteres.v1.ResourceService/Convert"
-CONVERT_BATCH = "/flyteres.v1.ResourceService/ConvertBatch"
+CONVERT = "/flyteres.v2.ResourceService/Convert"
+CONVERT_BATCH = "/flyteres.v2.ResourceService/ConvertBatch"
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
 
@@ -205,7 +205,7 @@ def attack_reset(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def big_request(keys: int) -> bytes:
-    from flyteres_pb.v1 import service_pb2 as pb  # noqa: PLC0415
+    from flyteres_pb.v2 import service_pb2 as pb  # noqa: PLC0415
 
     spec = pb.FlytekitSpec(requests={f"key{i:06d}": "1" for i in range(keys)})
     return pb.ConvertRequest(input=pb.SpecInput(flytekit=spec)).SerializeToString()

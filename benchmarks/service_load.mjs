@@ -24,9 +24,9 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 
-import { ConvertBatchResponseSchema, ConvertResponseSchema } from "../gen/ts/flyteres/v1/service_pb.js";
+import { ConvertBatchResponseSchema, ConvertResponseSchema } from "../gen/ts/flyteres/v2/service_pb.js";
 
-const SERVICE = "/flyteres.v1.ResourceService/";
+const SERVICE = "/flyteres.v2.ResourceService/";
 const job = JSON.parse(process.argv[2]);
 const payloads = job.payloads.map((text) => Buffer.from(text, "base64"));
 const same = (value) => value;

@@ -226,3 +226,22 @@ def test_a_bad_node_accelerators_key_is_refused_with_its_line(text: str, message
     with pytest.raises(PlatformConfigError, match=r"^p\.yaml:2: ") as exc:
         parse_platform(text, "p.yaml")
     assert message in str(exc.value)
+
+
+def test_resources_in_a_pod_template_are_checked(tmp_path: Path) -> None:
+    # P30: a flytekit task without resources of its own runs with its pod template's primary container's.
+    (tmp_path / "m.py").write_text(
+        "from flytekit import PodTemplate, task\n"
+        "from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements\n"
+        "T = PodTemplate(primary_container_name='main', pod_spec=V1PodSpec(containers=[\n"
+        "    V1Container(name='main', resources=V1ResourceRequirements(requests={'memory': '16Gi'}))]))\n"
+        "@task(pod_template=T)\n"
+        "def big() -> None: ...\n"
+        "@task(pod_template=make_template())\n"
+        "def unknown() -> None: ...\n"
+    )
+    report = check_paths([tmp_path], PLATFORM)
+    big, unknown = report.checked
+    assert big.declaration.spec is not None
+    assert [f.rule.value for f in big.problems] == ["rejected-at-registration"]
+    assert unknown.skipped == "pod_template: not a PodTemplate(...) written out (make_template())"

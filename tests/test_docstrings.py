@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "flyteres._errors",
+    "flyteres._extras",
     "flyteres.accelerators.catalog",
     "flyteres.core.options",
     "flyteres.core.spec",

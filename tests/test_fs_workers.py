@@ -94,3 +94,14 @@ def test_workers_end_when_their_parent_is_killed() -> None:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "workers outlived their parent"
+
+
+@pytest.mark.parametrize(
+    "name", ["flyteres.migrate.diffs", "flyteres.migrate.writes", "flyteres.migrate.runner", "flyteres.source.files"]
+)
+def test_docstring_examples_of_the_file_system_modules(name: str) -> None:
+    import doctest  # noqa: PLC0415 - only this test
+    import importlib  # noqa: PLC0415
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

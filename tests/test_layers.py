@@ -5,7 +5,7 @@
     3  flyteres.convert, flyteres.backend, flyteres.source
     2  flyteres.core
     1  flyteres.accelerators
-    0  flyteres._errors, flyteres._pb, flyteres._version (and the generated flyteres_pb)
+    0  flyteres._errors, flyteres._extras, flyteres._pb, flyteres._version (and the generated flyteres_pb)
 
 Every module under src/flyteres is parsed with `ast` and every import counts,
 at module level or inside a function, except those under `if TYPE_CHECKING:`
@@ -28,6 +28,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Package prefix -> layer. A module belongs to the longest prefix it starts with.
 LAYERS: Mapping[str, int] = {
     "flyteres._errors": 0,
+    "flyteres._extras": 0,
     "flyteres._pb": 0,
     "flyteres._version": 0,
     "flyteres.accelerators": 1,

@@ -8,6 +8,8 @@ field, never as INTERNAL with no details (issue 13, validation gaps).
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from google.rpc import code_pb2
 
@@ -15,16 +17,20 @@ from flyteres import QuantityError
 from flyteres.service import handlers
 from flyteres.service.errors import InvalidRequestError, violation_of
 from flyteres.service.read import INPUT_ERRORS
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
+from flyteres_pb.v2 import spec_pb2 as spec_pb
 
 HOSTILE = {
-    "canonical gpu 1e999": pb.SpecInput(canonical=pb.ResourceSpec(requests={"gpu": "1e999"})),
+    "canonical gpu 1e999": pb.SpecInput(canonical=spec_pb.ResourceSpec(requests={"gpu": "1e999"})),
     "flytekit gpu 1e999": pb.SpecInput(flytekit=pb.FlytekitSpec(limits={"gpu": "1e999"})),
+    # flyteres.v2 sends the class as an enum: what flyte would not know is a number with no value.
     "flyte device class flyte does not know": pb.SpecInput(
-        flyte=pb.FlyteSpec(gpu_device=pb.FlyteDevice(quantity=1, device_class="tpu", device="V5E"))
+        flyte=pb.FlyteSpec(
+            gpu_device=pb.FlyteDevice(quantity=1, device_class=cast("spec_pb.DeviceClass", 99), device="V5E")
+        )
     ),
     "canonical unknown device": pb.SpecInput(
-        canonical=pb.ResourceSpec(accelerator=pb.AcceleratorSpec(device="nvidia-tesla-zz"))
+        canonical=spec_pb.ResourceSpec(accelerator=spec_pb.AcceleratorSpec(device="nvidia-tesla-zz"))
     ),
 }
 

@@ -1,4 +1,4 @@
-"""flyteres.v1.ResourceService over a real server on 127.0.0.1, port 0: every RPC,
+"""flyteres.v2.ResourceService over a real server on 127.0.0.1, port 0: every RPC,
 every input form, answers that agree with the library and with the SDKs' own
 serializers, field-level errors, batching limits, health, reflection, graceful
 shutdown and the `serve` command."""
@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import flyte
 import grpc
@@ -27,6 +27,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 import flyteres
 from flyteres import AcceleratorSpec, ResourceSpec
+from flyteres.convert.idl import from_idl_spec
 from flyteres.service import (
     BackgroundServer,
     Client,
@@ -38,9 +39,13 @@ from flyteres.service import (
 )
 from flyteres.service.server import JsonFormatter
 from flyteres_pb.v1 import resources_pb2 as res_pb
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
+from flyteres_pb.v2 import spec_pb2 as spec_pb
 
 from .oracle import flytekit_wire
+
+# A DeviceClass number no value has (an enum field of a message may hold any number on the wire).
+UNKNOWN_CLASS = cast("spec_pb.DeviceClass", 99)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,8 +90,7 @@ FLYTEKIT_CASES: dict[str, dict[str, Any]] = {
 def test_convert_of_flytekit_arguments_agrees_with_the_library(client: Client, kwargs: dict[str, Any]) -> None:
     answer = client.convert(flytekit_input(**kwargs))
     spec = flyteres.from_flytekit(**kwargs)
-    assert answer.spec_json == spec.to_json()
-    assert ResourceSpec.from_json(answer.spec_json) == spec
+    assert from_idl_spec(answer.spec) == spec
     for target in ("flyteres", "flyteidl", "flyteidl2"):
         res, ext = flyteres.to_idl(spec, target)  # type: ignore[arg-type]
         out = getattr(answer, target)
@@ -154,11 +158,15 @@ def test_flyte_source_builds_the_same_spec(client: Client) -> None:
         ({"cpu": ("1", "2"), "memory": "4Gi", "gpu": "A100:1", "shm": "auto"}, None),
         ({"cpu": "500m", "gpu": 3, "disk": "10Gi", "shm": "4Gi"}, None),
         (
-            {"gpu": pb.FlyteDevice(quantity=2, device_class="AMD_GPU", device="mi-x")},
+            {"gpu": pb.FlyteDevice(quantity=2, device_class=spec_pb.DEVICE_CLASS_AMD_GPU, device="mi-x")},
             flyte.Resources(gpu=flyte.Device(quantity=2, device_class="AMD_GPU", device="mi-x")),
         ),
         (
-            {"gpu": pb.FlyteDevice(quantity=2, device_class="GPU", device="H100", partition="3g.40gb")},
+            {
+                "gpu": pb.FlyteDevice(
+                    quantity=2, device_class=spec_pb.DEVICE_CLASS_NVIDIA_GPU, device="H100", partition="3g.40gb"
+                )
+            },
             flyte.Resources(gpu=flyte.GPU("H100", 2, "3g.40gb")),
         ),
     ],
@@ -169,7 +177,7 @@ def test_convert_of_flyte_arguments_agrees_with_from_flyte(
 ) -> None:
     answer = client.convert(flyte_input(**kwargs), ["flyteidl2"])
     expected = flyteres.from_flyte(resources if resources is not None else flyte.Resources(**kwargs))
-    assert answer.spec_json == expected.to_json()
+    assert from_idl_spec(answer.spec) == expected
     res, ext = flyteres.to_idl(expected, "flyteidl2")
     assert answer.flyteidl2.resources_binary == res.SerializeToString()
     assert answer.flyteidl2.extended_resources_binary == (b"" if ext is None else ext.SerializeToString())
@@ -183,12 +191,12 @@ def test_idl_messages_and_bytes_read_like_from_idl(client: Client) -> None:
     res, ext = flyteres.to_idl(spec, "flyteidl")
     # flytekit's bytes carry no class: named as flyteidl, the TPU class is inferred.
     as_v1 = client.convert(idl_input(res, ext, dialect="flyteidl"), ["flyteres"])
-    assert ResourceSpec.from_json(as_v1.spec_json) == spec
+    assert from_idl_spec(as_v1.spec) == spec
     as_bytes = client.convert(idl_input(res.SerializeToString(), ext.SerializeToString(), dialect="flyteidl"))
-    assert ResourceSpec.from_json(as_bytes.spec_json) == spec
+    assert from_idl_spec(as_bytes.spec) == spec
     # Read as flyteidl2, the missing class is the proto default.
     as_v2 = client.convert(idl_input(res, ext), ["flyteres"])
-    assert as_v2.spec.accelerator.device_class == "NVIDIA_GPU"
+    assert as_v2.spec.accelerator.device_class == spec_pb.DEVICE_CLASS_NVIDIA_GPU
 
 
 def test_canonical_spec_round_trips(client: Client) -> None:
@@ -199,42 +207,46 @@ def test_canonical_spec_round_trips(client: Client) -> None:
         shared_memory=flyteres.SharedMemorySpec(flyteres.Quantity.parse("1Gi"), mount_name="m", mount_path="/m"),
     )
     answer = client.convert(spec, ["flyteres"])
-    assert ResourceSpec.from_json(answer.spec_json) == spec
+    assert from_idl_spec(answer.spec) == spec
     again = client.convert(pb.SpecInput(canonical=answer.spec), ["flyteres"])
     assert again.spec == answer.spec
     assert json_format.MessageToDict(answer.spec, preserving_proto_field_name=True) == {
         **spec.to_dict(),
-        "accelerator": {**spec.to_dict()["accelerator"]},
+        # The device class is an enum on the wire: DEVICE_CLASS_ and the library's name.
+        "accelerator": {**spec.to_dict()["accelerator"], "device_class": "DEVICE_CLASS_NVIDIA_GPU"},
     }
 
 
-def test_betterproto_and_pb2_write_the_same_service_bytes() -> None:
-    from flyteres_betterproto import v1 as bp  # noqa: PLC0415
+def test_betterproto_and_pb2_write_the_same_spec_bytes() -> None:
+    # The betterproto dataclasses cover the resource messages and the neutral model;
+    # the service itself uses google.rpc.Status, which betterproto has no package for.
+    from flyteres_betterproto import v1 as bp1  # noqa: PLC0415
+    from flyteres_betterproto import v2 as bp  # noqa: PLC0415
 
-    ours = pb.ConvertRequest(
-        input=pb.SpecInput(
-            flytekit=pb.FlytekitSpec(
-                resources={"cpu": pb.RequestLimit(request="1", limit="2")},
-                custom_accelerator=res_pb.GPUAccelerator(device="x", unpartitioned=True),
-                shared_memory_size="1Gi",
-            )
+    ours = spec_pb.ResourceSpec(
+        requests={"cpu": "1", "gpu": "4"},
+        limits={"cpu": "2"},
+        accelerator=spec_pb.AcceleratorSpec(
+            device="tpu-v5p-slice",
+            device_class=spec_pb.DEVICE_CLASS_GOOGLE_TPU,
+            partition="2x2x1",
+            model="GOOGLE_TPU_V5P",
         ),
-        options=pb.ConvertOptions(outputs=[pb.OUTPUT_FORM_FLYTEIDL2], policy=pb.POLICY_KUBERNETES),
+        shared_memory=spec_pb.SharedMemorySpec(size_limit="1Gi"),
     )
-    theirs = bp.ConvertRequest(
-        input=bp.SpecInput(
-            flytekit=bp.FlytekitSpec(
-                resources={"cpu": bp.RequestLimit(request="1", limit="2")},
-                custom_accelerator=bp.GpuAccelerator(device="x", unpartitioned=True),
-                shared_memory_size="1Gi",
-            )
+    theirs = bp.ResourceSpec(
+        requests={"cpu": "1", "gpu": "4"},
+        limits={"cpu": "2"},
+        accelerator=bp.AcceleratorSpec(
+            device="tpu-v5p-slice",
+            device_class=bp.DeviceClass.GOOGLE_TPU,
+            partition="2x2x1",
+            model=bp1.AcceleratorModel.GOOGLE_TPU_V5P,
         ),
-        options=bp.ConvertOptions(outputs=[bp.OutputForm.FLYTEIDL2], policy=bp.Policy.KUBERNETES),
+        shared_memory=bp.SharedMemorySpec(size_limit="1Gi"),
     )
-    assert bytes(theirs) == ours.SerializeToString()
-    assert bp.ConvertRequest().parse(ours.SerializeToString()) == theirs
-    scalar = bp.RequestLimit(request="1")
-    assert bytes(scalar) == pb.RequestLimit(request="1").SerializeToString()
+    assert bp.ResourceSpec().parse(ours.SerializeToString()) == theirs
+    assert spec_pb.ResourceSpec.FromString(bytes(theirs)) == ours
 
 
 # -- lossy conversions are answers, with findings ------------------------------------------------
@@ -246,8 +258,12 @@ def test_lossy_output_is_withheld_and_explained(client: Client) -> None:
     assert answer.flyte.lossy
     assert answer.flyte.source == ""
     (finding,) = [f for f in answer.flyte.findings if f.lossy]
-    assert (finding.rule, finding.field, finding.value) == ("limit-without-request", "limits.cpu", "2")
-    assert "kubernetes" in finding.actions
+    assert (finding.rule, finding.field, finding.value) == (pb.RULE_LIMIT_WITHOUT_REQUEST, "limits.cpu", "2")
+    # What each policy does, typed: strict withholds the output, kubernetes decides.
+    strict, kubernetes = finding.actions
+    assert (strict.policy, strict.lossy, strict.action) == (pb.POLICY_STRICT, True, "")
+    assert (kubernetes.policy, kubernetes.lossy) == (pb.POLICY_KUBERNETES, False)
+    assert kubernetes.action
     # Wire outputs never lose anything, so they are always there.
     assert answer.flyteidl2.resources_binary
 
@@ -256,13 +272,13 @@ def test_kubernetes_policy_decides_what_strict_refuses(client: Client) -> None:
     answer = client.convert(flytekit_input(limits={"cpu": "2"}), ["flyte_source"], policy="kubernetes")
     assert not answer.lossy
     assert answer.flyte.source == "flyte.Resources(cpu=('2', '2'))"
-    assert [f.rule for f in answer.flyte.findings] == ["limit-without-request"]
+    assert [f.rule for f in answer.flyte.findings] == [pb.RULE_LIMIT_WITHOUT_REQUEST]
 
 
 def test_reading_findings_are_listed_once(client: Client) -> None:
     answer = client.convert(flytekit_input(requests={"cpu": "1", "gpu": "1"}, accelerator="V5E.slice_2x2"))
     rules = [f.rule for f in answer.findings]
-    assert "device-class-inferred" in rules
+    assert pb.RULE_DEVICE_CLASS_INFERRED in rules
     for output in (answer.flyte, answer.flytekit, answer.kubernetes):
         assert not {f.rule for f in output.findings} & set(rules)
 
@@ -291,7 +307,7 @@ def test_every_bad_field_is_named_in_a_bad_request_detail(client: Client) -> Non
         (flytekit_input(requests={"cpu": "2"}, limits={"cpu": "1"}), "input.flytekit.requests.cpu"),
         (flyte_input(cpu="abc"), "input.flyte.cpu"),
         (
-            flyte_input(gpu=pb.FlyteDevice(quantity=1, device_class="FOO", device="x")),
+            flyte_input(gpu=pb.FlyteDevice(quantity=1, device_class=UNKNOWN_CLASS, device="x")),
             "input.flyte.gpu_device.device_class",
         ),
         (
@@ -299,7 +315,10 @@ def test_every_bad_field_is_named_in_a_bad_request_detail(client: Client) -> Non
             "input.idl.resources.requests[0].value",
         ),
         (idl_input(b"\xff\xff\xff"), "input.idl_binary.resources"),
-        (pb.SpecInput(canonical=pb.ResourceSpec(requests={"cpu": "1", "bogus": "1"})), "input.canonical.resource"),
+        (
+            pb.SpecInput(canonical=spec_pb.ResourceSpec(requests={"cpu": "1", "bogus": "1"})),
+            "input.canonical.requests.bogus",
+        ),
         (pb.SpecInput(), "input"),
     ],
     ids=["request above limit", "quantity", "device class", "idl entry", "bytes", "resource name", "empty"],
@@ -315,7 +334,7 @@ def test_unknown_enum_numbers_in_options_are_refused(client: Client) -> None:
     request = pb.ConvertRequest(input=flytekit_input(requests={"cpu": "1"}))
     request.options.policy = 7  # type: ignore[assignment]
     request.options.outputs.append(42)  # type: ignore[arg-type]
-    raw = client._channel.unary_unary("/flyteres.v1.ResourceService/Convert")  # bytes in, bytes out
+    raw = client._channel.unary_unary("/flyteres.v2.ResourceService/Convert")  # bytes in, bytes out
     with pytest.raises(grpc.RpcError) as info:
         raw(request.SerializeToString(), timeout=10)
     error: Any = info.value
@@ -339,7 +358,7 @@ def test_validate_reports_lossiness_per_policy(client: Client) -> None:
     strict = client.validate(spec, ["flyte_source"])
     assert strict.valid
     assert strict.lossy
-    assert [f.rule for f in strict.findings] == ["limit-without-request"]
+    assert [f.rule for f in strict.findings] == [pb.RULE_LIMIT_WITHOUT_REQUEST]
     assert not client.validate(spec, ["flyte_source"], policy="kubernetes").lossy
     assert not client.validate(spec, ["kubernetes"]).lossy
 
@@ -354,7 +373,7 @@ def test_resolve_accelerator_explains_a_spelling(client: Client) -> None:
     assert list(answer.roles) == [str(r) for r in match.roles]
     custom = client.resolve_accelerator("my-device", custom=True, device_class="AMD_GPU")
     assert custom.accelerator.is_custom
-    assert custom.accelerator.device_class == "AMD_GPU"
+    assert custom.accelerator.device_class == spec_pb.DEVICE_CLASS_AMD_GPU
 
 
 @pytest.mark.parametrize(
@@ -363,14 +382,57 @@ def test_resolve_accelerator_explains_a_spelling(client: Client) -> None:
         ({"spelling": "Z900"}, grpc.StatusCode.NOT_FOUND),
         ({"spelling": ""}, grpc.StatusCode.INVALID_ARGUMENT),
         ({"spelling": "H100", "device_class": "TPU"}, grpc.StatusCode.INVALID_ARGUMENT),
-        ({"spelling": "H100", "device_class": "QUANTUM"}, grpc.StatusCode.INVALID_ARGUMENT),
     ],
-    ids=["unknown", "empty", "class mismatch", "unknown class"],
+    ids=["unknown", "empty", "class mismatch"],
 )
 def test_resolve_accelerator_refusals(client: Client, kwargs: dict[str, Any], code: grpc.StatusCode) -> None:
     with pytest.raises(ServiceError) as info:
         client.resolve_accelerator(**kwargs)
     assert info.value.code is code
+
+
+def test_an_unknown_device_class_is_refused_by_the_client_and_the_server(client: Client) -> None:
+    with pytest.raises(ValueError, match="unknown device class 'QUANTUM'"):
+        client.resolve_accelerator("H100", device_class="QUANTUM")
+    raw = client._channel.unary_unary("/flyteres.v2.ResourceService/ResolveAccelerator")  # bytes in, bytes out
+    request = pb.ResolveAcceleratorRequest(spelling="H100", device_class=UNKNOWN_CLASS)
+    with pytest.raises(grpc.RpcError) as info:
+        raw(request.SerializeToString(), timeout=10)
+    error: Any = info.value
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "unknown DeviceClass value 99" in error.details()
+
+
+def test_an_unknown_accelerator_says_which_field_to_set(client: Client) -> None:
+    with pytest.raises(ServiceError) as info:
+        client.resolve_accelerator("Z900")
+    assert "set custom to true to use a device string the catalog does not know" in info.value.details
+    assert "custom=True" not in info.value.details
+
+
+def test_list_accelerators_pages(client: Client) -> None:
+    listed = client.list_accelerators()
+    request = pb.ListAcceleratorsRequest(page_size=7)
+    names: list[str] = []
+    while True:
+        page = client._call(client._list, request, 10)
+        assert len(page.accelerators) <= 7
+        assert page.total_size == len(listed)
+        names += [a.name for a in page.accelerators]
+        if not page.next_page_token:
+            break
+        request.page_token = page.next_page_token
+    assert names == [a.name for a in listed]
+    # A token is only good for the filter it was made with, and a made-up one is refused.
+    first = client._call(client._list, pb.ListAcceleratorsRequest(page_size=1), 10)
+    for bad in (
+        pb.ListAcceleratorsRequest(page_token=first.next_page_token, device_class=spec_pb.DEVICE_CLASS_GOOGLE_TPU),
+        pb.ListAcceleratorsRequest(page_token="bm90IGEgdG9rZW4"),  # noqa: S106 - a made-up page token
+        pb.ListAcceleratorsRequest(page_size=-1),
+    ):
+        with pytest.raises(ServiceError) as info:
+            client._call(client._list, bad, 10)
+        assert info.value.code is grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_list_accelerators_is_the_catalog(client: Client) -> None:
@@ -379,6 +441,7 @@ def test_list_accelerators_is_the_catalog(client: Client) -> None:
     assert [a.name for a in listed] == [a.name for a in catalog]
     for message, entry in zip(listed, catalog, strict=True):
         expected = {k: v for k, v in entry.to_dict().items() if v not in (None, [], False, "")}
+        expected["device_class"] = f"DEVICE_CLASS_{expected['device_class']}"
         got = json_format.MessageToDict(message, preserving_proto_field_name=True)
         assert got == expected
     assert [a.name for a in client.list_accelerators("TPU")] == ["V5E", "V5P", "V6E"]
@@ -393,7 +456,9 @@ def test_convert_batch_answers_each_item_in_order(client: Client) -> None:
     assert [(a.id, a.index) for a in answers] == [("0", 0), ("1", 1), ("2", 2)]
     assert answers[0].response.flyte.source == "flyte.Resources(cpu='1')"
     assert answers[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
-    assert [v.field for v in answers[1].error.violations] == ["input.flytekit.requests.cpu"]
+    error = ServiceError.from_status(answers[1].error)
+    assert error.code is grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in error.violations] == ["input.flytekit.requests.cpu"]
     assert answers[2].response.lossy
 
 
@@ -436,7 +501,7 @@ def test_oversize_request_is_refused_and_the_server_goes_on(client: Client) -> N
 
 def test_health_reports_serving(client: Client) -> None:
     assert client.health() == "SERVING"
-    assert client.health("flyteres.v1.ResourceService") == "SERVING"
+    assert client.health("flyteres.v2.ResourceService") == "SERVING"
 
 
 def test_reflection_lists_the_services(server: BackgroundServer) -> None:
@@ -444,7 +509,7 @@ def test_reflection_lists_the_services(server: BackgroundServer) -> None:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         (answer,) = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
     names = {s.name for s in answer.list_services_response.service}
-    assert {"flyteres.v1.ResourceService", "grpc.health.v1.Health"} <= names
+    assert {"flyteres.v2.ResourceService", "grpc.health.v1.Health"} <= names
 
 
 def test_reflection_v1_answers_like_v1alpha(server: BackgroundServer) -> None:
@@ -461,19 +526,19 @@ def test_reflection_v1_answers_like_v1alpha(server: BackgroundServer) -> None:
             iter(
                 [
                     request(list_services=""),
-                    request(file_containing_symbol="flyteres.v1.ResourceService"),
+                    request(file_containing_symbol="flyteres.v2.ResourceService"),
                     request(file_containing_symbol="grpc.reflection.v1.ServerReflection"),
                 ]
             ),
             timeout=10,
         )
     names = {s.name for s in listed.list_services_response.service}
-    assert {"flyteres.v1.ResourceService", "grpc.reflection.v1.ServerReflection"} <= names
+    assert {"flyteres.v2.ResourceService", "grpc.reflection.v1.ServerReflection"} <= names
     files = [
         descriptor_pb2.FileDescriptorProto.FromString(f)
         for f in described.file_descriptor_response.file_descriptor_proto
     ]
-    assert "flyteres/v1/service.proto" in {f.name for f in files}
+    assert "flyteres/v2/service.proto" in {f.name for f in files}
     (v1,) = [
         descriptor_pb2.FileDescriptorProto.FromString(f) for f in own.file_descriptor_response.file_descriptor_proto
     ]
@@ -551,8 +616,8 @@ def test_serve_command_logs_json_and_stops_cleanly_on_sigterm() -> None:
     records = [json.loads(line) for line in err.splitlines() if line.strip()]
     calls = [r for r in records if r["message"] == "rpc"]
     assert [(r["method"], r["code"]) for r in calls] == [
-        ("/flyteres.v1.ResourceService/Convert", "OK"),
-        ("/flyteres.v1.ResourceService/Convert", "INVALID_ARGUMENT"),
+        ("/flyteres.v2.ResourceService/Convert", "OK"),
+        ("/flyteres.v2.ResourceService/Convert", "INVALID_ARGUMENT"),
     ]
     assert all(isinstance(r["duration_ms"], float) for r in calls)
     assert records[-1]["message"] == "stopped"

@@ -36,9 +36,9 @@ from flyteres.service import BackgroundServer, Client, ServerConfig, ServiceErro
 from flyteres.service.logs import relay
 from flyteres.service.server import _Batcher
 from flyteres_pb.v1 import resources_pb2 as res_pb
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
 
-BATCH = "/flyteres.v1.ResourceService/ConvertBatch"
+BATCH = "/flyteres.v2.ResourceService/ConvertBatch"
 ITEM = pb.ConvertBatchRequest(id="a", input=flyte_input(cpu="1")).SerializeToString()
 
 
@@ -87,7 +87,7 @@ def test_health_and_reflection_answer_while_conversion_calls_are_at_their_limit(
                 stub = reflection_pb2_grpc.ServerReflectionStub(channel)
                 request = reflection_pb2.ServerReflectionRequest(list_services="")
                 (answer,) = stub.ServerReflectionInfo(iter([request]), timeout=10)
-            assert "flyteres.v1.ResourceService" in {s.name for s in answer.list_services_response.service}
+            assert "flyteres.v2.ResourceService" in {s.name for s in answer.list_services_response.service}
         finally:
             held.close()
         assert_healthy(server)
@@ -202,8 +202,9 @@ def test_a_batch_item_past_the_bounds_gets_its_error_and_the_stream_goes_on(boun
     with Client(bounded.address, timeout=10) as client:
         answers = list(client.convert_batch(iter(items), ["flyteres"]))
     assert [a.WhichOneof("result") for a in answers] == ["response", "error", "response"]
-    assert answers[1].error.violations[0].field == "input.flyte.cpu.request"
-    assert "at most 1024 characters" in answers[1].error.violations[0].description
+    (violation, *_) = ServiceError.from_status(answers[1].error).violations
+    assert violation.field == "input.flyte.cpu.request"
+    assert "at most 1024 characters" in violation.description
 
 
 def test_a_turn_of_conversions_yields_to_other_calls_after_its_time_budget() -> None:
@@ -246,7 +247,7 @@ def rapid_reset(address: str, streams: int) -> tuple[int | None, dict[str, int]]
         conn.receive_data(sock.recv(65536))  # the server's SETTINGS
         sock.sendall(conn.data_to_send())  # and their ACK
         advertised = conn.remote_settings.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS)
-        headers = [(":method", "POST"), (":scheme", "http"), (":path", "/flyteres.v1.ResourceService/Convert")]
+        headers = [(":method", "POST"), (":scheme", "http"), (":path", "/flyteres.v2.ResourceService/Convert")]
         headers += [(":authority", address), ("content-type", "application/grpc"), ("te", "trailers")]
         encoder = hpack.Encoder()
         blocks = [encoder.encode(headers), encoder.encode(headers)]  # the second refers to the first's entries
@@ -296,7 +297,7 @@ def test_the_health_port_answers_health_only_and_reports_the_shutdown() -> None:
         try:
             with Client(server.health_address, timeout=10) as probe:
                 assert probe.health() == "SERVING"
-                assert probe.health("flyteres.v1.ResourceService") == "SERVING"
+                assert probe.health("flyteres.v2.ResourceService") == "SERVING"
                 with pytest.raises(ServiceError) as info:
                     probe.convert(flyte_input(cpu="1"))
                 assert info.value.code is grpc.StatusCode.UNIMPLEMENTED
@@ -479,7 +480,7 @@ def test_refused_requests_are_not_kept_alive_until_the_next_full_collection() ->
     try:
         with BackgroundServer("127.0.0.1:0", ServerConfig(log_calls=False)) as server:
             with grpc.insecure_channel(server.address, options=[("grpc.max_send_message_length", 8 << 20)]) as ch:
-                convert = ch.unary_unary("/flyteres.v1.ResourceService/Convert")
+                convert = ch.unary_unary("/flyteres.v2.ResourceService/Convert")
                 for _ in range(5):
                     with pytest.raises(grpc.RpcError):
                         convert(data, timeout=30)

@@ -17,10 +17,10 @@ import grpc
 import pytest
 
 from flyteres.service import BackgroundServer, Client, ServerConfig, ServiceError, flyte_input, flytekit_input
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
 
-CONVERT = "/flyteres.v1.ResourceService/Convert"
-BATCH = "/flyteres.v1.ResourceService/ConvertBatch"
+CONVERT = "/flyteres.v2.ResourceService/Convert"
+BATCH = "/flyteres.v2.ResourceService/ConvertBatch"
 MAX_BYTES = 512 * 1024
 VALID = pb.ConvertRequest(
     input=flytekit_input(requests={"cpu": "1", "mem": "2Gi", "gpu": "1"}, accelerator="A100.partition_1g_5gb"),
@@ -94,7 +94,7 @@ def test_nesting_beyond_the_recursion_limit_is_invalid_argument(
 ) -> None:
     code, details = raw(channel, VALID + _nested_groups(5000))
     assert code is grpc.StatusCode.INVALID_ARGUMENT, details
-    assert "not a valid flyteres.v1.ConvertRequest" in details
+    assert "not a valid flyteres.v2.ConvertRequest" in details
     # Shallow unknown nesting is just an unknown field: skipped, and the call answered.
     assert raw(channel, VALID + _nested_groups(10))[0] is grpc.StatusCode.OK
     assert_still_serving(server)

@@ -16,6 +16,7 @@ import pytest
 from google.protobuf import json_format
 
 import flyteres
+from flyteres.convert.idl import to_idl_spec
 from flyteres.service import BackgroundServer, ServerConfig
 from flyteres_pb.v1.resources_pb2 import ExtendedResources
 
@@ -83,7 +84,7 @@ def curl(
 ) -> subprocess.CompletedProcess[str]:
     return buf(
         "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--reflect", *reflect,
-        f"http://{server.address}/flyteres.v1.ResourceService/{method}", "-d", json.dumps(body),
+        f"http://{server.address}/flyteres.v2.ResourceService/{method}", "-d", json.dumps(body),
     )  # fmt: skip
 
 
@@ -96,7 +97,7 @@ def test_buf_curl_converts_through_reflection(server: BackgroundServer) -> None:
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     spec = flyteres.from_flyte(flyte.Resources(cpu=("1", "2"), gpu="A100:1", shm="auto"))
-    assert json.loads(answer["specJson"]) == spec.to_dict()
+    assert answer["spec"] == json_format.MessageToDict(to_idl_spec(spec))
     res, ext = flyteres.to_idl(spec, "flyteidl2")
     assert answer["flyteidl2"]["resources"] == json_format.MessageToDict(res)
     assert answer["flyteidl2"]["extendedResources"] == json_format.MessageToDict(ext)
@@ -117,7 +118,7 @@ def test_buf_curl_sees_invalid_argument_with_bad_request(server: BackgroundServe
 
 
 def test_buf_curl_lists_accelerators(server: BackgroundServer) -> None:
-    result = curl(server, "ListAccelerators", {"deviceClass": "TPU"})
+    result = curl(server, "ListAccelerators", {"deviceClass": "DEVICE_CLASS_GOOGLE_TPU"})
     assert result.returncode == 0, result.stderr
     names = [a["name"] for a in json.loads(result.stdout)["accelerators"]]
     assert names == ["V5E", "V5P", "V6E"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from flyteres.service import BackgroundServer, ServerConfig, flyte_input, flytekit_input
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
 
 # Regenerates code, runs buf or node: part of make test, not of make check's fast loop.
 pytestmark = pytest.mark.slow

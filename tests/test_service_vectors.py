@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 import flyteres
 from flyteres import ResourceSpec
@@ -104,7 +105,8 @@ def _set_fields(message: Any) -> set[str]:
     out: set[str] = set()
     for field, value in message.ListFields():
         out.add(f"{message.DESCRIPTOR.name}.{field.name}")
-        children = value if field.is_repeated else [value]
+        # Not field.is_repeated: it only exists from protobuf 6.31, and make compat runs this on 6.30.
+        children = [value] if isinstance(value, (Message, str, bytes, int, float)) else value
         for child in children:
             if field.message_type is not None:
                 out |= _set_fields(child)

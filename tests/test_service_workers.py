@@ -22,14 +22,14 @@ import pytest
 
 from flyteres.service import flytekit_input
 from flyteres.service.workers import split_address
-from flyteres_pb.v1 import service_pb2 as pb
+from flyteres_pb.v2 import service_pb2 as pb
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreads load on Linux"),
     pytest.mark.slow,  # starts server processes
 ]
 
-CONVERT = "/flyteres.v1.ResourceService/Convert"
+CONVERT = "/flyteres.v2.ResourceService/Convert"
 # Several map fields (requests, the findings' actions per policy): protobuf
 # orders map entries differently in every process unless told otherwise.
 REQUEST = pb.ConvertRequest(

@@ -61,6 +61,18 @@ def test_a_gitignore_above_the_searched_directory_applies_inside_its_repository(
     assert names(tmp_path / "repo" / "src") == ["kept.py"]
 
 
+def test_a_directory_named_on_the_command_line_is_searched_as_it_is(tmp_path: Path) -> None:
+    # Like a file named there: a .gitignore above that ignores the directory itself does not empty it,
+    # while its other patterns still apply inside.
+    tree(
+        tmp_path,
+        {"repo/.gitignore": "generated/\n*_pb2.py\n", "repo/generated/tasks.py": TASK, "repo/generated/x_pb2.py": TASK},
+    )
+    (tmp_path / "repo" / ".git").mkdir()
+    assert names(tmp_path / "repo") == []
+    assert names(tmp_path / "repo" / "generated") == ["tasks.py"]
+
+
 def test_exclude_and_include_patterns(tmp_path: Path) -> None:
     tree(tmp_path, {"a/tasks.py": TASK, "a/test_tasks.py": TASK, "b/tasks.py": TASK, "c/tasks.pyi": TASK})
     assert names(tmp_path, exclude=["test_*.py", "b/"]) == ["a/tasks.py"]

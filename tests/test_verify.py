@@ -113,7 +113,9 @@ def test_the_command_line_json_and_exit_codes(capsys: pytest.CaptureFixture[str]
         "1 of 1 pair(s) get the same resources; 0 changed or not compared, 0 only in OLD, 0 only in NEW"
     )
     assert main([str(PAIRS / "h100" / "old"), "missing"]) == 2
-    assert "NEW missing: no such file or directory" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "NEW missing: no such file or directory" in out
+    assert out.count("no such file") == 1  # said once, not again by the discovery
 
 
 def test_unpaired_tasks_and_files_python_cannot_parse_are_listed(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from flyteres._errors import FlyteresError
 from flyteres.backend.config import PlatformConfig, PlatformNote, QuotaSpec
 from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
@@ -49,7 +50,9 @@ __all__ = ["CheckFinding", "CheckReport", "CheckRule", "CheckedDeclaration", "ch
 _TASK_KINDS = frozenset({DeclarationKind.TASK, DeclarationKind.DYNAMIC, DeclarationKind.EAGER})
 _FLYTEKIT_TASKS = frozenset({*_TASK_KINDS, DeclarationKind.CONTAINER_TASK})
 _OVERRIDE_KINDS = frozenset({DeclarationKind.WITH_OVERRIDES, DeclarationKind.MAP_TASK_OVERRIDES})
-_ENVIRONMENT_KINDS = frozenset({DeclarationKind.ENVIRONMENT, DeclarationKind.CLONE_WITH})
+_ENVIRONMENT_KINDS = frozenset(
+    {DeclarationKind.ENVIRONMENT, DeclarationKind.CLONE_WITH, DeclarationKind.TASK_POD_TEMPLATE}
+)
 
 
 class CheckRule(str, Enum):
@@ -144,6 +147,8 @@ class CheckedDeclaration:
         if d.sdk == "flyte":
             out["sdk"] = "flyte"
             out["tasks"] = list(d.tasks)
+        if d.notes:  # how the source was read (a pod template's part, say): context for the reader
+            out["notes"] = list(d.notes)
         if self.skipped is not None:
             out["skipped"] = self.skipped
         findings = [f.to_dict() for f in self.findings]
@@ -351,12 +356,20 @@ class _Checker:
     def _not_evaluated(self, d: Declaration) -> CheckedDeclaration:
         reason = d.reason or "cannot be evaluated statically"
         if d.refused:
+            # A pod template without its primary container is refused too (docs/semantics.md, row 34).
+            field = "resources" if "resources" in d.arguments or "pod_template" not in d.arguments else "pod_template"
             finding = CheckFinding(
                 CheckRule.FLYTE_REFUSES,
                 Severity.ERROR,
-                "resources",
-                d.arguments.get("resources", ""),
-                f"{reason}; the module fails when it is imported",
+                field,
+                d.arguments.get(field, ""),
+                # flyte checks Resources when the module is imported, the pod template when it serializes the task.
+                f"{reason}; "
+                + (
+                    "the module fails when it is imported"
+                    if field == "resources"
+                    else "deploying or running the task fails"
+                ),
             )
             return CheckedDeclaration(d, Launch.FLYTE2, None, findings=(finding,))
         return CheckedDeclaration(d, Launch.FLYTE2, None, reason)
@@ -383,12 +396,16 @@ class _Checker:
                     'when reusable is set\' unless this call also passes reusable="off"',
                 )
             )
-        checked = self._finish(d, Launch.FLYTE2, base.spec, d.spec, own)
+        try:
+            # flyte lays the override's resources over the task's pod template, as it did the task's.
+            override = base.overridden(d.spec)
+        except FlyteresError as exc:
+            return CheckedDeclaration(d, Launch.FLYTE2, None, f"with the task's pod template: {exc}")
+        checked = self._finish(d, Launch.FLYTE2, base.spec, override, own)
         result = checked.result
         if result is not None and any(f.rule is PlatformRule.OVERRIDE_REPLACES_RESOURCES for f in result.findings):
-            return CheckedDeclaration(
-                d, checked.launch, result, findings=checked.findings, hint=_merged_hint(base.spec, d.spec)
-            )
+            hint = _merged_hint(base.own or base.spec, d.spec)
+            return CheckedDeclaration(d, checked.launch, result, findings=checked.findings, hint=hint)
         return checked
 
     def _overridden(self, d: Declaration, m: ModuleRecord, o: OverrideRecord | None) -> TaskRecord | str:
@@ -495,7 +512,6 @@ def _device_findings(
 
 def _merged_hint(task: ResourceSpec, override: ResourceSpec) -> str | None:
     """`resources=flyte.Resources(...)` keeping the task's values the override leaves out."""
-    from flyteres._errors import FlyteresError  # noqa: PLC0415 - kept beside its only use
     from flyteres.backend.merge import merge  # noqa: PLC0415
     from flyteres.convert.flyte import flyte_arguments  # noqa: PLC0415
     from flyteres.convert.source import flyte_resources  # noqa: PLC0415

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
+from flyteres._errors import FlyteresError
 from flyteres.backend.config import PlatformConfig, QuotaSpec
 from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
@@ -306,10 +307,12 @@ def verify_paths(
     report = VerifyReport()
     sides = []
     for label, root in (("OLD", old), ("NEW", new)):
-        if not Path(root).exists():
+        missing = not Path(root).exists()
+        if missing:
             report.errors.append(f"{label} {root}: no such file or directory")
         project = read_project([root], exclude=exclude, include=include, jobs=jobs)
-        report.errors += [f"{label}: {e}" for e in project.errors]
+        # The discovery says the same of a missing root: once is enough.
+        report.errors += [f"{label}: {e}" for e in project.errors if not missing or str(root) not in e]
         report.skipped_files += project.skipped
         sides.append(_Side(Path(root), project))
     if report.errors:
@@ -431,7 +434,12 @@ class _Replay:
             return PodSide(o.path, o.line, o.sdk, o.kind, launch, None, o.reason)
         if base is None or base.spec is None:
             return PodSide(o.path, o.line, o.sdk, o.kind, launch, None, _unknown(o, base))
-        return PodSide(o.path, o.line, o.sdk, o.kind, launch, self.run(base.spec, o.spec, launch))
+        try:
+            # flyte lays a Flyte 2 override over the task's pod template, as it did the task's resources.
+            overrides = base.overridden(o.spec) if o.sdk == "flyte" else o.spec
+        except FlyteresError as exc:
+            return PodSide(o.path, o.line, o.sdk, o.kind, launch, None, f"with the task's pod template: {exc}")
+        return PodSide(o.path, o.line, o.sdk, o.kind, launch, self.run(base.spec, overrides, launch))
 
 
 def _unknown(o: OverrideRecord, base: TaskRecord | None) -> str:

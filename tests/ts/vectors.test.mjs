@@ -19,7 +19,7 @@ import {
   GPUAccelerator_DeviceClass,
   ResourcesSchema,
 } from "../../gen/ts/flyteres/v1/resources_pb.js";
-import { ConvertRequestSchema, SpecInputSchema } from "../../gen/ts/flyteres/v1/service_pb.js";
+import { ConvertRequestSchema, SpecInputSchema } from "../../gen/ts/flyteres/v2/service_pb.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const vectors = join(root, "tests", "vectors");

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres.convert.flyte import from_flyte, to_flyte
 from flyteres.convert.flytekit import from_flytekit, from_flytekit_overrides
 from flyteres.core.options import DeviceLabels, DeviceLabelsName, Policy, PolicyName
@@ -139,7 +140,10 @@ def _from_kwargs(kwargs: dict[str, Any], where: str) -> ResourceSpec:
         # Changes are with_overrides arguments, which flytekit reads otherwise than a task's (0 and "" are sent).
         return from_flytekit_overrides(**kwargs) if where == "override" else from_flytekit(**kwargs)
     if keys <= _FLYTE_KWARGS:
-        import flyte  # noqa: PLC0415 - optional extra, only needed for Flyte 2 spellings
+        try:
+            import flyte  # noqa: PLC0415 - optional extra, only needed for Flyte 2 spellings
+        except ModuleNotFoundError as exc:
+            raise missing_extra(exc, "overrides in flyte.Resources spellings", "flyte") from None
 
         try:
             return from_flyte(flyte.Resources(**kwargs))

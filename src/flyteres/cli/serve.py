@@ -6,7 +6,6 @@ runnable on its own as `python -m flyteres.service`.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -76,7 +75,7 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve flyteres.v1.ResourceService with health checking and reflection.
+    """Serve flyteres.v2.ResourceService with health checking and reflection.
 
     Which port serves health: --address serves the ResourceService,
     grpc.health.v1.Health and reflection (v1 and v1alpha). With
@@ -130,6 +129,8 @@ def serve(
     def health_ready(port: int) -> None:
         # The second line, when there is a health server.
         typer.echo(f"health on {(health_address or '').rsplit(':', 1)[0]}:{port}")
+
+    import asyncio  # noqa: PLC0415 - 25 ms of start-up that only `serve` needs
 
     try:
         if workers == 1:

@@ -19,6 +19,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._memo import Memo, Unkeyable, exact_key, register_cache
 from flyteres.convert._shared import (
@@ -55,10 +56,8 @@ def _flyte() -> Any:
     if sdk is None:
         try:
             import flyte  # noqa: PLC0415 - optional extra
-        except ImportError as exc:  # pragma: no cover - exercised only without the extra
-            raise ImportError(
-                "converting to or from flyte.Resources needs the flyte extra: pip install 'flyteres[flyte]'"
-            ) from exc
+        except ModuleNotFoundError as exc:  # tested from a bare wheel (tests/test_packaging.py)
+            raise missing_extra(exc, "converting to or from flyte.Resources", "flyte") from None
         sdk = _SDK["flyte"] = flyte
     return sdk
 

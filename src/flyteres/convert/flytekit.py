@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flyteres._extras import missing_extra
 from flyteres.convert._flytekit_read import (
     FLYTEKIT_FIELDS,
     from_flytekit,
@@ -68,10 +69,8 @@ FLYTEKIT_SHM_MOUNT_NAME = "flyte-shared-memory"
 def _flytekit() -> Any:
     try:
         import flytekit  # noqa: PLC0415 - optional extra
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "converting to or from flytekit objects needs the flytekit extra: pip install 'flyteres[flytekit]'"
-        ) from exc
+    except ModuleNotFoundError as exc:  # tested from a bare wheel (tests/test_packaging.py)
+        raise missing_extra(exc, "converting to or from flytekit objects", "flytekit") from None
     return flytekit
 
 
@@ -95,7 +94,10 @@ class FlytekitAccelerator:
 
     def build(self) -> Any:
         """The real flytekit accelerator object."""
-        from flytekit.extras import accelerators as fk  # noqa: PLC0415 - optional extra
+        try:
+            from flytekit.extras import accelerators as fk  # noqa: PLC0415 - optional extra
+        except ModuleNotFoundError as exc:
+            raise missing_extra(exc, "building flytekit accelerator objects", "flytekit") from None
 
         if self.constant is not None:
             obj = getattr(fk, self.constant)

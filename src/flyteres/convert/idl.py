@@ -2,7 +2,7 @@
 
 `to_idl` / `from_idl` map a spec to and from the Resources and
 ExtendedResources messages a task carries; `to_idl_spec` / `from_idl_spec` map
-it to and from the neutral model's own message, flyteres.v1.ResourceSpec (the
+it to and from the neutral model's own message, flyteres.v2.ResourceSpec (the
 service's `canonical` input and its answers' `spec`).
 
 The three IDLs share one wire format, so every message is built as ours and
@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import missing_extra
 from flyteres._pb import (
     AcceleratorModelPb,
     AcceleratorSpecPb,
@@ -29,6 +30,7 @@ from flyteres._pb import (
     ResourceNamePb,
     ResourcesPb,
     ResourceSpecPb,
+    SpecDeviceClassPb,
 )
 from flyteres.accelerators import DeviceClass
 from flyteres.convert._shared import implied_device_class
@@ -100,12 +102,14 @@ def _import(target: IdlTarget) -> Any:
         from flyteres_pb.v1 import resources_pb2  # noqa: PLC0415
 
         return resources_pb2
-    if target is IdlTarget.FLYTEIDL:
-        from flyteidl.core import tasks_pb2  # noqa: PLC0415 - optional extra
+    try:
+        if target is IdlTarget.FLYTEIDL:
+            from flyteidl.core import tasks_pb2  # noqa: PLC0415 - optional extra
 
-        return tasks_pb2
-    from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
-
+            return tasks_pb2
+        from flyteidl2.core import tasks_pb2 as tasks2_pb2  # noqa: PLC0415 - optional extra
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, f"reading or writing {target.value} messages", "idl") from None
     return tasks2_pb2
 
 
@@ -422,11 +426,11 @@ def _has_field(extended: Any, number: int) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# The neutral model's own message, flyteres.v1.ResourceSpec: the fields of `ResourceSpec.to_dict`.
+# The neutral model's own message, flyteres.v2.ResourceSpec: the fields of `ResourceSpec.to_dict`.
 
 
 def to_idl_spec(spec: ResourceSpec) -> ResourceSpecPb:
-    """The flyteres.v1.ResourceSpec message of `spec`; quantities as their text.
+    """The flyteres.v2.ResourceSpec message of `spec`; quantities as their text.
 
     >>> to_idl_spec(ResourceSpec(requests={"cpu": "500m"})).requests["cpu"]
     '500m'
@@ -438,17 +442,19 @@ def to_idl_spec(spec: ResourceSpec) -> ResourceSpecPb:
     acc = spec.accelerator
     if acc is not None:
         # The constructor takes the model by its value name, and None leaves a
-        # field unset: `unpartitioned=False` would still select its oneof case.
-        m.accelerator.CopyFrom(
-            AcceleratorSpecPb(
-                device=acc.device,
-                device_class=acc.device_class.value,
-                partition=acc.partition,
-                unpartitioned=acc.unpartitioned or None,
-                model=acc.model,
-                custom=acc.custom,
-            )
+        # field unset. `unpartitioned` is only set when true: setting it to
+        # False would still select its oneof case.
+        accelerator = AcceleratorSpecPb(
+            device=acc.device,
+            # By value name, DEVICE_CLASS_<the DeviceClass>; UNSPECIFIED reads back as NVIDIA_GPU.
+            device_class=f"DEVICE_CLASS_{acc.device_class.value}",
+            partition=acc.partition,
+            model=acc.model,
+            custom=acc.custom,
         )
+        if acc.unpartitioned:
+            accelerator.unpartitioned = True
+        m.accelerator.CopyFrom(accelerator)
     shm = spec.shared_memory
     if shm is not None:
         s = m.shared_memory
@@ -464,7 +470,7 @@ def to_idl_spec(spec: ResourceSpec) -> ResourceSpecPb:
 
 
 def from_idl_spec(message: ResourceSpecPb) -> ResourceSpec:
-    """The ResourceSpec of a flyteres.v1.ResourceSpec message (the inverse of `to_idl_spec`).
+    """The ResourceSpec of a flyteres.v2.ResourceSpec message (the inverse of `to_idl_spec`).
 
     Read through `ResourceSpec.from_dict`, so a bad field is reported by the
     same name and reason as in the JSON form.
@@ -481,7 +487,10 @@ def from_idl_spec(message: ResourceSpecPb) -> ResourceSpec:
         a = message.accelerator
         acc: dict[str, object] = {"device": a.device}
         if a.device_class:
-            acc["device_class"] = a.device_class
+            try:
+                acc["device_class"] = SpecDeviceClassPb.Name(a.device_class).removeprefix("DEVICE_CLASS_")
+            except ValueError:
+                raise ResourceSpecError("accelerator.device_class", a.device_class, "not a DeviceClass value") from None
         case = a.WhichOneof("partition_value")
         if case is not None:
             acc[case] = getattr(a, case)

@@ -85,6 +85,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from flyteres._extras import missing_extra
 from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.rules import MigrateRule
 
@@ -136,7 +137,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'flyteres.migrate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, f"flyteres.migrate.{name}", "migrate") from None
     globals()[name] = value
     return value
 

@@ -1,4 +1,4 @@
-"""The flyteres gRPC service (flyteres.v1.ResourceService) and its Python client.
+"""The flyteres gRPC service (flyteres.v2.ResourceService) and its Python client.
 
 The service is a thin layer over the library: `Convert` reads a spec in any
 form (flytekit arguments, `flyte.Resources` arguments, Resources and
@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from flyteres._extras import missing_extra
 from flyteres.service.config import DEFAULT_ADDRESS, ServerConfig
 
 if TYPE_CHECKING:
@@ -78,7 +79,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'flyteres.service' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, f"flyteres.service.{name}", "service") from None
     globals()[name] = value
     return value
 

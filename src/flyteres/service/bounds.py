@@ -11,7 +11,7 @@ Real requests are far inside the bounds: a spec has a handful of resources,
 quantities of a few characters and device names of a few dozen, so a whole
 Convert request is a few hundred bytes and a few dozen values.
 
->>> from flyteres_pb.v1 import service_pb2 as pb
+>>> from flyteres_pb.v2 import service_pb2 as pb
 >>> check(pb.SpecInput(flytekit=pb.FlytekitSpec(requests={"cpu": "1" * 2000})))
 Traceback (most recent call last):
 ...
@@ -26,6 +26,11 @@ from google.protobuf.message import Message
 
 from flyteres.service.config import ServerConfig
 from flyteres.service.errors import InvalidRequestError, Violation, summary
+
+# What ListFields() gives for a singular field; anything else is a repeated
+# field or a map. (FieldDescriptor.is_repeated only exists from protobuf 6.31 and
+# `label` is gone in 7, so the value's type is what works on every runtime.)
+_SINGULAR = (Message, str, bytes, int, float)
 
 #: Largest request message, in bytes, by default (ServerConfig.max_request_bytes is the server's setting).
 MAX_REQUEST_BYTES = ServerConfig.max_request_bytes
@@ -73,7 +78,7 @@ def _walk(message: Message, prefix: str, found: list[Violation]) -> int:
     """
     values = 0
     for field, value in message.ListFields():
-        if not field.is_repeated:
+        if isinstance(value, _SINGULAR):
             values += 1
             if isinstance(value, Message):
                 values += _walk(value, f"{prefix}{field.name}.", found)

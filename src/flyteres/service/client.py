@@ -1,4 +1,4 @@
-"""A typed Python client for flyteres.v1.ResourceService.
+"""A typed Python client for flyteres.v2.ResourceService.
 
 >>> from flyteres.service import Client, flytekit_input
 >>> with Client("127.0.0.1:50051", timeout=5) as client:  # doctest: +SKIP
@@ -16,11 +16,12 @@ from typing import Literal, TypeAlias, TypeVar, cast
 
 import grpc
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
 from flyteres._errors import FlyteresError, ResourceSpecError
+from flyteres.accelerators import DeviceClass
 from flyteres.convert.idl import to_idl_spec
 from flyteres.core.options import (
     DeviceLabels,
@@ -35,9 +36,10 @@ from flyteres.core.options import (
 from flyteres.core.spec import ResourceSpec
 from flyteres.service import enums
 from flyteres.service.enums import OutputName
-from flyteres_pb.v1 import resources_pb2, service_pb2
+from flyteres_pb.v1 import resources_pb2
+from flyteres_pb.v2 import service_pb2, spec_pb2
 
-SERVICE = "flyteres.v1.ResourceService"
+SERVICE = "flyteres.v2.ResourceService"
 
 _Response = TypeVar("_Response", bound=Message)
 
@@ -48,7 +50,7 @@ SpecLike: TypeAlias = (
     | service_pb2.FlyteSpec
     | service_pb2.IdlSpec
     | service_pb2.IdlBinarySpec
-    | service_pb2.ResourceSpec
+    | spec_pb2.ResourceSpec
     | ResourceSpec
 )
 
@@ -81,14 +83,28 @@ class ServiceError(FlyteresError):
         # grpc raises RpcErrors that are also the failed Call (its code, details and trailers).
         call = cast("grpc.Call", error)
         status = rpc_status.from_call(call)
-        violations: list[FieldViolation] = []
-        if status is not None:
-            for detail in status.details:
-                if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-                    bad = error_details_pb2.BadRequest()
-                    detail.Unpack(bad)
-                    violations += [FieldViolation(v.field, v.description) for v in bad.field_violations]
-        return cls(call.code(), call.details() or "", violations)
+        return cls(call.code(), call.details() or "", _violations(status) if status is not None else ())
+
+    @classmethod
+    def from_status(cls, status: status_pb2.Status) -> ServiceError:
+        """The ServiceError of a google.rpc.Status, such as a failed ConvertBatch item's `error`.
+
+        >>> ServiceError.from_status(status_pb2.Status(code=5, message="unknown")).code
+        <StatusCode.NOT_FOUND: (5, 'not found')>
+        """
+        code = next((c for c in grpc.StatusCode if c.value[0] == status.code), grpc.StatusCode.UNKNOWN)
+        return cls(code, status.message, _violations(status))
+
+
+def _violations(status: status_pb2.Status) -> list[FieldViolation]:
+    """The fields a google.rpc.BadRequest among the status details names."""
+    violations: list[FieldViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations += [FieldViolation(v.field, v.description) for v in bad.field_violations]
+    return violations
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,7 +239,7 @@ def spec_input(value: SpecLike) -> service_pb2.SpecInput:
             return service_pb2.SpecInput(idl=value)
         case service_pb2.IdlBinarySpec():
             return service_pb2.SpecInput(idl_binary=value)
-        case service_pb2.ResourceSpec():
+        case spec_pb2.ResourceSpec():
             return service_pb2.SpecInput(canonical=value)
     raise TypeError(f"not a spec: {type(value).__name__}; pass a SpecInput, one of its cases or a ResourceSpec")
 
@@ -369,26 +385,41 @@ class Client:
         return self._call(self._validate, service_pb2.ValidateRequest(input=spec_input(spec), options=options), timeout)
 
     def resolve_accelerator(
-        self, spelling: str, *, custom: bool = False, device_class: str = "", timeout: float | None = None
+        self,
+        spelling: str,
+        *,
+        custom: bool = False,
+        device_class: DeviceClass | str | None = None,
+        timeout: float | None = None,
     ) -> service_pb2.ResolveAcceleratorResponse:
         """The catalog entry and roles of one spelling; ServiceError NOT_FOUND when unknown.
+
+        `device_class` is any spelling `DeviceClass.parse` takes ("TPU", "GOOGLE_TPU").
 
         >>> client.resolve_accelerator("nvidia-tesla-h100").accelerator.name  # doctest: +SKIP
         'H100'
         """
-        request = service_pb2.ResolveAcceleratorRequest(spelling=spelling, custom=custom, device_class=device_class)
+        request = service_pb2.ResolveAcceleratorRequest(
+            spelling=spelling, custom=custom, device_class=_device_class(device_class)
+        )
         return self._call(self._resolve, request, timeout)
 
     def list_accelerators(
-        self, device_class: str = "", *, timeout: float | None = None
+        self, device_class: DeviceClass | str | None = None, *, page_size: int = 0, timeout: float | None = None
     ) -> list[service_pb2.Accelerator]:
-        """Every catalog entry (of `device_class`, when given), in catalog order.
+        """Every catalog entry (of `device_class`, when given), in catalog order, reading every page.
 
         >>> [a.name for a in client.list_accelerators("TPU")]  # doctest: +SKIP
         ['V5E', 'V5P', 'V6E']
         """
-        response = self._call(self._list, service_pb2.ListAcceleratorsRequest(device_class=device_class), timeout)
-        return list(response.accelerators)
+        request = service_pb2.ListAcceleratorsRequest(device_class=_device_class(device_class), page_size=page_size)
+        entries: list[service_pb2.Accelerator] = []
+        while True:
+            response = self._call(self._list, request, timeout)
+            entries += response.accelerators
+            if not response.next_page_token:
+                return entries
+            request.page_token = response.next_page_token
 
     def convert_batch(
         self,
@@ -404,7 +435,8 @@ class Client:
 
         An item is a ConvertBatchRequest (sent as is) or any spec `spec_input`
         takes (sent with the options given here and its position as id). A
-        failed item is answered with its `error`; the stream goes on.
+        failed item is answered with its `error`, a google.rpc.Status (`ServiceError.from_status`
+        reads it); the stream goes on.
 
         >>> [r.WhichOneof("result") for r in client.convert_batch([flyte_input(cpu="1")])]  # doctest: +SKIP
         ['response']
@@ -446,6 +478,13 @@ class Client:
 
 def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
+
+
+def _device_class(value: DeviceClass | str | None) -> spec_pb2.DeviceClass:
+    """The wire value of a device class given in any spelling; None is UNSPECIFIED."""
+    if value is None or value == "":
+        return spec_pb2.DEVICE_CLASS_UNSPECIFIED
+    return enums.DEVICE_CLASS[DeviceClass.parse(value)]
 
 
 __all__ = [

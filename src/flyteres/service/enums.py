@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, cast
 
+from flyteres.accelerators import DeviceClass
+from flyteres.core.findings import Rule
 from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
-from flyteres_pb.v1 import service_pb2
+from flyteres_pb.v2 import service_pb2, spec_pb2
 
 POLICY: Mapping[Policy, service_pb2.Policy] = MappingProxyType(
     {
@@ -60,6 +62,28 @@ IDL_OUTPUT: Mapping[IdlTarget, service_pb2.OutputForm] = MappingProxyType(
     }
 )
 
+#: The device classes: DEVICE_CLASS_<the DeviceClass value>. UNSPECIFIED is left
+#: out: each field says what it means there.
+DEVICE_CLASS: Mapping[DeviceClass, spec_pb2.DeviceClass] = MappingProxyType(
+    {
+        member: cast("spec_pb2.DeviceClass", spec_pb2.DeviceClass.Value(f"DEVICE_CLASS_{member.value}"))
+        for member in DeviceClass
+    }
+)
+DEVICE_CLASS_OF: Mapping[spec_pb2.DeviceClass, DeviceClass] = MappingProxyType(
+    {number: member for member, number in DEVICE_CLASS.items()}
+)
+
+#: The rule ids: RULE_<the Rule's name>. A rule the IDL lacks is RULE_UNSPECIFIED on
+#: the wire (tests/test_service_messages.py keeps the two lists equal).
+RULE: Mapping[Rule, service_pb2.Rule] = MappingProxyType(
+    {
+        member: cast("service_pb2.Rule", service_pb2.Rule.Value(f"RULE_{member.name}"))
+        for member in Rule
+        if f"RULE_{member.name}" in service_pb2.Rule.keys()  # noqa: SIM118 - keys() is the enum wrapper's API
+    }
+)
+
 #: The client's names of the output forms: the IDL targets' names, then the others.
 OutputName = Literal["flyteres", "flyteidl", "flyteidl2", "kubernetes", "flyte_source", "flytekit_source"]
 
@@ -78,11 +102,14 @@ ALL_OUTPUTS: frozenset[service_pb2.OutputForm] = frozenset(OUTPUT_FORM.values())
 
 __all__ = [
     "ALL_OUTPUTS",
+    "DEVICE_CLASS",
+    "DEVICE_CLASS_OF",
     "DEVICE_LABELS",
     "DIALECT",
     "FLYTEKIT_FORM",
     "IDL_OUTPUT",
     "OUTPUT_FORM",
     "POLICY",
+    "RULE",
     "OutputName",
 ]

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from google.rpc import code_pb2
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from flyteres._errors import SHOWN_LIMIT, QuantityError, ResourceSpecError, capped, shown
-from flyteres_pb.v1 import service_pb2
+from flyteres_pb.v2 import service_pb2
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Violation:
     description: str
 
     def to_pb(self) -> service_pb2.FieldViolation:
-        """The flyteres.v1.FieldViolation message (a ConvertBatch item's error, a Validate answer)."""
+        """The flyteres.v2.FieldViolation message (a ConvertBatch item's error, a Validate answer)."""
         return service_pb2.FieldViolation(field=self.field, value=self.value, description=self.description)
 
 
@@ -35,7 +36,7 @@ class RequestError(Exception):
     The subclasses are refusals of the request; the base class (INTERNAL) is
     only raised for a failure of the server's own, to answer one ConvertBatch
     item with it. `code` is a google.rpc.Code number: the gRPC status of a
-    refused call, and BatchError.code of a refused ConvertBatch item.
+    refused call, and the code of a refused ConvertBatch item's error.
     """
 
     code: int = code_pb2.INTERNAL
@@ -89,12 +90,74 @@ def summary(violations: Iterable[Violation]) -> str:
     return "; ".join(f"{v.field}: {v.description}" for v in violations)
 
 
+# The library's advice is for Python callers; a caller of the service sets a
+# field instead. `for_callers` rewrites it with the field of the request.
+_ADVICE_CUSTOM = "(pass custom=True to use a device string the catalog does not know)"
+_BUILD_CUSTOM = "; or build the spec with custom=True"
+
+
+def for_callers(text: str, custom: str) -> str:
+    """`text` with the library's Python advice about custom=True turned into `custom`, what to set.
+
+    >>> for_callers("unknown accelerator 'x' (pass custom=True to use a device string the catalog does not know)",
+    ...             "accelerator.custom to true")
+    "unknown accelerator 'x' (set accelerator.custom to true to use a device string the catalog does not know)"
+    """
+    return text.replace(_ADVICE_CUSTOM, f"(set {custom} to use a device string the catalog does not know)").replace(
+        _BUILD_CUSTOM, f"; or set {custom}"
+    )
+
+
+# An error's message and details travel in trailing metadata, which clients
+# refuse above 8 KiB by default: the status is trimmed to fit well inside it.
+MAX_STATUS_MESSAGE = 1024
+MAX_DETAIL_BYTES = 4096
+MAX_DESCRIPTION = 300
+
+
+def to_status(error: RequestError) -> status_pb2.Status:
+    """The google.rpc.Status of a refused request; INVALID_ARGUMENT carries a google.rpc.BadRequest.
+
+    A refused call is answered with it (in its trailers), a failed ConvertBatch
+    item with it in ConvertBatchResponse.error. The BadRequest lists
+    violations in order while it stays under MAX_DETAIL_BYTES; the message
+    says how many more there were.
+    """
+    bad = error_details_pb2.BadRequest()
+    for v in error.violations:
+        entry = bad.field_violations.add(field=v.field[:MAX_DESCRIPTION], description=_describe(v))
+        if bad.ByteSize() > MAX_DETAIL_BYTES:
+            bad.field_violations.remove(entry)
+            break
+    message = _clip(error.message, MAX_STATUS_MESSAGE)
+    left_out = len(error.violations) - len(bad.field_violations)
+    if left_out:
+        message += f" ({left_out} more invalid field(s) not listed)"
+    status = status_pb2.Status(code=error.code, message=message)
+    if bad.field_violations:
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        status.details.append(packed)
+    return status
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(v: Violation) -> str:
+    text = f"{v.description} (got {v.value!r})" if v.value else v.description
+    return _clip(text, MAX_DESCRIPTION)
+
+
 __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "RequestError",
     "UnavailableError",
     "Violation",
+    "for_callers",
     "summary",
+    "to_status",
     "violation_of",
 ]

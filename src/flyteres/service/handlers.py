@@ -12,8 +12,10 @@ encodes; these read (`read`), ask the library, and write (`write`).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import json
 
 from flyteres import accelerators
 from flyteres._errors import FlyteresError, UnknownAcceleratorError
@@ -22,10 +24,18 @@ from flyteres.convert.flytekit import flytekit_arguments
 from flyteres.convert.idl import to_idl_spec
 from flyteres.convert.k8s import convert_to_k8s
 from flyteres.core.findings import Finding
-from flyteres.service.errors import InvalidRequestError, NotFoundError, RequestError, Violation
+from flyteres.service import enums
+from flyteres.service.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    RequestError,
+    Violation,
+    for_callers,
+    to_status,
+)
 from flyteres.service.read import read_input, read_options
 from flyteres.service.write import accelerator_to_pb, build_response, finding_to_pb
-from flyteres_pb.v1 import service_pb2
+from flyteres_pb.v2 import service_pb2, spec_pb2
 
 
 def convert(request: service_pb2.ConvertRequest) -> service_pb2.ConvertResponse:
@@ -35,8 +45,8 @@ def convert(request: service_pb2.ConvertRequest) -> service_pb2.ConvertResponse:
     >>> req = pb.ConvertRequest(input=pb.SpecInput(flytekit=pb.FlytekitSpec(limits={"cpu": "2"})),
     ...                         options=pb.ConvertOptions(outputs=[pb.OUTPUT_FORM_FLYTE_SOURCE]))
     >>> resp = convert(req)
-    >>> resp.lossy, resp.flyte.findings[0].rule
-    (True, 'limit-without-request')
+    >>> resp.lossy, pb.Rule.Name(resp.flyte.findings[0].rule)
+    (True, 'RULE_LIMIT_WITHOUT_REQUEST')
     """
     options = read_options(request.options)
     spec = read_input(request.input)
@@ -79,13 +89,22 @@ def _catalog_pb() -> tuple[tuple[accelerators.Accelerator, bytes], ...]:
     return tuple((e, accelerator_to_pb(e).SerializeToString()) for e in accelerators.catalog())
 
 
-def _device_class(value: str, where: str) -> accelerators.DeviceClass | None:
-    if not value:
+def _device_class(value: spec_pb2.DeviceClass, where: str) -> accelerators.DeviceClass | None:
+    """The library's DeviceClass of a request's filter; UNSPECIFIED is None (any)."""
+    if value == spec_pb2.DEVICE_CLASS_UNSPECIFIED:
         return None
-    try:
-        return accelerators.DeviceClass.parse(value)
-    except ValueError as exc:
-        raise InvalidRequestError(str(exc), [Violation(where, value, str(exc))], malformed=True) from None
+    member = enums.DEVICE_CLASS_OF.get(value)
+    if member is None:
+        raise InvalidRequestError(
+            f"unknown DeviceClass value {value}",
+            [Violation(where, str(value), "not a DeviceClass value")],
+            malformed=True,
+        )
+    return member
+
+
+def _device_class_name(value: spec_pb2.DeviceClass) -> str:
+    return spec_pb2.DeviceClass.Name(value) if value in spec_pb2.DeviceClass.values() else str(value)
 
 
 def resolve_accelerator(request: service_pb2.ResolveAcceleratorRequest) -> service_pb2.ResolveAcceleratorResponse:
@@ -98,10 +117,10 @@ def resolve_accelerator(request: service_pb2.ResolveAcceleratorRequest) -> servi
     try:
         resolved = accelerators.explain(request.spelling, custom=request.custom, device_class=device_class)
     except UnknownAcceleratorError as exc:
-        raise NotFoundError(str(exc)) from None
+        raise NotFoundError(for_callers(str(exc), "custom to true")) from None
     except accelerators.DeviceClassMismatchError as exc:
         raise InvalidRequestError(
-            str(exc), [Violation("device_class", request.device_class, str(exc))], malformed=True
+            str(exc), [Violation("device_class", _device_class_name(request.device_class), str(exc))], malformed=True
         ) from None
     except FlyteresError as exc:  # pragma: no cover - any other catalog refusal
         raise InvalidRequestError(
@@ -112,13 +131,63 @@ def resolve_accelerator(request: service_pb2.ResolveAcceleratorRequest) -> servi
     )
 
 
+#: ListAccelerators' page size when the request names none, and the largest it answers (AIP-158).
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def _page_token(offset: int, device_class: spec_pb2.DeviceClass) -> str:
+    # Opaque to callers; it records the filter so that a token is not reused with another one.
+    raw = json.dumps({"offset": offset, "device_class": int(device_class), "schema": accelerators.SCHEMA_VERSION})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _offset(request: service_pb2.ListAcceleratorsRequest) -> int:
+    """Where the page starts: 0, or the offset its page_token records."""
+    token = request.page_token
+    if not token:
+        return 0
+    bad = InvalidRequestError(
+        "page_token is not one this server gave for this request",
+        [Violation("page_token", token[:64], "pass the next_page_token of the previous answer, with the same filter")],
+        malformed=True,
+    )
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        offset, device_class, schema = data["offset"], data["device_class"], data["schema"]
+    except (ValueError, TypeError, KeyError):
+        raise bad from None
+    if not isinstance(offset, int) or offset < 0 or device_class != request.device_class:
+        raise bad
+    if schema != accelerators.SCHEMA_VERSION:
+        raise bad
+    return offset
+
+
 def list_accelerators(request: service_pb2.ListAcceleratorsRequest) -> service_pb2.ListAcceleratorsResponse:
-    """Answer a ListAcceleratorsRequest, optionally filtered by device class."""
+    """Answer a ListAcceleratorsRequest: one page of the entries of a device class, or of all.
+
+    >>> page = list_accelerators(service_pb2.ListAcceleratorsRequest(page_size=2))
+    >>> len(page.accelerators), bool(page.next_page_token)
+    (2, True)
+    """
     device_class = _device_class(request.device_class, "device_class")
-    response = service_pb2.ListAcceleratorsResponse(schema_version=accelerators.SCHEMA_VERSION)
-    for entry, data in _catalog_pb():
-        if device_class is None or entry.device_class is device_class:
-            response.accelerators.add().MergeFromString(data)
+    if request.page_size < 0:
+        raise InvalidRequestError(
+            "page_size is negative",
+            [Violation("page_size", str(request.page_size), "must be 0 (the default size) or more")],
+            malformed=True,
+        )
+    size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    offset = _offset(request)
+    matching = [data for entry, data in _catalog_pb() if device_class is None or entry.device_class is device_class]
+    response = service_pb2.ListAcceleratorsResponse(
+        schema_version=accelerators.SCHEMA_VERSION, total_size=len(matching)
+    )
+    for data in matching[offset : offset + size]:
+        response.accelerators.add().MergeFromString(data)
+    if offset + size < len(matching):
+        response.next_page_token = _page_token(offset + size, request.device_class)
     return response
 
 
@@ -137,11 +206,7 @@ def batch_error(
     request: service_pb2.ConvertBatchRequest, index: int, error: RequestError
 ) -> service_pb2.ConvertBatchResponse:
     """The ConvertBatchResponse for an item that failed as `error`."""
-    out = service_pb2.ConvertBatchResponse(id=request.id, index=index)
-    out.error.code = error.code
-    out.error.message = error.message
-    out.error.violations.extend(v.to_pb() for v in error.violations)
-    return out
+    return service_pb2.ConvertBatchResponse(id=request.id, index=index, error=to_status(error))
 
 
 def warm_up() -> None:

@@ -22,14 +22,24 @@ from typing import Literal, TypeVar
 from google.protobuf.message import DecodeError, Message
 
 from flyteres._errors import ResourceSpecError
+from flyteres._extras import hint
+from flyteres.accelerators import DeviceClass
 from flyteres.convert.flyte import from_flyte
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.convert.idl import from_idl, from_idl_spec
 from flyteres.core.options import DeviceLabels, FlytekitForm, Policy
 from flyteres.core.spec import AcceleratorSpec, ResourceSpec
-from flyteres.service import bounds, enums
-from flyteres.service.errors import InvalidRequestError, UnavailableError, Violation, summary, violation_of
-from flyteres_pb.v1 import resources_pb2, service_pb2
+from flyteres.service import bounds, enums, paths
+from flyteres.service.errors import (
+    InvalidRequestError,
+    UnavailableError,
+    Violation,
+    for_callers,
+    summary,
+    violation_of,
+)
+from flyteres_pb.v1 import resources_pb2
+from flyteres_pb.v2 import service_pb2, spec_pb2
 
 _M = TypeVar("_M", bound=Message)
 
@@ -123,10 +133,18 @@ def _flyte_module() -> ModuleType:
     try:
         import flyte  # noqa: PLC0415 - optional extra, imported once
     except ImportError:  # pragma: no cover - the test environment has the extra
-        raise UnavailableError(
-            "reading a FlyteSpec needs the flyte package on the server: pip install 'flyteres[flyte]'"
-        ) from None
+        raise UnavailableError(f"this server cannot read a FlyteSpec: {hint('reading a FlyteSpec', 'flyte')}") from None
     return flyte
+
+
+def _flyte_device_class(value: spec_pb2.DeviceClass) -> str:
+    """flyte's spelling of a FlyteDevice's class ("GPU", "TPU", ...); UNSPECIFIED is flyte's default, "GPU"."""
+    if value == spec_pb2.DEVICE_CLASS_UNSPECIFIED:
+        return DeviceClass.NVIDIA_GPU.flyte_name
+    member = enums.DEVICE_CLASS_OF.get(value)
+    if member is None:
+        raise ResourceSpecError("gpu.device_class", value, "not a DeviceClass value")
+    return member.flyte_name
 
 
 def _read_flyte(m: service_pb2.FlyteSpec) -> ResourceSpec:
@@ -142,7 +160,7 @@ def _read_flyte(m: service_pb2.FlyteSpec) -> ResourceSpec:
             d = m.gpu_device
             gpu = flyte.Device(
                 quantity=d.quantity,
-                device_class=d.device_class,
+                device_class=_flyte_device_class(d.device_class),
                 device=d.device or None,
                 partition=d.partition or None,
             )
@@ -243,8 +261,8 @@ def _idl_binary_parts(m: service_pb2.IdlBinarySpec) -> Iterator[tuple[str, servi
         )
 
 
-def _canonical_parts(m: service_pb2.ResourceSpec) -> Iterator[tuple[str, service_pb2.ResourceSpec]]:
-    spec = service_pb2.ResourceSpec
+def _canonical_parts(m: spec_pb2.ResourceSpec) -> Iterator[tuple[str, spec_pb2.ResourceSpec]]:
+    spec = spec_pb2.ResourceSpec
     for key, value in m.requests.items():
         yield f"requests.{key}", spec(requests={key: value})
     for key, value in m.limits.items():
@@ -294,14 +312,14 @@ def _read_form(
     except InvalidRequestError as exc:
         raise InvalidRequestError(exc.message, [_prefixed(v, prefix) for v in exc.violations], malformed=True) from None
     except INPUT_ERRORS as exc:
-        whole = violation_of(exc, prefix, prefix)
+        whole = _violation(exc, form, value, where, form)
     found: list[Violation] = []
     # Bounded: a request may hold many thousands of entries, and each probe is a library call.
     for path, part in itertools.islice(parts(value), MAX_PROBES):
         try:
             read(part)
         except INPUT_ERRORS as exc:
-            found.append(violation_of(exc, prefix, f"{prefix}.{path}"))
+            found.append(_violation(exc, form, value, where, f"{form}.{path}"))
     if not any(v.description == whole.description for v in found):
         found.append(whole)
     found = list(dict.fromkeys(found))
@@ -310,6 +328,32 @@ def _read_form(
 
 def _prefixed(v: Violation, prefix: str) -> Violation:
     return Violation(f"{prefix}.{v.field}", v.value, v.description)
+
+
+# What a caller sets, in each form, to send a device the catalog does not know.
+_CUSTOM = {
+    "flytekit": "custom_accelerator",
+    "flyte": "gpu_device",
+    "canonical": "accelerator.custom to true",
+}
+
+
+def _violation(exc: BaseException, form: str, value: Message, where: str, fallback: str) -> Violation:
+    """The violation of a library error in the SpecInput case `form`, named by a path the request has.
+
+    `fallback` (relative to the SpecInput) is the field that was being read on
+    its own, used when the library's field name has no place in this form.
+    """
+    v = violation_of(exc, "", fallback)
+    description = for_callers(v.description, _CUSTOM.get(form, "custom"))
+    if isinstance(exc, ResourceSpecError):
+        wanted = f"{form}.{paths.request_path(form, value, exc.field)}"
+        path = paths.existing(service_pb2.SpecInput, wanted)
+        if path != wanted and paths.existing(service_pb2.SpecInput, fallback) == fallback:
+            path = fallback
+    else:
+        path = paths.existing(service_pb2.SpecInput, fallback)
+    return Violation(f"{where}.{path}", v.value, description)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The gRPC server: flyteres.v1.ResourceService, health checking and reflection.
+"""The gRPC server: flyteres.v2.ResourceService, health checking and reflection.
 
 The server runs on `grpc.aio`: one event loop serves every call, so a client
 that holds a stream open without sending costs memory, not a worker thread.
@@ -39,70 +39,34 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
 from grpc_health.v1.health import aio as health_aio
 from grpc_status import rpc_status
 
 from flyteres.service import bounds, handlers
 from flyteres.service.config import CONNECTION_AGE_GRACE_SECONDS, DEFAULT_ADDRESS, ServerConfig
-from flyteres.service.errors import RequestError, Violation
+from flyteres.service.errors import RequestError, to_status
 from flyteres.service.guard import CallLimit, IdleTimer, limited_stream
 from flyteres.service.logs import JsonFormatter, configure_logging
 from flyteres.service.read import decode
 from flyteres.service.reflection import enable_reflection
-from flyteres_pb.v1 import service_pb2
+from flyteres_pb.v2 import service_pb2
 
 _Request = TypeVar("_Request", bound=Message)
 _T = TypeVar("_T")
 
-SERVICE_NAME = "flyteres.v1.ResourceService"
+SERVICE_NAME = "flyteres.v2.ResourceService"
 CONVERT_BATCH = f"/{SERVICE_NAME}/ConvertBatch"
 HEALTH_SERVICE: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
 log = logging.getLogger("flyteres.service")
 
-# An error's message and details travel in trailing metadata, which clients
-# refuse above 8 KiB by default: the status is trimmed to fit well inside it.
-MAX_STATUS_MESSAGE = 1024
-MAX_DETAIL_BYTES = 4096
-MAX_DESCRIPTION = 300
-
 
 def status_for(error: RequestError) -> grpc.Status:
-    """The gRPC status of a refused request; INVALID_ARGUMENT carries a google.rpc.BadRequest.
-
-    The BadRequest lists violations in order while it stays under
-    MAX_DETAIL_BYTES; the message says how many more there were.
-    """
-    bad = error_details_pb2.BadRequest()
-    for v in error.violations:
-        entry = bad.field_violations.add(field=v.field[:MAX_DESCRIPTION], description=_describe(v))
-        if bad.ByteSize() > MAX_DETAIL_BYTES:
-            bad.field_violations.remove(entry)
-            break
-    message = _clip(error.message, MAX_STATUS_MESSAGE)
-    left_out = len(error.violations) - len(bad.field_violations)
-    if left_out:
-        message += f" ({left_out} more invalid field(s) not listed)"
-    details = []
-    if bad.field_violations:
-        packed = any_pb2.Any()
-        packed.Pack(bad)
-        details.append(packed)
-    status: grpc.Status = rpc_status.to_status(status_pb2.Status(code=error.code, message=message, details=details))
+    """The gRPC status of a refused request (errors.to_status: INVALID_ARGUMENT carries a google.rpc.BadRequest)."""
+    status: grpc.Status = rpc_status.to_status(to_status(error))
     return status
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _describe(v: Violation) -> str:
-    text = f"{v.description} (got {v.value!r})" if v.value else v.description
-    return _clip(text, MAX_DESCRIPTION)
 
 
 class _Batcher:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from flyteres import accelerators
+from flyteres.convert._shared import STRICT_RAISES
 from flyteres.convert.flyte import flyte_arguments
 from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments
 from flyteres.convert.idl import to_idl, to_idl_spec
@@ -23,15 +24,32 @@ from flyteres.core.spec import ResourceSpec
 from flyteres.service import enums
 from flyteres.service.errors import UnavailableError
 from flyteres.service.read import Options
-from flyteres_pb.v1 import service_pb2
+from flyteres_pb.v2 import service_pb2
 
 _T = TypeVar("_T")
 
 
 def finding_to_pb(f: Finding) -> service_pb2.Finding:
-    """The flyteres.v1.Finding message of a library finding."""
+    """The flyteres.v2.Finding message of a library finding.
+
+    The library's actions are texts per policy, "raises LossyConversionError"
+    where the policy cannot convert it; on the wire that is `lossy` (the
+    output is withheld), so a caller in any language can act on it.
+    """
+    actions = []
+    for policy, number in enums.POLICY.items():
+        action = f.actions.get(policy.value)
+        if action is None:
+            continue
+        lossy = action == STRICT_RAISES
+        actions.append(service_pb2.PolicyAction(policy=number, lossy=lossy, action="" if lossy else action))
     return service_pb2.Finding(
-        rule=f.rule.value, field=f.field, value=f.value, reason=f.reason, actions=f.actions, lossy=f.lossy
+        rule=enums.RULE.get(f.rule, service_pb2.RULE_UNSPECIFIED),
+        field=f.field,
+        value=f.value,
+        reason=f.reason,
+        actions=actions,
+        lossy=f.lossy,
     )
 
 
@@ -121,7 +139,7 @@ def _flytekit_output(out: service_pb2.SourceOutput, spec: ResourceSpec, options:
 
 def build_response(spec: ResourceSpec, options: Options) -> service_pb2.ConvertResponse:
     """The ConvertResponse for a spec that was read successfully."""
-    response = service_pb2.ConvertResponse(spec=to_idl_spec(spec), spec_json=spec.to_json())
+    response = service_pb2.ConvertResponse(spec=to_idl_spec(spec))
     response.findings.extend(finding_to_pb(f) for f in spec.findings)
     wanted = options.outputs
     for target, out in (
@@ -143,13 +161,13 @@ def build_response(spec: ResourceSpec, options: Options) -> service_pb2.ConvertR
 
 
 def accelerator_to_pb(entry: accelerators.Accelerator) -> service_pb2.Accelerator:
-    """The flyteres.v1.Accelerator message of a catalog entry (the fields of its `to_dict`).
+    """The flyteres.v2.Accelerator message of a catalog entry (the fields of its `to_dict`).
 
     None leaves a field unset: the model by its value name, the strings empty.
     """
     return service_pb2.Accelerator(
         name=entry.name,
-        device_class=entry.device_class.value,
+        device_class=enums.DEVICE_CLASS[entry.device_class],
         accelerator_model=entry.accelerator_model,
         model_name=entry.model_name,
         flytekit_constant=entry.flytekit_constant,

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from collections.abc import Sequence
 from functools import cached_property
 
+from flyteres._errors import FlyteresError
+from flyteres.core.spec import ResourceSpec
 from flyteres.source.flyte2 import FlyteFinder
 from flyteres.source.flyte_resources import FlyteReader, FlyteSpec
-from flyteres.source.flytekit import FlytekitFinder, is_simple_string
+from flyteres.source.flytekit import FlytekitFinder, arguments_of, is_simple_string
 from flyteres.source.model import (
     Argument,
     Declaration,
@@ -40,6 +43,7 @@ from flyteres.source.model import (
     flytekit_kwargs,
 )
 from flyteres.source.names import LocalNames, ModuleNames, name_uses
+from flyteres.source.pod_templates import TemplateResources, read_pod_template, under_template
 from flyteres.source.text import SourceText
 from flyteres.source.values import Evaluator, shorten
 from flyteres.source.walk import Walk
@@ -57,6 +61,11 @@ __all__ = [
 ]
 
 _FLYTEKIT_TASKS = ("task", "dynamic", "eager", "workflow")
+# Why a flytekitplugins-pod `Pod(...)` is reported, not read.
+_POD_PLUGIN = (
+    "flytekitplugins-pod is deprecated and not installed here to replay its serializer; "
+    "flytekit's pod_template=PodTemplate(...) is read"
+)
 _SDKS = frozenset({"flytekit", "union", "unionai", "flyte"})
 
 
@@ -161,15 +170,40 @@ class SourceModule:
         for site in self.walk.functions:
             node = site.node
             if id(node) in flyte:
-                out.append(TaskDef(node.name, "flyte", "task", node, site.scopes, flyte=flyte[id(node)]))
+                task = flyte[id(node)]
+                template = _keyword(task.decorator, "pod_template")
+                out.append(TaskDef(node.name, "flyte", "task", node, site.scopes, flyte=task, pod_template=template))
                 continue
             for decorator in node.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 kind = self.names.canonical(target)
                 if kind in _FLYTEKIT_TASKS:
-                    out.append(TaskDef(node.name, "flytekit", kind, node, site.scopes, found=by_function.get(id(node))))
+                    found = by_function.get(id(node))
+                    template = _keyword(decorator, "pod_template") or self._pod_plugin_config(decorator)
+                    out.append(TaskDef(node.name, "flytekit", kind, node, site.scopes, found, pod_template=template))
                     break
         return out
+
+    def _pod_plugin_config(self, decorator: ast.expr) -> ast.expr | None:
+        """`task_config=Pod(...)` of the deprecated flytekitplugins-pod: a pod spec like a template's."""
+        config = _keyword(decorator, "task_config")
+        if isinstance(config, ast.Call) and (self.names.qualified(config.func) or "").startswith("flytekitplugins.pod"):
+            return config
+        return None
+
+    def pod_template(self, node: ast.expr | None, scopes: Sequence[ast.AST] = ()) -> TemplateResources | None:
+        """The primary container's resources a `pod_template=` value gives (None: no template)."""
+        if node is None or (isinstance(node, ast.Constant) and node.value is None):
+            return None
+        return read_pod_template(self.values, self.names, node, self.local_names(tuple(scopes)))
+
+    def task_template(self, task: TaskDef) -> TemplateResources | None:
+        """The pod template a task runs with: its decorator's, else (Flyte 2) its environment's."""
+        if task.pod_template is not None:
+            return self.pod_template(task.pod_template, task.scopes)
+        env = task.flyte.environment if task.flyte is not None else None
+        arg = env.arguments.get("pod_template") if env is not None else None
+        return None if arg is None else self.pod_template(arg.value, env.site.scopes if env else ())
 
     def task_calls(self) -> list[TaskCall]:
         """Calls from a task or workflow of the module to another of its tasks, or to a name it
@@ -236,10 +270,24 @@ class SourceModule:
         other: dict[str, Argument] = {}
         for i, arg in enumerate(found.other_args):
             other[arg.keyword if arg.keyword is not None else f"{arg.star or '*'}{i}"] = arg
+        notes: tuple[str, ...] = ()
+        if use.pod_template is not None and found.kind not in (DeclarationKind.WITH_OVERRIDES, DeclarationKind.OTHER):
+            if spec is not None and not spec.requests and not spec.limits:
+                # No request or limit of its own (a `**` dict that only names the template, say):
+                # flytekit leaves the primary container's resources as the template has them (1.4).
+                spec, reason, notes = self._template_only(use.pod_template.value, found.site.scopes, spec)
+            else:
+                # flytekit writes the task's resources over the primary container's (docs/semantics.md, 1.4).
+                notes = ("the task's resources replace those of its pod template's primary container",)
+        elif found.site.function is not None and any(
+            self._pod_plugin_config(d) is not None for d in found.site.function.decorator_list
+        ):
+            notes = (f"the resources in its Pod task_config's containers are not read ({_POD_PLUGIN})",)
         return Declaration(
             kind=found.kind,
             name=found.name,
             line=found.line,
+            notes=notes,
             spec=spec,
             reason=reason,
             arguments=Texts(self.text, use.resource_args),
@@ -252,26 +300,36 @@ class SourceModule:
         """Flyte 2's environments and clones that set resources, and overrides that do."""
         out: list[Declaration] = []
         for env in self.environments:
-            if env.resources is None and env.problem is None:
+            template_arg = env.arguments.get("pod_template")
+            template = None if template_arg is None else self.pod_template(template_arg.value, env.site.scopes)
+            if env.resources is None and env.problem is None and (template is None or not _declares(template)):
                 continue
             fs, _ = self.environment_spec(env)
-            args = Texts(self.text, {k: a for k, a in env.arguments.items() if k == "resources"})
-            other = Texts(self.text, {k: a for k, a in env.arguments.items() if k != "resources"})
+            spec, reason, refused = fs.spec, fs.reason, fs.refused
+            notes: tuple[str, ...] = ()
+            if template is not None:
+                spec, reason, notes, by_template = with_template(fs.spec, fs.reason, template)
+                refused = refused or by_template
+            given = ("resources", "pod_template") if template is not None else ("resources",)
+            args = Texts(self.text, {k: a for k, a in env.arguments.items() if k in given})
+            other = Texts(self.text, {k: a for k, a in env.arguments.items() if k not in given})
             out.append(
                 Declaration(
                     kind=env.kind,
                     name=env.label,
                     line=env.line,
-                    spec=fs.spec,
-                    reason=fs.reason,
+                    spec=spec,
+                    reason=reason,
                     arguments=args,
                     other_arguments=other,
                     path=self.path,
-                    refused=fs.refused,
+                    refused=refused,
                     tasks=tuple(env.tasks),
                     variable=env.variable,
+                    notes=notes,
                 )
             )
+        out += self.flyte_task_templates()
         for override in self.overrides:
             ofs = self.override_spec(override)
             if ofs is None:
@@ -294,11 +352,149 @@ class SourceModule:
             )
         return out
 
+    def _template_only(
+        self, node: ast.expr, scopes: Sequence[ast.AST], own: ResourceSpec
+    ) -> tuple[ResourceSpec | None, str | None, tuple[str, ...]]:
+        """A flytekit task without requests or limits: its pod template's primary container's,
+        with the task's accelerator and shared memory (those do not go to the container)."""
+        template = self.pod_template(node, scopes)
+        if template is None:
+            return own, None, ()
+        if template.spec is None:
+            return None, f"pod_template: {template.reason}", ()
+        try:
+            spec = ResourceSpec(
+                requests=template.spec.requests,
+                limits=template.spec.limits,
+                accelerator=own.accelerator,
+                shared_memory=own.shared_memory,
+            )
+        except FlyteresError as exc:
+            return None, f"with its pod template's resources: {exc}", ()
+        return spec, None, (f"the resources of the pod template's primary container {template.primary!r}",)
+
+    def flyte_task_templates(self) -> list[Declaration]:
+        """Flyte 2 tasks whose own `pod_template=` adds resources to their environment's."""
+        out: list[Declaration] = []
+        for task in self.tasks:
+            if task.flyte is None or task.pod_template is None:
+                continue
+            template = self.pod_template(task.pod_template, task.scopes)
+            if template is None or not _declares(template):
+                continue
+            env = task.flyte.environment
+            spec: ResourceSpec | None
+            reason: str | None
+            if env is None:
+                spec, reason, refused = None, task.flyte.reason or "its environment is defined in another module", False
+            else:
+                fs, _ = self.environment_spec(env)
+                spec, reason, refused = fs.spec, fs.reason, fs.refused
+            spec, reason, notes, by_template = with_template(spec, reason, template)
+            decorator = task.flyte.decorator
+            assert isinstance(decorator, ast.Call)  # it has a pod_template= keyword
+            arg = next(a for a in arguments_of(self.text, decorator) if a.keyword == "pod_template")
+            out.append(
+                Declaration(
+                    kind=DeclarationKind.TASK_POD_TEMPLATE,
+                    name=task.name,
+                    line=decorator.lineno,
+                    spec=spec,
+                    reason=reason,
+                    arguments=Texts(self.text, {"pod_template": arg}),
+                    other_arguments={},
+                    path=self.path,
+                    refused=refused or by_template,
+                    tasks=(task.name,),
+                    variable=None if env is None else env.variable,
+                    notes=notes,
+                )
+            )
+        return out
+
+    def template_declarations(self) -> list[Declaration]:
+        """flytekit tasks whose resources come from their pod template alone (P30)."""
+        out: list[Declaration] = []
+        for task in self.tasks:
+            if task.sdk != "flytekit" or task.found is not None or task.pod_template is None:
+                continue
+            template = self.pod_template(task.pod_template, task.scopes)
+            if template is None or (
+                template.spec is not None and not template.spec.requests and not template.spec.limits
+            ):
+                continue
+            decorator = next(
+                d for d in task.function.decorator_list if isinstance(d, ast.Call) and _has_value(d, task.pod_template)
+            )
+            assert isinstance(decorator, ast.Call)
+            arg = next(a for a in arguments_of(self.text, decorator) if a.value is task.pod_template)
+            out.append(
+                Declaration(
+                    kind=DeclarationKind(task.kind),
+                    name=task.name,
+                    line=decorator.lineno,
+                    spec=template.spec,
+                    reason=None if template.reason is None else f"pod_template: {template.reason}",
+                    arguments=Texts(self.text, {"pod_template": arg}),
+                    other_arguments={},
+                    path=self.path,
+                    notes=(f"the resources of the pod template's primary container {template.primary!r}",)
+                    if template.spec is not None
+                    else (),
+                )
+            )
+        return out
+
     def declarations(self) -> list[Declaration]:
         """Every declaration of either SDK, in source order."""
-        out = [self.declaration(f) for f in self.found] + self.flyte_declarations()
+        out = [self.declaration(f) for f in self.found] + self.flyte_declarations() + self.template_declarations()
         out.sort(key=lambda d: d.line)
         return out
+
+
+def _declares(template: TemplateResources) -> bool:
+    """Whether a pod template gives resources (or may: unknown ones count)."""
+    spec = template.spec
+    return template.missing or spec is None or bool(spec.requests or spec.limits)
+
+
+def with_template(
+    spec: ResourceSpec | None, reason: str | None, template: TemplateResources
+) -> tuple[ResourceSpec | None, str | None, tuple[str, ...], bool]:
+    """A Flyte 2 task's resources laid over its pod template's primary container's, as flyte's
+    serializer does (docs/semantics.md, rows 33 and 34): the spec, the reason it is not known,
+    notes, and whether flyte refuses the template."""
+    if template.missing:
+        why = (
+            f"flyte raises ValueError: no primary container defined in the pod spec; the pod template "
+            f"lists none named {template.primary!r}"
+        )
+        return None, why, (), True
+    if spec is None:
+        return spec, reason, (), False
+    if template.spec is None:
+        note = f"the pod template's own resources are not known ({template.reason}); they add to these"
+        return spec, reason, (note,), False
+    if not template.spec.requests and not template.spec.limits:
+        return spec, reason, (), False
+    try:
+        merged = under_template(template.spec, spec)
+    except FlyteresError as exc:
+        return None, f"with its pod template's resources: {exc}", (), False
+    note = f"the pod template's primary container {template.primary!r} adds its resources; the task's keys win"
+    return merged, reason, (note,), False
+
+
+def _has_value(call: ast.Call, value: ast.expr) -> bool:
+    """Whether `value` is one of the call's keyword arguments."""
+    return any(k.value is value for k in call.keywords)
+
+
+def _keyword(decorator: ast.expr, name: str) -> ast.expr | None:
+    """A decorator call's keyword argument."""
+    if isinstance(decorator, ast.Call):
+        return next((k.value for k in decorator.keywords if k.arg == name), None)
+    return None
 
 
 def _env_task(decorator: ast.expr) -> bool:

@@ -13,16 +13,20 @@ a directory is searched for `*.py` (or the `--include` patterns), leaving out
 - whatever an `--exclude` pattern matches (git-style, relative to the
   searched directory).
 
-Anything that is not a regular file is skipped with the reason: a FIFO or a
-device named `*.py` would block or never end. Reading (`read_source`) opens
-without blocking and checks what it opened (a FIFO swapped in after discovery
-is still never read), bounds the size (`MAX_FILE_BYTES`), decodes with the
-encoding the file's coding cookie (or BOM) names, and turns every failure
-into a reason; nothing raises. It can also return the bytes read and their
-`Fingerprint` (size, mtime and SHA-256), so a command that writes the file
-back can first check that nobody changed it in the meantime.
+A directory named on the command line is searched even when it would be
+left out inside another (`build`, a virtualenv, one a `.gitignore` above it
+ignores). Anything that is not a regular file is skipped with the reason: a
+FIFO or a device named `*.py` would block or never end. Reading
+(`read_source`) opens without blocking and checks what it opened (a FIFO
+swapped in after discovery is still never read), bounds the size
+(`MAX_FILE_BYTES`), decodes with the encoding the file's coding cookie (or
+BOM) names, and turns every failure into a reason; nothing raises. It can
+also return the bytes read and their `Fingerprint` (size, mtime and SHA-256),
+so a command that writes the file back can first check that nobody changed it
+in the meantime.
 
-`pathspec` is imported only when a `.gitignore` or a pattern needs it.
+`pathspec` is imported only when a `.gitignore` or a pattern needs it (the cli
+and migrate extras install it; without it, that is a `MissingExtraError`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from flyteres._extras import missing_extra
 
 if TYPE_CHECKING:
     import pathspec
@@ -68,8 +74,10 @@ class Discovery:
 
 
 def _spec(lines: Iterable[str]) -> pathspec.PathSpec[Any]:
-    import pathspec  # noqa: PLC0415 - loaded only when there is something to match
-
+    try:
+        import pathspec  # noqa: PLC0415 - loaded only when there is something to match
+    except ModuleNotFoundError as exc:
+        raise missing_extra(exc, "matching .gitignore files and --exclude/--include patterns", "migrate") from None
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -90,16 +98,23 @@ class _Ignores:
         else:
             chain = [top]  # not inside a repository: only the tree's own .gitignore files
         for directory in reversed(chain[1:]):
-            self.add(directory)
+            self.add(directory, searched=top)
 
-    def add(self, directory: Path) -> None:
+    def add(self, directory: Path, searched: Path | None = None) -> None:
+        """Apply `directory`'s .gitignore. For one above the `searched` directory, the patterns
+        that ignore that directory itself are left out: a directory named on the command line is
+        searched as it is, like a file named there (and like `build` or a virtualenv)."""
         ignore = directory / ".gitignore"
         try:
-            if ignore.is_file():
-                text = ignore.read_text(encoding="utf-8", errors="replace")
-                self.specs.append((Path(os.path.abspath(directory)), _spec(text.splitlines())))
+            if not ignore.is_file():
+                return
+            lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
-            pass
+            return
+        if searched is not None:
+            itself = searched.relative_to(directory).as_posix() + "/"
+            lines = [line for line in lines if not _spec([line]).match_file(itself)]
+        self.specs.append((Path(os.path.abspath(directory)), _spec(lines)))
 
     def ignored(self, path: Path, *, is_dir: bool) -> bool:
         absolute = Path(os.path.abspath(path))

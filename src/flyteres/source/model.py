@@ -85,6 +85,9 @@ class DeclarationKind(str, Enum):
     CLONE_WITH = "clone_with"
     #: Flyte 2: `task.override(resources=...)`, which replaces the task's resources whole.
     OVERRIDE = "override"
+    #: Flyte 2: `@env.task(pod_template=...)`, a task whose own pod template's primary container adds
+    #: resources to its environment's (docs/semantics.md, row 33).
+    TASK_POD_TEMPLATE = "task_pod_template"
 
     def __str__(self) -> str:
         return self.value
@@ -95,7 +98,14 @@ class DeclarationKind(str, Enum):
         return "flyte" if self in _FLYTE_KINDS else "flytekit"
 
 
-_FLYTE_KINDS = frozenset({DeclarationKind.ENVIRONMENT, DeclarationKind.CLONE_WITH, DeclarationKind.OVERRIDE})
+_FLYTE_KINDS = frozenset(
+    {
+        DeclarationKind.ENVIRONMENT,
+        DeclarationKind.CLONE_WITH,
+        DeclarationKind.OVERRIDE,
+        DeclarationKind.TASK_POD_TEMPLATE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -471,6 +481,8 @@ class TaskDef:
     scopes: tuple[Scope, ...]
     found: Found | None = None
     flyte: FlyteTask | None = None
+    #: The decorator's `pod_template=` (flytekit's `@task(...)`, Flyte 2's `@env.task(...)`).
+    pod_template: ast.expr | None = None
 
     @property
     def line(self) -> int:

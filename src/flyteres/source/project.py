@@ -27,10 +27,11 @@ from types import MappingProxyType
 from typing import Any
 
 from flyteres.core.spec import ResourceSpec
-from flyteres.source.analysis import SourceModule
+from flyteres.source.analysis import SourceModule, with_template
 from flyteres.source.files import discover, read_source
 from flyteres.source.model import Declaration, DeclarationKind, FlyteOverride, SourceParseError
 from flyteres.source.modules import module_names, resolve_import
+from flyteres.source.pod_templates import under_template
 from flyteres.source.workers import run_isolated
 
 __all__ = ["EnvRecord", "ModuleRecord", "OverrideRecord", "Project", "TaskRecord", "read_module", "read_project"]
@@ -64,6 +65,16 @@ class TaskRecord:
     env_qualified: str | None = None  # an environment imported from another module, until resolved
     reusable: bool = False
     module_level: bool = True
+    #: Flyte 2: the pod template's primary-container resources that flyte lays the task's over
+    #: (docs/semantics.md, row 33; `spec` includes them). An override replaces the task's, not these.
+    template: ResourceSpec | None = None
+    #: Flyte 2 with such a template: the task's own resources, before the template's are added.
+    own: ResourceSpec | None = None
+
+    def overridden(self, override: ResourceSpec) -> ResourceSpec:
+        """What a Flyte 2 override's resources become in the pod: laid over the task's pod template
+        like the task's own were. Raises `ResourceSpecError` when the result is not valid."""
+        return override if self.template is None else under_template(self.template, override)
 
     @property
     def declared_at(self) -> tuple[str, int]:
@@ -212,6 +223,13 @@ def read_module(source: str, path: str, module: str | None = None) -> ModuleReco
             if t.found is not None:
                 d = m.declaration(t.found)
                 spec, reason = d.spec, d.reason
+            elif t.pod_template is not None:  # no resources of its own: its pod template's stand (P30)
+                template = m.pod_template(t.pod_template, t.scopes)
+                if template is not None:
+                    spec, reason = (
+                        template.spec,
+                        None if template.reason is None else f"pod_template: {template.reason}",
+                    )
             record.tasks.append(TaskRecord(path, module, t.name, "flytekit", t.kind, t.line, spec, reason,
                                            module_level=t.module_level))  # fmt: skip
             continue
@@ -224,9 +242,18 @@ def read_module(source: str, path: str, module: str | None = None) -> ModuleReco
             )  # fmt: skip
             continue
         fs, qualified = m.environment_spec(env)
+        spec, reason, refused = fs.spec, fs.reason, fs.refused
+        template = m.task_template(t)
+        laid_over: ResourceSpec | None = None
+        if template is not None:
+            spec, reason, _, by_template = with_template(spec, reason, template)
+            refused = refused or by_template
+            if spec is not None and template.spec is not None and (template.spec.requests or template.spec.limits):
+                laid_over = template.spec
         record.tasks.append(
-            TaskRecord(path, module, t.name, "flyte", "task", t.line, fs.spec, fs.reason, fs.refused, env.label,
-                       path, env.line, qualified, env.reusable, t.module_level)
+            TaskRecord(path, module, t.name, "flyte", "task", t.line, spec, reason, refused, env.label,
+                       path, env.line, qualified, env.reusable, t.module_level, laid_over,
+                       fs.spec if laid_over is not None else None)
         )  # fmt: skip
     for env in m.environments:
         if env.variable is None:

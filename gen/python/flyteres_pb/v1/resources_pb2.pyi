@@ -147,7 +147,7 @@ class GPUAccelerator(_message.Message):
     partition_size: str
     device_class: GPUAccelerator.DeviceClass
     accelerator_model: AcceleratorModel
-    def __init__(self, device: _Optional[str] = ..., unpartitioned: _Optional[bool] = ..., partition_size: _Optional[str] = ..., device_class: _Optional[_Union[GPUAccelerator.DeviceClass, str]] = ..., accelerator_model: _Optional[_Union[AcceleratorModel, str]] = ...) -> None: ...
+    def __init__(self, device: _Optional[str] = ..., unpartitioned: bool = ..., partition_size: _Optional[str] = ..., device_class: _Optional[_Union[GPUAccelerator.DeviceClass, str]] = ..., accelerator_model: _Optional[_Union[AcceleratorModel, str]] = ...) -> None: ...
 
 class SharedMemory(_message.Message):
     __slots__ = ("mount_path", "mount_name", "size_limit")

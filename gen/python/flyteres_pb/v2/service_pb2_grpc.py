@@ -4,9 +4,9 @@
 import grpc
 import warnings
 
-from flyteres_pb.v1 import service_pb2 as flyteres_dot_v1_dot_service__pb2
+from flyteres_pb.v2 import service_pb2 as flyteres_dot_v2_dot_service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.72.1'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -19,14 +19,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in flyteres/v1/service_pb2_grpc.py depends on'
+        + f' but the generated code in flyteres/v2/service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class ResourceServiceStub:
+class ResourceServiceStub(object):
     """Converts and validates task resource specs, and resolves accelerator names.
     """
 
@@ -37,33 +37,33 @@ class ResourceServiceStub:
             channel: A grpc.Channel.
         """
         self.Convert = channel.unary_unary(
-                '/flyteres.v1.ResourceService/Convert',
-                request_serializer=flyteres_dot_v1_dot_service__pb2.ConvertRequest.SerializeToString,
-                response_deserializer=flyteres_dot_v1_dot_service__pb2.ConvertResponse.FromString,
+                '/flyteres.v2.ResourceService/Convert',
+                request_serializer=flyteres_dot_v2_dot_service__pb2.ConvertRequest.SerializeToString,
+                response_deserializer=flyteres_dot_v2_dot_service__pb2.ConvertResponse.FromString,
                 _registered_method=True)
         self.Validate = channel.unary_unary(
-                '/flyteres.v1.ResourceService/Validate',
-                request_serializer=flyteres_dot_v1_dot_service__pb2.ValidateRequest.SerializeToString,
-                response_deserializer=flyteres_dot_v1_dot_service__pb2.ValidateResponse.FromString,
+                '/flyteres.v2.ResourceService/Validate',
+                request_serializer=flyteres_dot_v2_dot_service__pb2.ValidateRequest.SerializeToString,
+                response_deserializer=flyteres_dot_v2_dot_service__pb2.ValidateResponse.FromString,
                 _registered_method=True)
         self.ResolveAccelerator = channel.unary_unary(
-                '/flyteres.v1.ResourceService/ResolveAccelerator',
-                request_serializer=flyteres_dot_v1_dot_service__pb2.ResolveAcceleratorRequest.SerializeToString,
-                response_deserializer=flyteres_dot_v1_dot_service__pb2.ResolveAcceleratorResponse.FromString,
+                '/flyteres.v2.ResourceService/ResolveAccelerator',
+                request_serializer=flyteres_dot_v2_dot_service__pb2.ResolveAcceleratorRequest.SerializeToString,
+                response_deserializer=flyteres_dot_v2_dot_service__pb2.ResolveAcceleratorResponse.FromString,
                 _registered_method=True)
         self.ListAccelerators = channel.unary_unary(
-                '/flyteres.v1.ResourceService/ListAccelerators',
-                request_serializer=flyteres_dot_v1_dot_service__pb2.ListAcceleratorsRequest.SerializeToString,
-                response_deserializer=flyteres_dot_v1_dot_service__pb2.ListAcceleratorsResponse.FromString,
+                '/flyteres.v2.ResourceService/ListAccelerators',
+                request_serializer=flyteres_dot_v2_dot_service__pb2.ListAcceleratorsRequest.SerializeToString,
+                response_deserializer=flyteres_dot_v2_dot_service__pb2.ListAcceleratorsResponse.FromString,
                 _registered_method=True)
         self.ConvertBatch = channel.stream_stream(
-                '/flyteres.v1.ResourceService/ConvertBatch',
-                request_serializer=flyteres_dot_v1_dot_service__pb2.ConvertBatchRequest.SerializeToString,
-                response_deserializer=flyteres_dot_v1_dot_service__pb2.ConvertBatchResponse.FromString,
+                '/flyteres.v2.ResourceService/ConvertBatch',
+                request_serializer=flyteres_dot_v2_dot_service__pb2.ConvertBatchRequest.SerializeToString,
+                response_deserializer=flyteres_dot_v2_dot_service__pb2.ConvertBatchResponse.FromString,
                 _registered_method=True)
 
 
-class ResourceServiceServicer:
+class ResourceServiceServicer(object):
     """Converts and validates task resource specs, and resolves accelerator names.
     """
 
@@ -92,7 +92,7 @@ class ResourceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAccelerators(self, request, context):
-        """Lists the accelerator catalog.
+        """Lists the accelerator catalog, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -113,38 +113,38 @@ def add_ResourceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Convert': grpc.unary_unary_rpc_method_handler(
                     servicer.Convert,
-                    request_deserializer=flyteres_dot_v1_dot_service__pb2.ConvertRequest.FromString,
-                    response_serializer=flyteres_dot_v1_dot_service__pb2.ConvertResponse.SerializeToString,
+                    request_deserializer=flyteres_dot_v2_dot_service__pb2.ConvertRequest.FromString,
+                    response_serializer=flyteres_dot_v2_dot_service__pb2.ConvertResponse.SerializeToString,
             ),
             'Validate': grpc.unary_unary_rpc_method_handler(
                     servicer.Validate,
-                    request_deserializer=flyteres_dot_v1_dot_service__pb2.ValidateRequest.FromString,
-                    response_serializer=flyteres_dot_v1_dot_service__pb2.ValidateResponse.SerializeToString,
+                    request_deserializer=flyteres_dot_v2_dot_service__pb2.ValidateRequest.FromString,
+                    response_serializer=flyteres_dot_v2_dot_service__pb2.ValidateResponse.SerializeToString,
             ),
             'ResolveAccelerator': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveAccelerator,
-                    request_deserializer=flyteres_dot_v1_dot_service__pb2.ResolveAcceleratorRequest.FromString,
-                    response_serializer=flyteres_dot_v1_dot_service__pb2.ResolveAcceleratorResponse.SerializeToString,
+                    request_deserializer=flyteres_dot_v2_dot_service__pb2.ResolveAcceleratorRequest.FromString,
+                    response_serializer=flyteres_dot_v2_dot_service__pb2.ResolveAcceleratorResponse.SerializeToString,
             ),
             'ListAccelerators': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAccelerators,
-                    request_deserializer=flyteres_dot_v1_dot_service__pb2.ListAcceleratorsRequest.FromString,
-                    response_serializer=flyteres_dot_v1_dot_service__pb2.ListAcceleratorsResponse.SerializeToString,
+                    request_deserializer=flyteres_dot_v2_dot_service__pb2.ListAcceleratorsRequest.FromString,
+                    response_serializer=flyteres_dot_v2_dot_service__pb2.ListAcceleratorsResponse.SerializeToString,
             ),
             'ConvertBatch': grpc.stream_stream_rpc_method_handler(
                     servicer.ConvertBatch,
-                    request_deserializer=flyteres_dot_v1_dot_service__pb2.ConvertBatchRequest.FromString,
-                    response_serializer=flyteres_dot_v1_dot_service__pb2.ConvertBatchResponse.SerializeToString,
+                    request_deserializer=flyteres_dot_v2_dot_service__pb2.ConvertBatchRequest.FromString,
+                    response_serializer=flyteres_dot_v2_dot_service__pb2.ConvertBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'flyteres_pb.v1.ResourceService', rpc_method_handlers)
+            'flyteres_pb.v2.ResourceService', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('flyteres_pb.v1.ResourceService', rpc_method_handlers)
+    server.add_registered_method_handlers('flyteres_pb.v2.ResourceService', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
-class ResourceService:
+class ResourceService(object):
     """Converts and validates task resource specs, and resolves accelerator names.
     """
 
@@ -162,9 +162,9 @@ class ResourceService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/flyteres.v1.ResourceService/Convert',
-            flyteres_dot_v1_dot_service__pb2.ConvertRequest.SerializeToString,
-            flyteres_dot_v1_dot_service__pb2.ConvertResponse.FromString,
+            '/flyteres.v2.ResourceService/Convert',
+            flyteres_dot_v2_dot_service__pb2.ConvertRequest.SerializeToString,
+            flyteres_dot_v2_dot_service__pb2.ConvertResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -189,9 +189,9 @@ class ResourceService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/flyteres.v1.ResourceService/Validate',
-            flyteres_dot_v1_dot_service__pb2.ValidateRequest.SerializeToString,
-            flyteres_dot_v1_dot_service__pb2.ValidateResponse.FromString,
+            '/flyteres.v2.ResourceService/Validate',
+            flyteres_dot_v2_dot_service__pb2.ValidateRequest.SerializeToString,
+            flyteres_dot_v2_dot_service__pb2.ValidateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -216,9 +216,9 @@ class ResourceService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/flyteres.v1.ResourceService/ResolveAccelerator',
-            flyteres_dot_v1_dot_service__pb2.ResolveAcceleratorRequest.SerializeToString,
-            flyteres_dot_v1_dot_service__pb2.ResolveAcceleratorResponse.FromString,
+            '/flyteres.v2.ResourceService/ResolveAccelerator',
+            flyteres_dot_v2_dot_service__pb2.ResolveAcceleratorRequest.SerializeToString,
+            flyteres_dot_v2_dot_service__pb2.ResolveAcceleratorResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -243,9 +243,9 @@ class ResourceService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/flyteres.v1.ResourceService/ListAccelerators',
-            flyteres_dot_v1_dot_service__pb2.ListAcceleratorsRequest.SerializeToString,
-            flyteres_dot_v1_dot_service__pb2.ListAcceleratorsResponse.FromString,
+            '/flyteres.v2.ResourceService/ListAccelerators',
+            flyteres_dot_v2_dot_service__pb2.ListAcceleratorsRequest.SerializeToString,
+            flyteres_dot_v2_dot_service__pb2.ListAcceleratorsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -270,9 +270,9 @@ class ResourceService:
         return grpc.experimental.stream_stream(
             request_iterator,
             target,
-            '/flyteres.v1.ResourceService/ConvertBatch',
-            flyteres_dot_v1_dot_service__pb2.ConvertBatchRequest.SerializeToString,
-            flyteres_dot_v1_dot_service__pb2.ConvertBatchResponse.FromString,
+            '/flyteres.v2.ResourceService/ConvertBatch',
+            flyteres_dot_v2_dot_service__pb2.ConvertBatchRequest.SerializeToString,
+            flyteres_dot_v2_dot_service__pb2.ConvertBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
