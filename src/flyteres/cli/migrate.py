@@ -120,7 +120,8 @@ MIGRATE_HELP = "\n\n".join(
             "reported with the reason."
         ),
         (
-            "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes; "
+            "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes, or "
+            "--write left a file unwritten (edited during the run, read-only); "
             "2 an error (a file that cannot be read or parsed is reported and left untouched)."
         ),
     ]

@@ -10,8 +10,10 @@ that environment's resources, and a clone of an imported environment keeps
 them. `flyteres check` and `flyteres verify` read trees through it.
 
 A file the running Python cannot parse (newer syntax read by an older
-Python), that is not a regular file, is too large or is not text is
-*skipped* with the reason; one that cannot be read at all is an *error*.
+Python, or nesting too deep for `ast`), that is not a regular file, is too
+large or is not text is *skipped* with the reason; one that cannot be read
+at all is an *error*. With `jobs`, a worker process that dies on a file
+(`flyteres.source.workers`) costs that file, skipped with the reason.
 """
 
 from __future__ import annotations
