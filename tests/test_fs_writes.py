@@ -140,3 +140,18 @@ def test_a_stopped_run_leaves_each_file_whole_and_no_temporary_file(tmp_path: Pa
         assert sorted(p.name for p in root.iterdir()) == sorted(expected), "a temporary file was left"
         for name, (old, new) in expected.items():
             assert (root / name).read_text() in (old, new), f"{name} is half written"
+
+
+def test_a_file_that_grew_or_went_away_is_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(TASK.format(n=0))
+    read = read_source(path, keep_bytes=True)
+    assert read.fingerprint is not None
+    path.write_text(TASK.format(n=0) * 3)
+    grown = replace_file(path, b"new = 1\n", read.fingerprint)
+    assert (grown.status, grown.reason) == ("skipped", "changed since it was read (it grew); not written")
+    path.unlink()
+    gone = replace_file(path, b"new = 1\n", read.fingerprint)
+    assert gone.status == "skipped"
+    assert "No such file" in (gone.reason or "")
+    assert not path.exists()

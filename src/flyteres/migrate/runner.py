@@ -287,9 +287,9 @@ def _unconverted(tasks: tuple[TaskInfo, ...]) -> tuple[TaskInfo, ...]:
     return tuple(dataclasses.replace(t, converted=False) for t in tasks)
 
 
-# Above this many pending allocations, a paused collector runs once: libcst's trees hold no
-# reference cycles worth chasing mid-file, and a collection in the middle of a large file walks
-# every node again (it made time grow faster than the file).
+# Python's cycle collector, run again and again while a large module's trees grow, walks every
+# node each time (it made time grow faster than the file); migrating creates no cycles worth
+# chasing mid-file, so it waits until the file is done.
 @contextlib.contextmanager
 def _collection_paused() -> Iterator[None]:
     """Pause Python's cycle collector while one file is migrated, and collect after it."""
@@ -437,9 +437,7 @@ def _roots(paths: Iterable[Path]) -> list[str]:
     out = []
     for given in paths:
         path = Path(given)
-        directory = path if path.is_dir() and not path.is_symlink() else Path(os.path.abspath(path)).parent
-        if path.is_dir():
-            directory = path
+        directory = path if path.is_dir() else Path(os.path.abspath(path)).parent
         out.append(os.path.realpath(directory))
     return out
 

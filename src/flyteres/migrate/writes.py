@@ -116,9 +116,10 @@ def deferred_signals() -> Iterator[None]:
 
 def replace_file(path: Path, data: bytes, expected: Fingerprint) -> WriteResult:
     """Write `data` to `path` if it still holds what `expected` describes (see the module notes)."""
+    # Reading at most the size it had: a file that grew is a changed file, however large.
     now = read_source(path, max_bytes=max(expected.size, 1), keep_bytes=True)
     if now.error is not None or now.fingerprint is None:
-        reason = now.error or now.skipped or "not read"
+        reason = now.error or ("it grew" if (now.skipped or "").startswith("larger than") else now.skipped)
         return WriteResult("skipped", f"changed since it was read ({reason}); not written")
     if now.fingerprint != expected:
         return WriteResult("skipped", "changed since it was read (someone edited it during the run); not written")
