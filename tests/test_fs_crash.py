@@ -113,3 +113,15 @@ def test_no_exit_139_from_migrate_check_mode(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert os.path.exists(tmp_path / "bad.py")
     assert "bad.py: failed: its worker process died" in proc.stderr
+
+
+def test_a_file_too_large_for_a_worker_s_memory_fails_alone(tmp_path: Path) -> None:
+    # 20,000 tasks (2 MB) need about 1 GiB of libcst trees; the cap here is 300 MiB.
+    tree(tmp_path, 2, {})
+    body = "".join(TASK.format(n=f"big_{n}").split("\n", 1)[1] for n in range(20_000))
+    (tmp_path / "huge.py").write_text(FLYTEKIT + body)
+    report = run([tmp_path], Options(mode="check"), jobs=1, memory_limit=300 * 1024 * 1024)
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert by_name["huge.py"].status == "failed"
+    assert "(a worker may use 300 MiB)" in (by_name["huge.py"].reason or "")
+    assert by_name["m000.py"].status == by_name["m001.py"].status == "changed"

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
 from collections import Counter
@@ -50,7 +51,7 @@ from flyteres.migrate.transform import migrate_module
 from flyteres.migrate.writes import encode_exactly, replace_file
 from flyteres.source import files as discovery
 from flyteres.source.files import Fingerprint, read_source
-from flyteres.source.workers import run_isolated
+from flyteres.source.workers import memory_share, run_isolated
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -343,9 +344,13 @@ def _second(item: tuple[Path, Options, str | None, TaskIndex]) -> _Outcome:
     return _process_file(path, options, module, index, defer=False)
 
 
-def _died(item: tuple[Any, ...], reason: str) -> _Outcome:
+def _died(item: tuple[Any, ...], reason: str, *, memory: int | None = None) -> _Outcome:
     """The report of a file whose worker process died on it (or raised)."""
-    return _Outcome(FileReport(str(item[0]), "failed", reason=f"{reason} while migrating it; left as it was"))
+    cap = ""
+    if memory is not None and (reason.startswith("its worker") or "MemoryError" in reason):
+        # Running out of the cap ends in MemoryError, or in an abort inside libcst's native code.
+        cap = f" (a worker may use {memory // (1024 * 1024)} MiB)"
+    return _Outcome(FileReport(str(item[0]), "failed", reason=f"{reason} while migrating it{cap}; left as it was"))
 
 
 # Files handed to a worker at a time: fewer messages for many small files (a crash costs only
@@ -361,12 +366,16 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     exclude: Sequence[str] = (),
     include: Sequence[str] = (),
+    memory_limit: int | None = None,
 ) -> RunReport:
     """Migrate every file under `paths`; results come back in path order.
 
     `exclude` and `include` are git-style patterns (see `discover`). `jobs` is
     the number of worker processes (default: one per CPU); there is always at
     least one, so a file that crashes its worker never takes the run with it.
+    `memory_limit` caps each worker's memory in bytes (default: three quarters
+    of the machine's memory, shared among the workers); a file that needs more
+    fails with the reason.
 
     >>> report = run([], Options(mode="check"))
     >>> report.exit_code(), report.summary()["files"]
@@ -397,21 +406,33 @@ def run(
 
         return store
 
+    # Each worker may use its share of the machine's memory: a file too large for it fails
+    # alone instead of the whole run (or the machine) running out.
+    memory = memory_limit if memory_limit is not None else memory_share(min(workers, max(1, total)))
+    died = functools.partial(_died, memory=memory)
     first = [_Outcome(None)] * len(files)
     run_isolated(
         _first,
         [(f, options, names[f]) for f in files],
         workers=workers,
-        died=_died,
+        died=died,
         done=arrived(first, range(len(files))),
         preload=[__name__],
         batch=_BATCH,
+        memory=memory,
     )
     index = _index(first, names, files)
     held = [i for i, o in enumerate(first) if o.report is None]
     items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
     run_isolated(
-        _second, items, workers=workers, died=_died, done=arrived(first, held), preload=[__name__], batch=_BATCH
+        _second,
+        items,
+        workers=workers,
+        died=died,
+        done=arrived(first, held),
+        preload=[__name__],
+        batch=_BATCH,
+        memory=memory,
     )
     reports = [o.report for o in first]
     # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.

@@ -38,7 +38,7 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Generic, TypeVar, cast
 
-__all__ = ["death_reason", "run_isolated"]
+__all__ = ["death_reason", "memory_share", "run_isolated"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,7 +57,11 @@ def death_reason(exitcode: int | None) -> str:
 
 
 def _serve(
-    conn: Connection, func: Callable[[T], R], initializer: Callable[[], None] | None, inherited: Sequence[int]
+    conn: Connection,
+    func: Callable[[T], R],
+    initializer: Callable[[], None] | None,
+    inherited: Sequence[int],
+    memory: int | None,
 ) -> None:
     """A worker's loop: take a batch of (index, item), answer each with (index, ok, result)."""
     # A forked worker holds copies of the parent's ends of its siblings' pipes: closed here,
@@ -69,6 +73,8 @@ def _serve(
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The parent reports a crash with the file it was on; a traceback dump from here is noise.
     faulthandler.disable()
+    if memory is not None:
+        _limit_memory(memory)
     if initializer is not None:
         initializer()
     while True:
@@ -87,6 +93,33 @@ def _serve(
                 conn.send(answer)
             except (BrokenPipeError, OSError):
                 return
+
+
+def _limit_memory(limit: int) -> None:
+    """Cap this process's address space (RLIMIT_AS); never above the limit already set."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        # A forked worker starts with its parent's address space: never cap below that.
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open("/proc/self/statm") as fh:
+                current = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = max(limit, current + 256 * 1024 * 1024)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this system: the worker runs without a cap
+
+
+def memory_share(workers: int, fraction: float = 0.75) -> int | None:
+    """`fraction` of the machine's memory shared among `workers` (None where it is not known)."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return int(total * fraction / max(1, workers)) if total > 0 else None
 
 
 @dataclass
@@ -115,6 +148,7 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
     initializer: Callable[[], None] | None = None,
     preload: Sequence[str] = (),
     batch: int = 1,
+    memory: int | None = None,
 ) -> list[R]:
     """`[func(item) for item in items]`, computed by up to `workers` worker processes.
 
@@ -123,6 +157,8 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
     `done(index, result)` runs in this process as each result arrives (in
     completion order), so the caller can act on it at once. Up to `batch` items
     are handed to a worker at a time (fewer messages for many small items).
+    `memory` caps each worker's address space in bytes (where the system allows):
+    an item that needs more fails alone, as a worker that dies does.
     """
     results: list[R | None] = [None] * len(items)
     if not items:
@@ -145,7 +181,7 @@ def run_isolated(  # noqa: PLR0915 - one supervisor loop; its helpers share its 
         parent, child = context.Pipe()
         # Only a forked child has the parent's descriptors under the same numbers.
         inherited = [w.conn.fileno() for w in pool] + [parent.fileno()] if isinstance(context, ForkContext) else []
-        process = context.Process(target=_serve, args=(child, func, initializer, inherited), daemon=True)
+        process = context.Process(target=_serve, args=(child, func, initializer, inherited, memory), daemon=True)
         process.start()
         child.close()
         pool.append(_Worker(process, parent))
