@@ -34,7 +34,6 @@ from flyteres.source.files import discover, read_source
 from flyteres.source.model import Declaration, DeclarationKind, FlyteOverride, SourceParseError
 from flyteres.source.modules import module_names, resolve_import
 from flyteres.source.pod_templates import under_template
-from flyteres.source.workers import run_isolated
 
 __all__ = ["EnvRecord", "ModuleRecord", "OverrideRecord", "Project", "TaskRecord", "read_module", "read_project"]
 
@@ -344,6 +343,9 @@ def read_project(
     workers = jobs or 1
     with _no_cycle_collection():
         if workers > 1 and len(items) >= _PARALLEL_FROM:
+            # multiprocessing loads only when worker processes are asked for (check starts light).
+            from flyteres.source.workers import run_isolated  # noqa: PLC0415
+
             _picklable_mapping_proxies()
             # A worker that dies (out of memory) costs its file, reported as not read; the rest go on.
             outcomes: Iterable[ModuleRecord | tuple[str, str]] = run_isolated(
