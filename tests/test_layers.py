@@ -1,8 +1,8 @@
 """Imports go one way, down the layers of the package.
 
     5  flyteres.service, flyteres.cli
-    4  flyteres.check, flyteres.verify, flyteres.migrate
-    3  flyteres.convert, flyteres.backend, flyteres.source
+    4  flyteres.check, flyteres.verify, flyteres.migrate, flyteres.rules
+    3  flyteres.convert, flyteres.backend, flyteres.source, flyteres.report
     2  flyteres.core
     1  flyteres.accelerators
     0  flyteres._errors, flyteres._extras, flyteres._pb, flyteres._version (and the generated flyteres_pb)
@@ -36,9 +36,11 @@ LAYERS: Mapping[str, int] = {
     "flyteres.convert": 3,
     "flyteres.backend": 3,
     "flyteres.source": 3,
+    "flyteres.report": 3,
     "flyteres.check": 4,
     "flyteres.verify": 4,
     "flyteres.migrate": 4,
+    "flyteres.rules": 4,
     "flyteres.service": 5,
     "flyteres.cli": 5,
 }

@@ -42,6 +42,7 @@ from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
+from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code, hidden_text
 from flyteres.source.model import Declaration, DeclarationKind
 from flyteres.source.project import ModuleRecord, OverrideRecord, Project, TaskRecord, read_project
 
@@ -180,45 +181,113 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        if self.errors:
-            return 2
-        return 1 if self.problems else 0
+        """0 nothing found, 1 a problem (an error or warning finding), 2 an input error."""
+        return exit_code(self.issues(), self.errors)
 
-    def to_dict(self) -> dict[str, Any]:
+    def issues(self) -> list[Issue]:
+        """Every finding as an `Issue`, in the order the text report prints them.
+
+        Problems (errors and warnings) first, each carrying its rule; then the
+        declarations not checked (`CommonRule.NOT_EVALUATED`) and the files not
+        read (`CommonRule.FILE_NOT_READ`), as notes.
+        """
+        out: list[Issue] = []
+        for n, c in enumerate(self.checked):
+            d = c.declaration
+            for f in c.problems:
+                out.append(
+                    Issue(
+                        f.rule.value,
+                        Level.of(f.severity.value),
+                        f"{f.field} = {f.value}: {f.reason}",
+                        d.path,
+                        d.line,
+                        title=c.title,
+                        text=f"{c.location}: {c.title}: {f.severity}: {f}",
+                        group=n,
+                    )
+                )
+        for n, c in enumerate(self.checked):
+            if c.skipped is not None:
+                d = c.declaration
+                out.append(
+                    Issue(
+                        CommonRule.NOT_EVALUATED.value,
+                        Level.NOTE,
+                        f"not checked: {c.skipped}",
+                        d.path,
+                        d.line,
+                        title=c.title,
+                        text=f"{c.location}: {c.title}: not checked: {c.skipped}",
+                        group=n,
+                    )
+                )
+        for path, reason in self.skipped_files:
+            out.append(
+                Issue(
+                    CommonRule.FILE_NOT_READ.value,
+                    Level.NOTE,
+                    f"not checked: {reason}",
+                    path,
+                    text=f"{path}: not checked: {reason}",
+                )
+            )
+        return out
+
+    def to_dict(self, selected: Selected | None = None) -> dict[str, Any]:
+        """The JSON report (schema flyteres.check/1 once the CLI adds ``schema`` and ``findings``).
+
+        ``declarations[].findings`` hold everything the replay found, notes and
+        suppressed findings included; the counts and ``exit_code`` follow
+        `selected` (the findings the run reports), every finding when None.
+        """
+        kept = self.issues() if selected is None else selected.kept
         return {
-            "exit_code": self.exit_code,
-            "summary": {
-                "declarations": len(self.checked),
-                "with_problems": len(self.problems),
-                "rejected": sum(1 for c in self.checked if c.result is not None and c.result.rejected),
-                "skipped": sum(1 for c in self.checked if c.skipped is not None),
-            },
+            "exit_code": exit_code(kept, self.errors),
+            "summary": self._summary(kept),
             "declarations": [c.to_dict() for c in self.checked],
             "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped_files],
             "errors": list(self.errors),
             "notes": [str(n) for n in self.notes],
         }
 
-    def lines(self) -> Iterator[str]:
-        """The plain-text report: one line per finding, ``path:line: what: [rule] field = value: reason``."""
-        for n in self.notes:
-            yield f"note: {n}"
-        for c in self.checked:
-            for f in c.problems:
-                yield f"{c.location}: {c.title}: {f.severity}: {f}"
-            if c.hint is not None and c.problems:
-                yield f"{c.location}: {c.title}: hint: {c.hint}"
-        for c in self.checked:
-            if c.skipped is not None:
-                yield f"{c.location}: {c.title}: not checked: {c.skipped}"
-        for path, reason in self.skipped_files:
-            yield f"{path}: not checked: {reason}"
+    def _summary(self, kept: Sequence[Issue]) -> dict[str, int]:
+        groups = {i.group for i in kept if i.level is not Level.NOTE}
+        return {
+            "declarations": len(self.checked),
+            "with_problems": len(groups),
+            "rejected": sum(
+                1 for n, c in enumerate(self.checked) if n in groups and c.result is not None and c.result.rejected
+            ),
+            "skipped": sum(1 for c in self.checked if c.skipped is not None),
+        }
+
+    def lines(self, selected: Selected | None = None, *, quiet: bool = False) -> Iterator[str]:
+        """The plain-text report: one line per finding, ``path:line: what: [rule] field = value: reason``.
+
+        With `selected`, only its kept findings (and the hidden counts in the summary);
+        `quiet` leaves out the platform notes and the summary.
+        """
+        kept = self.issues() if selected is None else selected.kept
+        if not quiet:
+            for n in self.notes:
+                yield f"note: {n}"
+        for i, issue in enumerate(kept):
+            yield issue.text or issue.message
+            last = i + 1 == len(kept) or kept[i + 1].group != issue.group
+            hint = self.checked[issue.group].hint if issue.group >= 0 and issue.level is not Level.NOTE else None
+            if last and hint is not None:
+                yield f"{self.checked[issue.group].location}: {self.checked[issue.group].title}: hint: {hint}"
         for e in self.errors:
             yield f"error: {e}"
-        rejected = sum(1 for c in self.checked if c.result is not None and c.result.rejected)
+        if quiet:
+            return
+        s = self._summary(kept)
+        hidden_counts = (0, 0) if selected is None else (selected.suppressed, selected.ignored)
+        hidden = hidden_text(*hidden_counts)
         yield (
-            f"{len(self.problems)} of {len(self.checked)} declaration(s) would be refused, changed or left "
-            f"without limits ({rejected} refused at registration)"
+            f"{s['with_problems']} of {s['declarations']} declaration(s) would be refused, changed or left "
+            f"without limits ({s['rejected']} refused at registration){hidden}"
         )
 
 

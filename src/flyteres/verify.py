@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -41,11 +42,30 @@ from flyteres.backend.effective import effective
 from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
+from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code, hidden_text
 from flyteres.source.project import ModuleRecord, OverrideRecord, Project, TaskRecord, read_project
 
-__all__ = ["Difference", "PodSide", "VerifiedPair", "VerifyReport", "verify_paths"]
+__all__ = ["Difference", "PodSide", "VerifiedPair", "VerifyReport", "VerifyRule", "verify_paths"]
 
 _SIDES = ("requests", "limits")
+
+
+class VerifyRule(str, Enum):
+    """What ``verify`` reports about a task or override between OLD and NEW."""
+
+    #: A value of the pod differs between OLD and NEW (changed, appeared or disappeared).
+    RESOURCES_CHANGED = "resources-changed"
+    #: A pair whose resources are only known at run time on one side, so the two cannot be compared.
+    NOT_COMPARED = "not-compared"
+    #: A task or override in OLD has no counterpart of that module and name in NEW.
+    ONLY_IN_OLD = "only-in-old"
+    #: A task or override in NEW has no counterpart of that module and name in OLD.
+    ONLY_IN_NEW = "only-in-new"
+    #: A flytekit workflow became a Flyte 2 task, which runs in a pod of its own.
+    BECAME_TASK = "became-task"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -225,22 +245,102 @@ class VerifyReport:
 
     @property
     def exit_code(self) -> int:
-        if self.errors:
-            return 2
-        return 1 if self.changed or self.only_old or self.only_new else 0
+        """0 every pair matches, 1 something changed, appeared or disappeared, 2 an input error."""
+        return exit_code(self.issues(), self.errors)
 
-    def to_dict(self) -> dict[str, Any]:
+    def issues(self) -> list[Issue]:
+        """Every finding as an `Issue` (pointing at the NEW side where there is one), in text order."""
+        out: list[Issue] = []
+        for n, p in enumerate(self.pairs):
+            where = f"{p.new.location}: {p.kind} {p.key} (was {p.old.location})"
+            title = f"{p.kind} {p.key}"
+            if p.not_compared is not None:
+                out.append(
+                    Issue(
+                        VerifyRule.NOT_COMPARED.value,
+                        Level.WARNING,
+                        f"not compared: {p.not_compared}",
+                        p.new.path,
+                        p.new.line,
+                        title=title,
+                        text=f"{where}: not compared: {p.not_compared}",
+                        group=n,
+                    )
+                )
+            for d in p.differences:
+                out.append(
+                    Issue(
+                        VerifyRule.RESOURCES_CHANGED.value,
+                        Level.WARNING,
+                        f"{d.change}: {d} (was {p.old.location})",
+                        p.new.path,
+                        p.new.line,
+                        title=title,
+                        text=f"{where}: {d.change}: {d}",
+                        group=n,
+                    )
+                )
+        for rule, level, sides, tail in (
+            (
+                VerifyRule.ONLY_IN_OLD,
+                Level.WARNING,
+                self.only_old,
+                "only in OLD (no task of that module and name in NEW)",
+            ),
+            (
+                VerifyRule.ONLY_IN_NEW,
+                Level.WARNING,
+                self.only_new,
+                "only in NEW (no task of that module and name in OLD)",
+            ),
+            (VerifyRule.BECAME_TASK, Level.NOTE, self.became_tasks, ""),
+        ):
+            for key, side in sides:
+                text = tail or f"was a @workflow; now a task with a pod of its own ({_pod_text(side)})"
+                out.append(
+                    Issue(
+                        rule.value, level, text, side.path, side.line, title=key, text=f"{side.location}: {key}: {text}"
+                    )
+                )
+        for path, reason in self.skipped_files:
+            out.append(
+                Issue(
+                    CommonRule.FILE_NOT_READ.value,
+                    Level.NOTE,
+                    f"not read: {reason}",
+                    path,
+                    text=f"{path}: not read: {reason}",
+                )
+            )
+        return out
+
+    def _summary(self, kept: Sequence[Issue]) -> dict[str, int]:
+        groups = {i.group for i in kept if i.group >= 0}
+        counts = {
+            r: sum(1 for i in kept if i.rule == r.value) for r in (VerifyRule.ONLY_IN_OLD, VerifyRule.ONLY_IN_NEW)
+        }
         return {
-            "exit_code": self.exit_code,
-            "summary": {
-                "pairs": len(self.pairs),
-                "same": sum(1 for p in self.pairs if not p.changed),
-                "changed": sum(1 for p in self.pairs if p.differences and p.not_compared is None),
-                "not_compared": sum(1 for p in self.pairs if p.not_compared is not None),
-                "only_old": len(self.only_old),
-                "only_new": len(self.only_new),
-                "became_tasks": len(self.became_tasks),
-            },
+            "pairs": len(self.pairs),
+            "same": sum(1 for p in self.pairs if not p.changed),
+            "changed": sum(
+                1 for n, p in enumerate(self.pairs) if n in groups and p.differences and p.not_compared is None
+            ),
+            "not_compared": sum(1 for n, p in enumerate(self.pairs) if n in groups and p.not_compared is not None),
+            "only_old": counts[VerifyRule.ONLY_IN_OLD],
+            "only_new": counts[VerifyRule.ONLY_IN_NEW],
+            "became_tasks": len(self.became_tasks),
+        }
+
+    def to_dict(self, selected: Selected | None = None) -> dict[str, Any]:
+        """The JSON report (schema flyteres.verify/1 once the CLI adds ``schema`` and ``findings``).
+
+        ``pairs`` and the one-side lists hold everything compared; the counts and
+        ``exit_code`` follow `selected` (every finding when None).
+        """
+        kept = self.issues() if selected is None else selected.kept
+        return {
+            "exit_code": exit_code(kept, self.errors),
+            "summary": self._summary(kept),
             "pairs": [p.to_dict() for p in self.pairs],
             "only_old": [{"key": k, **s.to_dict()} for k, s in self.only_old],
             "only_new": [{"key": k, **s.to_dict()} for k, s in self.only_new],
@@ -249,28 +349,21 @@ class VerifyReport:
             "errors": list(self.errors),
         }
 
-    def lines(self) -> Iterator[str]:
-        """The plain-text report: one line per difference, naming both places."""
-        for p in self.pairs:
-            where = f"{p.new.location}: {p.kind} {p.key} (was {p.old.location})"
-            if p.not_compared is not None:
-                yield f"{where}: not compared: {p.not_compared}"
-            for d in p.differences:
-                yield f"{where}: {d.change}: {d}"
-        for key, side in self.only_old:
-            yield f"{side.location}: {key}: only in OLD (no task of that module and name in NEW)"
-        for key, side in self.only_new:
-            yield f"{side.location}: {key}: only in NEW (no task of that module and name in OLD)"
-        for key, side in self.became_tasks:
-            yield f"{side.location}: {key}: was a @workflow; now a task with a pod of its own ({_pod_text(side)})"
-        for path, reason in self.skipped_files:
-            yield f"{path}: not read: {reason}"
+    def lines(self, selected: Selected | None = None, *, quiet: bool = False) -> Iterator[str]:
+        """The plain-text report: one line per difference, naming both places (`quiet`: no summary)."""
+        kept = self.issues() if selected is None else selected.kept
+        for issue in kept:
+            yield issue.text or issue.message
         for e in self.errors:
             yield f"error: {e}"
-        same = sum(1 for p in self.pairs if not p.changed)
+        if quiet:
+            return
+        s = self._summary(kept)
+        hidden_counts = (0, 0) if selected is None else (selected.suppressed, selected.ignored)
+        changed = sum(1 for p in self.pairs if p.changed)
         yield (
-            f"{same} of {len(self.pairs)} pair(s) get the same resources; {len(self.changed)} changed or not "
-            f"compared, {len(self.only_old)} only in OLD, {len(self.only_new)} only in NEW"
+            f"{s['same']} of {s['pairs']} pair(s) get the same resources; {changed} changed or not "
+            f"compared, {s['only_old']} only in OLD, {s['only_new']} only in NEW" + hidden_text(*hidden_counts)
         )
 
 

@@ -43,6 +43,33 @@ def _list_rows(catalog: tuple[Accelerator, ...]) -> tuple[list[str], list[list[s
     return header, rows
 
 
+# The columns a user copies from (device strings, names): shown whole, never cut.
+_IDENTIFIERS = frozenset({"name", "flytekit", "v1 device", "flyte", "v2 device"})
+# What a narrow terminal drops first: the least useful column for picking a spelling.
+_DROP_ORDER = ("max N", "partitions", "class", "flytekit", "flyte")
+
+
+def fit_columns(header: list[str], rows: list[list[str]], width: int) -> list[int]:
+    """The columns of the table that fit `width`, dropping the least useful first (`_DROP_ORDER`).
+
+    rich draws each column one space either side of its widest cell, plus one border per column and
+    one at the end.
+    """
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    keep = list(range(len(header)))
+    for name in _DROP_ORDER:
+        if sum(widths[i] + 3 for i in keep) + 1 <= width:
+            break
+        keep.remove(header.index(name))
+    return keep
+
+
+def _dropped_caption(dropped: list[str]) -> str | None:
+    if not dropped:
+        return None
+    return f"left out to fit the terminal: {', '.join(dropped)} (a wider terminal or --json shows them)"
+
+
 @app.callback(invoke_without_command=True)
 def accelerators_list(ctx: typer.Context, as_json: _JSON = False) -> None:
     """List the catalog (a table on a terminal, plain columns otherwise)."""
@@ -55,15 +82,25 @@ def accelerators_list(ctx: typer.Context, as_json: _JSON = False) -> None:
 
     catalog = accelerators.catalog()
     if as_json:
-        doc = {"schema_version": accelerators.SCHEMA_VERSION, "entries": [a.to_dict() for a in catalog]}
+        # "schema" as every command names its JSON; schema_version kept for the consumers that read it.
+        doc = {
+            "schema": f"flyteres.accelerators/{accelerators.SCHEMA_VERSION}",
+            "schema_version": accelerators.SCHEMA_VERSION,
+            "entries": [a.to_dict() for a in catalog],
+        }
         typer.echo(json.dumps(doc, indent=2))
         return
     header, rows = _list_rows(catalog)
     console = Console()
     if console.is_terminal:
-        table = Table(*header, title="flyteres accelerator catalog")
+        keep = fit_columns(header, rows, console.width)
+        dropped = [h for i, h in enumerate(header) if i not in keep]
+        table = Table(title="flyteres accelerator catalog", caption=_dropped_caption(dropped))
+        for i in keep:
+            # Never an ellipsis: a device string is what a user types; too narrow a terminal wraps it whole.
+            table.add_column(header[i], no_wrap=header[i] not in _IDENTIFIERS, overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(row[i] for i in keep))
         console.print(table)
         return
     # Plain aligned columns: stable for pipes, grep and tests.

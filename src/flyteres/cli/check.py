@@ -5,7 +5,6 @@ Runnable on its own as `python -m flyteres.cli.check`.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,14 +12,31 @@ from typing import Annotated
 
 import typer
 
+from flyteres.cli.common import (
+    VERBOSITY,
+    ConfigOption,
+    IsolatedOption,
+    JsonAliasOption,
+    OutputFormatOption,
+    Timer,
+    emit,
+    load_settings,
+    output_format,
+    per_file,
+    select,
+)
+from flyteres.report.formats import OutputFormat
+
 
 def check(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Python files or directories to scan.", show_default=False)],
     *,
     platform: Annotated[
         Path | None,
         typer.Option(
             "--platform",
+            metavar="<file>",
             help="flyteadmin config, Helm values, flytectl attribute file or Flyte ConfigMap (kubectl get configmap "
             "-o yaml) with the task resource defaults/limits. Required unless a --cluster file holds the ConfigMap.",
             show_default=False,
@@ -34,15 +50,18 @@ def check(
         ),
     ] = False,
     quota: Annotated[
-        list[Path] | None, typer.Option("--quota", help="Kubernetes ResourceQuota manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--quota", metavar="<file>", help="Kubernetes ResourceQuota manifest (repeatable)."),
     ] = None,
     limitrange: Annotated[
-        list[Path] | None, typer.Option("--limitrange", help="Kubernetes LimitRange manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--limitrange", metavar="<file>", help="Kubernetes LimitRange manifest (repeatable)."),
     ] = None,
     cluster: Annotated[
         list[Path] | None,
         typer.Option(
             "--cluster",
+            metavar="<file>",
             help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
             "output (repeatable).",
         ),
@@ -51,24 +70,36 @@ def check(
         list[str] | None,
         typer.Option(
             "--node-label",
+            metavar="<label>",
             help="An accelerator label the platform's GPU nodes carry, such as nvidia-h100 (repeatable); "
             "instead of the platform file's flyteres.node_accelerators.",
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    output: OutputFormatOption = OutputFormat.TEXT,
+    as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+        typer.Option(
+            "--exclude",
+            metavar="<pattern>",
+            help="Leave out files and directories matching this git-style pattern (repeatable).",
+        ),
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+        typer.Option(
+            "--include",
+            metavar="<pattern>",
+            help="Read only files matching this git-style pattern (repeatable; default *.py).",
+        ),
     ] = None,
     jobs: Annotated[
         int,
         typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
     ] = 1,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
 ) -> None:
     """Report flytekit and Flyte 2 tasks the platform will refuse, cap or leave without limits.
 
@@ -83,6 +114,12 @@ def check(
     from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
     from flyteres.check import check_paths  # noqa: PLC0415
 
+    settings = load_settings(paths, config_file, isolated)
+    fmt = output_format(ctx, output, as_json, settings)
+    # A flag replaces the config's value; the config's files are relative to its pyproject.toml.
+    platform = platform if platform is not None else settings.platform
+    cluster = cluster or list(settings.cluster)
+    timer = Timer()
     try:
         found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
         config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform
@@ -94,13 +131,14 @@ def check(
     if config is None:
         typer.echo("error: give the platform with --platform, or a Flyte ConfigMap in a --cluster file", err=True)
         raise typer.Exit(2)
+    timer.lap("read the platform")
     report = check_paths(
         paths,
         config,
         quotas,
         limitranges,
-        exclude=exclude or (),
-        include=include or (),
+        exclude=exclude or settings.exclude,
+        include=include or settings.include,
         jobs=jobs,
         node_labels=node_label or None,
     )
@@ -109,17 +147,27 @@ def check(
         report.notes.append(
             PlatformNote(found.platform.path or "<cluster>", 1, "ConfigMap", "not used: --platform is given")
         )
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        for line in report.lines():
-            typer.echo(line)
-    raise typer.Exit(report.exit_code)
+    timer.lap(f"read and checked {len(report.checked)} declaration(s)")
+    per_file(c.declaration.path for c in report.checked)
+    selected = select(report.issues(), settings)
+    body = report.to_dict(selected)
+    emit(
+        "check",
+        fmt,
+        selected,
+        text=lambda: report.lines(selected, quiet=VERBOSITY.quiet),
+        body=lambda: body,
+        errors=report.errors,
+        summary=list(report.lines(selected))[-1],
+    )
+    timer.total("check took")
+    raise typer.Exit(body["exit_code"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command on ``argv`` and return its exit code (for ``python -m flyteres.cli.check``)."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    VERBOSITY.level = 0  # run on its own: no app callback sets -v/-q
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     app.command()(check)
     try:
         # Standalone mode prints usage errors itself and exits 2; every path ends in SystemExit.

@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from flyteres._errors import FlyteresError, ResourceSpecError
+from flyteres.cli.common import (
+    VERBOSITY,
+    ConfigOption,
+    IsolatedOption,
+    OutputFormatOption,
+    emit,
+    given,
+    load_settings,
+    output_format,
+    select,
+)
 from flyteres.core.options import DeviceLabels, FlytekitForm, IdlTarget, Policy
+from flyteres.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from flyteres.core.findings import Conversion, Finding
     from flyteres.core.spec import ResourceSpec
+    from flyteres.report.config import Config
+    from flyteres.report.model import Issue
 
 
 class Input(str, Enum):
@@ -43,29 +58,70 @@ class Output(str, Enum):
     FLYTEIDL2 = "flyteidl2"
 
 
-def convert(
-    path: Annotated[str, typer.Argument(help="Input file, or - for standard input.")] = "-",
+_POLICY_HELP = (
+    "strict: refuse anything lossy (nothing is written, exit 1); kubernetes: decide as Kubernetes does at run "
+    "time and report each decision. convert defaults to strict: it turns one spec you are looking at, so a "
+    "lossy finding should stop it and show you why; migrate, which rewrites a whole tree, defaults to "
+    "kubernetes and lists every site the policy decided. tool.flyteres.policy in pyproject.toml sets both."
+)
+
+
+def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or option
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Input file, or - for standard input.", metavar="path")] = "-",
     source: Annotated[
-        str, typer.Option("--from", help="Input form: spec (ResourceSpec JSON), flytekit (arguments as JSON), idl.")
+        str,
+        typer.Option(
+            "--from",
+            metavar="<spec|flytekit|idl>",
+            autocompletion=lambda: [m.value for m in Input],
+            help="Input form: spec (ResourceSpec JSON), flytekit (arguments as JSON), idl.",
+        ),
     ] = "spec",
     target: Annotated[
         str,
         typer.Option(
-            "--to", help="Output: flyte, flytekit, flytekit-resources, spec, k8s, flyteidl or flyteidl2 (JSON)."
+            "--to",
+            metavar="<" + "|".join(m.value for m in Output) + ">",
+            autocompletion=lambda: [m.value for m in Output],
+            help="Output: Flyte 2 or flytekit arguments, the ResourceSpec, Kubernetes resources, or flyteidl or "
+            "flyteidl2 messages (JSON). tool.flyteres.target in pyproject.toml sets it.",
         ),
     ] = "flyte",
     policy: Annotated[
-        str, typer.Option(help="strict: refuse anything lossy; kubernetes: decide as Kubernetes does.")
+        str,
+        typer.Option(
+            metavar="<strict|kubernetes>", help=_POLICY_HELP, autocompletion=lambda: [m.value for m in Policy]
+        ),
     ] = "strict",
     device_labels: Annotated[
-        str, typer.Option(help="keep: the exact node label; idiomatic: the target SDK's own device name.")
+        str,
+        typer.Option(
+            metavar="<keep|idiomatic>",
+            autocompletion=lambda: [m.value for m in DeviceLabels],
+            help="keep: the exact node label; idiomatic: the target SDK's own device name.",
+        ),
     ] = "keep",
+    output: OutputFormatOption = OutputFormat.TEXT,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
 ) -> None:
     """Convert one resource spec between forms. Findings go to stderr.
+
+    Only findings about the requested target are reported (a note on what Flyte 2 needs is not printed
+    when converting to flyteidl). With --output-format json the converted value is inside the JSON;
+    github and sarif print the findings only.
 
     Exit codes: 0 converted, 1 lossy under the policy (nothing written), 2 invalid input (one line on
     stderr; this includes input that is not UTF-8 JSON or is larger than 1 MiB).
     """
+    # The configuration is looked up from the input file (the working directory for stdin).
+    settings = load_settings([path], config_file, isolated)
+    if settings.target and not given(ctx, "target"):
+        target = settings.target
+    if settings.policy and not given(ctx, "policy"):
+        policy = settings.policy
+    fmt = output_format(ctx, output, False, settings)
     # Plain strings checked here rather than Enum options: the error names the
     # option and every choice in the same words the other input errors use.
     choices: dict[str, tuple[str, type[Enum]]] = {
@@ -87,12 +143,54 @@ def convert(
     except RecursionError:  # a document nested deeper than Python's stack, caught wherever it is walked
         typer.echo("error: input: nested too deeply to be a resource spec", err=True)
         raise typer.Exit(2) from None
+    code = 1 if result.lossy else 0
+    if fmt is not OutputFormat.TEXT:
+        options = {"from": source, "to": target, "policy": policy, "device_labels": device_labels}
+        _report(result, fmt, path=path, settings=settings, code=code, options=options)
+        raise typer.Exit(code)
+    # Most conversions report nothing: the selection (and its module) is only built for findings.
+    selected = select(issues(result.findings, path), settings) if result.findings else None
+    kept = set() if selected is None else {(i.rule, i.message) for i in selected.kept}
     for finding in result.findings:
-        typer.echo(describe(finding), err=True)
+        if (finding.rule.value, _message(finding)) in kept and not (VERBOSITY.quiet and not finding.lossy):
+            typer.echo(describe(finding), err=True)
     if result.lossy:
         typer.echo(f"error: not converted: {len(result.lossy)} lossy finding(s) under policy {policy!r}", err=True)
         raise typer.Exit(1)
     typer.echo(result.value)
+
+
+def issues(findings: Sequence[Finding], path: str) -> list[Issue]:
+    """Conversion findings as `Issue`s: an error when lossy, a note when every policy does the same, else a warning."""
+    from flyteres.report.model import Issue, Level  # noqa: PLC0415 - loaded only when findings are reported
+
+    out = []
+    for f in findings:
+        level = Level.ERROR if f.lossy else Level.NOTE if len(set(f.actions.values())) <= 1 else Level.WARNING
+        out.append(Issue(f.rule.value, level, _message(f), None if path == "-" else path, title=f.field))
+    return out
+
+
+def _message(finding: Finding) -> str:
+    text = str(finding)
+    prefix = f"[{finding.rule.value}] "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def _report(
+    result: Conversion[str], fmt: OutputFormat, *, path: str, settings: Config, code: int, options: dict[str, str]
+) -> None:
+    """The conversion in a machine format: JSON (with the value), GitHub annotations or SARIF."""
+    selected = select(issues(result.findings, path), settings)
+    body = {
+        "input": path,
+        **options,
+        "converted": not result.lossy,
+        "value": None if result.lossy else result.value,
+        "conversion_findings": [f.to_dict() for f in result.findings],
+    }
+    summary = f"not converted: {len(result.lossy)} lossy finding(s)" if result.lossy else None
+    emit("convert", fmt, selected, text=list, body=lambda: body, summary=summary, code=code)
 
 
 #: The largest input `convert` reads. A resource spec is a few hundred bytes; anything near
@@ -200,11 +298,12 @@ def read(text: str, source: Input) -> ResourceSpec:
 
 def write(spec: ResourceSpec, target: Output, *, policy: Policy, device_labels: DeviceLabels) -> Conversion[str]:
     """Render `spec` as `target`; lossy findings leave the text empty."""
-    from flyteres.core.findings import Conversion  # noqa: PLC0415 - see the module docstring
+    from flyteres.core.findings import Conversion, reading_findings  # noqa: PLC0415 - see the module docstring
 
     match target:
         case Output.SPEC:
-            return Conversion(spec.to_json(indent=2), spec.findings)
+            # A note made while reading that concerns one SDK (Flyte 2 takes an int) is not about the spec.
+            return Conversion(spec.to_json(indent=2), tuple(reading_findings(spec.findings, "spec")))
         case Output.FLYTE:
             from flyteres.convert.flyte import flyte_arguments  # noqa: PLC0415
 
@@ -233,7 +332,7 @@ def write(spec: ResourceSpec, target: Output, *, policy: Policy, device_labels: 
             doc: dict[str, Any] = {"resources": json_format.MessageToDict(res)}
             if ext is not None:
                 doc["extendedResources"] = json_format.MessageToDict(ext)
-            return Conversion(json.dumps(doc, indent=2), spec.findings)
+            return Conversion(json.dumps(doc, indent=2), tuple(reading_findings(spec.findings, "idl")))
 
 
 def describe(finding: Finding) -> str:

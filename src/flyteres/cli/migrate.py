@@ -7,7 +7,6 @@ libcst, rich and the runner load inside the command.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -15,8 +14,18 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from flyteres.cli.common import (
+    VERBOSITY,
+    ConfigOption,
+    IsolatedOption,
+    OutputFormatOption,
+    given,
+    load_settings,
+    output_format,
+)
 from flyteres.core.options import Policy
 from flyteres.migrate.options import MigrationTarget
+from flyteres.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,6 +38,7 @@ class ReportChoice(str, Enum):
 
 
 def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument or option
+    ctx: typer.Context,
     paths: Annotated[
         list[Path],
         typer.Argument(help="Files or directories (searched for *.py).", show_default=False),
@@ -39,7 +49,8 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
         typer.Option(
             "--target",
             help="flyte: Flyte 2 (TaskEnvironment, flyte.Resources, .override); "
-            "flytekit: stay on flytekit, requests=/limits= become resources=.",
+            "flytekit: stay on flytekit, requests=/limits= become resources=. tool.flyteres.target in "
+            "pyproject.toml sets it.",
         ),
     ] = MigrationTarget.FLYTE,
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files in place.")] = False,
@@ -51,7 +62,10 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
         typer.Option(
             "--policy",
             help="kubernetes: decide what Kubernetes decides at run time (a limit without a request "
-            "becomes (limit, limit)), listing every such site; strict: rewrite only what is wire-identical.",
+            "becomes (limit, limit)), listing every such site; strict: rewrite only what is wire-identical. "
+            "migrate defaults to kubernetes: a tree's rewrite should not stop at each such site, and every "
+            "decision is listed for review; convert, which turns one spec, defaults to strict. tool.flyteres.policy "
+            "in pyproject.toml sets both.",
         ),
     ] = Policy.KUBERNETES,
     jobs: Annotated[
@@ -60,8 +74,9 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     ] = None,
     report: Annotated[
         ReportChoice | None,
-        typer.Option("--report", help="json: print a JSON report on stdout (diffs go inside it).", show_default=False),
+        typer.Option("--report", hidden=True, help="Same as --output-format json.", show_default=False),
     ] = None,
+    output: OutputFormatOption = OutputFormat.TEXT,
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
@@ -70,6 +85,8 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
         list[str] | None,
         typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
     ] = None,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
 ) -> None:
     """Rewrite flytekit resource declarations for Flyte 2 or flytekit's resources= form.
 
@@ -78,25 +95,37 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     if sum((write, diff, check)) > 1:
         typer.echo("error: use at most one of --write, --diff, --check", err=True)
         raise typer.Exit(2)
+    from flyteres.cli import migrate_output  # noqa: PLC0415
     from flyteres.migrate.runner import Options  # noqa: PLC0415 - libcst loads only when the command runs
 
+    settings = load_settings(paths, config_file, isolated)
+    fmt = output_format(ctx, output, report is ReportChoice.json, settings)
+    if settings.target and not given(ctx, "target"):
+        if settings.target not in ("flyte", "flytekit"):
+            typer.echo(f"error: {settings.path}: target: migrate writes flyte or flytekit", err=True)
+            raise typer.Exit(2)
+        target = MigrationTarget(settings.target)
+    if settings.policy and not given(ctx, "policy"):
+        policy = Policy(settings.policy)
     mode: Mode = "write" if write else "check" if check else "diff"
     options = Options(target=target, policy=policy, mode=mode)
     console = _console()
-    result = _run(paths, options, jobs, console, exclude or [], include or [])
-    match report, mode:
-        case ReportChoice.json, _:
-            typer.echo(json.dumps(result.to_dict(), indent=2))
-        case None, "check":
+    result = _run(paths, options, jobs, console, exclude or list(settings.exclude), include or list(settings.include))
+    match fmt.value, mode:
+        case "json" | "github" | "sarif", _:
+            migrate_output.report(result, fmt, settings)
+        case "text", "check":
             for f in result.files:
                 if f.status == "changed":
                     typer.echo(f"would change: {f.path}")
-        case None, "diff":
+        case "text", "diff":
             for f in result.files:
                 if f.diff:
                     sys.stdout.write(f.diff if f.diff.endswith("\n") else f.diff + "\n")
             sys.stdout.flush()
-    _print_report(result, console)
+    _print_report(result, console, quiet=VERBOSITY.quiet)
+    if fmt.value == "text":
+        migrate_output.report(result, fmt, settings)
     raise typer.Exit(result.exit_code())
 
 
@@ -158,8 +187,8 @@ def _run(  # noqa: PLR0917 - the command's own helper
         return run(paths, options, jobs=jobs, progress=advance, exclude=exclude, include=include)
 
 
-def _print_report(result: RunReport, console: Console) -> None:
-    """Failures, untouched sites and policy decisions, then the totals (on stderr)."""
+def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -> None:
+    """Failures, untouched sites and policy decisions, then the totals (on stderr; not with -q)."""
     from flyteres.migrate.results import Site  # noqa: PLC0415 - see the module notes
     from flyteres.migrate.runner import NO_DECLARATION  # noqa: PLC0415 - see the module notes
 
@@ -180,6 +209,8 @@ def _print_report(result: RunReport, console: Console) -> None:
                 console.print(
                     f"{where}: rewritten; the {result.options.policy} policy decided {', '.join(rules)}", markup=False
                 )
+    if quiet:
+        return
     s = result.summary()
     verb = "rewritten" if result.options.mode == "write" else "would change"
     console.print(

@@ -5,7 +5,6 @@ Runnable on its own as `python -m flyteres.cli.verify`.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,8 +12,23 @@ from typing import Annotated
 
 import typer
 
+from flyteres.cli.common import (
+    VERBOSITY,
+    ConfigOption,
+    IsolatedOption,
+    JsonAliasOption,
+    OutputFormatOption,
+    Timer,
+    emit,
+    load_settings,
+    output_format,
+    select,
+)
+from flyteres.report.formats import OutputFormat
+
 
 def verify(
+    ctx: typer.Context,
     old: Annotated[Path, typer.Argument(help="The tree (or file) before the migration.", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The tree (or file) after it.", show_default=False)],
     *,
@@ -22,6 +36,7 @@ def verify(
         Path | None,
         typer.Option(
             "--platform",
+            metavar="<file>",
             help="The platform both sides run on (flyteadmin config, Helm values, Flyte ConfigMap...). "
             "Without it, each side is replayed with no platform: the task's own values and the backend's rules.",
             show_default=False,
@@ -35,32 +50,46 @@ def verify(
         ),
     ] = False,
     quota: Annotated[
-        list[Path] | None, typer.Option("--quota", help="Kubernetes ResourceQuota manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--quota", metavar="<file>", help="Kubernetes ResourceQuota manifest (repeatable)."),
     ] = None,
     limitrange: Annotated[
-        list[Path] | None, typer.Option("--limitrange", help="Kubernetes LimitRange manifest (repeatable).")
+        list[Path] | None,
+        typer.Option("--limitrange", metavar="<file>", help="Kubernetes LimitRange manifest (repeatable)."),
     ] = None,
     cluster: Annotated[
         list[Path] | None,
         typer.Option(
             "--cluster",
+            metavar="<file>",
             help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
             "output (repeatable).",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text (for CI).")] = False,
+    output: OutputFormatOption = OutputFormat.TEXT,
+    as_json: JsonAliasOption = False,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+        typer.Option(
+            "--exclude",
+            metavar="<pattern>",
+            help="Leave out files and directories matching this git-style pattern (repeatable).",
+        ),
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+        typer.Option(
+            "--include",
+            metavar="<pattern>",
+            help="Read only files matching this git-style pattern (repeatable; default *.py).",
+        ),
     ] = None,
     jobs: Annotated[
         int,
         typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
     ] = 1,
+    config_file: ConfigOption = None,
+    isolated: IsolatedOption = False,
 ) -> None:
     """Compare what every task's pod gets before (OLD) and after (NEW) a migration.
 
@@ -77,6 +106,12 @@ def verify(
     from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
     from flyteres.verify import verify_paths  # noqa: PLC0415
 
+    # The configuration is looked up from NEW, the tree a project keeps.
+    settings = load_settings([new], config_file, isolated)
+    fmt = output_format(ctx, output, as_json, settings)
+    platform = platform if platform is not None else settings.platform
+    cluster = cluster or list(settings.cluster)
+    timer = Timer()
     try:
         found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
         config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform
@@ -86,19 +121,35 @@ def verify(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     report = verify_paths(
-        old, new, config, quotas, limitranges, exclude=exclude or (), include=include or (), jobs=jobs
-    )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        for line in report.lines():
-            typer.echo(line)
-    raise typer.Exit(report.exit_code)
+        old,
+        new,
+        config,
+        quotas,
+        limitranges,
+        exclude=exclude or settings.exclude,
+        include=include or settings.include,
+        jobs=jobs,
+    )
+    timer.lap(f"read, replayed and compared {len(report.pairs)} pair(s)")
+    selected = select(report.issues(), settings)
+    body = report.to_dict(selected)
+    emit(
+        "verify",
+        fmt,
+        selected,
+        text=lambda: report.lines(selected, quiet=VERBOSITY.quiet),
+        body=lambda: body,
+        errors=report.errors,
+        summary=list(report.lines(selected))[-1],
+    )
+    timer.total("verify took")
+    raise typer.Exit(body["exit_code"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command on ``argv`` and return its exit code (for ``python -m flyteres.cli.verify``)."""
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    VERBOSITY.level = 0  # run on its own: no app callback sets -v/-q
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     app.command()(verify)
     try:
         # Standalone mode prints usage errors itself and exits 2; every path ends in SystemExit.

@@ -1,0 +1,63 @@
+"""`flyteres migrate` in the shared output formats: its findings as `Issue`s, and its JSON with the shared keys.
+
+Kept beside the command rather than in it, so `cli/migrate.py` changes by a
+few lines only: the runner's report (`RunReport.to_dict`) is wrapped, never
+edited. Its keys stay as they were (``schema`` is ``flyteres.migrate/1``);
+``findings``, ``suppressed`` and ``ignored`` are added.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from flyteres.cli.common import emit, select
+from flyteres.report.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from flyteres.migrate.runner import RunReport
+    from flyteres.report.config import Config
+    from flyteres.report.model import Issue
+
+
+def issues(result: RunReport) -> list[Issue]:
+    """Every migrate finding: a file that failed is an error; a finding that kept a site as written
+    (lossy) or that the policy decided is a warning; the rest are notes."""
+    from flyteres.report.model import CommonRule, Issue, Level  # noqa: PLC0415
+
+    out = []
+    for f in result.files:
+        if f.status == "failed":
+            out.append(Issue(CommonRule.FILE_NOT_READ.value, Level.ERROR, f"failed: {f.reason}", f.path, title=f.path))
+        for site in f.sites:
+            title = f"{site.kind} {site.name}"
+            for finding in site.findings:
+                level = Level.WARNING if finding.lossy or finding.decided_by_policy else Level.NOTE
+                text = str(finding).removeprefix(f"[{finding.rule}] ")
+                if site.action == "untouched":
+                    text = f"left as written: {text}"
+                out.append(Issue(finding.rule, level, text, f.path, finding.line or site.line, title=title))
+    return out
+
+
+def report(result: RunReport, fmt: OutputFormat, settings: Config) -> None:
+    """Print a migrate run as JSON, GitHub annotations or SARIF (text stays the command's own, plus the
+    selection's counts when it hid anything)."""
+    selected = select(issues(result), settings)
+    if fmt is OutputFormat.TEXT:
+        if selected.hidden:
+            typer.echo(
+                f"findings: {selected.suppressed} suppressed inline, {selected.ignored} not selected "
+                "(the sites above are listed whole)",
+                err=True,
+            )
+        return
+    # The runner's report says schema flyteres.migrate/1 itself; the shared keys are added after its own.
+    body = {k: v for k, v in result.to_dict().items() if k != "schema"}
+    s = result.summary()
+    summary = (
+        f"{s['files']} files: {s['changed']} would change, {s['failed']} failed; "
+        f"{s['sites_untouched']} sites left as written"
+    )
+    emit("migrate", fmt, selected, text=list, body=lambda: body, summary=summary, code=result.exit_code())
