@@ -196,3 +196,15 @@ def test_a_long_file_name_is_written(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert migrated(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@posix
+def test_a_file_left_unwritten_is_a_finding_in_every_output_format(tmp_path: Path) -> None:
+    path = tmp_path / "locked.py"
+    path.write_text(TASK)
+    path.chmod(0o444)
+    proc = flyteres("migrate", "--write", "--output-format", "github", tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "file-not-written" in proc.stdout
+    assert "read-only" in proc.stdout
+    assert path.read_text() == TASK
