@@ -347,8 +347,9 @@ def _second(item: tuple[Path, Options, str | None, TaskIndex]) -> _Outcome:
 def _died(item: tuple[Any, ...], reason: str, *, memory: int | None = None) -> _Outcome:
     """The report of a file whose worker process died on it (or raised)."""
     cap = ""
-    if memory is not None and (reason.startswith("its worker") or "MemoryError" in reason):
-        # Running out of the cap ends in MemoryError, or in an abort inside libcst's native code.
+    if memory is not None and any(sign in reason for sign in ("SIGABRT", "SIGKILL", "MemoryError")):
+        # Running out of the cap ends in MemoryError, or in an abort inside libcst's native code
+        # (SIGKILL: the system's out-of-memory killer); a crash (SIGSEGV) is no memory matter.
         cap = f" (a worker may use {memory // (1024 * 1024)} MiB)"
     return _Outcome(FileReport(str(item[0]), "failed", reason=f"{reason} while migrating it{cap}; left as it was"))
 
