@@ -145,10 +145,13 @@ def _replace(path: Path, data: bytes, st: os.stat_result) -> WriteResult:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
+                if hasattr(os, "fchmod"):  # POSIX; elsewhere os.chmod below
+                    os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
                 if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                     with contextlib.suppress(OSError):  # only the owner's group, or root, may; else keep ours
                         os.fchown(fh.fileno(), st.st_uid, st.st_gid)
+            if not hasattr(os, "fchmod"):
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))
             os.replace(tmp, path)
         except BaseException as exc:
             with contextlib.suppress(OSError):
