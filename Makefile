@@ -133,6 +133,7 @@ check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "
 bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail); CORPUS=dir adds a real tree
 	@for b in quantity convert migrate migrate_scale service service_attack check; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 	@if [ -n "$(CORPUS)" ]; then echo "== benchmarks/corpus.py $(CORPUS)"; $(BIN)/python benchmarks/corpus.py "$(CORPUS)"; fi
+	@echo "== benchmarks/migrate_corpus.py $(CORPUS)"; $(BIN)/python benchmarks/migrate_corpus.py $(CORPUS)
 
 # Record the exact versions the tests ran with (run after changing dependencies).
 lock: venv ## record the installed versions in requirements/constraints.txt

@@ -245,3 +245,46 @@ def test_resources_in_a_pod_template_are_checked(tmp_path: Path) -> None:
     assert big.declaration.spec is not None
     assert [f.rule.value for f in big.problems] == ["rejected-at-registration"]
     assert unknown.skipped == "pod_template: not a PodTemplate(...) written out (make_template())"
+
+
+OOM_RETRY = """\
+import flyte
+
+env = flyte.TaskEnvironment(name="oom", resources=flyte.Resources(cpu=(1, 2), memory="1Gi", gpu="A100:1", shm="auto"))
+
+
+@env.task
+async def worker(mb: int) -> int:
+    return mb
+
+
+@env.task
+async def drive(tiers: list[int], cpu: str, sizes: dict[int, str]) -> int:
+    for mb in tiers:
+        try:
+            return await worker.override(resources=flyte.Resources(memory={memory}))(mb)
+        except flyte.errors.OOMError:
+            continue
+    await worker.override(resources=flyte.Resources(cpu=cpu, memory=sizes[0], gpu=GPU))(0)
+    await worker.override(resources=bigger(tiers))(0)
+    raise RuntimeError("out of memory at every tier")
+"""
+
+
+@pytest.mark.parametrize("memory", ['f"{mb}Mi"', '"2Gi"'])
+def test_an_override_drops_what_it_does_not_pass_even_when_its_values_are_known_only_at_run_time(
+    tmp_path: Path, memory: str
+) -> None:
+    # The OOM-retry loop: the memory tier is an f-string, yet the call's shape alone shows the cpu, the GPU
+    # and the shared memory are gone -- the same fields as with a literal memory.
+    (tmp_path / "oom.py").write_text(OOM_RETRY.replace("{memory}", memory))
+    report = check_paths([tmp_path], PLATFORM)
+    by_line = {c.declaration.line: c for c in report.checked}
+    (dropped,) = [f for f in by_line[15].problems if f.rule.value == "override-replaces-resources"]
+    assert dropped.value == "limits.cpu, requests.cpu, requests.gpu, accelerator, shared_memory"
+    # Names may be tuples (requests and limits), so only what no parameter could set is reported.
+    (dropped,) = by_line[18].problems
+    assert dropped.value == "shared_memory"
+    # A helper's result says nothing about which fields it sets: not checked, nothing claimed.
+    assert by_line[19].problems == ()
+    assert by_line[19].skipped is not None

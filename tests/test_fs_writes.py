@@ -155,3 +155,52 @@ def test_a_file_that_grew_or_went_away_is_not_written(tmp_path: Path) -> None:
     assert gone.status == "skipped"
     assert "No such file" in (gone.reason or "")
     assert not path.exists()
+
+
+GROUP_TASKS = """from flytekit import Resources, task
+
+
+@task(requests=Resources(cpu="1", mem="1Gi"))
+def double(n: int) -> int:
+    return n * 2
+"""
+GROUP_FLOWS = """from flytekit import workflow
+
+from .tasks import double
+
+
+@workflow
+def wf(n: int) -> int:
+    return double(n=n)
+"""
+
+
+def test_a_group_with_a_file_that_cannot_be_written_is_not_written_at_all(tmp_path: Path) -> None:
+    # --target flyte moves tasks.py and flows.py together: with flows.py read-only, writing
+    # tasks.py alone would leave half a program on each SDK.
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "tasks.py").write_text(GROUP_TASKS)
+    (pkg / "flows.py").write_text(GROUP_FLOWS)
+    (pkg / "flows.py").chmod(0o444)
+    report = run([tmp_path], Options(mode="write"))
+    by_name = {Path(f.path).name: f for f in report.files}
+    assert (pkg / "tasks.py").read_text() == GROUP_TASKS
+    assert (pkg / "flows.py").read_text() == GROUP_FLOWS
+    assert by_name["flows.py"].unwritten
+    assert "read-only" in (by_name["flows.py"].reason or "")
+    assert by_name["tasks.py"].unwritten
+    assert "flows.py: read-only" in (by_name["tasks.py"].reason or "")
+    assert report.exit_code() == 1
+
+
+def test_a_group_whose_files_may_all_be_written_is_written_whole(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "tasks.py").write_text(GROUP_TASKS)
+    (pkg / "flows.py").write_text(GROUP_FLOWS)
+    report = run([tmp_path], Options(mode="write"))
+    assert {Path(f.path).name for f in report.files if f.written} == {"tasks.py", "flows.py"}
+    assert "flytekit" not in (pkg / "tasks.py").read_text()

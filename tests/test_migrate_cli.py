@@ -134,6 +134,10 @@ def test_usage_errors_exit_2(tree: pathlib.Path) -> None:
 
 def test_json_report_schema(tree: pathlib.Path) -> None:
     (tree / "pkg" / "gpu.py").write_text(
+        'from flytekit import Resources, task\n\n\n@task(limits=Resources(mem="1Gi"))\ndef capped(): ...\n'
+    )
+    # A module with a task that cannot move stays on flytekit whole, its blocker reported.
+    (tree / "pkg" / "whole.py").write_text(
         "from flytekit import Resources, task\nfrom flytekit.extras.accelerators import A100\n\n\n"
         '@task(limits=Resources(mem="1Gi"))\ndef capped(): ...\n\n\n'
         '@task(requests=Resources(gpu="1"), accelerator=A100.unpartitioned)\ndef whole(): ...\n'
@@ -153,13 +157,26 @@ def test_json_report_schema(tree: pathlib.Path) -> None:
         ("gpu.py", "changed"),
         ("plain.py", "skipped"),
         ("tasks.py", "changed"),
+        ("whole.py", "unchanged"),
     ]
     gpu = report["files"][1]
     assert gpu["diff"].startswith("--- ")
-    capped, whole = gpu["sites"]
+    (capped,) = gpu["sites"]
+    kept, whole = report["files"][4]["sites"]
+    assert kept["action"] == "untouched"
+    assert kept["reason"].startswith("the module stays on flytekit (line 9: task whole cannot move")
+    assert report["files"][4]["blockers"] == [
+        {
+            "path": str(tree / "pkg" / "whole.py"),
+            "line": 9,
+            "construct": "task whole",
+            "rule": "unpartitioned",
+            "reason": whole["reason"],
+        }
+    ]
     assert capped["kind"] == "task"
     assert capped["name"] == "capped"
-    assert capped["line"] == 5
+    assert capped["line"] == 4
     assert capped["action"] == "rewritten"
     assert capped["old"] == 'task(limits=Resources(mem="1Gi"))'
     assert capped["new"] == "env.task"
@@ -173,7 +190,7 @@ def test_json_report_schema(tree: pathlib.Path) -> None:
         "field": "limits.memory",
         "value": "1Gi",
         "reason": "Flyte 2 has no way to write a limit without a request",
-        "line": 5,
+        "line": 4,
         "lossy": False,
         "decided_by_policy": True,
         "actions": {
@@ -190,18 +207,18 @@ def test_json_report_schema(tree: pathlib.Path) -> None:
             "variable": "env",
             "name": "gpu",
             "resources": 'flyte.Resources(memory=("1Gi", "1Gi"))',
-            "line": 5,
+            "line": 4,
             "tasks": ["capped"],
         }
     ]
     summary = report["summary"]
-    assert summary["files"] == 4
+    assert summary["files"] == 5
     assert summary["changed"] == 3
     assert summary["sites_rewritten"] == 3
-    assert summary["sites_untouched"] == 1
+    assert summary["sites_untouched"] == 2
     assert summary["sites_decided_by_policy"] == 1
     assert summary["findings_by_rule"]["unpartitioned"] == 1
-    assert summary["findings_by_kind"] == {"info": 1, "lossy": 1, "policy": 1}
+    assert summary["findings_by_kind"] == {"info": 1, "lossy": 1, "policy": 2}
 
 
 def test_jobs_2_gives_the_same_report_in_the_same_order(tmp_path: pathlib.Path) -> None:
@@ -255,3 +272,24 @@ def test_registering_the_command_imports_nothing_heavy(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert proc.stdout.strip() == "[]", f"importing {module} loaded {proc.stdout.strip()}"
+
+
+def test_check_and_diff_exit_1_when_sites_remain_that_cannot_be_migrated(tmp_path: pathlib.Path) -> None:
+    # Nothing would change (the module stays whole), but CI must be able to fail on what stays.
+    (tmp_path / "blocked.py").write_text(
+        "from flytekit import Resources, conditional, task\n\n\n"
+        '@task(requests=Resources(cpu="1"))\ndef f() -> int: ...\n\n\nBRANCH = conditional\n'
+    )
+    for mode in ("--check", "--diff"):
+        code, out, err = _run(tmp_path, mode)
+        assert code == 1, mode
+        assert out == ""
+        assert f"{tmp_path / 'blocked.py'}:8: conditional: keeps its group on flytekit" in err
+        assert "exit 1: 2 sites or constructs could not be migrated (listed above)" in err
+    code, _, err = _run(tmp_path, "--write")
+    assert code == 0
+    assert "exit 1" not in err
+    code, _, _ = _run(tmp_path, "--check", "--mark")
+    assert code == 1
+    assert _run(tmp_path, "--write", "--mark")[0] == 0
+    assert "# TODO(flyteres): conditional:" in (tmp_path / "blocked.py").read_text()

@@ -133,14 +133,19 @@ def test_unpaired_tasks_and_files_python_cannot_parse_are_listed(tmp_path: Path)
 
 
 def test_verify_catches_what_a_flytekit_to_flytekit_rewrite_changes(tmp_path: Path) -> None:
-    # `flyteres migrate --target flytekit` turns requests=/limits= into resources=. Under the kubernetes
-    # policy a limit alone becomes (limit, limit): the pod is the same, but flyteadmin now sees a request
-    # and refuses the task whose limit (12Gi) is above the platform's (8Gi) at registration, where it
-    # used to register and be capped silently. Every other task and override keeps its pod.
+    # `flyteres migrate --target flytekit` turns requests=/limits= into resources=. A limit alone written
+    # as (limit, limit) keeps the pod, but flyteadmin then sees a request and refuses the task whose limit
+    # (12Gi) is above the platform's (8Gi) at registration, where it used to register and be capped
+    # silently. migrate leaves such a site as written now; a hand-made rewrite of it is what verify catches.
+    # Every other task and override keeps its pod.
     old, new = ROOT / "examples" / "project", tmp_path / "project"
     shutil.copytree(old, new)
     run([new], Options(target="flytekit", mode="write"), jobs=1)  # type: ignore[arg-type]
-    assert 'resources=Resources(mem=("12Gi", "12Gi"))' in (new / "etl.py").read_text()
+    etl = (new / "etl.py").read_text()
+    assert '@task(limits=Resources(mem="12Gi"))' in etl
+    (new / "etl.py").write_text(
+        etl.replace('@task(limits=Resources(mem="12Gi"))', '@task(resources=Resources(mem=("12Gi", "12Gi")))')
+    )
     report = verify_paths(old, new, parse_platform(ADMIN.read_text(), str(ADMIN)))
     assert report.exit_code == 1
     assert [(p.key, [(d.field, d.old, d.new) for d in p.differences]) for p in report.changed] == [

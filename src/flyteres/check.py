@@ -30,6 +30,7 @@ running Python cannot parse is listed as not checked and changes neither.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -38,7 +39,7 @@ from typing import Any
 
 from flyteres._errors import FlyteresError
 from flyteres.backend.config import PlatformConfig, PlatformNote, QuotaSpec
-from flyteres.backend.effective import effective
+from flyteres.backend.effective import effective, flyte2_override_drops
 from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
@@ -105,7 +106,8 @@ Finding = PlatformFinding | CheckFinding
 class CheckedDeclaration:
     """One declaration and what the platform does to it (``result`` is None when it was not evaluated).
 
-    ``findings`` are check's own (`CheckFinding`); ``hint`` is source that
+    ``findings`` are check's own (`CheckFinding`), and for an override whose values are not known, the
+    backend's warning about what it drops; ``hint`` is source that
     would avoid a problem (the merged resources for an override that drops some).
     """
 
@@ -113,7 +115,7 @@ class CheckedDeclaration:
     launch: Launch
     result: EffectiveResources | None
     skipped: str | None = None
-    findings: tuple[CheckFinding, ...] = ()
+    findings: tuple[Finding, ...] = ()
     hint: str | None = None
 
     @property
@@ -445,7 +447,7 @@ class _Checker:
 
     def _flyte_override(self, d: Declaration, m: ModuleRecord, o: OverrideRecord | None) -> CheckedDeclaration:
         if d.spec is None:
-            return self._not_evaluated(d)
+            return self._unknown_override(d, m, o)
         base = self._overridden(d, m, o)
         if isinstance(base, str):
             return CheckedDeclaration(d, Launch.FLYTE2, None, base)
@@ -476,6 +478,20 @@ class _Checker:
             hint = _merged_hint(base.own or base.spec, d.spec)
             return CheckedDeclaration(d, checked.launch, result, findings=checked.findings, hint=hint)
         return checked
+
+    def _unknown_override(self, d: Declaration, m: ModuleRecord, o: OverrideRecord | None) -> CheckedDeclaration:
+        """An override whose values are known only when the code runs (an OOM retry's `f"{mb}Mi"`):
+        which parameters it passes is usually plain, and that alone tells what it takes from the task."""
+        checked = self._not_evaluated(d)
+        given = None if d.refused else _override_fields(d.arguments.get("resources", ""))
+        base = None if given is None else self._overridden(d, m, o)
+        if given is None or base is None or isinstance(base, str) or base.spec is None:
+            return checked
+        # What a pod template adds stays (flyte lays the override over the template), so compare the task's own.
+        finding = flyte2_override_drops(base.own if base.own is not None else base.spec, given)
+        if finding is None:
+            return checked
+        return CheckedDeclaration(d, Launch.FLYTE2, None, checked.skipped, findings=(finding,))
 
     def _overridden(self, d: Declaration, m: ModuleRecord, o: OverrideRecord | None) -> TaskRecord | str:
         """The Flyte 2 task an override applies to, or why it is not known."""
@@ -510,6 +526,50 @@ class _Checker:
         if not result.rejected:
             findings += _device_findings(result, launch, self.target.node_labels, d)
         return CheckedDeclaration(d, launch, result, findings=tuple(findings))
+
+
+# flyte.Resources' parameters in order, and the fields each may set. A plain value (a string, a number, an
+# f-string) sets the request only; a tuple sets both; anything else may set both. A gpu value may carry the
+# accelerator too.
+_FLYTE2_PARAMETERS = ("cpu", "memory", "gpu", "disk", "shm")
+_FLYTE2_FIELDS = {"cpu": "cpu", "memory": "memory", "gpu": "gpu", "disk": "ephemeral_storage"}
+
+
+def _override_fields(source: str) -> frozenset[str] | None:
+    """The fields an override's `resources=flyte.Resources(...)` may set, read from the call's shape alone;
+    None when the shape is not plain (a variable, a helper's result, `*args` or `**kwargs`)."""
+    try:
+        call = ast.parse(source.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(call, ast.Call):
+        return None
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name != "Resources" or len(call.args) > len(_FLYTE2_PARAMETERS):
+        return None
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    values = {
+        **dict(zip(_FLYTE2_PARAMETERS, call.args, strict=False)),
+        **{k.arg: k.value for k in call.keywords if k.arg},
+    }
+    fields: set[str] = set()
+    for parameter, value in values.items():
+        if isinstance(value, ast.Constant) and value.value is None:
+            continue
+        if parameter == "shm":
+            fields.add("shared_memory")
+            continue
+        if parameter not in _FLYTE2_FIELDS:
+            return None
+        resource = _FLYTE2_FIELDS[parameter]
+        fields.add(f"requests.{resource}")
+        if not isinstance(value, ast.Constant | ast.JoinedStr):
+            fields.add(f"limits.{resource}")
+        if parameter == "gpu":
+            fields.update(("limits.gpu", "accelerator"))
+    return frozenset(fields)
 
 
 def _device_findings(

@@ -52,7 +52,7 @@ platform defaults.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -415,24 +415,49 @@ def _replace_flyte2(
     run: _Run, spec: ResourceSpec, overrides: ResourceSpec
 ) -> tuple[dict[Resource, _V], dict[Resource, _V]]:
     """Flyte 2's override(resources=...): the override's values replace the task's, whole."""
-    dropped = sorted(
-        {f"{s}.{r}" for s, m in (("requests", spec.requests), ("limits", spec.limits)) for r in m}
-        - {f"{s}.{r}" for s, m in (("requests", overrides.requests), ("limits", overrides.limits)) for r in m}
-    )
-    if spec.accelerator is not None and overrides.accelerator is None:
-        dropped.append("accelerator")
-    if spec.shared_memory is not None and overrides.shared_memory is None:
-        dropped.append("shared_memory")
-    if dropped:
-        run.add(
-            PlatformRule.OVERRIDE_REPLACES_RESOURCES,
-            Severity.WARNING,
-            "resources",
-            ", ".join(dropped),
-            "Flyte 2's override(resources=...) replaces the whole Resources: the task's "
-            f"{', '.join(dropped)} are gone (use flyteres.merge or override_resources to keep them)",
-        )
+    finding = flyte2_override_drops(spec, spec_fields(overrides))
+    if finding is not None:
+        run.add(finding.rule, finding.severity, finding.field, finding.value, finding.reason)
     return _read(run, overrides, "override")
+
+
+def spec_fields(spec: ResourceSpec) -> frozenset[str]:
+    """The fields a spec sets: `requests.cpu`, `limits.memory`, ..., `accelerator`, `shared_memory`."""
+    fields = {f"{s}.{r.value}" for s, m in (("requests", spec.requests), ("limits", spec.limits)) for r in m}
+    if spec.accelerator is not None:
+        fields.add("accelerator")
+    if spec.shared_memory is not None:
+        fields.add("shared_memory")
+    return frozenset(fields)
+
+
+def flyte2_override_drops(spec: ResourceSpec, given: Collection[str]) -> PlatformFinding | None:
+    """The warning for a Flyte 2 `override(resources=...)` that gives only the fields `given`
+    (named as `spec_fields` names them): every field of the task's `spec` it does not give is gone,
+    since the override replaces the whole `Resources`. None when nothing is dropped.
+
+    Takes field names rather than a spec so a caller that knows which parameters an override passes,
+    but not their values, can still tell what it drops.
+    """
+    dropped = sorted(spec_fields(spec) - set(given), key=_FIELD_ORDER.index)
+    if not dropped:
+        return None
+    return PlatformFinding(
+        PlatformRule.OVERRIDE_REPLACES_RESOURCES,
+        Severity.WARNING,
+        "resources",
+        ", ".join(dropped),
+        "Flyte 2's override(resources=...) replaces the whole Resources: the task's "
+        f"{', '.join(dropped)} are gone (use flyteres.merge or override_resources to keep them)",
+    )
+
+
+# The order in which the warning names dropped fields (it used to sort requests/limits pairs by name).
+_FIELD_ORDER = (
+    *sorted(f"{s}.{r.value}" for s in ("requests", "limits") for r in Resource),
+    "accelerator",
+    "shared_memory",
+)
 
 
 def effective(

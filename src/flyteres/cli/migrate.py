@@ -77,6 +77,14 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
         typer.Option("--report", hidden=True, help="Same as --output-format json.", show_default=False),
     ] = None,
     output: OutputFormatOption = OutputFormat.TEXT,
+    mark: Annotated[
+        bool,
+        typer.Option(
+            "--mark",
+            help="--target flyte: write a '# TODO(flyteres): ...' comment above each construct that keeps "
+            "its group of modules on flytekit.",
+        ),
+    ] = False,
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
@@ -108,7 +116,7 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     if settings.policy and not given(ctx, "policy"):
         policy = Policy(settings.policy)
     mode: Mode = "write" if write else "check" if check else "diff"
-    options = Options(target=target, policy=policy, mode=mode)
+    options = Options(target=target, policy=policy, mode=mode, mark=mark)
     console = _console()
     result = _run(paths, options, jobs, console, exclude or list(settings.exclude), include or list(settings.include))
     match fmt.value, mode:
@@ -150,7 +158,8 @@ MIGRATE_HELP = "\n\n".join(
         ),
         (
             "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes, or "
-            "--write left a file unwritten (edited during the run, read-only); "
+            "sites that could not be migrated remain (the summary says which), or --write left a file "
+            "unwritten (edited during the run, read-only); "
             "2 an error (a file that cannot be read or parsed is reported and left untouched)."
         ),
     ]
@@ -199,6 +208,11 @@ def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -
             console.print(f"{f.path}: not written: {f.reason}", markup=False)
         elif f.status == "skipped" and f.reason != NO_DECLARATION:
             console.print(f"{f.path}: skipped: {f.reason}", markup=False)
+    for f in result.files:
+        for b in f.blockers:
+            console.print(
+                f"{b.path}:{b.line}: {b.construct}: keeps its group on flytekit: {b.reason} [{b.rule}]", markup=False
+            )
     for f, site in result.sites:
         where = f"{f.path}:{site.line}: {site.kind} {site.name}"
         match site:
@@ -220,6 +234,15 @@ def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -
         f"{s['sites_untouched']} left as written",
         markup=False,
     )
+    for package, version in result.requires().items():
+        console.print(f"the rewritten code needs {package}{version} (the resources= form)", markup=False)
+    if result.options.mode != "write" and result.exit_code() == 1:
+        why = []
+        if s["changed"]:
+            why.append(f"{s['changed']} files would change")
+        if s["remaining"]:
+            why.append(f"{s['remaining']} sites or constructs could not be migrated (listed above)")
+        console.print(f"exit 1: {'; '.join(why)}", markup=False)
     if s["findings_by_rule"]:
         by_rule = ", ".join(f"{rule} {n}" for rule, n in s["findings_by_rule"].items())
         kinds = ", ".join(f"{kind} {n}" for kind, n in s["findings_by_kind"].items())

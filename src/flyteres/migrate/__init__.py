@@ -7,7 +7,8 @@ Two targets:
   and `shared_memory=` stay as written. flytekit serializes the result to the
   same bytes, except where the policy decided something (reported per site).
 - `flyte` (Flyte 2): a task's resources move to a `flyte.TaskEnvironment`
-  (one per distinct resource set) and the decorator becomes `@<env>.task`;
+  (one per distinct resource set) and the decorator becomes `@<env>.task`,
+  a whole program at a time (see "Whole programs");
   `.with_overrides(...)` becomes `.override(resources=...)` merged with the
   task's own resources, because Flyte 2 replaces the whole object where
   flytekit merged per key. The task may be declared in another module of the
@@ -36,15 +37,33 @@ Decisions:
   X is not in `__all__` (`definition-rewritten`: check modules that import it);
   otherwise the values are written at each use. For `flyte`, the environment
   is the shared definition and X stays as it was.
-- Environments: one per module is `env`, named after the module; with
+- Whole programs (`flyte`): Flyte 2 cannot run half a program (a flytekit
+  workflow calling a Flyte 2 task runs it while compiling). Modules that
+  import one another's tasks and workflows form a group, which moves
+  completely or stays exactly as written; each construct that keeps it
+  (a site left as written, a workflow that cannot become a driver task,
+  `conditional`, any other flytekit name) is a `Blocker`, reported once
+  where it is (`flyteres.migrate.program`). Tasks without resources move
+  too; `@workflow`/`@dynamic` become driver tasks.
+- Environments: one per distinct resources, image and environment
+  variables; one per module is `env`, named after the module's dotted path
+  (`pkg_a.tasks` is `pkg_a_tasks`, so names are unique across a run); with
   several, `<first task>_env`, named `<module>_<first task>`; names already
-  taken get a numeric suffix. Comments next to the moved resources move above
-  the environment.
-- Non-resource arguments: `retries`, `timeout` and `interruptible` mean the
-  same on `@env.task`/`.override`; any other argument (cache=, container_image=,
-  pod_template=, ...) leaves the task as written (`unsupported-argument`).
-  `@dynamic`, `@eager`, ContainerTask and map_task overrides are reported for
-  the Flyte 2 target, not guessed.
+  taken get a numeric suffix. Each goes just above its first task. Comments
+  next to the moved resources move above the environment.
+- Task arguments (`flyteres.migrate.task_args`): `retries`, `timeout`,
+  `interruptible` stay; `cache`/`cache_version`/`cache_serialize` become
+  `flyte.Cache(...)`, `enable_deck` `report`, `pod_template_name`
+  `pod_template`; a literal `container_image` and `environment` go to the
+  environment as `image` and `env_vars`. Any other argument (`task_config=`,
+  `secret_requests=`, an `ImageSpec`, ...) blocks (`unsupported-argument`).
+  ContainerTask, `@eager` and map_task overrides are reported, not guessed.
+- Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,
+  `import flyte` goes where isort puts it, and lines longer than the
+  project's line length are wrapped (the runner passes it; the library
+  wraps only when given `line_length`).
+- The flytekit target is wire-identical whatever the policy: what a policy
+  would decide (a limit-only site) stays as written.
 - Overrides across modules: a run (`flyteres migrate PATH...`) makes two
   passes. The first migrates every file and records each module-level task's
   static resources and whether it moved to a TaskEnvironment (`TaskInfo`),
@@ -70,7 +89,6 @@ Decisions:
 ...     target="flyte",
 ... )
 >>> print(result.code)
-from flytekit import Resources, task
 import flyte
 env = flyte.TaskEnvironment(name='module', resources=flyte.Resources(memory=('600Mi', '600Mi')))
 @env.task

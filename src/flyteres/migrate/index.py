@@ -37,7 +37,9 @@ class TaskInfo:
     `spec` is the task's own resources as flytekit serializes them, or None
     when they are not one statically known value (`reason` says why);
     `converted` is True when the Flyte 2 rewrite moved the task to a
-    `flyte.TaskEnvironment` (an override can then become `.override(...)`).
+    `flyte.TaskEnvironment` (an override can then become `.override(...)`);
+    `environment` is then the module-level variable of that environment (a
+    driver task of another module `depends_on` it).
     """
 
     module: str
@@ -46,6 +48,7 @@ class TaskInfo:
     spec: ResourceSpec | None
     converted: bool
     reason: str | None = None
+    environment: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -55,16 +58,17 @@ class TaskInfo:
         # A ResourceSpec holds read-only mapping views, which do not pickle; the
         # records travel between processes as the spec's dict and its findings.
         spec = None if self.spec is None else (self.spec.to_dict(), self.spec.findings)
-        return _task_info, ((self.module, self.name, self.path, spec, self.converted, self.reason),)
+        state = (self.module, self.name, self.path, spec, self.converted, self.reason, self.environment)
+        return _task_info, (state,)
 
 
-_State = tuple[str, str, str, tuple[dict[str, Any], tuple[Finding, ...]] | None, bool, str | None]
+_State = tuple[str, str, str, tuple[dict[str, Any], tuple[Finding, ...]] | None, bool, str | None, str | None]
 
 
 def _task_info(state: _State) -> TaskInfo:
-    module, name, path, spec, converted, reason = state
+    module, name, path, spec, converted, reason, environment = state
     resources = None if spec is None else ResourceSpec.from_dict(spec[0]).replace(findings=spec[1])
-    return TaskInfo(module, name, path, resources, converted, reason)
+    return TaskInfo(module, name, path, resources, converted, reason, environment)
 
 
 #: Module dotted name -> task name -> what is known about the task.

@@ -19,6 +19,7 @@ from typing import TypeVar
 import libcst as cst
 
 from flyteres.core.options import Policy
+from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, comment_lines, import_position, leading, lost_comments, rebuild
 from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.decide import Decision
@@ -26,6 +27,7 @@ from flyteres.migrate.index import TaskIndex, TaskInfo, resolve_import
 from flyteres.migrate.render import FileSpelling, Slots
 from flyteres.migrate.results import Environment, MigrationFinding, Site, codemod_finding, merge_findings
 from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.tidy import drop_names, flyte_import_position, imports_left
 from flyteres.source.model import DeclarationKind, Found, evaluate_spec
 from flyteres.source.names import canonical
 from flyteres.source.values import Combo
@@ -82,6 +84,8 @@ class Plan:
     inserts: dict[int, list[tuple[str, list[cst.EmptyLine]]]] = dataclass_field(default_factory=dict)
     environments: list[Environment] = dataclass_field(default_factory=list)
     need_import: bool = False  # `import flyte` goes after the module's own imports
+    # Top-level statements the rewrite removes (imports it made unused), by index.
+    removed: set[int] = dataclass_field(default_factory=set)
 
 
 class Planner(ABC):
@@ -98,8 +102,11 @@ class Planner(ABC):
         *,
         index: TaskIndex | None = None,
         module: str | None = None,
+        line_length: int | None = None,
     ) -> None:
         self.a = analysis
+        # None: nothing is wrapped (the library's default; runs pass the project's).
+        self.line_length = line_length
         self.policy = policy
         self.index = index
         self.module = module
@@ -109,6 +116,24 @@ class Planner(ABC):
         self.wanted: set[str] = set()
         self.planned = Plan()
         self._last: dict[str, int] | None = None
+        # id() of the declarations rewritten and left as written, and of the function
+        # definitions whose decorator was replaced (what `flyteres.migrate.program` reads).
+        self.rewritten_ids: set[int] = set()
+        self.untouched_ids: set[int] = set()
+        self.converted_defs: set[int] = set()
+        # What `apply` generated, per top-level statement, so `drop_imports` regenerates only
+        # the statements it touches (`_splice_again`).
+        self._chunks: list[str] | None = None
+        self._inserted: dict[int, list[str]] = {}
+        self._dirty: set[int] = set()
+        # Why a definition without resources could not move, by id() of its function.
+        self.def_reasons: dict[int, str] = {}
+        # Module-level tasks without resources that moved to Flyte 2 (overrides merge with nothing).
+        self.plain_converted: set[str] = set()
+        # Module-level workflows and @dynamics that became driver tasks.
+        self.drivers_converted: set[str] = set()
+        # The environment variable of each task that moved, by task name.
+        self.environment_of: dict[str, str] = {}
         self.quote = analysis.quote or '"'
         # Module-level tasks by function name (a name defined twice is ambiguous).
         counts: dict[str, int] = {}
@@ -162,7 +187,11 @@ class Planner(ABC):
         for name, found in self.tasks.items():
             spec, reason = evaluate_spec(found)
             converted = self.converted.get(name) is found
-            out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason))
+            env = self.environment_of.get(name) if converted else None
+            out.append(TaskInfo(self.module, name, self.a.path, spec, converted, reason, env))
+        for name in sorted(self.plain_converted | self.drivers_converted):
+            env = self.environment_of.get(name)
+            out.append(TaskInfo(self.module, name, self.a.path, ResourceSpec(), True, None, env))
         return tuple(out)
 
     def forbidden(self, found: Found, *, module_level: bool) -> Forbidden:
@@ -187,6 +216,7 @@ class Planner(ABC):
         self, found: Found, reason: str, findings: Sequence[MigrationFinding] = (), *, decided: bool = False
     ) -> None:
         """Record a site left as written, with the reason."""
+        self.untouched_ids.add(id(found))
         self.planned.sites.append(
             Site(
                 kind=found.kind.value,
@@ -294,6 +324,7 @@ class Planner(ABC):
         environment: str | None = None,
     ) -> None:
         """Record a rewritten site with its new source."""
+        self.rewritten_ids.add(id(found))
         self.planned.sites.append(
             Site(
                 kind=found.kind.value,
@@ -330,12 +361,29 @@ class Planner(ABC):
 
     # -- applying ---------------------------------------------------------------------------------
 
+    def drop_imports(self, unused: Mapping[int, frozenset[str]]) -> None:
+        """Remove the imported names the rewrite made unused (see `tidy.unused_imports`);
+        a statement left with none goes, its leading comments moving to the next one."""
+        body = self.a.module.body
+        for index, names in sorted(unused.items()):
+            stmt = body[index]
+            self._dirty.update((index, index + 1))
+            if imports_left(stmt, names):
+                self._add(id(stmt), _dropping(names))
+                continue
+            self.planned.removed.add(index)
+            lines = [line for line in leading(stmt) if line.comment is not None]
+            if lines and index + 1 < len(body):
+                self._add(id(body[index + 1]), _prefixed(lines))
+
     def apply(self, *, splice: bool = True) -> str:
         """The new source. Only the top-level statements that changed are generated
         again (`splice`); every other line is copied from the original text."""
         module = self.a.module
         if not self.planned.targets and not self.planned.inserts:
             return self.a.source
+        if self._chunks is not None and splice:
+            return self._splice_again()
         # One parse for every new statement (a parse per statement costs more than the rest).
         texts = [text for items in self.planned.inserts.values() for text, _ in items]
         if self.planned.need_import:
@@ -346,7 +394,13 @@ class Planner(ABC):
             for top, items in self.planned.inserts.items()
         }
         if self.planned.need_import:
-            inserts.setdefault(import_position(module.body), []).insert(0, next(parsed))
+            at, starts = flyte_import_position(module.body, import_position(module.body))
+            statement = next(parsed)
+            if starts:
+                # It opens the import block: the blank lines above the block go above it.
+                statement = statement.with_changes(leading_lines=leading(module.body[at]))
+                self._add(id(module.body[at]), lambda n: n.with_changes(leading_lines=[]))
+            inserts.setdefault(at, []).insert(0, statement)
         rebuilt = [rebuild(stmt, self.planned.targets, self.planned.ancestors) for stmt in module.body]
         lone_cr = "\r" in self.a.source.replace("\r\n", "")
         if splice and self.a.top_lines is not None and module.has_trailing_newline and not lone_cr:
@@ -355,7 +409,8 @@ class Planner(ABC):
         for index, stmt in enumerate(rebuilt):
             body.extend(inserts.get(index, ()))
             assert isinstance(stmt, cst.BaseStatement)
-            body.append(stmt)
+            if index not in self.planned.removed:
+                body.append(stmt)
         body.extend(inserts.get(len(rebuilt), ()))
         return module.with_changes(body=body).code
 
@@ -364,14 +419,45 @@ class Planner(ABC):
         assert starts is not None
         count = len(rebuilt)
         end = len(lines) - len(module.footer)
-        out = ["".join(lines[: starts[0] - 1])]
+        self._inserted = {i: [module.code_for_node(s) for s in items] for i, items in inserts.items()}
+        self._chunks = []
         for index, (old, new) in enumerate(zip(module.body, rebuilt, strict=True)):
-            out.extend(module.code_for_node(s) for s in inserts.get(index, ()))
             if new is old:
                 stop = starts[index + 1] - 1 if index + 1 < count else end
-                out.append("".join(lines[starts[index] - 1 : stop]))
+                self._chunks.append("".join(lines[starts[index] - 1 : stop]))
             else:
-                out.append(module.code_for_node(new))
-        out.extend(module.code_for_node(s) for s in inserts.get(count, ()))
+                self._chunks.append(module.code_for_node(new))
+        return self._joined()
+
+    def _splice_again(self) -> str:
+        """`_splice` after `drop_imports`: only the statements it touched are generated again."""
+        module = self.a.module
+        assert self._chunks is not None
+        for index in sorted(i for i in self._dirty if i < len(module.body)):
+            old = module.body[index]
+            new = rebuild(old, self.planned.targets, self.planned.ancestors)
+            if new is not old:
+                self._chunks[index] = module.code_for_node(new)
+        return self._joined()
+
+    def _joined(self) -> str:
+        module, lines, starts = self.a.module, self.a.lines, self.a.top_lines
+        assert starts is not None
+        assert self._chunks is not None
+        end = len(lines) - len(module.footer)
+        out = ["".join(lines[: starts[0] - 1])]
+        for index, chunk in enumerate(self._chunks):
+            out.extend(self._inserted.get(index, ()))
+            if index not in self.planned.removed:
+                out.append(chunk)
+        out.extend(self._inserted.get(len(self._chunks), ()))
         out.append("".join(lines[end:]))
         return "".join(out)
+
+
+def _dropping(names: frozenset[str]) -> Builder:
+    return lambda node: drop_names(node, names)
+
+
+def _prefixed(lines: Sequence[cst.EmptyLine]) -> Builder:
+    return lambda node: node.with_changes(leading_lines=[*lines, *leading(node)])

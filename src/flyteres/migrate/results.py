@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from flyteres.migrate.rules import MigrateRule
 
 __all__ = [
+    "Blocker",
     "Environment",
     "MigrationChanged",
     "MigrationFailed",
@@ -126,6 +127,37 @@ class Environment:
         }
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """A construct that keeps its module's group on flytekit (`--target flyte`).
+
+    Flyte 2 cannot run half a program: a flytekit workflow calling a Flyte 2
+    task runs it while compiling and bakes the result in. So a group of
+    modules (tasks, the workflows that call them, the modules importing them)
+    moves completely or not at all, and each construct that cannot move is
+    reported once, where it is: `construct` names it (`@workflow nightly`,
+    `conditional`), `rule` is a `MigrateRule` id, `reason` says why.
+    """
+
+    path: str
+    line: int
+    construct: str
+    rule: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "construct": self.construct,
+            "rule": self.rule,
+            "reason": self.reason,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.construct}: {self.reason} [{self.rule}]"
+
+
 class _Outcome(Protocol):
     """What every outcome answers, as a field or derived from its class."""
 
@@ -139,6 +171,8 @@ class _Outcome(Protocol):
     def sites(self) -> tuple[Site, ...]: ...
     @property
     def environments(self) -> tuple[Environment, ...]: ...
+    @property
+    def blockers(self) -> tuple[Blocker, ...]: ...
 
 
 class _Reported:
@@ -167,12 +201,17 @@ class _Reported:
             "reason": self.reason,
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
+            "blockers": [b.to_dict() for b in self.blockers],
         }
 
 
 @dataclass(frozen=True)
 class MigrationChanged(_Reported):
-    """The module was rewritten: `code` is the new source (it parses and compiles)."""
+    """The module was rewritten: `code` is the new source (it parses and compiles).
+
+    With `blockers`, the module stayed on flytekit and only `# TODO(flyteres)`
+    comments were added at each blocking construct (`mark`).
+    """
 
     status: ClassVar[Literal["changed"]] = "changed"
     reason: ClassVar[None] = None
@@ -181,11 +220,13 @@ class MigrationChanged(_Reported):
     code: str
     sites: tuple[Site, ...]
     environments: tuple[Environment, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
 
 
 @dataclass(frozen=True)
 class MigrationUnchanged(_Reported):
-    """Nothing to rewrite: `code` is the input; `sites` lists what was left as written, and why."""
+    """Nothing to rewrite: `code` is the input; `sites` lists what was left as written, and why;
+    `blockers` the constructs that kept the module (and its group) on flytekit."""
 
     status: ClassVar[Literal["unchanged"]] = "unchanged"
     reason: ClassVar[None] = None
@@ -194,6 +235,7 @@ class MigrationUnchanged(_Reported):
     path: str
     code: str
     sites: tuple[Site, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +245,7 @@ class MigrationSkipped(_Reported):
     status: ClassVar[Literal["skipped"]] = "skipped"
     sites: ClassVar[tuple[Site, ...]] = ()
     environments: ClassVar[tuple[Environment, ...]] = ()
+    blockers: ClassVar[tuple[Blocker, ...]] = ()
 
     path: str
     code: str
@@ -218,6 +261,7 @@ class MigrationFailed(_Reported):
     """
 
     status: ClassVar[Literal["failed"]] = "failed"
+    blockers: ClassVar[tuple[Blocker, ...]] = ()
 
     path: str
     code: str

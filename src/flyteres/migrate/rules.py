@@ -46,7 +46,8 @@ class MigrateRule(str, Enum):
     #: so the full resources (Flyte 2's override replaces them all) are unknown.
     OVERRIDE_TASK_UNKNOWN = "override-task-unknown"
     #: A limit-only key in `with_overrides` next to a task request for the same
-    #: key: writing (limit, limit) would replace the task's request.
+    #: key: writing (limit, limit) would replace the task's request. (The flytekit
+    #: target now leaves every limit-only site as written, so it no longer reports it.)
     OVERRIDE_LIMIT_MERGE = "override-limit-merge"
     #: A Flyte 2 override was merged with the task's own resources, because
     #: `override(resources=...)` replaces them all where flytekit merged per key.
@@ -62,6 +63,9 @@ class MigrateRule(str, Enum):
     #: `--write` left a file it would change as it was: edited during the run,
     #: or read-only (the file's reason says which).
     FILE_NOT_WRITTEN = "file-not-written"
+    #: `--target flytekit`: a module constant holds the removed `storage=`; the site
+    #: stays as written rather than getting the constant's other values inline.
+    STORAGE_CONSTANT = "storage-constant"
 
     def __str__(self) -> str:
         return self.value

@@ -14,9 +14,9 @@ blocking, at most `MAX_FILE_BYTES`) and decoded with the encoding its coding
 cookie (or BOM) names, so line endings are never translated. The new text is
 encoded back only when that gives exactly what the diff shows
 (`flyteres.migrate.writes.encode_exactly`); otherwise the file fails with the
-reason, in every mode. Workers never write: this process writes each file as
-its result arrives (`flyteres.migrate.writes.replace_file`), after checking
-that it still holds the bytes that were read.
+reason, in every mode. Workers never write: this process writes each file
+(`flyteres.migrate.writes.replace_file`) once every group is decided (below),
+after checking that it still holds the bytes that were read.
 
 Which path is written: a file is migrated once, whatever names lead to it. A
 symbolic link is followed only when its real path is inside the tree being
@@ -25,8 +25,19 @@ given); the real file is written, so the link stays a link. A link that
 leads out of the tree is reported and left alone. Names that are the same file
 (links, hard links) after the first are reported as such.
 
+`--target flyte` decides groups of modules after both passes
+(`flyteres.migrate.program`): a group moves completely or stays as written.
+Then every file of a group is checked (unchanged since it was read, writable:
+`flyteres.migrate.writes.check_file`) before any of them is written, so a
+group is written whole or not at all; under `--target flytekit` each file is
+a group of its own. Only a file that changes between that check and its own
+write can leave its group partly written; its reason says so.
+
 A file that cannot be read, decoded or parsed is reported as failed and left
 alone; nothing raises.
+
+(Longer than most modules: the run's one pipeline, from discovery through the
+passes and grouping to the writes, reads best in one place.)
 """
 
 from __future__ import annotations
@@ -46,9 +57,20 @@ from flyteres.core.options import Policy
 from flyteres.migrate.diffs import split_lines, unified_diff
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.options import MigrationTarget
-from flyteres.migrate.results import Environment, MigrationChanged, MigrationResult, Site, Status
-from flyteres.migrate.transform import migrate_module
-from flyteres.migrate.writes import encode_exactly, replace_file
+from flyteres.migrate.program import groups
+from flyteres.migrate.results import (
+    Blocker,
+    Environment,
+    MigrationChanged,
+    MigrationFailed,
+    MigrationResult,
+    Site,
+    Status,
+)
+from flyteres.migrate.rules import MigrateRule
+from flyteres.migrate.tidy import project_line_length
+from flyteres.migrate.transform import migrate_module, stay
+from flyteres.migrate.writes import WriteResult, check_file, encode_exactly, replace_file
 from flyteres.source import files as discovery
 from flyteres.source.files import Fingerprint, read_source
 from flyteres.source.workers import memory_share, run_isolated
@@ -62,6 +84,9 @@ SKIPPED_DIRECTORIES = discovery.SKIPPED_DIRECTORIES
 
 REPORT_SCHEMA = "flyteres.migrate/1"
 
+#: flytekit's `@task(resources=...)` form, which `--target flytekit` writes, needs this release or later.
+FLYTEKIT_RESOURCES_FORM = "1.15.3"
+
 # A file needs a flytekit (or Union) import for any declaration to resolve, and
 # one of these words for there to be a declaration at all.
 _PACKAGES = ("flytekit", "union")
@@ -70,15 +95,21 @@ _WORDS = ("Resources", "with_overrides", "accelerator", "shared_memory", "reques
 NO_DECLARATION = "no flytekit resource declaration"
 
 
-def might_declare(text: str) -> bool:
-    """Cheap prefilter: False when the text cannot hold a flytekit resource declaration.
+def might_declare(text: str, target: MigrationTarget = MigrationTarget.FLYTEKIT) -> bool:
+    """Cheap prefilter: False when the text cannot hold a flytekit resource declaration
+    (for `--target flyte`, anything of flytekit: a plain task moves with its group too).
 
     >>> might_declare("import os\\nprint(os.getcwd())\\n")
     False
     >>> might_declare("from flytekit import Resources\\n")
     True
+    >>> plain = "from flytekit import task\\n"
+    >>> might_declare(plain), might_declare(plain, MigrationTarget.FLYTE)
+    (False, True)
     """
-    return any(p in text for p in _PACKAGES) and any(w in text for w in _WORDS)
+    if not any(p in text for p in _PACKAGES):
+        return False
+    return target == MigrationTarget.FLYTE or any(w in text for w in _WORDS)
 
 
 @dataclass(frozen=True)
@@ -88,6 +119,8 @@ class Options:
     target: MigrationTarget = MigrationTarget.FLYTE
     policy: Policy = Policy.KUBERNETES
     mode: Mode = "diff"
+    #: `--mark`: a `# TODO(flyteres): ...` comment at each construct that keeps a group on flytekit.
+    mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +136,10 @@ class FileReport:
     written: bool = False
     #: --write: the migration changed the file, but it was not written (`reason` says why).
     unwritten: bool = False
+    #: `--target flyte`: the constructs of this file that keep its group on flytekit.
+    blockers: tuple[Blocker, ...] = ()
+    #: `--target flyte`: the group of modules it moves (or stays) with, named by its first module.
+    group: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -113,6 +150,8 @@ class FileReport:
             "unwritten": self.unwritten,
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
+            "blockers": [b.to_dict() for b in self.blockers],
+            "group": self.group,
         }
         if self.diff is not None:
             out["diff"] = self.diff
@@ -161,21 +200,44 @@ class RunReport:
             "sites_rewritten": rewritten,
             "sites_untouched": untouched,
             "sites_decided_by_policy": decided,
+            "blockers": sum(1 for _ in self.blockers),
+            "remaining": self.remaining(),
             "findings_by_rule": dict(sorted(by_rule.items())),
             "findings_by_kind": dict(sorted(by_kind.items())),
             "findings_by_source": dict(sorted(by_source.items())),
         }
 
+    @property
+    def blockers(self) -> Iterator[Blocker]:
+        """Every construct that keeps a group on flytekit (`--target flyte`), in file order."""
+        for f in self.files:
+            yield from f.blockers
+
+    def remaining(self) -> int:
+        """Sites and constructs that could not be migrated (what CI fails `--check` on)."""
+        untouched = sum(1 for _, s in self.sites if s.action == "untouched")
+        # A blocker that is not a site (a workflow, `conditional`...) counts once more.
+        sites = {(f.path, s.line) for f, s in self.sites if s.action == "untouched"}
+        return untouched + sum(1 for b in self.blockers if (b.path, b.line) not in sites)
+
     def exit_code(self) -> int:
-        """0: nothing to change (or all written); 1: --check/--diff found changes, or --write left
-        changes unwritten (a file edited during the run, read-only); 2: a file failed."""
+        """0: nothing to change (or all written); 1: --check/--diff found changes, or sites that
+        could not be migrated remain, or --write left changes unwritten (a file edited during
+        the run, read-only); 2: a file failed."""
         if self.count("failed"):
             return 2
-        if self.options.mode != "write" and self.count("changed"):
+        if self.options.mode != "write" and (self.count("changed") or self.remaining()):
             return 1
         if any(f.unwritten for f in self.files):
             return 1
         return 0
+
+    def requires(self) -> dict[str, str]:
+        """The SDK releases the rewritten code needs (`{"flytekit": ">=1.15.3"}`), when any."""
+        rewritten = any(s.action == "rewritten" for _, s in self.sites)
+        if self.options.target == MigrationTarget.FLYTEKIT and rewritten:
+            return {"flytekit": f">={FLYTEKIT_RESOURCES_FORM}"}
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,6 +246,7 @@ class RunReport:
             "policy": self.options.policy,
             "mode": self.options.mode,
             "exit_code": self.exit_code(),
+            "requires": self.requires(),
             "summary": self.summary(),
             "files": [f.to_dict() for f in self.files],
         }
@@ -208,15 +271,38 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[str] = (), include: Seq
 
 @dataclass(frozen=True)
 class _Outcome:
-    """A worker's answer: the report (None while the file waits for the second pass),
-    the module's tasks, the other modules' tasks its overrides named, and in --write
-    mode the bytes to write with the fingerprint of what was read."""
+    """A worker's answer: the migration (None while the file waits for the second pass, or
+    `report` when reading failed), the module's tasks, the other modules' tasks its
+    overrides named, what grouping needs (`flyteres.migrate.program`), and in --write mode
+    the bytes that were read with their fingerprint (the parent writes, see `_write_groups`)."""
 
     report: FileReport | None
     tasks: tuple[TaskInfo, ...] = ()
     wanted: frozenset[str] = frozenset()
-    new: bytes | None = None
+    result: MigrationResult | None = None
+    source: str = ""
+    encoding: str = "utf-8"
+    blockers: tuple[Blocker, ...] = ()
+    links: frozenset[str] = frozenset()
+    flytekit: bool = False
+    #: Why the file stays as written with its group (`--target flyte`), when it does.
+    group_reason: str | None = None
+    #: Its group (`--target flyte`), when it holds flytekit constructs.
+    group: str | None = None
+    #: --write, when the migration changed the file: what was read, and its fingerprint.
+    data: bytes | None = None
     fingerprint: Fingerprint | None = None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A file to write once its group is decided: where its report is, its real path, the bytes."""
+
+    position: int
+    target: Path
+    new: bytes
+    fingerprint: Fingerprint
+    group: str
 
 
 def process_file(
@@ -226,15 +312,37 @@ def process_file(
 
     `module` is the file's dotted name and `index` the tasks of other modules
     (see `flyteres.migrate.index`); without them, overrides on imported tasks
-    are left as written. In --write mode the file is written as `run` writes it.
+    are left as written. The file is a group of its own. In --write mode the
+    file is written as `run` writes it.
     """
     outcome = _process_file(path, options, module, index, defer=False)
-    assert outcome.report is not None
-    return _write(outcome, Path(os.path.realpath(path))).report or outcome.report
+    if outcome.report is not None:
+        return outcome.report
+    report, new = _settle(path, options, outcome)
+    if outcome.blockers and report.reason is None:
+        report = dataclasses.replace(report, reason=_blocked(outcome.blockers))
+    if new is None or outcome.fingerprint is None:
+        return report
+    return _written(report, replace_file(Path(os.path.realpath(path)), new, outcome.fingerprint))
+
+
+def _blocked(blockers: Sequence[Blocker]) -> str:
+    first = blockers[0]
+    more = f" and {len(blockers) - 1} more" if len(blockers) > 1 else ""
+    return (
+        f"its group of modules stays on flytekit ({first.path}:{first.line}: {first.construct}{more} "
+        "cannot move, and Flyte 2 cannot run half a program)"
+    )
 
 
 def _process_file(
-    path: Path, options: Options, module: str | None, index: TaskIndex | None, *, defer: bool
+    path: Path,
+    options: Options,
+    module: str | None,
+    index: TaskIndex | None,
+    *,
+    defer: bool,
+    imported_elsewhere: frozenset[str] = frozenset(),
 ) -> _Outcome:
     name = str(path)
     source = read_source(path, keep_bytes=True)
@@ -247,7 +355,7 @@ def _process_file(
             return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {source.skipped}"))
         return _Outcome(FileReport(name, "skipped", reason=source.skipped))
     text, encoding = source.text, source.encoding
-    if not might_declare(text):
+    if not might_declare(text, options.target):
         return _Outcome(FileReport(name, "skipped", reason=NO_DECLARATION))
     try:
         with _collection_paused():
@@ -259,29 +367,43 @@ def _process_file(
                 reparse=options.mode != "check",
                 module=module,
                 index=index,
+                todo=options.mark,
+                # --check shows no code, so nothing is wrapped (whether a file changes does not depend on it).
+                line_length=project_line_length(path) if options.mode != "check" else None,
+                imported_elsewhere=imported_elsewhere,
             )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
     if defer and outcome.wanted:
         return _Outcome(None, outcome.tasks, outcome.wanted)
-    new: bytes | None = None
     result = outcome.result
+    data: bytes | None = None
     if isinstance(result, MigrationChanged):
         assert source.data is not None
+        # Checked here, in every mode, so a file that could not be written as its diff shows
+        # fails before groups are decided (and keeps its group as written).
         encoded = encode_exactly(source.data, text, result.code, encoding)
         if isinstance(encoded, str):
-            report = FileReport(name, "failed", encoded, result.sites, result.environments)
-        else:
-            report, new = _finish(path, options, text, result), encoded
-    else:
-        report = _finish(path, options, text, result)
+            result = MigrationFailed(name, text, encoded, result.sites, result.environments)
+        elif options.mode == "write":
+            data = source.data
     tasks = outcome.tasks
-    if report.status == "failed":
+    if result.status == "failed":
         # The file stays as it was, so none of its tasks moved to Flyte 2.
         tasks = _unconverted(tasks)
-    if options.mode != "write":
-        new = None
-    return _Outcome(report, tasks, outcome.wanted, new, source.fingerprint if new is not None else None)
+    return _Outcome(
+        None,
+        tasks,
+        outcome.wanted,
+        result,
+        text,
+        encoding,
+        outcome.blockers,
+        outcome.links,
+        outcome.flytekit,
+        data=data,
+        fingerprint=source.fingerprint if data is not None else None,
+    )
 
 
 def _unconverted(tasks: tuple[TaskInfo, ...]) -> tuple[TaskInfo, ...]:
@@ -309,29 +431,69 @@ def _finish(path: Path, options: Options, text: str, result: MigrationResult) ->
     match result:
         case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "diff":
             diff = unified_diff(split_lines(text), split_lines(code), name, name)
-            return FileReport(name, result.status, None, sites, environments, diff=diff)
+            return FileReport(name, result.status, None, sites, environments, diff=diff, blockers=result.blockers)
         case MigrationChanged(sites=sites, environments=environments):
-            # --write: this process's caller writes the bytes (see _write); --check: nothing to write.
-            return FileReport(name, result.status, None, sites, environments)
+            # --write: the run writes the bytes once groups are decided (see _write_groups); --check: nothing to write.
+            return FileReport(name, result.status, None, sites, environments, blockers=result.blockers)
         case _:  # no new code
-            return FileReport(name, result.status, result.reason, result.sites, result.environments)
+            return FileReport(
+                name, result.status, result.reason, result.sites, result.environments, blockers=result.blockers
+            )
 
 
-def _write(outcome: _Outcome, target: Path) -> _Outcome:
-    """Write what a worker migrated (--write), and say in the report what became of it."""
-    report = outcome.report
-    if report is None or outcome.new is None or outcome.fingerprint is None:
-        return outcome
-    done = replace_file(target, outcome.new, outcome.fingerprint)
+def _settle(path: Path, options: Options, outcome: _Outcome) -> tuple[FileReport, bytes | None]:
+    """A migrated file's report once its group is decided, and in --write mode the bytes to write."""
+    assert outcome.result is not None
+    result = outcome.result
+    report = _finish(path, options, outcome.source, result)
+    if options.mode != "write" or not isinstance(result, MigrationChanged):
+        return report, None
+    if outcome.data is None:  # the worker keeps what it read for every change it made
+        return dataclasses.replace(report, status="failed", reason="internal error: the bytes read were lost"), None
+    encoded = encode_exactly(outcome.data, outcome.source, result.code, outcome.encoding)
+    if isinstance(encoded, str):
+        return dataclasses.replace(report, status="failed", reason=encoded), None
+    return report, encoded
+
+
+def _written(report: FileReport, done: WriteResult) -> FileReport:
+    """The report of a file once `replace_file` (or the check before it) said what became of it."""
     match done.status:
         case "written":
-            report = dataclasses.replace(report, written=True)
-            return dataclasses.replace(outcome, report=report, new=None)
+            return dataclasses.replace(report, written=True)
         case "skipped":
-            report = dataclasses.replace(report, status="skipped", reason=done.reason, unwritten=True)
+            return dataclasses.replace(report, status="skipped", reason=done.reason, unwritten=True)
         case _:
-            report = dataclasses.replace(report, status="failed", reason=done.reason)
-    return dataclasses.replace(outcome, report=report, tasks=_unconverted(outcome.tasks), new=None)
+            return dataclasses.replace(report, status="failed", reason=done.reason)
+
+
+def _write_groups(reports: list[FileReport], pending: Sequence[_Pending]) -> None:
+    """Write every pending file, a group at a time: each file of a group is checked first (unchanged
+    since it was read, writable), and none is written unless all of them may be."""
+    by_group: dict[str, list[_Pending]] = {}
+    for p in pending:
+        by_group.setdefault(p.group, []).append(p)
+    for group, members in by_group.items():
+        refused = [(p, r) for p in members if (r := check_file(p.target, p.fingerprint)) is not None]
+        if refused:
+            first, why = refused[0]
+            for p in members:
+                own = next((r for q, r in refused if q is p), None)
+                if own is None:
+                    own = WriteResult(
+                        "skipped",
+                        f"its group of modules ({group}) is not written: {reports[first.position].path}: {why.reason}",
+                    )
+                reports[p.position] = _written(reports[p.position], own)
+            continue
+        for p in members:
+            done = replace_file(p.target, p.new, p.fingerprint)
+            if done.status != "written" and len(members) > 1:
+                # Changed between the check and its write: the rest of the group is written.
+                done = dataclasses.replace(
+                    done, reason=f"{done.reason}; its group of modules ({group}) is partly written"
+                )
+            reports[p.position] = _written(reports[p.position], done)
 
 
 def _first(item: tuple[Path, Options, str | None]) -> _Outcome:
@@ -400,8 +562,7 @@ def run(
 
     def arrived(outcomes: list[_Outcome], positions: Sequence[int]) -> Callable[[int, _Outcome], None]:
         def store(i: int, outcome: _Outcome) -> None:
-            if outcome.report is not None:
-                outcome = _write(outcome, chosen.targets[files[positions[i]]])
+            if outcome.report is not None or outcome.result is not None:
                 tick()
             outcomes[positions[i]] = outcome
 
@@ -423,7 +584,7 @@ def run(
         memory=memory,
     )
     index = _index(first, names, files)
-    held = [i for i, o in enumerate(first) if o.report is None]
+    held = [i for i, o in enumerate(first) if o.report is None and o.result is None]
     items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
     run_isolated(
         _second,
@@ -435,12 +596,32 @@ def run(
         batch=_BATCH,
         memory=memory,
     )
-    reports = [o.report for o in first]
+    if options.target == MigrationTarget.FLYTE:
+        outcomes = _whole_groups(first, names, files, options)
+    else:
+        outcomes = _shared_constants(first, names, files, options)
+    # Nothing is written before every group is decided (a group moves whole or not at all).
+    reports: list[FileReport] = []
+    pending: list[_Pending] = []
+    for path, o in zip(files, outcomes, strict=True):
+        if o.report is not None:
+            reports.append(o.report)
+            continue
+        if o.result is None:
+            continue
+        done_report, new = _settle(path, options, o)
+        if o.group_reason is not None:
+            done_report = dataclasses.replace(done_report, reason=o.group_reason)
+        if o.group is not None:
+            done_report = dataclasses.replace(done_report, group=o.group)
+        if new is not None and o.fingerprint is not None:
+            # A file outside any group (`--target flytekit`) is a group of its own.
+            pending.append(_Pending(len(reports), chosen.targets[path], new, o.fingerprint, o.group or str(path)))
+        reports.append(done_report)
+    _write_groups(reports, pending)
     # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.
     skipped = [FileReport(str(p), "skipped", reason=reason) for p, reason in found.skipped]
-    for r in sorted(
-        [*(r for r in reports if r is not None), *skipped, *chosen.skipped], key=lambda r: os.path.normpath(r.path)
-    ):
+    for r in sorted([*reports, *skipped, *chosen.skipped], key=lambda r: os.path.normpath(r.path)):
         report.files.append(r)
     return report
 
@@ -500,6 +681,67 @@ def _choose(files: Sequence[Path], roots: Sequence[str]) -> _Chosen:
             continue
         out.files.append(path)
         out.targets[path] = Path(real)
+    return out
+
+
+def _whole_groups(
+    outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path], options: Options
+) -> list[_Outcome]:
+    """Every module of a group any of whose modules keeps a blocker stays as written (see
+    `flyteres.migrate.program`); a file without a dotted name of its own is a group alone."""
+    counts = Counter(n for n in names.values() if n is not None)
+    keys = []
+    for path in files:
+        module = names[path]
+        keys.append(module if module is not None and counts[module] == 1 else f"<file>{path}")
+    group_of = groups(
+        {k: o.links for k, o in zip(keys, outcomes, strict=True)},
+        frozenset(k for k, o in zip(keys, outcomes, strict=True) if o.flytekit),
+    )
+    blocked: dict[str, list[Blocker]] = {}
+    for key, path, o in zip(keys, files, outcomes, strict=True):
+        if o.flytekit and o.result is not None and o.result.status == "failed":
+            # Nothing of a file that cannot be rewritten moves, so nothing of its group may.
+            reason = o.result.reason or "the file cannot be migrated"
+            blocked.setdefault(group_of[key], []).append(
+                Blocker(str(path), 1, "the file", MigrateRule.UNSUPPORTED_CONSTRUCT.value, reason)
+            )
+        blocked.setdefault(group_of[key], []).extend(o.blockers)
+    out = []
+    for key, o in zip(keys, outcomes, strict=True):
+        found = blocked.get(group_of[key])
+        result = o.result
+        if o.flytekit:
+            o = dataclasses.replace(o, group=group_of[key])  # noqa: PLW2901 - the same file, with its group
+        if not found or result is None or result.status in ("failed", "skipped"):
+            out.append(o)
+            continue
+        reason = _blocked(found)
+        if not o.blockers:
+            result = stay(result.path, o.source, result.sites, (), reason, todo=options.mark)
+        out.append(dataclasses.replace(o, result=result, tasks=(), group_reason=reason))
+    return out
+
+
+def _shared_constants(
+    outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path], options: Options
+) -> list[_Outcome]:
+    """`--target flytekit`: a module whose rewrite changed the definition of a constant another
+    module of the run imports is migrated again with that definition left as written (the
+    values go inline at its own uses), so the constant means the same everywhere."""
+    imported: set[str] = set()
+    for o in outcomes:
+        imported |= o.links
+    out = list(outcomes)
+    for i, (path, o) in enumerate(zip(files, outcomes, strict=True)):
+        module = names[path]
+        if module is None or o.result is None:
+            continue
+        defined = {s.name for s in o.result.sites if s.kind == "resources" and s.action == "rewritten"}
+        # `import pkg.consts` (then `pkg.consts.X`) may use any of them.
+        shared = frozenset(d for d in defined if f"{module}.{d}" in imported or module in imported)
+        if shared:
+            out[i] = _process_file(path, options, module, None, defer=False, imported_elsewhere=shared)
     return out
 
 

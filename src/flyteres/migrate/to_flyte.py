@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Mapping
-from pathlib import PurePath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -13,13 +12,30 @@ from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
-from flyteres.migrate.index import TaskInfo
+from flyteres.migrate.flyte_layout import (
+    environment_stem,
+    flytekit_decorator,
+    import_statement,
+    importing,
+    is_import,
+    module_stem,
+    orders_nodes,
+    snake,
+    top_function,
+    top_index,
+    unique,
+    wrapped,
+)
+from flyteres.migrate.index import TaskInfo, resolve_import
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
-from flyteres.source.model import DeclarationKind, Found, flytekit_kwargs
+from flyteres.migrate.task_args import Carried, carry, rewrite_arguments
+from flyteres.migrate.tidy import spread, wrap_call
+from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
+from flyteres.source.text import span_of
 from flyteres.source.values import Combo
 
 __all__ = ["FlytePlanner"]
@@ -42,17 +58,19 @@ class FlytePlanner(Planner):
                     "the name 'flyte' is already used in this module for something else than the flyte package",
                 )
             return
-        groups: dict[str, list[tuple[Found, Decision]]] = {}
+        groups: dict[tuple[str | None, tuple[str, ...]], list[_Member]] = {}
         overrides: list[Found] = []
         for found in self.a.found:
             if found.kind in OVERRIDE_KINDS:
                 overrides.append(found)
                 continue
-            decision = self._flyte_task(found, module)
-            if decision is not None:
+            decided = self._flyte_task(found, module)
+            if decided is not None:
+                decision, carried = decided
                 assert decision.render is not None
-                groups.setdefault(decision.render, []).append((found, decision))
-        converted = self._environments(groups, module)
+                groups.setdefault((decision.render, carried.environment), []).append((found, decision, carried))
+        plain, drivers = self._whole_program_defs(module)
+        converted = self._environments(groups, module, plain, drivers)
         self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
             self._flyte_override(found, module, converted)
@@ -76,7 +94,7 @@ class FlytePlanner(Planner):
                 out.append(f"{arg.keyword}=")
         return out
 
-    def _flyte_task(self, found: Found, module: str) -> Decision | None:
+    def _flyte_task(self, found: Found, module: str) -> tuple[Decision, Carried] | None:
         if found.kind in (DeclarationKind.DYNAMIC, DeclarationKind.EAGER):
             self.blocked(
                 found,
@@ -123,72 +141,251 @@ class FlytePlanner(Planner):
         if not decision.ok:
             self.untouched(found, decision.reason or "", decision.findings)
             return None
-        unsupported = self._unsupported_arguments(found)
-        if unsupported:
-            self.blocked(
-                found,
-                MigrateRule.UNSUPPORTED_ARGUMENT,
-                f"{', '.join(unsupported)} has no Flyte 2 equivalent this codemod knows; the task is left as it is",
-                decision.findings,
-            )
+        carried = self._carry(found.call, module)
+        if isinstance(carried, str):
+            self.blocked(found, MigrateRule.UNSUPPORTED_ARGUMENT, carried, decision.findings)
             return None
         decision.findings += self.storage_findings(found, RESOURCE_ARGUMENTS)
         decision.findings += self.inline_findings(found, decision, RESOURCE_ARGUMENTS)
-        return decision
+        return decision, carried
 
-    def _environments(self, groups: Mapping[str, list[tuple[Found, Decision]]], module: str) -> dict[str, Found]:
-        stem = _module_stem(self.a.path)
-        taken = set(self.a.names.bindings) | set(self.a.name_uses)
-        names_taken = set(self.a.environment_names)
-        converted: dict[str, Found] = {}
-        ordered = sorted(groups.items(), key=lambda item: min(f.site.top for f, _ in item[1]))
-        for render, members in ordered:
+    def _carry(self, call: ast.expr | None, module: str) -> Carried | str:
+        return carry(call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n)))
+
+    def _whole_program_defs(self, module: str) -> tuple[dict[tuple[str, ...], list[_Def]], list[_Def]]:
+        """The module-level flytekit tasks without resources (they move too), by the
+        environment arguments they need, and the `@workflow`s and `@dynamic`s without
+        resources that become driver tasks. Why one cannot move goes to `def_reasons`."""
+        plain: dict[tuple[str, ...], list[_Def]] = {}
+        drivers: list[_Def] = []
+        for t in self.a.model.tasks:
+            if t.sdk != "flytekit" or t.found is not None or not t.module_level:
+                continue
+            if top_function(self.a, t) is None:
+                self.def_reasons[id(t.function)] = "it is not defined at the top level of the module"
+                continue
+            decorator = flytekit_decorator(self.a, t)
+            if decorator is None:
+                continue
+            if t.kind == "task":
+                carried = self._carry(decorator, module)
+                if isinstance(carried, str):
+                    self.def_reasons[id(t.function)] = carried
+                else:
+                    plain.setdefault(carried.environment, []).append((t, carried))
+            elif t.kind in ("workflow", "dynamic"):
+                if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
+                    self.def_reasons[id(t.function)] = (
+                        f"@{t.kind}(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
+                    )
+                elif orders_nodes(t.function):
+                    self.def_reasons[id(t.function)] = (
+                        "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
+                    )
+                else:
+                    drivers.append((t, Carried()))
+        return plain, drivers
+
+    def _environments(
+        self,
+        groups: Mapping[tuple[str | None, tuple[str, ...]], list[_Member]],
+        module: str,
+        plain: Mapping[tuple[str, ...], list[_Def]],
+        drivers: Sequence[_Def],
+    ) -> dict[str, Found]:
+        envs: list[_Env] = []
+        for (render, extras), members in groups.items():
             first = min(members, key=lambda m: (m[0].site.top, m[0].line))[0]
-            if len(ordered) == 1:
-                variable = "env" if "env" not in taken else f"{stem}_env"
-                env_name = stem
-            else:
-                task = _snake(first.name) or "task"
-                variable, env_name = f"{task}_env", f"{stem}_{task}"
-            variable = _unique(variable, taken)
-            taken.add(variable)
-            env_name = _unique(env_name, names_taken)
-            names_taken.add(env_name)
-            statement = (
-                f"{variable} = {module}.TaskEnvironment(name={self.quote}{env_name}{self.quote}, resources={render})\n"
+            envs.append(_Env(render, first.site.top, first.line, first.name, extras, members=members))
+        for defs in plain.values():
+            tops = {t.name: top_index(self.a, t) for t, _ in defs}
+            first_def = min(defs, key=lambda d: tops[d[0].name])[0]
+            envs.append(
+                _Env(None, tops[first_def.name], first_def.line, first_def.name, defs[0][1].environment, defs=defs)
             )
-            top = first.site.top
-            anchor = self.a.module.body[top]
+        envs.extend(self._driver_environments(envs, drivers))
+        envs.sort(key=lambda e: (e.top, e.line))
+        self._name_environments(envs)
+        imported = self._imported_environments(envs)
+        converted: dict[str, Found] = {}
+        for env in envs:
+            for name in env.names:
+                self.environment_of[name] = env.variable
+            depends = [d.variable for d in sorted(env.depends.values(), key=lambda e: (e.top, e.line))]
+            depends += sorted({imported[key] for key in env.external if key in imported})
+            arguments = [f"name={self.quote}{env.name}{self.quote}"]
+            if env.render is not None:
+                arguments.append(f"resources={env.render}")
+            arguments.extend(env.extras)
+            if depends:
+                arguments.append(f"depends_on=[{', '.join(depends)}]")
+            statement = f"{env.variable} = {module}.TaskEnvironment({', '.join(arguments)})\n"
+            if self.line_length is not None:
+                statement = wrap_call(statement, self.a.module.default_indent, self.line_length)
+            anchor = self.a.module.body[env.top]
             blank = []
             for line in anchor.leading_lines:
                 if line.comment is not None:
                     break
                 blank.append(line)
+            if env.top > 0 and is_import(self.a.module.body[env.top - 1]):
+                blank = blank[:1]  # isort puts one blank line after imports before code (I001)
             moved: list[str] = []
-            for found, decision in members:
-                builder = self._decorator_builder(variable)
+            for found, decision, carried in env.members:
+                text = self.a.lines[found.line - 1]
+                builder = self._decorator_builder(env.variable, carried, len(text) - len(text.lstrip()))
                 # Comments written next to the resources move with them, above the environment.
                 new = self.replace(found.call, builder, keep_comments=False)
                 if self.a.multiline(found.call):
                     moved += [c for c in lost_comments(self.a.call(found), new) if c not in moved]
-                self.rewritten(found, new, decision, environment=variable)
+                self.rewritten(found, new, decision, environment=env.variable)
                 converted[found.name] = found
-            self.planned.inserts.setdefault(top, []).append((statement, [*blank, *comment_lines(moved)]))
-            self.planned.environments.append(
-                Environment(variable, env_name, render, first.line, tuple(f.name for f, _ in members))
-            )
+            for t, carried in env.defs:
+                self._move_definition(t, env.variable, carried)
+            self.planned.inserts.setdefault(env.top, []).append((statement, [*blank, *comment_lines(moved)]))
+            self.planned.environments.append(Environment(env.variable, env.name, env.render or "", env.line, env.names))
         return converted
 
-    def _decorator_builder(self, variable: str) -> Builder:
+    def _driver_environments(self, envs: Sequence[_Env], drivers: Sequence[_Def]) -> list[_Env]:
+        """Environments for the driver tasks: each goes above its first driver and `depends_on`
+        the environments of the tasks its drivers call, so a driver calling a task defined
+        after an earlier driver starts a new one; a driver calling a task defined after
+        itself stays (flytekit would not have compiled it either)."""
+        env_of = {name: env for env in envs for name in env.names}
+        calls: dict[str, set[str]] = {}
+        external: dict[str, set[tuple[str, str]]] = {}
+        driver_names = {t.name for t, _ in drivers}
+        for call in self.a.model.task_calls():
+            if call.qualified is None:
+                calls.setdefault(call.caller, set()).add(call.callee)
+            elif call.caller in driver_names:
+                key = self._external_environment(call.qualified)
+                if key is not None:
+                    external.setdefault(call.caller, set()).add(key)
+        out: list[_Env] = []
+        for t, carried in sorted(drivers, key=lambda d: top_index(self.a, d[0])):
+            top = top_index(self.a, t)
+            deps = {id(env_of[c]): env_of[c] for c in calls.get(t.name, ()) if c in env_of}
+            if any(d.top > top for d in deps.values()):
+                self.def_reasons[id(t.function)] = "it calls a task defined after it"
+                continue
+            current = out[-1] if out else None
+            if current is not None and all(d.top < current.top or d is current for d in deps.values()):
+                current.defs = [*current.defs, (t, carried)]
+                current.depends = {**current.depends, **{k: v for k, v in deps.items() if v is not current}}
+            else:
+                env = _Env(None, top, t.line, t.name, (), defs=[(t, carried)], driver=True)
+                env.depends = {k: v for k, v in deps.items() if v is not env}
+                out.append(env)
+            out[-1].external |= external.get(t.name, set())
+            env_of[t.name] = out[-1]
+        return out
+
+    def _external_environment(self, qualified: str) -> tuple[str, str] | None:
+        """For a task a driver imports (`.etl.extract`): the module its import names and the
+        variable of the task's environment there (`(".etl", "extract_env")`), when the task
+        moved to Flyte 2 in the run; the absolute name goes to `wanted` either way, so a run
+        migrates this module again with the other modules' records."""
+        absolute = resolve_import(qualified, self.module, self.a.path)
+        if absolute is None:
+            return None
+        module, _, name = absolute.rpartition(".")
+        if not module or module == self.module:
+            return None
+        self.wanted.add(absolute)
+        info = None if self.index is None else self.index.get(module, {}).get(name)
+        if info is None or not info.converted or info.environment is None:
+            return None
+        return qualified.rpartition(".")[0], info.environment
+
+    def _imported_environments(self, envs: Sequence[_Env]) -> dict[tuple[str, str], str]:
+        """Import the environments of other modules the drivers call tasks of, into the
+        `from x import ...` statement that imports those tasks (names sorted as isort sorts
+        them); the local name of each, by (module as imported, variable)."""
+        wanted = sorted({key for env in envs for key in env.external})
+        if not wanted:
+            return {}
+        taken = set(self.a.names.bindings) | set(self.a.name_uses) | {e.variable for e in envs}
+        out: dict[tuple[str, str], str] = {}
+        additions: dict[int, list[tuple[str, str]]] = {}
+        for module, variable in wanted:
+            index = import_statement(self.a.module, module)
+            if index is None:
+                continue
+            local = variable
+            if local in taken:
+                local = unique(f"{snake(module.rpartition('.')[2]) or 'module'}_{variable}", taken)
+            taken.add(local)
+            out[(module, variable)] = local
+            additions.setdefault(index, []).append((variable, local))
+        for index, names in additions.items():
+            self._add(id(self.a.module.body[index]), importing(names, self.line_length, self.a.module))
+        return out
+
+    def _name_environments(self, envs: Sequence[_Env]) -> None:
+        """One environment per module is `env`, named after the module; with several,
+        `<first task>_env` named `<module>_<first task>`; taken names get a suffix."""
+        stem = environment_stem(self.module, self.a.path)
+        taken = set(self.a.names.bindings) | set(self.a.name_uses)
+        names_taken = set(self.a.environment_names)
+        for env in envs:
+            if len(envs) == 1:
+                variable = "env" if "env" not in taken else f"{module_stem(self.a.path)}_env"
+                env_name = stem
+            else:
+                task = snake(env.first) or "task"
+                variable, env_name = f"{task}_env", f"{stem}_{task}"
+            env.variable = unique(variable, taken)
+            taken.add(env.variable)
+            env.name = unique(env_name, names_taken)
+            names_taken.add(env.name)
+
+    def _move_definition(self, t: TaskDef, variable: str, carried: Carried) -> None:
+        """`@task`/`@workflow`/`@dynamic` on a module-level function becomes `@<variable>.task`."""
+        node = top_function(self.a, t)
+        assert node is not None
+        decorator = flytekit_decorator(self.a, t)
+        assert decorator is not None
+        index = t.function.decorator_list.index(decorator)
+        self.converted_defs.add(id(t.function))
+        if t.kind == "task":
+            self.plain_converted.add(t.name)
+        else:
+            self.drivers_converted.add(t.name)
+
+        def build(n: cst.CSTNode) -> cst.CSTNode:
+            assert isinstance(n, cst.FunctionDef)
+            decorators = list(n.decorators)
+            old = decorators[index].decorator
+            func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
+            new: cst.BaseExpression = func
+            if isinstance(old, cst.Call):
+                args = rewrite_arguments(old, carried, self.parse)
+                if args:
+                    new = self._fit(old.with_changes(func=func, args=args), 0)
+            decorators[index] = decorators[index].with_changes(decorator=new)
+            return n.with_changes(decorators=decorators)
+
+        self._add(id(node), build)
+
+    def _decorator_builder(self, variable: str, carried: Carried, indent: int = 0) -> Builder:
         def build(node: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(node, cst.Call)
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
-            kept = [a for a in node.args if a.keyword is not None and a.keyword.value in CARRIED_ARGUMENTS]
+            kept = rewrite_arguments(node, carried, self.parse)
             if not kept:
                 return func
-            return node.with_changes(func=func, args=with_commas(kept, node.args))
+            return self._fit(node.with_changes(func=func, args=kept), indent)
 
         return build
+
+    def _fit(self, decorator: cst.Call, indent: int) -> cst.Call:
+        """A rewritten `@env.task(...)` (in a block indented by `indent`), one argument per
+        line when it is longer than the line length (`cache=flyte.Cache(...)` grows)."""
+        if self.line_length is None or "\n" in self.a.code(decorator):
+            return decorator
+        unit = self.a.module.default_indent
+        return spread(decorator, unit=unit, width=self.line_length, indent=indent, column=indent + 1)
 
     def _flyte_override(self, found: Found, module: str, converted: Mapping[str, Found]) -> None:
         # The task itself may have moved to Flyte 2 even though this call cannot: say so.
@@ -268,6 +465,12 @@ class FlytePlanner(Planner):
         assert decision.render is not None
         value = self.parse(decision.render)
         builder = self._override_builder(value, comments=self.a.multiline(found.call))
+        if self.line_length is not None and not self.a.multiline(found.call):
+            line = self.a.lines[found.line - 1].rstrip("\r\n")
+            old = self.a.call_text(found.call)
+            new_text = self.a.code(builder(self.a.call(found)))
+            if len(line) - len(old) + len(new_text) > self.line_length:
+                builder = wrapped(builder, self.a.module.default_indent)
         new = self.replace(found.call, builder)
         extra = [
             *self.storage_findings(found, RESOURCE_ARGUMENTS),
@@ -288,6 +491,13 @@ class FlytePlanner(Planner):
         module of the run (a TaskInfo); None when the site was reported as left alone."""
         task = converted.get(found.target or "") if found.target_shape == "task" else None
         info: TaskInfo | None = None
+        target = found.target or ""
+        if found.target_shape == "task" and target in self.plain_converted:
+            if target in self.a.local_names(found.site.scopes):
+                self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{target} is a local name here")
+                return None
+            # A task of this module without resources: the override's are all it has.
+            return None, TaskInfo(self.module or "", target, self.a.path, ResourceSpec(), True)
         if task is None and not (found.target_shape == "task" and found.target in self.tasks):
             external = self.external(found)
             if external is not None and (external[1] is not None or self.index is not None):
@@ -357,27 +567,31 @@ class FlytePlanner(Planner):
         return build
 
 
-_SNAKE = re.compile(r"[^a-z0-9]+")
+# A task with resources (its declaration, decision and other arguments), a definition without.
+_Member = tuple[Found, Decision, Carried]
+_Def = tuple[TaskDef, Carried]
 
 
-def _snake(text: str) -> str:
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
-    return _SNAKE.sub("_", text).strip("_")
+@dataclass
+class _Env:
+    """An environment the rewrite declares: its resources (None: none), where it goes (the
+    top-level statement of its first member) and its members (decorators or definitions)."""
 
+    render: str | None
+    top: int
+    line: int
+    first: str
+    extras: tuple[str, ...] = ()  # `image=...`, `env_vars=...` (flyteres.migrate.task_args)
+    members: Sequence[_Member] = ()
+    defs: Sequence[_Def] = ()
+    driver: bool = False
+    # The environments its driver tasks call tasks of, by id() (`depends_on`), and those
+    # of other modules, as (module as imported, variable).
+    depends: dict[int, _Env] = field(default_factory=dict)
+    external: set[tuple[str, str]] = field(default_factory=set)
+    variable: str = ""
+    name: str = ""
 
-def _module_stem(path: str) -> str:
-    p = PurePath(path)
-    stem = p.parent.name if p.stem == "__init__" else p.stem
-    out = _snake(stem) if not stem.startswith("<") else ""
-    if not out:
-        return "module"
-    return out if out[0].isalpha() else f"m_{out}"
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        return name
-    n = 2
-    while f"{name}_{n}" in taken:
-        n += 1
-    return f"{name}_{n}"
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*(f.name for f, _, _ in self.members), *(t.name for t, _ in self.defs))

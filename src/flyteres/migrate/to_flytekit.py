@@ -26,6 +26,10 @@ _DEFINING_KINDS = (*TASK_KINDS, DeclarationKind.CONTAINER_TASK)
 class FlytekitPlanner(Planner):
     """Plans the flytekit target for one module (see `flyteres.migrate`)."""
 
+    #: Constants of this module that other modules of the run import: their definitions stay
+    #: as written (rewriting them would change those modules too), the values go inline here.
+    imported_elsewhere: frozenset[str] = frozenset()
+
     def plan(self) -> None:
         """Each task and override with `requests=`/`limits=`; the shared constants first."""
         candidates: list[Found] = []
@@ -125,6 +129,7 @@ class FlytekitPlanner(Planner):
                 and None not in decisions
                 and use_count == all_uses
                 and name not in self.a.names.exported
+                and name not in self.imported_elsewhere
             ):
                 decision = next(iter(renders.values()))
                 assert decision.render is not None
@@ -188,6 +193,16 @@ class FlytekitPlanner(Planner):
         if not decision.ok:
             self.untouched(found, decision.reason or "", decision.findings)
             return
+        for key, rv in found.resource_values():
+            if key in keys and rv.through is not None and "storage" in rv.fields and constant is None:
+                self.blocked(
+                    found,
+                    MigrateRule.STORAGE_CONSTANT,
+                    f"{rv.through} uses the removed storage= (flytekit 1.10.3 and later reject it); "
+                    f"remove it from {rv.through} itself rather than writing the other values around it",
+                    decision.findings,
+                )
+                return
         extra = self.storage_findings(found, keys)
         if found.kind in OVERRIDE_KINDS:
             problem = self._override_limits(found, decision)

@@ -35,13 +35,18 @@ from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.index import TaskIndex, TaskInfo
 from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.planner import Planner
+from flyteres.migrate.program import demote, find_blockers, has_flytekit, links, mark
 from flyteres.migrate.results import (
+    Blocker,
+    Environment,
     MigrationChanged,
     MigrationFailed,
     MigrationResult,
     MigrationSkipped,
     MigrationUnchanged,
+    Site,
 )
+from flyteres.migrate.tidy import unused_imports
 from flyteres.migrate.to_flyte import FlytePlanner
 from flyteres.migrate.to_flytekit import FlytekitPlanner
 from flyteres.source.model import SourceParseError
@@ -67,8 +72,20 @@ def migrate_source(
     policy: Policy | PolicyName = Policy.KUBERNETES,
     module: str | None = None,
     index: TaskIndex | None = None,
+    partial: bool = False,
+    todo: bool = False,
+    line_length: int | None = None,
 ) -> MigrationResult:
     """Rewrite the flytekit resource declarations in one module's source.
+
+    For `target="flyte"` the module moves whole or not at all: when any
+    flytekit construct would stay (a workflow, a declaration left as written,
+    `conditional`, ...), the module is left as written and `blockers` says
+    what and where (`todo=True` adds a `# TODO(flyteres): ...` comment at each).
+    `partial=True` rewrites every site that can move on its own instead, which
+    leaves a half-migrated module: only for reading what each site becomes.
+    With `line_length` (the runner passes the project's), environments and
+    overrides longer than it are wrapped one argument per line.
 
     The result is one class per outcome (`MigrationChanged`, `MigrationUnchanged`,
     `MigrationSkipped`, `MigrationFailed`; `status` names it). Never raises for a
@@ -91,7 +108,17 @@ def migrate_source(
     def fit() -> None: ...
     <BLANKLINE>
     """
-    return migrate_module(source, path=path, target=target, policy=policy, module=module, index=index).result
+    return migrate_module(
+        source,
+        path=path,
+        target=target,
+        policy=policy,
+        module=module,
+        index=index,
+        partial=partial,
+        todo=todo,
+        line_length=line_length,
+    ).result
 
 
 def index_sources(
@@ -126,6 +153,13 @@ class ModuleOutcome:
     result: MigrationResult
     tasks: tuple[TaskInfo, ...] = ()
     wanted: frozenset[str] = frozenset()
+    #: `--target flyte`: what keeps the module on flytekit, and the absolute names it imports.
+    blockers: tuple[Blocker, ...] = ()
+    links: frozenset[str] = frozenset()
+    #: The source as read (the runner marks or keeps it when the module's group stays).
+    source: str = ""
+    #: Whether the module holds flytekit constructs (it joins the group of modules importing it).
+    flytekit: bool = False
 
 
 def migrate_module(
@@ -137,11 +171,19 @@ def migrate_module(
     reparse: bool = True,
     module: str | None = None,
     index: TaskIndex | None = None,
+    partial: bool = False,
+    todo: bool = False,
+    line_length: int | None = None,
+    imported_elsewhere: frozenset[str] = frozenset(),
 ) -> ModuleOutcome:
     """`migrate_source`, with the libcst re-parse of the output optional.
 
     `--check` writes nothing, so it only compiles the output (a third of the
     time goes to parsing it again); `--diff`, `--write` and the API re-parse.
+    For `--target flyte`, a module with blockers stays as written (with `todo`,
+    marked) unless `partial` asks for every site that can move on its own.
+    For `--target flytekit`, `imported_elsewhere` names the module's constants
+    other modules of the run import: their definitions are never rewritten.
     """
     target = MigrationTarget.parse(target)
     policy = Policy.parse(policy)
@@ -156,12 +198,20 @@ def migrate_module(
     planner: Planner
     match target:
         case MigrationTarget.FLYTEKIT:
-            planner = FlytekitPlanner(analysis, policy, index=index, module=module)
+            # Wire-identical whatever the policy: what a policy would decide changes the bytes.
+            planner = FlytekitPlanner(analysis, Policy.STRICT, index=index, module=module)
+            planner.imported_elsewhere = imported_elsewhere
         case MigrationTarget.FLYTE:
-            planner = FlytePlanner(analysis, policy, index=index, module=module)
+            planner = FlytePlanner(analysis, policy, index=index, module=module, line_length=line_length)
     try:
         planner.plan()
         code = planner.apply()
+        if target is MigrationTarget.FLYTE and code != source and reparse:
+            # --check (reparse=False) writes and shows nothing: tidying would not change its answer.
+            unused = unused_imports(analysis.module, analysis.name_uses, code)
+            if unused:
+                planner.drop_imports(unused)
+                code = planner.apply()
     except RecursionError:
         return ModuleOutcome(MigrationFailed(path, source, reason=f"{path}: too deeply nested to rewrite"))
     except Exception as exc:  # a bug here must cost one file, not the run; the reason says what broke
@@ -171,6 +221,62 @@ def migrate_module(
     sites = tuple(sorted(planner.planned.sites, key=lambda s: (s.line, s.kind, s.name)))
     envs = tuple(planner.planned.environments)
     tasks, wanted = planner.exported_tasks(), frozenset(planner.wanted)
+    outcome = _finish(code, source, path, sites, envs, tasks=tasks, wanted=wanted, reparse=reparse)
+    model = analysis.model
+    if target is not MigrationTarget.FLYTE:
+        return replace(outcome, links=links(model, module), source=source)
+    flytekit = has_flytekit(model)
+    blockers: tuple[Blocker, ...] = ()
+    if flytekit:
+        blockers = tuple(
+            find_blockers(
+                model,
+                sites,
+                converted_defs=frozenset(planner.converted_defs),
+                rewritten=frozenset(planner.rewritten_ids),
+                untouched=frozenset(planner.untouched_ids),
+                reasons=planner.def_reasons,
+            )
+        )
+    outcome = replace(outcome, blockers=blockers, links=links(model, module), source=source, flytekit=flytekit)
+    if blockers and not partial:
+        result = stay(path, source, sites, blockers, _blocked_reason(blockers), todo=todo)
+        return replace(outcome, result=result, tasks=tuple(replace(t, converted=False) for t in tasks))
+    return outcome
+
+
+def _blocked_reason(blockers: tuple[Blocker, ...]) -> str:
+    first = blockers[0]
+    more = f" and {len(blockers) - 1} more" if len(blockers) > 1 else ""
+    return (
+        f"the module stays on flytekit (line {first.line}: {first.construct}{more} cannot move, "
+        "and Flyte 2 cannot run half a program)"
+    )
+
+
+def stay(
+    path: str, source: str, sites: tuple[Site, ...], blockers: tuple[Blocker, ...], reason: str, *, todo: bool
+) -> MigrationResult:
+    """A module left on flytekit with its group: every site untouched, the blockers reported,
+    and with `todo` a `# TODO(flyteres)` comment above each blocker of this module."""
+    demoted = demote(sites, reason)
+    code = mark(source, blockers) if todo else source
+    if code != source:
+        return MigrationChanged(path, code, demoted, (), blockers)
+    return MigrationUnchanged(path, source, demoted, blockers)
+
+
+def _finish(
+    code: str,
+    source: str,
+    path: str,
+    sites: tuple[Site, ...],
+    envs: tuple[Environment, ...],
+    *,
+    tasks: tuple[TaskInfo, ...],
+    wanted: frozenset[str],
+    reparse: bool,
+) -> ModuleOutcome:
     if code == source:
         # Every environment comes with a rewritten decorator, so there is none here.
         return ModuleOutcome(MigrationUnchanged(path, source, sites), tasks, wanted)

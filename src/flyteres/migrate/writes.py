@@ -48,7 +48,7 @@ from typing import Literal
 
 from flyteres.source.files import Fingerprint, read_source
 
-__all__ = ["WriteResult", "deferred_signals", "encode_exactly", "replace_file"]
+__all__ = ["WriteResult", "check_file", "deferred_signals", "encode_exactly", "replace_file"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -116,23 +116,45 @@ def deferred_signals() -> Iterator[None]:
 
 def replace_file(path: Path, data: bytes, expected: Fingerprint) -> WriteResult:
     """Write `data` to `path` if it still holds what `expected` describes (see the module notes)."""
+    refused, old, st = _examine(path, expected)
+    if refused is not None or st is None:
+        return refused or WriteResult("failed", "cannot write: the file cannot be examined")
+    if st.st_nlink > 1:
+        return _in_place(path, data, old)
+    return _replace(path, data, st)
+
+
+def check_file(path: Path, expected: Fingerprint) -> WriteResult | None:
+    """Why `replace_file` would not write `path` now (changed since it was read, read-only), or None.
+
+    The runner asks this of every file of a group of modules before writing any of them,
+    so a group is written whole or not at all (`replace_file` checks again as it writes).
+    """
+    refused, _, _ = _examine(path, expected)
+    return refused
+
+
+def _examine(path: Path, expected: Fingerprint) -> tuple[WriteResult | None, bytes, os.stat_result | None]:
+    """Whether `path` may be written: the refusal, or None with its bytes and status."""
     # Reading at most the size it had: a file that grew is a changed file, however large.
     now = read_source(path, max_bytes=max(expected.size, 1), keep_bytes=True)
     if now.error is not None or now.fingerprint is None:
         reason = now.error or ("it grew" if (now.skipped or "").startswith("larger than") else now.skipped)
-        return WriteResult("skipped", f"changed since it was read ({reason}); not written")
+        return WriteResult("skipped", f"changed since it was read ({reason}); not written"), b"", None
     if now.fingerprint != expected:
-        return WriteResult("skipped", "changed since it was read (someone edited it during the run); not written")
+        return (
+            WriteResult("skipped", "changed since it was read (someone edited it during the run); not written"),
+            b"",
+            None,
+        )
     try:
         st = os.stat(path)
     except OSError as exc:
-        return WriteResult("failed", f"cannot write: {exc.strerror or exc}")
+        return WriteResult("failed", f"cannot write: {exc.strerror or exc}"), b"", None
     mode = stat.S_IMODE(st.st_mode)
     if not mode & 0o222 or not os.access(path, os.W_OK):
-        return WriteResult("skipped", f"read-only (mode {mode:04o}); not rewritten")
-    if st.st_nlink > 1:
-        return _in_place(path, data, now.data or b"")
-    return _replace(path, data, st)
+        return WriteResult("skipped", f"read-only (mode {mode:04o}); not rewritten"), b"", None
+    return None, now.data or b"", st
 
 
 def _replace(path: Path, data: bytes, st: os.stat_result) -> WriteResult:

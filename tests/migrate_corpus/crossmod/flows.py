@@ -26,8 +26,3 @@ def wf_accelerator(n: int) -> int:
 @workflow
 def wf_alias(n: int) -> int:
     return small(n=n).with_overrides(resources=Resources(cpu="3", mem=("1Gi", "4Gi")))
-
-
-@workflow
-def wf_shm(n: int) -> int:
-    return tasks.fit(n=n).with_overrides(shared_memory="1Gi")

@@ -1,7 +1,7 @@
 """Tasks whose overrides live in another module."""
 
 from flytekit import Resources, task
-from flytekit.extras.accelerators import A100, T4
+from flytekit.extras.accelerators import T4
 
 
 @task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="2", mem="2Gi"))
@@ -21,9 +21,4 @@ def embed(n: int) -> int:
 
 @task(limits=Resources(mem="1Gi"))
 def light(n: int) -> int:
-    return n
-
-
-@task(requests=Resources(cpu="1"), accelerator=A100)
-def fit(n: int) -> int:
     return n

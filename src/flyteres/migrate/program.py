@@ -1,0 +1,260 @@
+"""Whole programs for `--target flyte`: what blocks a module, which modules form a group, TODO marks.
+
+Flyte 2 cannot run half a program. A flytekit `@workflow` that calls a Flyte 2
+task runs the task while compiling the workflow and bakes its result in (the
+node and its resources are lost), so the codemod moves a *group* of modules
+completely or leaves it exactly as written:
+
+- a module's blockers (`find_blockers`) are the flytekit constructs its
+  rewrite would leave behind: every declaration left as written, every
+  task, workflow, `@dynamic` or `@eager` not moved, and every other use of a
+  flytekit name (`conditional`, `LaunchPlan`, `FlyteFile`, ...) outside the
+  calls the rewrite replaces (`Resources` and accelerator constants are data,
+  not constructs, and may stay);
+- a group (`groups`) is a connected set of modules of the run: a module is
+  joined to each module of the run it imports from (`links`), when that
+  module holds flytekit constructs (a plain helper module joins nothing);
+- `mark` writes a `# TODO(flyteres): ...` line above each blocking construct
+  (as bump-pydantic does), once: a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from flyteres.migrate.results import Blocker, Site
+from flyteres.migrate.rules import MigrateRule
+from flyteres.source.analysis import SourceModule
+from flyteres.source.modules import resolve_import
+from flyteres.source.names import canonical
+
+__all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "links", "mark"]
+
+#: The prefix of every comment `mark` writes.
+MARK = "# TODO(flyteres):"
+
+_FLYTEKIT = frozenset({"flytekit", "union", "unionai"})
+# Values, not constructs: a `Resources` constant or an accelerator constant left in the
+# module is plain data that Flyte 2 code never reads (its environments carry the values).
+_DATA = ("Resources",)
+
+
+def _is_flytekit(qualified: str | None) -> bool:
+    return qualified is not None and qualified.partition(".")[0] in _FLYTEKIT
+
+
+def _is_data(qualified: str) -> bool:
+    name = canonical(qualified)
+    return name is not None and (name in _DATA or name.startswith("accelerators"))
+
+
+def has_flytekit(model: SourceModule) -> bool:
+    """Whether the module imports flytekit (or Union's re-export of it)."""
+    return any(_is_flytekit(q) for q in model.names.imports.values())
+
+
+def _spans(nodes: Iterable[ast.AST]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    out = []
+    for n in nodes:
+        start = (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
+        end = (getattr(n, "end_lineno", 0) or 0, getattr(n, "end_col_offset", 0) or 0)
+        out.append((start, end))
+    return out
+
+
+def find_blockers(
+    model: SourceModule,
+    sites: Sequence[Site],
+    *,
+    converted_defs: frozenset[int],
+    rewritten: frozenset[int],
+    untouched: frozenset[int],
+    reasons: Mapping[int, str] | None = None,
+) -> list[Blocker]:
+    """The constructs that keep this module on flytekit, in line order.
+
+    `converted_defs` holds `id()` of the function definitions whose decorator
+    became `@env.task`; `rewritten` and `untouched` the `id()` of the
+    declarations (`Found`) rewritten and left as written; `reasons` why a
+    definition did not move, by `id()` of its function.
+    """
+    path = model.path
+    out: list[Blocker] = []
+    for site in sites:
+        if site.action != "untouched":
+            continue
+        lossy = next((f.rule for f in site.findings if f.lossy), MigrateRule.UNSUPPORTED_CONSTRUCT.value)
+        out.append(Blocker(path, site.line, f"{site.kind} {site.name}", lossy, site.reason or "left as written"))
+    consumed: list[ast.AST] = [f.call for f in model.found]
+    for t in model.tasks:
+        if t.sdk != "flytekit":
+            continue
+        consumed.extend(t.function.decorator_list)
+        if id(t.function) in converted_defs or (t.found is not None and id(t.found) in rewritten):
+            continue
+        if t.found is not None and id(t.found) in untouched:
+            continue  # reported above, with the reason its declaration stayed
+        out.append(
+            Blocker(
+                path,
+                t.line,
+                f"@{t.kind} {t.name}",
+                MigrateRule.UNSUPPORTED_DECORATOR.value
+                if (reasons or {}).get(id(t.function)) is None
+                else MigrateRule.UNSUPPORTED_ARGUMENT.value,
+                (reasons or {}).get(id(t.function)) or f"this @{t.kind} has no Flyte 2 rewrite here",
+            )
+        )
+    spans = _spans(consumed)
+    seen: set[tuple[int, str]] = set()
+    # The inner parts of `flytekit.core.x` are read as the whole chain, once.
+    inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(model.tree):
+        if id(node) in inner:
+            continue
+        if isinstance(node, ast.Attribute):
+            qualified = model.names.qualified(node)
+            head: ast.expr = node
+            while isinstance(head, ast.Attribute):
+                head = head.value
+            if not isinstance(head, ast.Name) or not _is_flytekit(qualified):
+                continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            qualified = model.names.imports.get(node.id)
+            if not _is_flytekit(qualified) or len(model.names.bindings.get(node.id, ())) > 1:
+                continue
+        else:
+            continue
+        assert qualified is not None
+        if _is_data(qualified):
+            continue
+        pos = (node.lineno, node.col_offset)
+        if any(start <= pos < end for start, end in spans):
+            continue
+        name = qualified.partition(".")[2]  # `LaunchPlan.get_or_create`, without the package
+        if (node.lineno, name) in seen:
+            continue
+        seen.add((node.lineno, name))
+        out.append(
+            Blocker(
+                path,
+                node.lineno,
+                name,
+                MigrateRule.UNSUPPORTED_CONSTRUCT.value,
+                f"{qualified} has no Flyte 2 equivalent this codemod writes",
+            )
+        )
+    out.sort(key=lambda b: (b.line, b.construct))
+    return out
+
+
+def links(model: SourceModule, module: str | None) -> frozenset[str]:
+    """The absolute dotted names the module imports (`from .etl import extract` in
+    `project.pipeline` is `project.etl.extract`), wherever the import statement is."""
+    out: set[str] = set()
+    for node in ast.walk(model.tree):
+        if isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            for alias in node.names:
+                name = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
+                absolute = resolve_import(name, module, model.path)
+                if absolute is not None:
+                    out.add(absolute)
+        elif isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+    return frozenset(n for n in out if n.partition(".")[0] not in _FLYTEKIT | {"flyte"})
+
+
+def groups(members: Mapping[str, frozenset[str]], joins: frozenset[str]) -> dict[str, str]:
+    """Each module's group, named by its first module in sorted order.
+
+    `members` maps each module of the run to the absolute names it imports;
+    a module is joined to the module of the run an import names (the longest
+    prefix that is one) when that module is in `joins` (it holds flytekit
+    constructs).
+
+    >>> g = groups({"p.etl": frozenset(), "p.flows": frozenset({"p.etl.extract"}), "p.util": frozenset()},
+    ...            frozenset({"p.etl", "p.flows"}))
+    >>> g["p.flows"], g["p.util"]
+    ('p.etl', 'p.util')
+    """
+    parent = {m: m for m in members}
+
+    def find(m: str) -> str:
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for module, imported in members.items():
+        for name in imported:
+            parts = name.split(".")
+            for n in range(len(parts), 0, -1):
+                target = ".".join(parts[:n])
+                if target in parent:
+                    if target != module and target in joins:
+                        a, b = sorted((find(module), find(target)))
+                        parent[b] = a
+                    break
+    first: dict[str, str] = {}
+    for m in sorted(members):
+        first.setdefault(find(m), m)
+    return {m: first[find(m)] for m in members}
+
+
+def demote(sites: Sequence[Site], reason: str) -> tuple[Site, ...]:
+    """The sites of a module left as written with its group: none is rewritten."""
+    return tuple(
+        replace(s, action="untouched", new=None, reason=reason, environment=None) if s.action == "rewritten" else s
+        for s in sites
+    )
+
+
+def _statement_lines(tree: ast.Module) -> list[tuple[int, int]]:
+    return [
+        (n.lineno, n.end_lineno or n.lineno)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.stmt) and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+
+
+def mark(source: str, blockers: Sequence[Blocker], *, width: int = 88) -> str:
+    """`source` with a `# TODO(flyteres): ...` comment above each blocking construct's line
+    (the first line of its statement, or its decorator), wrapped to `width`; a line that
+    already has one above it gets no second."""
+    if not blockers:
+        return source
+    tree = ast.parse(source)
+    statements = _statement_lines(tree)
+    lines = source.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    by_line: dict[int, list[Blocker]] = {}
+    for b in blockers:
+        # The innermost simple statement holding the line (comments cannot go inside one that spans lines).
+        holders = [s for s in statements if s[0] <= b.line <= s[1]]
+        line = max(holders)[0] if holders else b.line
+        by_line.setdefault(line, []).append(b)
+    for line in sorted(by_line, reverse=True):
+        if line < 1 or line > len(lines):
+            continue
+        target = lines[line - 1]
+        above = line - 2
+        while above >= 0 and lines[above].strip().startswith("#   "):
+            above -= 1  # a wrapped TODO's continuation lines
+        if above >= 0 and lines[above].strip().startswith(MARK):
+            continue
+        indent = target[: len(target) - len(target.lstrip())]
+        text = "; ".join(dict.fromkeys(f"{b.construct}: {b.reason}" for b in by_line[line]))
+        wrapped = textwrap.wrap(
+            text,
+            width=max(40, width - len(indent)),
+            initial_indent=f"{MARK} ",
+            subsequent_indent="#   ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines[line - 1 : line - 1] = [f"{indent}{w}{newline}" for w in wrapped]
+    return "".join(lines)

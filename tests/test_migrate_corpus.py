@@ -1,0 +1,42 @@
+"""A real project migrated to Flyte 2 on a copy (slow): whole programs, no new lint finding.
+
+Runs when FLYTERES_CORPUS names a source tree or a git directory (for example
+a clone of flyteorg/flytesnacks); skipped otherwise. Nothing of the corpus is
+kept. benchmarks/migrate_corpus.py prints the same figures.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+CORPUS = os.environ.get("FLYTERES_CORPUS", "")
+
+
+def _benchmark() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "migrate_corpus.py"
+    spec = importlib.util.spec_from_file_location("migrate_corpus", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS or not Path(CORPUS).exists(), reason="FLYTERES_CORPUS names no corpus here")
+def test_a_real_project_migrates_in_whole_programs_only(tmp_path: Path) -> None:
+    figures = _benchmark().survey(Path(CORPUS), tmp_path)
+    assert figures["failed"] == []
+    assert figures["half_migrated_modules"] == []
+    assert figures["workflows_calling_flyte2_tasks"] == []
+    assert figures["lint_new"] == {}
+    # Every group is accounted for: moved, or left with its blocking constructs named.
+    assert figures["groups_migrated"] + figures["groups_blocked"] <= figures["groups"]
+    assert (figures["groups_blocked"] == 0) == (not figures["blocking_constructs"])

@@ -1,0 +1,449 @@
+"""Whole programs for `--target flyte` (issue 15): a group of modules moves completely or stays.
+
+The oracle here imports each migrated sample program and checks it with the
+SDKs themselves: every task serializes with flyte's own serializer
+(`get_proto_task`) to the resources, retries and timeout flytekit gave the
+original, every driver task calls the tasks its workflow called (the
+workflow's nodes from flytekit's serialized template, the driver's calls from
+the source model), and the programs run locally in Flyte 2 to the values the
+flytekit originals compute.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import OrderedDict
+from types import ModuleType
+from typing import Any
+
+import pytest
+from flyte._internal.runtime import task_serde
+from flyte.models import SerializationContext
+from flytekit.core.base_task import PythonTask
+from flytekit.core.workflow import WorkflowBase
+from flytekit.tools.translator import get_serializable
+
+from flyteres.migrate import Options, migrate_source, run
+from flyteres.migrate.program import MARK
+from flyteres.source.analysis import SourceModule
+from tests import test_migrate_oracle as oracle
+
+EXAMPLES = pathlib.Path(__file__).parent.parent / "examples" / "project"
+_counter = itertools.count()
+
+
+def _tree(tmp_path: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+TASKS = """\
+    from flytekit import Resources, task
+
+
+    @task(requests=Resources(cpu="1", mem="1Gi"))
+    def double(n: int) -> int:
+        return n * 2
+
+
+    @task
+    def plain(n: int) -> int:
+        return n + 1
+    """
+FLOWS = """\
+    from flytekit import workflow
+
+    from .tasks import double, plain
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return plain(n=double(n=n))
+    """
+
+
+def test_a_group_moves_whole(tmp_path: pathlib.Path) -> None:
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": TASKS, "pkg/flows.py": FLOWS})
+    report = run([root], Options(mode="write"))
+    assert {pathlib.Path(f.path).name: f.status for f in report.files} == {
+        "__init__.py": "skipped",
+        "flows.py": "changed",
+        "tasks.py": "changed",
+    }
+    flows = (root / "pkg" / "flows.py").read_text()
+    tasks = (root / "pkg" / "tasks.py").read_text()
+    assert "@workflow" not in flows
+    assert "@task" not in tasks
+    assert "@plain_env.task\ndef plain" in tasks  # a task without resources moves too
+    assert "from .tasks import double, double_env, plain, plain_env\n" in flows
+    assert 'env = flyte.TaskEnvironment(name="pkg_flows", depends_on=[double_env, plain_env])' in flows
+
+
+def test_one_blocker_keeps_the_whole_group_as_written(tmp_path: pathlib.Path) -> None:
+    blocked = FLOWS.replace("from flytekit import workflow", "from flytekit import conditional, workflow")
+    blocked = blocked.replace(
+        "        return plain(n=double(n=n))",
+        '        return conditional("c").if_(n > 1).then(double(n=n)).else_().then(plain(n=n))',
+    )
+    files = {"pkg/__init__.py": "", "pkg/tasks.py": TASKS, "pkg/flows.py": blocked, "other/solo.py": TASKS}
+    root = _tree(tmp_path, files)
+    report = run([root], Options(mode="write"))
+    by_name = {pathlib.Path(f.path).relative_to(root).as_posix(): f for f in report.files}
+    # pkg/tasks.py could move on its own, but its workflow cannot: neither moves.
+    assert by_name["pkg/tasks.py"].status == "unchanged"
+    assert (root / "pkg" / "tasks.py").read_text() == textwrap.dedent(TASKS)
+    assert (root / "pkg" / "flows.py").read_text() == textwrap.dedent(blocked)
+    assert "pkg/flows.py:8: conditional" in (by_name["pkg/tasks.py"].reason or "")
+    assert all(s.action == "untouched" for s in by_name["pkg/tasks.py"].sites)
+    # One blocker per construct, where it is (the workflow itself could become a driver task).
+    assert [(b.line, b.construct, b.rule) for b in by_name["pkg/flows.py"].blockers] == [
+        (8, "conditional", "unsupported-construct"),
+    ]
+    # A module of another group is not held back.
+    assert by_name["other/solo.py"].status == "changed"
+
+
+def test_mark_writes_a_todo_at_each_blocker_once(tmp_path: pathlib.Path) -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import LaunchPlan, Resources, task, workflow
+
+
+        @task(requests=Resources(cpu="1"))
+        def t() -> int:
+            return 1
+
+
+        @workflow
+        def wf() -> int:
+            return t()
+
+
+        lp = LaunchPlan.get_or_create(wf, name="nightly")
+        """
+    )
+    result = migrate_source(source, path="m.py", todo=True)
+    assert result.status == "changed"
+    assert result.code.count(MARK) == 1
+    todo = result.code.split(MARK)[1]
+    assert todo.startswith(" LaunchPlan.get_or_create: flytekit.LaunchPlan.get_or_create has no\n#   Flyte 2")
+    assert todo.endswith('codemod writes\nlp = LaunchPlan.get_or_create(wf, name="nightly")\n')
+    assert [s.action for s in result.sites] == ["untouched"]
+    again = migrate_source(result.code, path="m.py", todo=True)
+    assert again.status == "unchanged"
+    # Without --mark a blocked module is left byte for byte.
+    assert migrate_source(source, path="m.py").code == source
+
+
+def test_an_override_on_a_plain_task_of_the_same_module_is_merged() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Resources, task, workflow
+
+
+        @task
+        def t() -> int:
+            return 1
+
+
+        @workflow
+        def wf() -> int:
+            return t().with_overrides(requests=Resources(cpu="2"))
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "changed"
+    assert 't.override(resources=flyte.Resources(cpu="2"))()' in result.code
+    assert "not declared in this module" not in str([s.reason for s in result.sites])
+
+
+def test_environment_names_are_unique_across_the_run_and_stable(tmp_path: pathlib.Path) -> None:
+    task = 'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef t() -> None: ...\n'
+    files = {"a/__init__.py": "", "a/tasks.py": task, "b/__init__.py": "", "b/tasks.py": task}
+    root = _tree(tmp_path, files)
+    report = run([root], Options(mode="diff"))
+    names = [e.name for f in report.files for e in f.environments]
+    assert names == ["a_tasks", "b_tasks"]
+    assert [e.name for f in run([root], Options(mode="diff")).files for e in f.environments] == names
+
+
+# ---------------------------------------------------------------------------------------------
+# Oracle: the demo's sample project, migrated, serialized and run by the SDKs
+
+
+def _import_package(root: pathlib.Path, package: str, names: list[str]) -> dict[str, ModuleType]:
+    sys.path.insert(0, str(root))
+    try:
+        return {n: importlib.import_module(f"{package}.{n}") for n in names}
+    finally:
+        sys.path.remove(str(root))
+
+
+def _flyte_metadata(task: Any, root: pathlib.Path) -> tuple[int, float]:
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=root)
+    template = task_serde.get_proto_task(task, ctx)
+    return template.metadata.retries.retries, template.metadata.timeout.ToTimedelta().total_seconds()
+
+
+def _flytekit_metadata(task: Any) -> tuple[int, float]:
+    template = get_serializable(OrderedDict(), oracle._SETTINGS, task).template.to_flyte_idl()
+    return template.metadata.retries.retries, template.metadata.timeout.ToTimedelta().total_seconds()
+
+
+def _workflow_calls(workflow: WorkflowBase) -> set[str]:
+    spec = get_serializable(OrderedDict(), oracle._SETTINGS, workflow).to_flyte_idl()
+    return {n.task_node.reference_id.name.rpartition(".")[2] for n in spec.template.nodes if n.HasField("task_node")}
+
+
+@pytest.mark.parametrize("policy", ["kubernetes"])
+def test_the_sample_project_migrates_whole_and_keeps_every_task(policy: str, tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_pkg, new_pkg = f"sample_old_{n}", f"sample_new_{n}"
+    shutil.copytree(EXAMPLES, tmp_path / "old" / old_pkg)
+    shutil.copytree(EXAMPLES, tmp_path / "new" / new_pkg)
+    report = run([tmp_path / "new"], Options(mode="write", policy=policy))  # type: ignore[arg-type]
+    assert report.count("failed") == 0
+    assert not [b for f in report.files for b in f.blockers]
+    modules = ["etl", "train", "pipeline"]
+    old = _import_package(tmp_path / "old", old_pkg, modules)
+    new = _import_package(tmp_path / "new", new_pkg, modules)
+    sites = {s.name: s for f in report.files for s in f.sites if s.kind == "task"}
+    checked = 0
+    for module in modules:
+        for name, task in oracle.tasks_of(old[module]).items():
+            if not task.name.startswith(f"{old_pkg}.{module}."):
+                continue  # imported from another module of the program
+            migrated = getattr(new[module], name)
+            assert not isinstance(migrated, PythonTask), f"{module}.{name} is still a flytekit task"
+            if name in sites:
+                oracle._contract(sites[name], oracle.flytekit_task(task)[:2], oracle.flyte_task(migrated, tmp_path))
+                assert _flyte_metadata(migrated, tmp_path) == _flytekit_metadata(task)
+                checked += 1
+            else:  # a @dynamic: a driver task now, calling the same tasks
+                assert name == "sized"
+        for name, value in vars(old[module]).items():
+            if isinstance(value, WorkflowBase):
+                driver = getattr(new[module], name)
+                assert not isinstance(driver, WorkflowBase)
+                code = (tmp_path / "new" / new_pkg / f"{module}.py").read_text()
+                calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == name}
+                assert calls == _workflow_calls(value)
+                checked += 1
+    assert checked == 8  # seven tasks with resources and one workflow
+    # The drivers' environment depends on the environments of the tasks they call (flyte.deploy follows it).
+    depends = sorted(e.name for e in new["pipeline"].env.depends_on)
+    assert depends == [f"{new_pkg}_etl_{t}" for t in ("aggregate", "extract", "transform")]
+    # And the program runs in Flyte 2, to the value the flytekit original computes.
+    import flyte  # noqa: PLC0415 - only this test runs a program
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new["pipeline"].nightly, n=4).outputs()
+    assert outputs[0] == old["pipeline"].nightly(n=4) == 12
+
+
+SETTINGS = """\
+    import datetime
+
+    from flytekit import Resources, task, workflow
+
+
+    @task(
+        requests=Resources(cpu="1", mem="1Gi"),
+        cache=True,
+        cache_version="2.1",
+        cache_serialize=True,
+        retries=3,
+        timeout=datetime.timedelta(minutes=5),
+    )
+    def cached(n: int) -> int:
+        return n
+
+
+    @task(container_image="ghcr.io/example/etl:1.2", environment={"MODE": "fast"}, interruptible=True)
+    def imaged(n: int) -> int:
+        return n + 1
+
+
+    @task(enable_deck=True, pod_template_name="gpu-pods", timeout=60)
+    def decked(n: int) -> int:
+        return n * 3
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return decked(n=imaged(n=cached(n=n)))
+    """
+
+
+def _flag(meta: Any, name: str) -> bool:
+    # A plain bool in one IDL, a BoolValue wrapper in the other.
+    value = getattr(meta, name)
+    return bool(value if isinstance(value, bool) else value.value)
+
+
+def _template_settings(template: Any) -> dict[str, Any]:
+    """What a task's serialized template says beyond resources (flyteidl and flyteidl2 share these names)."""
+    meta = template.metadata
+    env = {e.key: e.value for e in template.container.env if not e.key.startswith(("FLYTE_", "_F_"))}
+    return {
+        "cache": (meta.discoverable, meta.discovery_version if meta.discoverable else "", meta.cache_serializable),
+        "retries": meta.retries.retries,
+        "timeout": meta.timeout.ToTimedelta().total_seconds(),
+        "interruptible": _flag(meta, "interruptible"),
+        "pod_template": meta.pod_template_name,
+        "report": _flag(meta, "generates_deck"),
+        "env": env,
+    }
+
+
+def test_task_settings_serialize_like_the_original(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"settings_old_{n}", tmp_path / "new" / f"settings_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": SETTINGS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert '    image="ghcr.io/example/etl:1.2",\n    env_vars={"MODE": "fast"},\n' in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("cached", "imaged", "decked"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _template_settings(v2) == _template_settings(v1), name
+        if name == "imaged":
+            assert v2.container.image == v1.container.image == "ghcr.io/example/etl:1.2"
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
+    assert calls == _workflow_calls(old.wf)
+
+
+def test_an_argument_without_an_exact_form_blocks_with_its_reason() -> None:
+    source = SETTINGS.replace('pod_template_name="gpu-pods"', "secret_requests=[]")
+    result = migrate_source(textwrap.dedent(source), path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.construct, b.rule, b.reason) for b in result.blockers] == [
+        ("@task decked", "unsupported-argument", "secret_requests= has no Flyte 2 equivalent this codemod knows"),
+    ]
+
+
+def test_a_name_defined_twice_moves_the_decorated_definition() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import task
+
+
+        def total(n: int) -> int:
+            return n
+
+
+        @task
+        def total(n: int) -> int:  # noqa: F811
+            return n + 1
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "changed"
+    assert "def total(n: int) -> int:\n    return n\n" in result.code
+    assert "@env.task\ndef total(n: int) -> int:  # noqa: F811\n" in result.code
+
+
+def _ruff_findings(root: pathlib.Path, line_length: int) -> dict[str, int]:
+    """ruff's F401, I001 and E501 findings under `root`, by rule (the project's own ruff)."""
+    ruff = pathlib.Path(sys.executable).parent / "ruff"
+    out = subprocess.run(
+        [
+            str(ruff),
+            "check",
+            "--isolated",
+            "--select",
+            "F401,I001,E501",
+            "--line-length",
+            str(line_length),
+            "--output-format",
+            "json",
+            "--exit-zero",
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    counts: dict[str, int] = {}
+    for finding in json.loads(out):
+        counts[finding["code"]] = counts.get(finding["code"], 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("line_length", [88, 120])
+def test_the_output_adds_no_lint_finding(line_length: int, tmp_path: pathlib.Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.ruff]\nline-length = {line_length}\n")
+    _tree(tmp_path, {"s/__init__.py": "", "s/flow.py": SETTINGS})
+    shutil.copytree(EXAMPLES, tmp_path / "project")
+    before = _ruff_findings(tmp_path, line_length)
+    report = run([tmp_path], Options(mode="write"))
+    assert report.count("changed") == 4
+    after = _ruff_findings(tmp_path, line_length)
+    assert {rule: n for rule, n in after.items() if n > before.get(rule, 0)} == {}
+    assert "I001" not in after
+    assert "F401" not in after
+
+
+def test_a_driver_calling_a_task_defined_after_an_earlier_driver_gets_its_own_environment() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Resources, task, workflow
+
+
+        @task(retries=1)
+        def a() -> int:
+            return 1
+
+
+        @workflow
+        def first() -> int:
+            return a()
+
+
+        @task(requests=Resources(cpu="1"))
+        def b() -> int:
+            return 2
+
+
+        @workflow
+        def second() -> int:
+            return b()
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert not result.blockers
+    assert sorted((e.variable, e.tasks) for e in result.environments) == [
+        ("a_env", ("a",)),
+        ("b_env", ("b",)),
+        ("first_env", ("first",)),
+        ("second_env", ("second",)),
+    ]
+    assert 'first_env = flyte.TaskEnvironment(name="m_first", depends_on=[a_env])' in result.code
+    assert 'second_env = flyte.TaskEnvironment(name="m_second", depends_on=[b_env])' in result.code
+
+
+DOCUMENTED = ["flyteres.migrate", "flyteres.migrate.options", "flyteres.migrate.program", "flyteres.migrate.runner"]
+
+
+@pytest.mark.parametrize("name", [*DOCUMENTED, "flyteres.migrate.transform"])
+def test_docstring_examples(name: str) -> None:
+    import doctest  # noqa: PLC0415 - only this test reads the examples
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
