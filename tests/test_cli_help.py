@@ -72,6 +72,28 @@ def test_quiet_prints_findings_only_and_verbose_adds_progress(monkeypatch: pytes
     assert "project/etl.py: " in err
 
 
+@pytest.mark.parametrize("command", ["check", "verify", "convert", "migrate"])
+def test_the_commands_take_quiet_and_verbose_after_their_name_too(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(EXAMPLES)
+    args = {
+        "check": ("check", "project", "--cluster", "flyte-admin-configmap.yaml"),
+        "verify": ("verify", "project", "project"),
+        "convert": ("convert", "--from", "flytekit", "--to", "flyte", "--policy", "kubernetes"),
+        "migrate": ("migrate", "--target", "flyte", "project"),
+    }[command]
+    stdin = '{"limits": {"mem": "600Mi"}}' if command == "convert" else None
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code, out, err = invoke(*argv, stdin=stdin)
+        return code, out, re.sub(r"\d+\.\d\d s\b", "N s", err)  # -v prints timings
+
+    for flag in ("-q", "-v"):
+        assert run(*args, flag) == run(flag, *args)
+    assert invoke(*args, "-q", stdin=stdin) != invoke(*args, stdin=stdin)
+
+
 def test_quiet_and_verbose_together_is_a_usage_error() -> None:
     code, _, err = invoke("-q", "-v", "rules")
     assert code == 2

@@ -18,7 +18,9 @@ from flyteres.cli.common import (
     IsolatedOption,
     JsonAliasOption,
     OutputFormatOption,
+    QuietOption,
     Timer,
+    VerboseOption,
     emit,
     load_settings,
     output_format,
@@ -100,6 +102,8 @@ def check(
     ] = 1,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Report flytekit and Flyte 2 tasks the platform will refuse, cap or leave without limits.
 

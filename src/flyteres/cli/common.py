@@ -46,6 +46,25 @@ class Verbosity:
 
 VERBOSITY = Verbosity()
 
+
+def _verbosity(level: int) -> Callable[[bool], None]:
+    def apply(value: bool) -> None:
+        if value:
+            VERBOSITY.level = level
+
+    return apply
+
+
+# `flyteres check -q` as well as `flyteres -q check` (ruff takes both): the command's flag sets the same state.
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", callback=_verbosity(1), expose_value=False, help="Same as flyteres -v."),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", callback=_verbosity(-1), expose_value=False, help="Same as flyteres -q."),
+]
+
 OutputFormatOption = Annotated[
     OutputFormat,
     typer.Option(

@@ -22,6 +22,8 @@ from flyteres.cli.common import (
     ConfigOption,
     IsolatedOption,
     OutputFormatOption,
+    QuietOption,
+    VerboseOption,
     emit,
     given,
     load_settings,
@@ -105,6 +107,8 @@ def convert(  # noqa: PLR0917 - Typer maps each parameter to an argument or opti
     output: OutputFormatOption = OutputFormat.TEXT,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Convert one resource spec between forms. Findings go to stderr.
 

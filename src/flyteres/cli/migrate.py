@@ -19,6 +19,8 @@ from flyteres.cli.common import (
     ConfigOption,
     IsolatedOption,
     OutputFormatOption,
+    QuietOption,
+    VerboseOption,
     given,
     load_settings,
     output_format,
@@ -103,6 +105,8 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     ] = None,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Rewrite flytekit resource declarations for Flyte 2 or flytekit's resources= form.
 

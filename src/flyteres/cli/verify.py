@@ -18,7 +18,9 @@ from flyteres.cli.common import (
     IsolatedOption,
     JsonAliasOption,
     OutputFormatOption,
+    QuietOption,
     Timer,
+    VerboseOption,
     emit,
     load_settings,
     output_format,
@@ -90,6 +92,8 @@ def verify(
     ] = 1,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
+    verbose: VerboseOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Compare what every task's pod gets before (OLD) and after (NEW) a migration.
 
