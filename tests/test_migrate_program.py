@@ -329,12 +329,122 @@ def test_task_settings_serialize_like_the_original(tmp_path: pathlib.Path) -> No
 
 
 def test_an_argument_without_an_exact_form_blocks_with_its_reason() -> None:
-    source = SETTINGS.replace('pod_template_name="gpu-pods"', "secret_requests=[]")
+    source = SETTINGS.replace('pod_template_name="gpu-pods"', "task_config=None")
     result = migrate_source(textwrap.dedent(source), path="m.py")
     assert result.status == "unchanged"
     assert [(b.construct, b.rule, b.reason) for b in result.blockers] == [
-        ("@task decked", "unsupported-argument", "secret_requests= has no Flyte 2 equivalent this codemod knows"),
+        ("@task decked", "unsupported-argument", "task_config= has no Flyte 2 equivalent this codemod knows"),
     ]
+
+
+SECRETS = """\
+    import pathlib
+
+    from flytekit import Resources, Secret, task, workflow
+
+
+    @task(
+        requests=Resources(cpu="1"),
+        secret_requests=[
+            Secret(group="db", key="password", mount_requirement=Secret.MountType.ENV_VAR, env_var="DB_PASSWORD"),
+            Secret(group="vault", key="token", mount_requirement=Secret.MountType.FILE),
+        ],
+    )
+    def reads(n: int) -> int:
+        return n + len(str(pathlib.Path(".")))
+
+
+    @task(secret_requests=[Secret("api", "key", None, Secret.MountType.ENV_VAR, "API_KEY")])
+    def calls(n: int) -> int:
+        return n
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return calls(n=reads(n=n))
+    """
+
+
+def _secrets(template: Any) -> list[tuple[str, str, str, int, str]]:
+    """The IDL `Secret`s of a task's security context (flyteidl and flyteidl2 share the fields)."""
+    return [
+        (s.group, s.key, s.group_version, s.mount_requirement, s.env_var) for s in template.security_context.secrets
+    ]
+
+
+def test_secrets_serialize_like_the_original(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"secrets_old_{n}", tmp_path / "new" / f"secrets_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": SECRETS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "Secret," not in code  # flytekit's Secret is no longer used: its import goes
+    assert 'mount=pathlib.Path("/etc/flyte/secrets")' in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("reads", "calls"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _secrets(v2) == _secrets(v1), name
+        assert _secrets(v1), name
+    assert _secrets(v1)[0] == ("api", "key", "", 1, "API_KEY")  # ENV_VAR is 1 in both IDLs
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ('Secret(group="g", key="k")', "lets the platform choose (ANY)"),
+        ('Secret(group="g", key="k", mount_requirement=Secret.MountType.ENV_VAR)', "would name the variable"),
+        ('Secret(group="g", mount_requirement=Secret.MountType.FILE)', "without a key"),
+        (
+            'Secret(key="k", group_version="3", mount_requirement=Secret.MountType.FILE)',
+            "group_version=...) has no Flyte 2 field",
+        ),
+        ('Secret(key="k", mount_requirement=Secret.MountType.FILE, env_var="K")', "FILE Secret with env_var="),
+        ("Secret(key=KEY, mount_requirement=Secret.MountType.FILE)", "not a literal string"),
+        ("SHARED", "not a flytekit Secret(...) call"),
+    ],
+)
+def test_a_secret_without_an_exact_flyte_2_form_blocks(secret: str, why: str) -> None:
+    source = textwrap.dedent(
+        f"""\
+        import pathlib
+
+        from flytekit import Secret, task
+
+        KEY = "k"
+        SHARED = Secret(key="k", mount_requirement=Secret.MountType.FILE)
+
+
+        @task(secret_requests=[{secret}])
+        def t() -> str:
+            return str(pathlib.Path("."))
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    task = [b for b in result.blockers if b.construct == "@task t"]  # SHARED itself blocks too (line 6)
+    assert [(b.line, b.rule) for b in task] == [(9, "unsupported-argument")]
+    assert why in task[0].reason
+
+
+def test_a_file_secret_needs_pathlib_imported() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Secret, task
+
+
+        @task(secret_requests=[Secret(key="k", mount_requirement=Secret.MountType.FILE)])
+        def t() -> None: ...
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert "does not import pathlib" in result.blockers[0].reason
+    with_env = migrate_source(source.replace("MountType.FILE", 'MountType.ENV_VAR, env_var="K"'), path="m.py")
+    assert 'secrets=[flyte.Secret(key="k", as_env_var="K")]' in with_env.code
 
 
 def test_a_name_defined_twice_moves_the_decorated_definition() -> None:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 def issues(result: RunReport) -> list[Issue]:
     """Every migrate finding: a file that failed is an error; a finding that kept a site as written
-    (lossy) or that the policy decided is a warning; the rest are notes."""
+    (lossy) or that the policy decided is a warning, and so is each blocker (a construct that keeps
+    its group of modules on flytekit) not already said by its site's finding; the rest are notes."""
     from flyteres.report.model import CommonRule, Issue, Level  # noqa: PLC0415
 
     out = []
@@ -38,6 +39,15 @@ def issues(result: RunReport) -> list[Issue]:
                 if site.action == "untouched":
                     text = f"left as written: {text}"
                 out.append(Issue(finding.rule, level, text, f.path, finding.line or site.line, title=title))
+        # Each construct that keeps its group on flytekit (`--target flyte`), where it is, so a
+        # GitHub annotation or a SARIF result points at it; a site's own finding already says it.
+        said = {(i.path, i.line, i.rule) for i in out}
+        for b in f.blockers:
+            if (b.path, b.line, b.rule) in said:
+                continue
+            said.add((b.path, b.line, b.rule))
+            text = f"keeps its group on flytekit: {b.construct}: {b.reason}"
+            out.append(Issue(b.rule, Level.WARNING, text, b.path, b.line, title=b.construct))
     return out
 
 

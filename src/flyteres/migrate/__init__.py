@@ -56,7 +56,8 @@ Decisions:
   `flyte.Cache(...)`, `enable_deck` `report`, `pod_template_name`
   `pod_template`; a literal `container_image` and `environment` go to the
   environment as `image` and `env_vars`. Any other argument (`task_config=`,
-  `secret_requests=`, an `ImageSpec`, ...) blocks (`unsupported-argument`).
+  an `ImageSpec`, a secret without an exact form, ...) blocks (`unsupported-argument`);
+  `secret_requests=` with a named mount goes to the environment as `secrets=`.
   ContainerTask, `@eager` and map_task overrides are reported, not guessed.
 - Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,
   `import flyte` goes where isort puts it, and lines longer than the

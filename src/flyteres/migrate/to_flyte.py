@@ -150,7 +150,15 @@ class FlytePlanner(Planner):
         return decision, carried
 
     def _carry(self, call: ast.expr | None, module: str) -> Carried | str:
-        return carry(call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n)))
+        pathlib = next((local for local, q in sorted(self.a.names.imports.items()) if q == "pathlib"), None)
+        return carry(
+            call,
+            flyte=module,
+            quote=self.quote,
+            code=lambda n: self.a.text.segment(span_of(n)),
+            qualify=self.a.names.qualified,
+            pathlib=pathlib,
+        )
 
     def _whole_program_defs(self, module: str) -> tuple[dict[tuple[str, ...], list[_Def]], list[_Def]]:
         """The module-level flytekit tasks without resources (they move too), by the
