@@ -15,6 +15,7 @@ import importlib
 import itertools
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -557,3 +558,99 @@ def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+MAPS = """\
+    from flytekit import Resources, map_task, task, workflow
+
+
+    @task(requests=Resources(cpu="1"))
+    def square(x: int) -> int:
+        return x * x
+
+
+    @task(retries=2)
+    def add(x: int, y: int) -> int:
+        return x + y
+
+
+    @workflow
+    def wf(xs: list[int], ys: list[int]) -> list[int]:
+        squares = map_task(square, concurrency=2)(x=xs)
+        return map_task(add, min_success_ratio=1.0)(y=ys, x=squares)
+    """
+
+
+def _mapped_tasks(workflow: WorkflowBase) -> set[str]:
+    """The tasks a flytekit workflow's array nodes (map_task) run, from its serialized template."""
+    spec = get_serializable(OrderedDict(), oracle._SETTINGS, workflow).to_flyte_idl()
+    names = [
+        n.array_node.node.task_node.reference_id.name.rpartition(".")[2]
+        for n in spec.template.nodes
+        if n.HasField("array_node")
+    ]
+    # flytekit names the mapped task `map_<task>_<hash>-arraynode`.
+    return {re.sub(r"^map_(.+)_[0-9a-f]{32}-arraynode$", r"\1", name) for name in names}
+
+
+def test_map_task_becomes_flyte_map_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"maps_old_{n}", tmp_path / "new" / f"maps_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": MAPS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "map_task" not in code
+    assert "squares = list(flyte.map(square, xs, concurrency=2, return_exceptions=False))\n" in code
+    # flyte.map zips by position: the keywords are put in the task's parameter order.
+    assert "return list(flyte.map(add, squares, ys, return_exceptions=False))\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("square", "add"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _template_settings(v2) == _template_settings(v1), name
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
+    assert calls == _mapped_tasks(old.wf) == {"square", "add"}
+    assert sorted(e.name for e in new.wf_env.depends_on) == [f"{new_dir.name}_flow_add", f"{new_dir.name}_flow_square"]
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2, 3], ys=[1, 1, 1]).outputs()
+    assert list(outputs[0]) == list(old.wf(xs=[1, 2, 3], ys=[1, 1, 1])) == [2, 5, 10]
+
+
+@pytest.mark.parametrize(
+    ("call", "why"),
+    [
+        ("map_task(add, min_success_ratio=0.5)(x=xs, y=xs)", "below 1 gives None for a failed item"),
+        ("map_task(functools.partial(add, y=1))(x=xs)", "something other than a task name"),
+        ("map_task(add, timeout=5)(x=xs, y=xs)", "map_task(timeout=...) has no flyte.map equivalent"),
+        ("map_task(add)(x=xs)", "parameter order is not known"),
+        ("map_task(add)(xs, xs)", "not all given by keyword"),
+    ],
+)
+def test_a_map_task_without_an_exact_flyte_map_form_blocks_where_it_is(call: str, why: str) -> None:
+    source = textwrap.dedent(
+        f"""\
+        import functools
+
+        from flytekit import map_task, task, workflow
+
+
+        @task
+        def add(x: int, y: int) -> int:
+            return x + y
+
+
+        @workflow
+        def wf(xs: list[int]) -> list[int]:
+            return {call}
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct, b.rule) for b in result.blockers] == [(13, "map_task", "unsupported-construct")]
+    assert why in result.blockers[0].reason

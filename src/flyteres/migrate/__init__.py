@@ -58,7 +58,9 @@ Decisions:
   environment as `image` and `env_vars`. Any other argument (`task_config=`,
   an `ImageSpec`, a secret without an exact form, ...) blocks (`unsupported-argument`);
   `secret_requests=` with a named mount goes to the environment as `secrets=`.
-  ContainerTask, `@eager` and map_task overrides are reported, not guessed.
+  ContainerTask, `@eager` and map_task overrides are reported, not guessed;
+  `map_task(f)(...)` in a driver becomes `flyte.map(...)` where exact
+  (`flyteres.migrate.map_calls`).
 - Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,
   `import flyte` goes where isort puts it, and lines longer than the
   project's line length are wrapped (the runner passes it; the library

@@ -73,13 +73,17 @@ def find_blockers(
     rewritten: frozenset[int],
     untouched: frozenset[int],
     reasons: Mapping[int, str] | None = None,
+    mapped: Sequence[ast.AST] = (),
+    construct_reasons: Mapping[int, str] | None = None,
 ) -> list[Blocker]:
     """The constructs that keep this module on flytekit, in line order.
 
     `converted_defs` holds `id()` of the function definitions whose decorator
     became `@env.task`; `rewritten` and `untouched` the `id()` of the
     declarations (`Found`) rewritten and left as written; `reasons` why a
-    definition did not move, by `id()` of its function.
+    definition did not move, by `id()` of its function; `mapped` the `map_task(f)(...)` calls
+    rewritten to `flyte.map`; `construct_reasons` why a flytekit name stays, by `id()` of its
+    node, where the codemod knows better than "no equivalent".
     """
     path = model.path
     out: list[Blocker] = []
@@ -88,7 +92,7 @@ def find_blockers(
             continue
         lossy = next((f.rule for f in site.findings if f.lossy), MigrateRule.UNSUPPORTED_CONSTRUCT.value)
         out.append(Blocker(path, site.line, f"{site.kind} {site.name}", lossy, site.reason or "left as written"))
-    consumed: list[ast.AST] = [f.call for f in model.found]
+    consumed: list[ast.AST] = [*(f.call for f in model.found), *mapped]
     for t in model.tasks:
         if t.sdk != "flytekit":
             continue
@@ -144,7 +148,7 @@ def find_blockers(
                 node.lineno,
                 name,
                 MigrateRule.UNSUPPORTED_CONSTRUCT.value,
-                f"{qualified} has no Flyte 2 equivalent this codemod writes",
+                (construct_reasons or {}).get(id(node)) or f"{qualified} has no Flyte 2 equivalent this codemod writes",
             )
         )
     out.sort(key=lambda b: (b.line, b.construct))

@@ -27,6 +27,7 @@ from flyteres.migrate.flyte_layout import (
     wrapped,
 )
 from flyteres.migrate.index import TaskInfo, resolve_import
+from flyteres.migrate.map_calls import map_calls
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
@@ -49,6 +50,9 @@ class FlytePlanner(Planner):
 
     def plan(self) -> None:
         """Tasks first (grouped into environments by their resources), then the overrides on them."""
+        # The `flyte.map` source of each `map_task(f)(...)` a driver-to-be holds, by id() of the
+        # driver's function and the call's source text.
+        self._maps: dict[int, dict[str, str]] = {}
         module = self._flyte_module()
         if module is None:
             for found in self.a.found:
@@ -192,7 +196,32 @@ class FlytePlanner(Planner):
                     )
                 else:
                     drivers.append((t, Carried()))
+                    self._plan_maps(t, module)
         return plain, drivers
+
+    def _plan_maps(self, t: TaskDef, module: str) -> None:
+        """The `map_task(f)(...)` calls of a driver-to-be: each becomes `flyte.map(...)`, or says
+        why not where it is (a blocker, `flyteres.migrate.map_calls`)."""
+        parameters = {
+            d.name: [a.arg for a in (*d.function.args.posonlyargs, *d.function.args.args)]
+            for d in self.a.model.tasks
+            if d.module_level and d.kind == "task"
+        }
+        flyte = module if "list" not in self.a.names.bindings else None
+        for m in map_calls(
+            t.function,
+            self.a.names,
+            flyte=module,
+            code=lambda n: self.a.text.segment(span_of(n)),
+            parameters=parameters,
+        ):
+            if flyte is None:
+                self.map_reasons[id(m.inner.func)] = "the name 'list' is rebound in this module"
+            elif m.new is None:
+                self.map_reasons[id(m.inner.func)] = m.reason
+            else:
+                self.mapped.append(m.call)
+                self._maps.setdefault(id(t.function), {})[self.a.text.segment(span_of(m.call))] = m.new
 
     def _environments(
         self,
@@ -361,8 +390,12 @@ class FlytePlanner(Planner):
         else:
             self.drivers_converted.add(t.name)
 
+        maps = self._maps.get(id(t.function), {})
+
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
+            if maps:
+                n = _replace_maps(n, maps, self.a.module)
             decorators = list(n.decorators)
             old = decorators[index].decorator
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
@@ -573,6 +606,30 @@ class FlytePlanner(Planner):
             return inner.with_changes(func=override, lpar=(*node.lpar, *inner.lpar), rpar=(*inner.rpar, *node.rpar))
 
         return build
+
+
+def _replace_maps(function: cst.FunctionDef, maps: Mapping[str, str], module: cst.Module) -> cst.FunctionDef:
+    """`function` with each `map_task(f)(...)` call whose source is a key of `maps` replaced by
+    its `flyte.map` form; every one must be found (a map_task left behind would leave the
+    driver half-migrated, so a miss is an error that fails the file)."""
+    found: set[str] = set()
+
+    class _Maps(cst.CSTTransformer):
+        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N802 - libcst's name
+            if not isinstance(original.func, cst.Call):
+                return updated
+            text = module.code_for_node(original.with_changes(lpar=(), rpar=()))
+            new = maps.get(text)
+            if new is None:
+                return updated
+            found.add(text)
+            return cst.parse_expression(new).with_changes(lpar=original.lpar, rpar=original.rpar)
+
+    out = function.visit(_Maps())
+    if set(maps) - found:
+        raise ValueError("a map_task call to rewrite was not found in the libcst tree")
+    assert isinstance(out, cst.FunctionDef)
+    return out
 
 
 # A task with resources (its declaration, decision and other arguments), a definition without.

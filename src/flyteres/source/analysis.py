@@ -208,7 +208,8 @@ class SourceModule:
     def task_calls(self) -> list[TaskCall]:
         """Calls from a task or workflow of the module to another of its tasks, or to a name it
         imports with `from ... import` (a task of another module, perhaps), in source order.
-        `t.override(...)(x)` and `t(x).with_overrides(...)` are calls of `t`."""
+        `t.override(...)(x)`, `t(x).with_overrides(...)`, `flyte.map(t, ...)` and flytekit's
+        `map_task(t)(...)` are calls of `t`."""
         known = {t.name for t in self.tasks if t.module_level}
         out: list[TaskCall] = []
         for task in self.tasks:
@@ -220,6 +221,8 @@ class SourceModule:
                     func = node.args[0]  # flyte.map(t, ...) and flyte.map(t.override(...), ...) run t
                     while isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
                         func = func.func.value
+                elif isinstance(func, ast.Call) and self.names.canonical(func.func) == "map_task" and func.args:
+                    func = func.args[0]  # flytekit's map_task(t)(...) runs t
                 elif isinstance(func, ast.Attribute) and func.attr in ("override", "with_overrides"):
                     continue  # the override itself; the call that runs the task is counted
                 while isinstance(func, ast.Call):  # t.override(...)(x)
