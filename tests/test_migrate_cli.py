@@ -327,3 +327,19 @@ def test_each_blocker_is_a_finding_at_its_line(fmt: str, tmp_path: pathlib.Path)
     assert location["region"]["startLine"] == 11
     assert location["artifactLocation"]["uri"].endswith("flow.py")
     assert blocker["level"] == "warning"
+
+
+def test_an_environment_without_resources_is_reported_per_environment(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "flow.py").write_text(
+        "from flytekit import Resources, task, workflow\n\n\n"
+        '@task(requests=Resources(cpu="1", mem="1Gi"))\ndef sized() -> int:\n    return 1\n\n\n'
+        "@task\ndef bare() -> int:\n    return 2\n\n\n"
+        "@workflow\ndef wf() -> int:\n    return bare() + sized()\n"
+    )
+    code, out, _ = _run(tmp_path, "--output-format", "json")
+    assert code == 1
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "k8s-plugin-defaults"]
+    # The task without resources and the driver task (a workflow ran no pod; a driver does): one each.
+    assert [(f["line"], f["level"]) for f in found] == [(9, "warning"), (14, "warning")]
+    assert "environment flow_bare sets no resources: in Flyte 2 its tasks (bare)" in found[0]["message"]
+    assert "flow_sized" not in str(found)
