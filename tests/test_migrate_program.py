@@ -622,6 +622,57 @@ def test_map_task_becomes_flyte_map_and_runs_to_the_same_values(tmp_path: pathli
     assert list(outputs[0]) == list(old.wf(xs=[1, 2, 3], ys=[1, 1, 1])) == [2, 5, 10]
 
 
+PARTIAL = """\
+    import functools
+
+    from flytekit import map_task, task, workflow
+
+
+    @task
+    def total(quantity: int, price: float, shipping: float) -> float:
+        return quantity * price + shipping
+
+
+    @task
+    def get_price() -> float:
+        return 2.5
+
+
+    @workflow
+    def wf(qs: list[int], s: float) -> list[float]:
+        p = get_price()
+        bound = functools.partial(total, price=p, shipping=s)
+        return map_task(bound)(quantity=qs)
+    """
+
+
+def test_a_partial_leaving_the_first_parameter_maps_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"partial_old_{n}", tmp_path / "new" / f"partial_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": PARTIAL})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "return list(flyte.map(bound, qs, return_exceptions=False))\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, qs=[1, 2], s=1.0).outputs()
+    assert list(outputs[0]) == list(old.wf(qs=[1, 2], s=1.0)) == [3.5, 6.0]
+
+
+def test_a_partial_leaving_two_parameters_blocks() -> None:
+    source = textwrap.dedent(PARTIAL).replace("price=p, shipping=s)", "shipping=s)")
+    source = source.replace("(quantity=qs)", "(quantity=qs, price=[p])")
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(20, "map_task")]
+    assert "a partial that leaves more than one parameter" in result.blockers[0].reason
+
+
 @pytest.mark.parametrize(
     ("call", "why"),
     [

@@ -16,9 +16,12 @@ becomes
 
 A `concurrency` left out (flytekit: the execution's parallelism decides) stays
 out (Flyte 2 then runs every item at once; it has no per-execution limit to
-inherit). Anything else has no exact form and blocks: a `min_success_ratio`
+inherit). A name bound once in the driver to `functools.partial(task, k=v,
+...)` is mapped as it is when it leaves exactly one parameter, the task's
+first: flyte.map accepts only such a partial and passes the item by
+position. Anything else has no exact form and blocks: a `min_success_ratio`
 below 1 (flytekit gives None for a failed item where flyte.map yields the
-exception), a partial or any callable other than a task name, other
+exception), any other partial or callable, other
 `map_task` arguments, positional or `**` inputs, and a task whose parameter
 order this module does not show (one of another module, or one with inputs
 left to their defaults): flyte.map passes even a single input positionally.
@@ -82,12 +85,48 @@ def map_calls(
         outer = outer_of.get(id(node))
         if outer is None:
             continue  # `m = map_task(f)` then `m(...)`: reported as a flytekit name
-        new = _rewrite(node, outer, names, flyte=flyte, code=code, parameters=parameters)
+        new = _rewrite(
+            node, outer, names, flyte=flyte, code=code, parameters=_with_partials(function, names, parameters)
+        )
         if isinstance(new, tuple):
             out.append(MapRewrite(outer, node, None, new[0]))
         else:
             out.append(MapRewrite(outer, node, new))
     return sorted(out, key=lambda m: (m.call.lineno, m.call.col_offset))
+
+
+def _with_partials(
+    function: ast.AST, names: ModuleNames, parameters: Mapping[str, Sequence[str]]
+) -> Mapping[str, Sequence[str]]:
+    """`parameters` plus, for each name the function binds once to `functools.partial(task,
+    k=v, ...)`, the one parameter it leaves: flyte.map maps a partial that leaves exactly one,
+    the task's first (`_Mapper.validate_partial`), which is then passed by position."""
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and isinstance(node.target, ast.Name):
+            assigned.setdefault(node.target.id, []).append(ast.Constant(None))  # bound otherwise: not read
+    out = dict(parameters)
+    for name, values in assigned.items():
+        if name in parameters or len(values) != 1:
+            continue
+        value = values[0]
+        if not isinstance(value, ast.Call) or names.qualified(value.func) != "functools.partial":
+            continue
+        if (
+            len(value.args) != 1
+            or not isinstance(value.args[0], ast.Name)
+            or any(k.arg is None for k in value.keywords)
+        ):
+            continue
+        params = parameters.get(value.args[0].id)
+        bound = {k.arg for k in value.keywords}
+        if params and bound <= set(params[1:]) and len(params) - len(bound) == 1:
+            out[name] = params[:1]
+    return out
 
 
 def _rewrite(
@@ -127,7 +166,8 @@ def _rewrite(
     if known is None or set(known) != set(given):
         return _why(
             f"flyte.map zips its inputs by position, and {task.id}'s parameter order is not known here "
-            "(a task of another module, or inputs with defaults left out)"
+            "(a task of another module, inputs with defaults left out, or a partial that leaves more than "
+            "one parameter or not the first: flyte.map maps a partial leaving exactly the first)"
         )
     order = list(known)
     args = [task.id, *(code(given[name]) for name in order), *options, "return_exceptions=False"]
