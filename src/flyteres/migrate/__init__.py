@@ -57,7 +57,9 @@ Decisions:
   `pod_template`; a literal `container_image` and `environment` go to the
   environment as `image` and `env_vars`. Any other argument (`task_config=`,
   an `ImageSpec`, a secret without an exact form, ...) blocks (`unsupported-argument`);
-  `secret_requests=` with a named mount goes to the environment as `secrets=`.
+  `secret_requests=` with a named mount goes to the environment as `secrets=`;
+  a module-level `ImageSpec` used only as `container_image=` becomes a
+  `flyte.Image` where exact (`flyteres.migrate.images`).
   ContainerTask, `@eager` and map_task overrides are reported, not guessed;
   `map_task(f)(...)` in a driver becomes `flyte.map(...)` where exact
   (`flyteres.migrate.map_calls`).

@@ -13,7 +13,8 @@ On `@env.task(...)`:
 
 On `flyte.TaskEnvironment(...)`:
 
-- `container_image="uri"` (a literal): `image="uri"`;
+- `container_image="uri"` (a literal): `image="uri"`; `container_image=X` where `X = ImageSpec(...)`
+  became a `flyte.Image` (`flyteres.migrate.images`): `image=X`;
 - `environment={...}` (a literal): `env_vars={...}`;
 - `secret_requests=[Secret(...), ...]` (flytekit's `Secret`, literal values):
   `secrets=[flyte.Secret(...), ...]`, only where both SDKs serialize the same
@@ -138,10 +139,12 @@ def carry(
     skip: Sequence[str] = (),
     qualify: Callable[[ast.expr], str | None] | None = None,
     pathlib: str | None = None,
+    images: frozenset[str] = frozenset(),
 ) -> Carried | str:
     """How a `@task(...)`'s arguments (other than `skip` and the resources) move, or why they
     cannot. `qualify` names what an expression refers to through the module's imports (secrets
-    are read only with it); `pathlib` is the module's local name for `pathlib`, if any."""
+    are read only with it); `pathlib` is the module's local name for `pathlib`, if any; `images`
+    the module-level names of the `ImageSpec`s rewritten to `flyte.Image`s."""
     if not isinstance(call, ast.Call):
         return Carried()
     if call.args:
@@ -177,7 +180,10 @@ def carry(
             task["cache"] = ("cache", f"{flyte}.Cache({', '.join(parts)})")
     if "container_image" in given:
         image = _literal(given["container_image"])
-        if not isinstance(image, str) or "{{" in image:
+        named = given["container_image"]
+        if isinstance(named, ast.Name) and named.id in images:
+            image = named.id  # a flyte.Image now (flyteres.migrate.images)
+        elif not isinstance(image, str) or "{{" in image:
             return (
                 "container_image= is not a literal image name (an ImageSpec or a templated name has no exact "
                 "Flyte 2 form here)"

@@ -26,6 +26,7 @@ from flyteres.migrate.flyte_layout import (
     unique,
     wrapped,
 )
+from flyteres.migrate.images import IMAGE_SPEC, image_source, render_image
 from flyteres.migrate.index import TaskInfo, resolve_import
 from flyteres.migrate.map_calls import map_calls
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
@@ -62,6 +63,7 @@ class FlytePlanner(Planner):
                     "the name 'flyte' is already used in this module for something else than the flyte package",
                 )
             return
+        self._images = self._plan_images(module)
         groups: dict[tuple[str | None, tuple[str, ...]], list[_Member]] = {}
         overrides: list[Found] = []
         for found in self.a.found:
@@ -162,7 +164,83 @@ class FlytePlanner(Planner):
             code=lambda n: self.a.text.segment(span_of(n)),
             qualify=self.a.names.qualified,
             pathlib=pathlib,
+            images=self._images,
         )
+
+    def _plan_images(self, module: str) -> frozenset[str]:
+        """The module-level `X = ImageSpec(...)` that become `flyte.Image`s (`flyteres.migrate.images`):
+        the names of those rewritten; why the others cannot be is said where they are."""
+        tree = self.a.model.tree
+        # Where a task names its image (`container_image=X`): the only use a flyte.Image can take over.
+        allowed = {
+            id(kw.value)
+            for t in self.a.model.tasks
+            for d in t.function.decorator_list
+            if isinstance(d, ast.Call)
+            for kw in d.keywords
+            if kw.arg == "container_image" and isinstance(kw.value, ast.Name)
+        }
+        out: set[str] = set()
+        for stmt in tree.body:
+            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
+                continue
+            call = stmt.value
+            if self.a.names.qualified(call.func) not in IMAGE_SPEC:
+                continue
+            target = stmt.targets[0] if len(stmt.targets) == 1 else None
+            reason = None
+            if not isinstance(target, ast.Name) or len(self.a.names.bindings.get(target.id, ())) != 1:
+                reason = "an ImageSpec not bound once to one module-level name"
+            else:
+                other = [
+                    n.lineno
+                    for n in ast.walk(tree)
+                    if isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load)
+                    if id(n) not in allowed
+                ]
+                if other:
+                    reason = (
+                        f"{target.id} is used other than as a task's container_image= (line {other[0]}); "
+                        "Flyte 2's Image has other methods (no is_container())"
+                    )
+            if reason is None:
+                assert isinstance(target, ast.Name)
+                try:
+                    new = image_source(
+                        call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n))
+                    )
+                except ValueError as e:
+                    reason = str(e)
+                else:
+                    text = render_image(target.id, new, unit=self.a.module.default_indent, width=self.line_length)
+                    if self._rewrite_assignment(target.id, text):
+                        self.mapped.append(call)
+                        out.add(target.id)
+                        continue
+                    reason = "the ImageSpec statement could not be found to rewrite"
+            self.map_reasons[id(call.func)] = reason
+        return frozenset(out)
+
+    def _rewrite_assignment(self, name: str, statement: str) -> bool:
+        """Replace the module-level `name = ...` statement by `statement` (its comments above stay);
+        False when it is not one simple statement."""
+        for stmt in self.a.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            assign = stmt.body[0]
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+                continue
+            target = assign.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                replacement = cst.parse_statement(statement, config=self.a.module.config_for_parsing)
+
+                def build(n: cst.CSTNode, replacement: cst.BaseStatement = replacement) -> cst.CSTNode:
+                    assert isinstance(n, cst.SimpleStatementLine)
+                    return replacement.with_changes(leading_lines=n.leading_lines)
+
+                self._add(id(stmt), build)
+                return True
+        return False
 
     def _whole_program_defs(self, module: str) -> tuple[dict[tuple[str, ...], list[_Def]], list[_Def]]:
         """The module-level flytekit tasks without resources (they move too), by the
