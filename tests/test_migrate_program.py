@@ -705,3 +705,124 @@ def test_a_map_task_without_an_exact_flyte_map_form_blocks_where_it_is(call: str
     assert result.status == "unchanged"
     assert [(b.line, b.construct, b.rule) for b in result.blockers] == [(13, "map_task", "unsupported-construct")]
     assert why in result.blockers[0].reason
+
+
+IMAGES = """\
+    from flytekit import ImageSpec, Resources, task, workflow
+
+    image = ImageSpec(
+        name="etl",
+        registry="ghcr.io/example",
+        python_version="3.11",
+        packages=["pandas==2.2.2", "pyarrow"],
+        apt_packages=["curl"],
+        env={"MODE": "fast"},
+    )
+
+
+    @task(container_image=image, requests=Resources(cpu="1"))
+    def load(n: int) -> int:
+        return n
+
+
+    @task(container_image=image)
+    def plain(n: int) -> int:
+        return n
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return plain(n=load(n=n))
+    """
+
+
+def test_an_image_spec_becomes_a_flyte_image_with_the_same_repository_and_contents(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"images_old_{n}", tmp_path / "new" / f"images_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": IMAGES})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "ImageSpec" not in code
+    assert "    image=image,\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    spec, image = old.image, new.image
+    # flytekit names the image without building it (serializing the task would first ask a Docker
+    # daemon whether it exists); each SDK tags with a hash of its own spec, the repository is the one declared.
+    for name in ("load", "plain"):
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert v2.container.image.rpartition(":")[0] == spec.image_name().rpartition(":")[0] == "ghcr.io/example/etl"
+    assert image.python_version == tuple(int(p) for p in spec.python_version.split("."))
+    assert image.platform == tuple(spec.platform.split(","))
+    layers = {type(layer).__name__: layer for layer in image._layers}
+    assert list(layers["PipPackages"].packages) == spec.packages
+    assert list(layers["AptPackages"].packages) == spec.apt_packages
+    assert dict(layers["Env"].env_vars) == spec.env
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ('ImageSpec(packages=["pandas"])', "without registry="),
+        ('ImageSpec(registry="r", base_image="python:3.11")', "ImageSpec(base_image=...) has no exact"),
+        ('ImageSpec(registry="r", packages=["flytekitplugins-pandera"])', "installs flytekit or a flytekit plugin"),
+        ('ImageSpec(registry="r", python_version=PY)', "not a literal 'X.Y'"),
+    ],
+)
+def test_an_image_spec_without_an_exact_flyte_image_blocks_where_it_is(spec: str, why: str) -> None:
+    source = textwrap.dedent(
+        f"""\
+        from flytekit import ImageSpec, task
+
+        PY = "3.11"
+        image = {spec}
+
+
+        @task(container_image=image)
+        def t() -> None: ...
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert (result.blockers[0].line, result.blockers[0].construct) == (4, "ImageSpec")
+    assert why in result.blockers[0].reason
+
+
+def test_an_image_spec_used_for_more_than_a_task_image_blocks() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import ImageSpec, task
+
+        image = ImageSpec(registry="r", packages=["pandas"])
+        if image.is_container():
+            import pandas  # noqa: F401
+
+
+        @task(container_image=image)
+        def t() -> None: ...
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert "used other than as a task's container_image= (line 4)" in result.blockers[0].reason
+
+
+def test_current_context_blocks_with_what_flyte_ctx_lacks() -> None:
+    source = textwrap.dedent(
+        """\
+        import flytekit
+        from flytekit import task
+
+
+        @task
+        def t() -> str:
+            return flytekit.current_context().working_directory
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert [(b.line, b.construct) for b in result.blockers] == [(7, "current_context")]
+    assert "flyte.ctx() (a TaskContext) has no working_directory" in result.blockers[0].reason
+

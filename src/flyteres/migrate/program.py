@@ -46,6 +46,17 @@ def _is_flytekit(qualified: str | None) -> bool:
     return qualified is not None and qualified.partition(".")[0] in _FLYTEKIT
 
 
+# Why a flytekit name has no Flyte 2 form, where there is more to say than that (read from
+# flyte 2.12's `flyte.ctx()`, a `flyte.models.TaskContext`, and `flyte.Secret`).
+_NO_FORM = {
+    "current_context": (
+        "flyte.ctx() (a TaskContext) has no working_directory, and no secrets.get: Flyte 2 mounts each "
+        "secret as an env var or file named on flyte.Secret; its action ids are not flytekit's execution_id"
+    ),
+    "ImageSpec": "only a module-level ImageSpec used as container_image= maps to flyte.Image",
+}
+
+
 def _is_data(qualified: str) -> bool:
     name = canonical(qualified)
     return name is not None and (name in _DATA or name.startswith("accelerators"))
@@ -148,7 +159,9 @@ def find_blockers(
                 node.lineno,
                 name,
                 MigrateRule.UNSUPPORTED_CONSTRUCT.value,
-                (construct_reasons or {}).get(id(node)) or f"{qualified} has no Flyte 2 equivalent this codemod writes",
+                (construct_reasons or {}).get(id(node))
+                or _NO_FORM.get(name)
+                or f"{qualified} has no Flyte 2 equivalent this codemod writes",
             )
         )
     out.sort(key=lambda b: (b.line, b.construct))
