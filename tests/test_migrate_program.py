@@ -826,3 +826,28 @@ def test_current_context_blocks_with_what_flyte_ctx_lacks() -> None:
     assert [(b.line, b.construct) for b in result.blockers] == [(7, "current_context")]
     assert "flyte.ctx() (a TaskContext) has no working_directory" in result.blockers[0].reason
 
+
+def test_a_driver_calling_tasks_through_their_module_depends_on_their_environment(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    package = f"through_{n}"
+    etl = (
+        "from flytekit import Resources, task\n\n\n"
+        '@task(requests=Resources(cpu="1"))\ndef extract(n: int) -> int:\n    return n + 1\n'
+    )
+    relative = (
+        "from flytekit import workflow\n\nfrom . import etl\n\n\n"
+        "@workflow\ndef wf(n: int) -> int:\n    return etl.extract(n=n)\n"
+    )
+    absolute = (
+        f"import {package}.etl\nfrom flytekit import workflow\n\n\n"
+        f"@workflow\ndef wf2(n: int) -> int:\n    return {package}.etl.extract(n=n)\n"
+    )
+    files = {f"{package}/__init__.py": "", f"{package}/etl.py": etl}
+    root = _tree(tmp_path, {**files, f"{package}/flows.py": relative, f"{package}/flows2.py": absolute})
+    report = run([root], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    assert "depends_on=[etl.env]" in (root / package / "flows.py").read_text()
+    assert f"depends_on=[{package}.etl.env]" in (root / package / "flows2.py").read_text()
+    modules = _import_package(root, package, ["etl", "flows", "flows2"])
+    assert [e.name for e in modules["flows"].env.depends_on] == [f"{package}_etl"]
+    assert modules["flows2"].env.depends_on == [modules["etl"].env]

@@ -54,6 +54,9 @@ class FlytePlanner(Planner):
         # The `flyte.map` source of each `map_task(f)(...)` a driver-to-be holds, by id() of the
         # driver's function and the call's source text.
         self._maps: dict[int, dict[str, str]] = {}
+        # The environments of other modules the drivers reach through a module name
+        # (`etl.extract(...)`): the module expression as written, by (module, variable).
+        self._through_module: dict[tuple[str, str], str] = {}
         module = self._flyte_module()
         if module is None:
             for found in self.a.found:
@@ -377,6 +380,8 @@ class FlytePlanner(Planner):
                 key = self._external_environment(call.qualified)
                 if key is not None:
                     external.setdefault(call.caller, set()).add(key)
+                    if "." in call.callee:  # `etl.extract(...)`: its environment is `etl.<variable>`
+                        self._through_module.setdefault(key, call.callee.rpartition(".")[0])
         out: list[_Env] = []
         for t, carried in sorted(drivers, key=lambda d: top_index(self.a, d[0])):
             top = top_index(self.a, t)
@@ -426,6 +431,9 @@ class FlytePlanner(Planner):
         for module, variable in wanted:
             index = import_statement(self.a.module, module)
             if index is None:
+                through = self._through_module.get((module, variable))
+                if through is not None:  # the module itself is imported: no import to add
+                    out[(module, variable)] = f"{through}.{variable}"
                 continue
             local = variable
             if local in taken:

@@ -42,7 +42,7 @@ from flyteres.source.model import (
     evaluate_spec,
     flytekit_kwargs,
 )
-from flyteres.source.names import LocalNames, ModuleNames, name_uses
+from flyteres.source.names import LocalNames, ModuleNames, dotted_name, name_uses
 from flyteres.source.pod_templates import TemplateResources, read_pod_template, under_template
 from flyteres.source.text import SourceText
 from flyteres.source.values import Evaluator, shorten
@@ -209,7 +209,8 @@ class SourceModule:
         """Calls from a task or workflow of the module to another of its tasks, or to a name it
         imports with `from ... import` (a task of another module, perhaps), in source order.
         `t.override(...)(x)`, `t(x).with_overrides(...)`, `flyte.map(t, ...)` and flytekit's
-        `map_task(t)(...)` are calls of `t`."""
+        `map_task(t)(...)` are calls of `t`; `mod.t(...)` through an imported module is a call of
+        `mod.t` (its callee as written)."""
         known = {t.name for t in self.tasks if t.module_level}
         out: list[TaskCall] = []
         for task in self.tasks:
@@ -229,6 +230,16 @@ class SourceModule:
                     func = func.func
                     if isinstance(func, ast.Attribute) and func.attr == "override":
                         func = func.value
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name | ast.Attribute):
+                    # `etl.extract(...)` through `from . import etl` or `import pkg.etl`: a name of
+                    # another module, as written (`etl.extract`), with its qualified name.
+                    qualified = self.names.qualified(func)
+                    base = self.names.qualified(func.value)
+                    if qualified is not None and base is not None and base.partition(".")[0] not in _SDKS:
+                        callee = dotted_name(func)
+                        if callee is not None:
+                            out.append(TaskCall(task.name, callee, node.lineno, node.col_offset, qualified))
+                    continue
                 if not isinstance(func, ast.Name):
                     continue
                 qualified = self.names.imports.get(func.id)
