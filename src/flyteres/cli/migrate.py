@@ -158,7 +158,8 @@ MIGRATE_HELP = "\n\n".join(
         ),
         (
             "Exit codes: 0 nothing to change, or --write succeeded; 1 --check or --diff found changes, or "
-            "sites that could not be migrated remain (the summary says which); "
+            "sites that could not be migrated remain (the summary says which), or --write left a file "
+            "unwritten (edited during the run, read-only); "
             "2 an error (a file that cannot be read or parsed is reported and left untouched)."
         ),
     ]
@@ -198,10 +199,15 @@ def _run(  # noqa: PLR0917 - the command's own helper
 def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -> None:
     """Failures, untouched sites and policy decisions, then the totals (on stderr; not with -q)."""
     from flyteres.migrate.results import Site  # noqa: PLC0415 - see the module notes
+    from flyteres.migrate.runner import NO_DECLARATION  # noqa: PLC0415 - see the module notes
 
     for f in result.files:
         if f.status == "failed":
             console.print(f"{f.path}: failed: {f.reason}", markup=False)
+        elif f.unwritten:
+            console.print(f"{f.path}: not written: {f.reason}", markup=False)
+        elif f.status == "skipped" and f.reason != NO_DECLARATION:
+            console.print(f"{f.path}: skipped: {f.reason}", markup=False)
     for f in result.files:
         for b in f.blockers:
             console.print(

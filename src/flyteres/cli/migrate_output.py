@@ -28,12 +28,16 @@ def issues(result: RunReport) -> list[Issue]:
     """Every migrate finding: a file that failed is an error; a finding that kept a site as written
     (lossy) or that the policy decided is a warning, and so is each blocker (a construct that keeps
     its group of modules on flytekit) not already said by its site's finding; the rest are notes."""
+    from flyteres.migrate.rules import MigrateRule  # noqa: PLC0415
     from flyteres.report.model import CommonRule, Issue, Level  # noqa: PLC0415
 
     out = []
     for f in result.files:
         if f.status == "failed":
             out.append(Issue(CommonRule.FILE_NOT_READ.value, Level.ERROR, f"failed: {f.reason}", f.path, title=f.path))
+        elif f.unwritten:
+            rule = MigrateRule.FILE_NOT_WRITTEN.value
+            out.append(Issue(rule, Level.WARNING, f"not written: {f.reason}", f.path, title=f.path))
         for site in f.sites:
             title = f"{site.kind} {site.name}"
             for finding in site.findings:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import TypeVar
 
 import libcst as cst
 
@@ -30,10 +32,43 @@ from flyteres.source.model import DeclarationKind, Found, evaluate_spec
 from flyteres.source.names import canonical
 from flyteres.source.values import Combo
 
-__all__ = ["OVERRIDE_KINDS", "TASK_KINDS", "Plan", "Planner"]
+__all__ = ["OVERRIDE_KINDS", "TASK_KINDS", "Forbidden", "Plan", "Planner"]
 
 TASK_KINDS = (DeclarationKind.TASK, DeclarationKind.DYNAMIC, DeclarationKind.EAGER)
 OVERRIDE_KINDS = (DeclarationKind.WITH_OVERRIDES, DeclarationKind.MAP_TASK_OVERRIDES)
+
+
+_S = TypeVar("_S")
+
+
+class Forbidden(AbstractSet[str]):
+    """The names a rewrite at one site must not refer to: `local` ones, and module-level
+    ones last bound at or after top-level statement `top` (None: none of those).
+
+    Only asked whether a name is in it (`leaf.names & forbidden`), so nothing is
+    built per site: listing every late name for every site made a module's
+    migration quadratic in its tasks (each task's function is a binding).
+    """
+
+    def __init__(self, local: frozenset[str], last: Mapping[str, int], top: int | None) -> None:
+        self._local, self._last, self._top = local, last, top
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._local:
+            return True
+        return self._top is not None and isinstance(name, str) and self._last.get(name, -1) >= self._top
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._local
+        yield from (n for n in self._last if n not in self._local and n in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[_S]) -> frozenset[_S]:
+        # `names & forbidden` builds a plain frozenset of the names in both.
+        return frozenset(it)
 
 
 @dataclass
@@ -80,6 +115,7 @@ class Planner(ABC):
         # Absolute names of tasks of other modules that overrides here needed.
         self.wanted: set[str] = set()
         self.planned = Plan()
+        self._last: dict[str, int] | None = None
         # id() of the declarations rewritten and left as written, and of the function
         # definitions whose decorator was replaced (what `flyteres.migrate.program` reads).
         self.rewritten_ids: set[int] = set()
@@ -162,17 +198,21 @@ class Planner(ABC):
             out.append(TaskInfo(self.module, name, self.a.path, ResourceSpec(), True, None, env))
         return tuple(out)
 
-    def forbidden(self, found: Found, *, module_level: bool) -> frozenset[str]:
+    def forbidden(self, found: Found, *, module_level: bool) -> Forbidden:
         """Constants a rewrite must not refer to there: shadowed by a local, or
         (for code placed at module level) bound only after that point."""
-        out = set(self.a.local_names(found.site.scopes))
+        local = self.a.local_names(found.site.scopes)
         if module_level or not found.site.scopes:
-            for name, bindings in self.a.names.bindings.items():
-                if max(b.top for b in bindings) >= found.site.top:
-                    out.add(name)
-        return frozenset(out)
+            return Forbidden(local, self._last_bound(), found.site.top)
+        return Forbidden(local, {}, None)
 
-    def spelling(self, forbidden: frozenset[str], slots: Slots) -> Callable[[Combo], FileSpelling]:
+    def _last_bound(self) -> Mapping[str, int]:
+        """The last top-level statement binding each module-level name (computed once per module)."""
+        if self._last is None:
+            self._last = {name: max(b.top for b in bindings) for name, bindings in self.a.names.bindings.items()}
+        return self._last
+
+    def spelling(self, forbidden: AbstractSet[str], slots: Slots) -> Callable[[Combo], FileSpelling]:
         """How to spell a site's values for each combination of import-time values."""
         return lambda combo: FileSpelling(self.quote, forbidden, slots, combo)
 

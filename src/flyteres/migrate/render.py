@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -36,7 +37,7 @@ class FileSpelling(Spelling):
     never reused. `kept` collects the expressions reused as written.
     """
 
-    def __init__(self, quote: str, forbidden: frozenset[str], slots: Slots, combo: Combo) -> None:
+    def __init__(self, quote: str, forbidden: AbstractSet[str], slots: Slots, combo: Combo) -> None:
         self.quote = quote
         self.forbidden = forbidden
         self.slots = slots

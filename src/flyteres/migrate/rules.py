@@ -60,6 +60,9 @@ class MigrateRule(str, Enum):
     DEFINITION_REWRITTEN = "definition-rewritten"
     #: The name `flyte` (or an environment name) is already taken in the module.
     NAME_CONFLICT = "name-conflict"
+    #: `--write` left a file it would change as it was: edited during the run,
+    #: or read-only (the file's reason says which).
+    FILE_NOT_WRITTEN = "file-not-written"
     #: `--target flytekit`: a module constant holds the removed `storage=`; the site
     #: stays as written rather than getting the constant's other values inline.
     STORAGE_CONSTANT = "storage-constant"

@@ -1,45 +1,79 @@
-"""Run the codemod over files: discovery, prefilter, processes, atomic writes, reports.
+"""Run the codemod over files: discovery, prefilter, worker processes, verified writes, reports.
 
 Two passes, so an override can be merged with a task of another module of
 the run. The first migrates every file and records its module-level tasks
 (`flyteres.migrate.index`); a file whose overrides name a task of another
 module is held back (neither diffed nor written) and migrated again in the
 second pass with the tasks of the modules it named. Both passes run in
-worker processes; results are the same for any number of workers.
+worker processes that may die (`flyteres.source.workers`): a file that
+crashes libcst's native parser costs that file, reported as failed, and the
+run goes on. Results are the same for any number of workers.
 
-Each file is read as bytes and decoded with the encoding its coding cookie
-(or BOM) names, so line endings are never translated, and written back the
-same way through a temporary file in the same directory and `os.replace`
-(keeping the file's permissions). A file that cannot be read, decoded or
-parsed is reported as failed and left alone; nothing raises.
+Each file is read as bytes (`flyteres.source.files.read_source`: never
+blocking, at most `MAX_FILE_BYTES`) and decoded with the encoding its coding
+cookie (or BOM) names, so line endings are never translated. The new text is
+encoded back only when that gives exactly what the diff shows
+(`flyteres.migrate.writes.encode_exactly`); otherwise the file fails with the
+reason, in every mode. Workers never write: this process writes each file
+(`flyteres.migrate.writes.replace_file`) once every group is decided (below),
+after checking that it still holds the bytes that were read.
+
+Which path is written: a file is migrated once, whatever names lead to it. A
+symbolic link is followed only when its real path is inside the tree being
+processed (a directory given on the command line, or the directory of a file
+given); the real file is written, so the link stays a link. A link that
+leads out of the tree is reported and left alone. Names that are the same file
+(links, hard links) after the first are reported as such.
+
+`--target flyte` decides groups of modules after both passes
+(`flyteres.migrate.program`): a group moves completely or stays as written.
+Then every file of a group is checked (unchanged since it was read, writable:
+`flyteres.migrate.writes.check_file`) before any of them is written, so a
+group is written whole or not at all; under `--target flytekit` each file is
+a group of its own. Only a file that changes between that check and its own
+write can leave its group partly written; its reason says so.
+
+A file that cannot be read, decoded or parsed is reported as failed and left
+alone; nothing raises.
+
+(Longer than most modules: the run's one pipeline, from discovery through the
+passes and grouping to the writes, reads best in one place.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
-import io
+import functools
+import gc
 import os
-import stat
-import tempfile
-import tokenize
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from flyteres.core.options import Policy
+from flyteres.migrate.diffs import split_lines, unified_diff
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.options import MigrationTarget
 from flyteres.migrate.program import groups
-from flyteres.migrate.results import Blocker, Environment, MigrationChanged, MigrationResult, Site, Status
+from flyteres.migrate.results import (
+    Blocker,
+    Environment,
+    MigrationChanged,
+    MigrationFailed,
+    MigrationResult,
+    Site,
+    Status,
+)
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.tidy import project_line_length
 from flyteres.migrate.transform import migrate_module, stay
+from flyteres.migrate.writes import WriteResult, check_file, encode_exactly, replace_file
 from flyteres.source import files as discovery
+from flyteres.source.files import Fingerprint, read_source
+from flyteres.source.workers import memory_share, run_isolated
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
 
@@ -57,6 +91,8 @@ FLYTEKIT_RESOURCES_FORM = "1.15.3"
 # one of these words for there to be a declaration at all.
 _PACKAGES = ("flytekit", "union")
 _WORDS = ("Resources", "with_overrides", "accelerator", "shared_memory", "requests", "limits")
+#: The reason given for a file the prefilter leaves out (the CLI does not list these).
+NO_DECLARATION = "no flytekit resource declaration"
 
 
 def might_declare(text: str, target: MigrationTarget = MigrationTarget.FLYTEKIT) -> bool:
@@ -98,6 +134,8 @@ class FileReport:
     environments: tuple[Environment, ...] = ()
     diff: str | None = None
     written: bool = False
+    #: --write: the migration changed the file, but it was not written (`reason` says why).
+    unwritten: bool = False
     #: `--target flyte`: the constructs of this file that keep its group on flytekit.
     blockers: tuple[Blocker, ...] = ()
     #: `--target flyte`: the group of modules it moves (or stays) with, named by its first module.
@@ -109,6 +147,7 @@ class FileReport:
             "status": self.status,
             "reason": self.reason,
             "written": self.written,
+            "unwritten": self.unwritten,
             "sites": [s.to_dict() for s in self.sites],
             "environments": [e.to_dict() for e in self.environments],
             "blockers": [b.to_dict() for b in self.blockers],
@@ -156,6 +195,8 @@ class RunReport:
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
             "failed": self.count("failed"),
+            "written": sum(1 for f in self.files if f.written),
+            "unwritten": sum(1 for f in self.files if f.unwritten),
             "sites_rewritten": rewritten,
             "sites_untouched": untouched,
             "sites_decided_by_policy": decided,
@@ -180,11 +221,14 @@ class RunReport:
         return untouched + sum(1 for b in self.blockers if (b.path, b.line) not in sites)
 
     def exit_code(self) -> int:
-        """0: nothing to change (or written); 1: --check/--diff found changes, or sites that
-        could not be migrated remain; 2: a file failed."""
+        """0: nothing to change (or all written); 1: --check/--diff found changes, or sites that
+        could not be migrated remain, or --write left changes unwritten (a file edited during
+        the run, read-only); 2: a file failed."""
         if self.count("failed"):
             return 2
         if self.options.mode != "write" and (self.count("changed") or self.remaining()):
+            return 1
+        if any(f.unwritten for f in self.files):
             return 1
         return 0
 
@@ -225,32 +269,12 @@ def discover(paths: Iterable[Path], *, exclude: Sequence[str] = (), include: Seq
     return sorted([*found.files, *found.missing], key=os.path.normpath)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding), encoding
-
-
-def write_atomic(path: Path, text: str, encoding: str) -> None:
-    """Replace `path` with `text` in one step, keeping its permissions and line endings."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # newline="" writes the text's own line endings (CRLF stays CRLF).
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @dataclass(frozen=True)
 class _Outcome:
     """A worker's answer: the migration (None while the file waits for the second pass, or
     `report` when reading failed), the module's tasks, the other modules' tasks its
-    overrides named, and what grouping needs (`flyteres.migrate.program`)."""
+    overrides named, what grouping needs (`flyteres.migrate.program`), and in --write mode
+    the bytes that were read with their fingerprint (the parent writes, see `_write_groups`)."""
 
     report: FileReport | None
     tasks: tuple[TaskInfo, ...] = ()
@@ -265,25 +289,41 @@ class _Outcome:
     group_reason: str | None = None
     #: Its group (`--target flyte`), when it holds flytekit constructs.
     group: str | None = None
+    #: --write, when the migration changed the file: what was read, and its fingerprint.
+    data: bytes | None = None
+    fingerprint: Fingerprint | None = None
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A file to write once its group is decided: where its report is, its real path, the bytes."""
+
+    position: int
+    target: Path
+    new: bytes
+    fingerprint: Fingerprint
+    group: str
 
 
 def process_file(
     path: Path, options: Options, *, module: str | None = None, index: TaskIndex | None = None
 ) -> FileReport:
-    """Migrate one file according to `options`; never raises.
+    """Migrate one file according to `options`, in this process; never raises.
 
     `module` is the file's dotted name and `index` the tasks of other modules
     (see `flyteres.migrate.index`); without them, overrides on imported tasks
-    are left as written. The file is a group of its own.
+    are left as written. The file is a group of its own. In --write mode the
+    file is written as `run` writes it.
     """
     outcome = _process_file(path, options, module, index, defer=False)
     if outcome.report is not None:
         return outcome.report
-    assert outcome.result is not None
-    report = _finish(path, options, outcome.source, outcome.encoding, outcome.result)
+    report, new = _settle(path, options, outcome)
     if outcome.blockers and report.reason is None:
         report = dataclasses.replace(report, reason=_blocked(outcome.blockers))
-    return report
+    if new is None or outcome.fingerprint is None:
+        return report
+    return _written(report, replace_file(Path(os.path.realpath(path)), new, outcome.fingerprint))
 
 
 def _blocked(blockers: Sequence[Blocker]) -> str:
@@ -305,72 +345,155 @@ def _process_file(
     imported_elsewhere: frozenset[str] = frozenset(),
 ) -> _Outcome:
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return _Outcome(FileReport(name, "failed", reason=f"cannot read: {exc.strerror or exc}"))
-    try:
-        text, encoding = _decode(data)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {exc}"))
-    if not might_declare(text, options.target):
-        return _Outcome(FileReport(name, "skipped", reason="no flytekit resource declaration"))
-    try:
-        outcome = migrate_module(
-            text,
-            path=name,
-            target=options.target,
-            policy=options.policy,
-            reparse=options.mode != "check",
-            module=module,
-            index=index,
-            todo=options.mark,
-            # --check shows no code, so nothing is wrapped (whether a file changes does not depend on it).
-            line_length=project_line_length(path) if options.mode != "check" else None,
-            imported_elsewhere=imported_elsewhere,
+    source = read_source(path, keep_bytes=True)
+    if source.error is not None:
+        return _Outcome(
+            FileReport(name, "failed", reason=f"cannot read: {source.error.removeprefix('cannot be read: ')}")
         )
+    if source.text is None:
+        if source.data is not None:  # read, but not text in the encoding it declares
+            return _Outcome(FileReport(name, "failed", reason=f"cannot decode: {source.skipped}"))
+        return _Outcome(FileReport(name, "skipped", reason=source.skipped))
+    text, encoding = source.text, source.encoding
+    if not might_declare(text, options.target):
+        return _Outcome(FileReport(name, "skipped", reason=NO_DECLARATION))
+    try:
+        with _collection_paused():
+            outcome = migrate_module(
+                text,
+                path=name,
+                target=options.target,
+                policy=options.policy,
+                reparse=options.mode != "check",
+                module=module,
+                index=index,
+                todo=options.mark,
+                # --check shows no code, so nothing is wrapped (whether a file changes does not depend on it).
+                line_length=project_line_length(path) if options.mode != "check" else None,
+                imported_elsewhere=imported_elsewhere,
+            )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
     if defer and outcome.wanted:
         return _Outcome(None, outcome.tasks, outcome.wanted)
+    result = outcome.result
+    data: bytes | None = None
+    if isinstance(result, MigrationChanged):
+        assert source.data is not None
+        # Checked here, in every mode, so a file that could not be written as its diff shows
+        # fails before groups are decided (and keeps its group as written).
+        encoded = encode_exactly(source.data, text, result.code, encoding)
+        if isinstance(encoded, str):
+            result = MigrationFailed(name, text, encoded, result.sites, result.environments)
+        elif options.mode == "write":
+            data = source.data
     tasks = outcome.tasks
-    if outcome.result.status == "failed":
+    if result.status == "failed":
         # The file stays as it was, so none of its tasks moved to Flyte 2.
-        tasks = tuple(dataclasses.replace(t, converted=False) for t in tasks)
+        tasks = _unconverted(tasks)
     return _Outcome(
         None,
         tasks,
         outcome.wanted,
-        outcome.result,
+        result,
         text,
         encoding,
         outcome.blockers,
         outcome.links,
         outcome.flytekit,
+        data=data,
+        fingerprint=source.fingerprint if data is not None else None,
     )
 
 
-def _finish(path: Path, options: Options, text: str, encoding: str, result: MigrationResult) -> FileReport:
+def _unconverted(tasks: tuple[TaskInfo, ...]) -> tuple[TaskInfo, ...]:
+    return tuple(dataclasses.replace(t, converted=False) for t in tasks)
+
+
+# Python's cycle collector, run again and again while a large module's trees grow, walks every
+# node each time (it made time grow faster than the file); migrating creates no cycles worth
+# chasing mid-file, so it waits until the file is done.
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while one file is migrated, and collect after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(0)
+
+
+def _finish(path: Path, options: Options, text: str, result: MigrationResult) -> FileReport:
     name = str(path)
     match result:
         case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "diff":
-            lines = difflib.unified_diff(
-                text.splitlines(keepends=True), code.splitlines(keepends=True), fromfile=name, tofile=name
-            )
-            return FileReport(
-                name, result.status, None, sites, environments, diff="".join(lines), blockers=result.blockers
-            )
-        case MigrationChanged(code=code, sites=sites, environments=environments) if options.mode == "write":
-            try:
-                write_atomic(path, code, encoding)
-            except OSError as exc:
-                reason = f"cannot write: {exc.strerror or exc}"
-                return FileReport(name, "failed", reason, sites, environments, blockers=result.blockers)
-            return FileReport(name, result.status, None, sites, environments, written=True, blockers=result.blockers)
-        case _:  # --check, or no new code
+            diff = unified_diff(split_lines(text), split_lines(code), name, name)
+            return FileReport(name, result.status, None, sites, environments, diff=diff, blockers=result.blockers)
+        case MigrationChanged(sites=sites, environments=environments):
+            # --write: the run writes the bytes once groups are decided (see _write_groups); --check: nothing to write.
+            return FileReport(name, result.status, None, sites, environments, blockers=result.blockers)
+        case _:  # no new code
             return FileReport(
                 name, result.status, result.reason, result.sites, result.environments, blockers=result.blockers
             )
+
+
+def _settle(path: Path, options: Options, outcome: _Outcome) -> tuple[FileReport, bytes | None]:
+    """A migrated file's report once its group is decided, and in --write mode the bytes to write."""
+    assert outcome.result is not None
+    result = outcome.result
+    report = _finish(path, options, outcome.source, result)
+    if options.mode != "write" or not isinstance(result, MigrationChanged):
+        return report, None
+    if outcome.data is None:  # the worker keeps what it read for every change it made
+        return dataclasses.replace(report, status="failed", reason="internal error: the bytes read were lost"), None
+    encoded = encode_exactly(outcome.data, outcome.source, result.code, outcome.encoding)
+    if isinstance(encoded, str):
+        return dataclasses.replace(report, status="failed", reason=encoded), None
+    return report, encoded
+
+
+def _written(report: FileReport, done: WriteResult) -> FileReport:
+    """The report of a file once `replace_file` (or the check before it) said what became of it."""
+    match done.status:
+        case "written":
+            return dataclasses.replace(report, written=True)
+        case "skipped":
+            return dataclasses.replace(report, status="skipped", reason=done.reason, unwritten=True)
+        case _:
+            return dataclasses.replace(report, status="failed", reason=done.reason)
+
+
+def _write_groups(reports: list[FileReport], pending: Sequence[_Pending]) -> None:
+    """Write every pending file, a group at a time: each file of a group is checked first (unchanged
+    since it was read, writable), and none is written unless all of them may be."""
+    by_group: dict[str, list[_Pending]] = {}
+    for p in pending:
+        by_group.setdefault(p.group, []).append(p)
+    for group, members in by_group.items():
+        refused = [(p, r) for p in members if (r := check_file(p.target, p.fingerprint)) is not None]
+        if refused:
+            first, why = refused[0]
+            for p in members:
+                own = next((r for q, r in refused if q is p), None)
+                if own is None:
+                    own = WriteResult(
+                        "skipped",
+                        f"its group of modules ({group}) is not written: {reports[first.position].path}: {why.reason}",
+                    )
+                reports[p.position] = _written(reports[p.position], own)
+            continue
+        for p in members:
+            done = replace_file(p.target, p.new, p.fingerprint)
+            if done.status != "written" and len(members) > 1:
+                # Changed between the check and its write: the rest of the group is written.
+                done = dataclasses.replace(
+                    done, reason=f"{done.reason}; its group of modules ({group}) is partly written"
+                )
+            reports[p.position] = _written(reports[p.position], done)
 
 
 def _first(item: tuple[Path, Options, str | None]) -> _Outcome:
@@ -383,8 +506,19 @@ def _second(item: tuple[Path, Options, str | None, TaskIndex]) -> _Outcome:
     return _process_file(path, options, module, index, defer=False)
 
 
-# Below this many files, starting worker processes costs more than it saves.
-_PARALLEL_FROM = 24
+def _died(item: tuple[Any, ...], reason: str, *, memory: int | None = None) -> _Outcome:
+    """The report of a file whose worker process died on it (or raised)."""
+    cap = ""
+    if memory is not None and any(sign in reason for sign in ("SIGABRT", "SIGKILL", "MemoryError")):
+        # Running out of the cap ends in MemoryError, or in an abort inside libcst's native code
+        # (SIGKILL: the system's out-of-memory killer); a crash (SIGSEGV) is no memory matter.
+        cap = f" (a worker may use {memory // (1024 * 1024)} MiB)"
+    return _Outcome(FileReport(str(item[0]), "failed", reason=f"{reason} while migrating it{cap}; left as it was"))
+
+
+# Files handed to a worker at a time: fewer messages for many small files (a crash costs only
+# the file the worker was on; the rest of its batch goes back to the queue).
+_BATCH = 16
 
 
 def run(
@@ -395,22 +529,30 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     exclude: Sequence[str] = (),
     include: Sequence[str] = (),
+    memory_limit: int | None = None,
 ) -> RunReport:
     """Migrate every file under `paths`; results come back in path order.
 
-    `exclude` and `include` are git-style patterns (see `discover`).
+    `exclude` and `include` are git-style patterns (see `discover`). `jobs` is
+    the number of worker processes (default: one per CPU); there is always at
+    least one, so a file that crashes its worker never takes the run with it.
+    `memory_limit` caps each worker's memory in bytes (default: three quarters
+    of the machine's memory, shared among the workers); a file that needs more
+    fails with the reason.
 
     >>> report = run([], Options(mode="check"))
     >>> report.exit_code(), report.summary()["files"]
     (0, 0)
     """
     found = discovery.discover(paths, exclude=exclude, include=include)
-    files = sorted([*found.files, *found.missing], key=os.path.normpath)
+    chosen = _choose(sorted([*found.files, *found.missing], key=os.path.normpath), _roots(paths))
+    files = chosen.files
     names = module_names(files)
     report = RunReport(options)
-    workers = jobs or os.cpu_count() or 1
+    workers = max(1, jobs or os.cpu_count() or 1)
     total = len(files)
     done = 0
+    first: list[_Outcome] = []
 
     def tick() -> None:
         nonlocal done
@@ -418,50 +560,128 @@ def run(
         if progress is not None:
             progress(done, total)
 
-    with contextlib.ExitStack() as stack:
-        pool: ProcessPoolExecutor | None = None
-
-        def mapped(func: Callable[[Any], _Outcome], items: Sequence[Any]) -> Iterator[_Outcome]:
-            nonlocal pool
-            if workers <= 1 or len(items) < _PARALLEL_FROM:
-                return map(func, items)
-            if pool is None:
-                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-            chunk = max(1, min(32, len(items) // (workers * 8)))
-            return pool.map(func, items, chunksize=chunk)
-
-        first: list[_Outcome] = []
-        for outcome in mapped(_first, [(f, options, names[f]) for f in files]):
-            first.append(outcome)
+    def arrived(outcomes: list[_Outcome], positions: Sequence[int]) -> Callable[[int, _Outcome], None]:
+        def store(i: int, outcome: _Outcome) -> None:
             if outcome.report is not None or outcome.result is not None:
                 tick()
-        index = _index(first, names, files)
-        held = [i for i, o in enumerate(first) if o.report is None and o.result is None]
-        items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
-        outcomes = list(first)
-        for i, outcome in zip(held, mapped(_second, items), strict=True):
-            outcomes[i] = outcome
-            tick()
+            outcomes[positions[i]] = outcome
+
+        return store
+
+    # Each worker may use its share of the machine's memory: a file too large for it fails
+    # alone instead of the whole run (or the machine) running out.
+    memory = memory_limit if memory_limit is not None else memory_share(min(workers, max(1, total)))
+    died = functools.partial(_died, memory=memory)
+    first = [_Outcome(None)] * len(files)
+    run_isolated(
+        _first,
+        [(f, options, names[f]) for f in files],
+        workers=workers,
+        died=died,
+        done=arrived(first, range(len(files))),
+        preload=[__name__],
+        batch=_BATCH,
+        memory=memory,
+    )
+    index = _index(first, names, files)
+    held = [i for i, o in enumerate(first) if o.report is None and o.result is None]
+    items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
+    run_isolated(
+        _second,
+        items,
+        workers=workers,
+        died=died,
+        done=arrived(first, held),
+        preload=[__name__],
+        batch=_BATCH,
+        memory=memory,
+    )
     if options.target == MigrationTarget.FLYTE:
-        outcomes = _whole_groups(outcomes, names, files, options)
+        outcomes = _whole_groups(first, names, files, options)
     else:
-        outcomes = _shared_constants(outcomes, names, files, options)
-    reports = []
+        outcomes = _shared_constants(first, names, files, options)
+    # Nothing is written before every group is decided (a group moves whole or not at all).
+    reports: list[FileReport] = []
+    pending: list[_Pending] = []
     for path, o in zip(files, outcomes, strict=True):
         if o.report is not None:
             reports.append(o.report)
-        elif o.result is not None:
-            done_report = _finish(path, options, o.source, o.encoding, o.result)
-            if o.group_reason is not None:
-                done_report = dataclasses.replace(done_report, reason=o.group_reason)
-            if o.group is not None:
-                done_report = dataclasses.replace(done_report, group=o.group)
-            reports.append(done_report)
+            continue
+        if o.result is None:
+            continue
+        done_report, new = _settle(path, options, o)
+        if o.group_reason is not None:
+            done_report = dataclasses.replace(done_report, reason=o.group_reason)
+        if o.group is not None:
+            done_report = dataclasses.replace(done_report, group=o.group)
+        if new is not None and o.fingerprint is not None:
+            # A file outside any group (`--target flytekit`) is a group of its own.
+            pending.append(_Pending(len(reports), chosen.targets[path], new, o.fingerprint, o.group or str(path)))
+        reports.append(done_report)
+    _write_groups(reports, pending)
     # Anything that is not a regular file (a FIFO named *.py) is reported, never opened.
     skipped = [FileReport(str(p), "skipped", reason=reason) for p, reason in found.skipped]
-    for r in sorted([*reports, *skipped], key=lambda r: os.path.normpath(r.path)):
+    for r in sorted([*reports, *skipped, *chosen.skipped], key=lambda r: os.path.normpath(r.path)):
         report.files.append(r)
     return report
+
+
+@dataclass
+class _Chosen:
+    """The files to migrate (each file once), where each is written, and the names left out."""
+
+    files: list[Path] = field(default_factory=list)
+    targets: dict[Path, Path] = field(default_factory=dict)
+    skipped: list[FileReport] = field(default_factory=list)
+
+
+def _roots(paths: Iterable[Path]) -> list[str]:
+    """The real paths of the trees being processed: each directory given, and the directory of each file."""
+    out = []
+    for given in paths:
+        path = Path(given)
+        directory = path if path.is_dir() else Path(os.path.abspath(path)).parent
+        out.append(os.path.realpath(directory))
+    return out
+
+
+def _inside(real: str, roots: Sequence[str]) -> bool:
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _choose(files: Sequence[Path], roots: Sequence[str]) -> _Chosen:
+    """Each file once, through its real path, and only when that path is inside the tree."""
+    out = _Chosen()
+    first_name: dict[tuple[int, int], Path] = {}
+    candidates: list[tuple[Path, str, tuple[int, int] | None, bool]] = []
+    for path in files:
+        real = os.path.realpath(path)
+        linked = real != os.path.abspath(path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            candidates.append((path, real, None, linked))  # missing: reported as failed by the worker
+            continue
+        if linked and not _inside(real, roots):
+            out.skipped.append(
+                FileReport(str(path), "skipped", reason=f"a symbolic link to {real}, outside the tree; not followed")
+            )
+            continue
+        candidates.append((path, real, (st.st_dev, st.st_ino), linked))
+    # The name written is the file's own (not a link) when the run found it under that name.
+    for path, _real, key, _linked in sorted(candidates, key=lambda c: c[3]):
+        if key is not None and key not in first_name:
+            first_name[key] = path
+    for path, real, key, linked in candidates:
+        if key is not None and first_name[key] != path:
+            kind = "a symbolic link to" if linked else "a hard link of"
+            out.skipped.append(
+                FileReport(str(path), "skipped", reason=f"{kind} {first_name[key]}, which is migrated once, as itself")
+            )
+            continue
+        out.files.append(path)
+        out.targets[path] = Path(real)
+    return out
 
 
 def _whole_groups(

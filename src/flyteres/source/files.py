@@ -15,10 +15,15 @@ a directory is searched for `*.py` (or the `--include` patterns), leaving out
 
 A directory named on the command line is searched even when it would be
 left out inside another (`build`, a virtualenv, one a `.gitignore` above it
-ignores). Anything that is not a regular file is skipped with the reason: a FIFO or a
-device named `*.py` would block or never end. Reading (`read_source`) bounds
-the size, decodes with the encoding the file's coding cookie (or BOM) names,
-and turns every failure into a reason; nothing raises.
+ignores). Anything that is not a regular file is skipped with the reason: a
+FIFO or a device named `*.py` would block or never end. Reading
+(`read_source`) opens without blocking and checks what it opened (a FIFO
+swapped in after discovery is still never read), bounds the size
+(`MAX_FILE_BYTES`), decodes with the encoding the file's coding cookie (or
+BOM) names, and turns every failure into a reason; nothing raises. It can
+also return the bytes read and their `Fingerprint` (size, mtime and SHA-256),
+so a command that writes the file back can first check that nobody changed it
+in the meantime.
 
 `pathspec` is imported only when a `.gitignore` or a pattern needs it (the cli
 and migrate extras install it; without it, that is a `MissingExtraError`).
@@ -26,6 +31,7 @@ and migrate extras install it; without it, that is a `MissingExtraError`).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -40,7 +46,15 @@ from flyteres._extras import missing_extra
 if TYPE_CHECKING:
     import pathspec
 
-__all__ = ["MAX_FILE_BYTES", "SKIPPED_DIRECTORIES", "Discovery", "SourceFile", "discover", "read_source"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SKIPPED_DIRECTORIES",
+    "Discovery",
+    "Fingerprint",
+    "SourceFile",
+    "discover",
+    "read_source",
+]
 
 #: Directories never searched, besides hidden ones, virtualenvs and site-packages.
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "build", "dist", "venv"})
@@ -216,20 +230,48 @@ def _walk(  # noqa: PLR0917 - one private helper of discover
 
 
 @dataclass(frozen=True)
+class Fingerprint:
+    """What a file held when it was read: its size, modification time (ns) and the SHA-256 of its bytes."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, data: bytes, st: os.stat_result) -> Fingerprint:
+        """The fingerprint of `data`, read from a file whose `fstat` was `st`."""
+        return cls(st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """A file's text, or why there is none: `skipped` (too large, not text, not a regular
-    file: the run goes on) or `error` (it cannot be read: an input error)."""
+    file: the run goes on) or `error` (it cannot be read: an input error).
+
+    With `read_source(..., keep_bytes=True)`, `data` holds the bytes read and
+    `fingerprint` what they were (also when they are not text).
+    """
 
     path: Path
     text: str | None = None
     encoding: str = "utf-8"
     skipped: str | None = None
     error: str | None = None
+    data: bytes | None = None
+    fingerprint: Fingerprint | None = None
 
 
-def read_source(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
-    """Read one file without blocking on anything that is not a regular file; never raises."""
+def _too_large(max_bytes: int, size: int | None = None) -> str:
+    return f"larger than {max_bytes // (1024 * 1024)} MiB" + (f" ({size} bytes)" if size is not None else "")
+
+
+def read_source(path: Path, *, max_bytes: int = MAX_FILE_BYTES, keep_bytes: bool = False) -> SourceFile:
+    """Read one file without blocking on anything that is not a regular file; never raises.
+
+    `keep_bytes` also returns the bytes read and their `Fingerprint`.
+    """
     try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         return SourceFile(path, error=f"cannot be read: {exc.strerror or exc}")
@@ -238,7 +280,7 @@ def read_source(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
         if not stat.S_ISREG(st.st_mode):
             return SourceFile(path, skipped="not a regular file")
         if st.st_size > max_bytes:
-            return SourceFile(path, skipped=f"larger than {max_bytes // (1024 * 1024)} MiB ({st.st_size} bytes)")
+            return SourceFile(path, skipped=_too_large(max_bytes, st.st_size))
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
@@ -246,9 +288,11 @@ def read_source(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> SourceFile:
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        return SourceFile(path, skipped=f"larger than {max_bytes // (1024 * 1024)} MiB")
+        return SourceFile(path, skipped=_too_large(max_bytes))  # it grew while being read
+    kept = data if keep_bytes else None
+    fingerprint = Fingerprint.of(data, st) if keep_bytes else None
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return SourceFile(path, data.decode(encoding), encoding)
+        return SourceFile(path, data.decode(encoding), encoding, data=kept, fingerprint=fingerprint)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return SourceFile(path, skipped=f"not Python source text: {exc}")
+        return SourceFile(path, skipped=f"not Python source text: {exc}", data=kept, fingerprint=fingerprint)

@@ -10,8 +10,10 @@ that environment's resources, and a clone of an imported environment keeps
 them. `flyteres check` and `flyteres verify` read trees through it.
 
 A file the running Python cannot parse (newer syntax read by an older
-Python), that is not a regular file, is too large or is not text is
-*skipped* with the reason; one that cannot be read at all is an *error*.
+Python, or nesting too deep for `ast`), that is not a regular file, is too
+large or is not text is *skipped* with the reason; one that cannot be read
+at all is an *error*. With `jobs`, a worker process that dies on a file
+(`flyteres.source.workers`) costs that file, skipped with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import ast
 import contextlib
 import gc
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
@@ -340,13 +341,21 @@ def read_project(
     names = module_names(found.files)
     items = [(path, names.get(path)) for path in found.files]
     workers = jobs or 1
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(_no_cycle_collection())
+    with _no_cycle_collection():
         if workers > 1 and len(items) >= _PARALLEL_FROM:
+            # multiprocessing loads only when worker processes are asked for (check starts light).
+            from flyteres.source.workers import run_isolated  # noqa: PLC0415
+
             _picklable_mapping_proxies()
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, initializer=gc.disable))
-            outcomes: Iterable[ModuleRecord | tuple[str, str]] = pool.map(
-                _read_item, items, chunksize=max(1, min(64, len(items) // (workers * 8)))
+            # A worker that dies (out of memory) costs its file, reported as not read; the rest go on.
+            outcomes: Iterable[ModuleRecord | tuple[str, str]] = run_isolated(
+                _read_item,
+                items,
+                workers=workers,
+                died=_died,
+                initializer=_worker_start,
+                preload=[__name__],
+                batch=max(1, min(64, len(items) // (workers * 8))),
             )
         else:
             outcomes = map(_read_item, items)
@@ -359,6 +368,16 @@ def read_project(
                 project.skipped.append((str(path), outcome[1]))
     project.resolve()
     return project
+
+
+def _worker_start() -> None:
+    """A reading worker: records travel back with their mapping proxies; no cycle collection."""
+    _picklable_mapping_proxies()
+    gc.disable()
+
+
+def _died(item: tuple[Path, str | None], reason: str) -> tuple[str, str]:
+    return "skipped", f"not read: {reason}"
 
 
 def _picklable_mapping_proxies() -> None:
@@ -390,9 +409,12 @@ def _read_item(item: tuple[Path, str | None]) -> ModuleRecord | tuple[str, str]:
     try:
         return read_module(source.text, str(path), module)
     except SourceParseError as exc:
-        return "skipped", f"cannot parse with Python {_python()}: {exc.reason} (line {exc.line})"
-    except RecursionError:
-        return "skipped", "too deeply nested to read"
+        if exc.line is None and ("recursion" in exc.reason or exc.reason == "MemoryError"):
+            return "skipped", f"too deeply nested to read with Python {_python()}: {exc.reason}"
+        where = f" (line {exc.line})" if exc.line is not None else ""
+        return "skipped", f"cannot parse with Python {_python()}: {exc.reason}{where}"
+    except (RecursionError, MemoryError) as exc:
+        return "skipped", f"too deeply nested to read ({type(exc).__name__})"
 
 
 @contextlib.contextmanager
