@@ -11,6 +11,7 @@ flytekit originals compute.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import itertools
 import json
@@ -851,3 +852,83 @@ def test_a_driver_calling_tasks_through_their_module_depends_on_their_environmen
     modules = _import_package(root, package, ["etl", "flows", "flows2"])
     assert [e.name for e in modules["flows"].env.depends_on] == [f"{package}_etl"]
     assert modules["flows2"].env.depends_on == [modules["etl"].env]
+
+
+EAGER = """\
+    import asyncio
+
+    from flytekit import Resources, eager, task
+
+
+    @task(requests=Resources(cpu="1"))
+    def add_one(x: int) -> int:
+        return x + 1
+
+
+    @task(retries=1)
+    def double(x: int) -> int:
+        return x * 2
+
+
+    @eager
+    async def simple(x: int) -> int:
+        out = add_one(x=x)
+        if out < 0:
+            return -1
+        return double(x=out)
+
+
+    @eager
+    async def fan_out(x: int) -> int:
+        outputs = [add_one(x=i) for i in range(x)]
+        more = await asyncio.gather(simple(x=1), simple(x=2))
+        return double(x=sum(outputs)) + sum(more)
+    """
+
+
+def test_eager_becomes_an_async_driver_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"eager_old_{n}", tmp_path / "new" / f"eager_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": EAGER})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "@eager" not in code
+    assert "\nasync def simple(x: int) -> int:\n    out = await add_one.aio(x=x)\n" in code
+    assert "outputs = [(await add_one.aio(x=i)) for i in range(x)]\n" in code
+    assert "return double(x=sum(outputs)) + sum(more)" not in code
+    assert "await asyncio.gather(simple(x=1), simple(x=2))" in code  # @eager calls stay coroutines
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("add_one", "double"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _template_settings(v2) == _template_settings(v1), name
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "simple"}
+    assert calls == {"add_one", "double"}
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    for name, x in (("simple", 3), ("fan_out", 3)):
+        expected = asyncio.run(getattr(old, name)(x=x))  # flytekit runs an eager workflow locally this way
+        outputs = flyte.with_runcontext(mode="local").run(getattr(new, name), x=x).outputs()
+        assert outputs[0] == expected, name
+    assert asyncio.run(old.fan_out(x=3)) == 12 + 4 + 6
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (("@eager\nasync def simple", "@eager(timeout=5)\nasync def simple"), "@eager(...)'s arguments"),
+        (("out = add_one(x=x)", "out = await add_one(x=x)"), "which cannot be awaited"),
+        (("outputs = [add_one(x=i) for i in range(x)]", "outputs = list(add_one(x=i) for i in range(x))"), "generator"),
+    ],
+)
+def test_eager_without_an_exact_async_driver_blocks(edit: tuple[str, str], why: str) -> None:
+    source = textwrap.dedent(EAGER).replace(*edit)
+    assert source != textwrap.dedent(EAGER)
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert any(why in b.reason for b in result.blockers), [b.reason for b in result.blockers]

@@ -60,7 +60,9 @@ Decisions:
   `secret_requests=` with a named mount goes to the environment as `secrets=`;
   a module-level `ImageSpec` used only as `container_image=` becomes a
   `flyte.Image` where exact (`flyteres.migrate.images`).
-  ContainerTask, `@eager` and map_task overrides are reported, not guessed;
+  ContainerTask and map_task overrides are reported, not guessed; an
+  `@eager` becomes an async driver task whose calls of synchronous tasks
+  are `(await t.aio(...))` (`flyteres.migrate.driver_bodies`);
   `map_task(f)(...)` in a driver becomes `flyte.map(...)` where exact
   (`flyteres.migrate.map_calls`).
 - Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,

@@ -1,4 +1,9 @@
-"""The Flyte 2 target: tasks move to `flyte.TaskEnvironment`s, overrides become `.override(resources=...)`."""
+"""The Flyte 2 target: tasks move to `flyte.TaskEnvironment`s, overrides become `.override(resources=...)`.
+
+One class, the Flyte 2 planner (about 700 lines: tasks, drivers, environments and overrides
+share its per-module state); the stateless parts live in `flyte_layout`, `task_args`,
+`map_calls`, `images` and `driver_bodies`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
+from flyteres.migrate.driver_bodies import awaiting, eager_calls, image_assignments, replace_maps
 from flyteres.migrate.flyte_layout import (
     environment_stem,
     flytekit_decorator,
@@ -26,7 +32,7 @@ from flyteres.migrate.flyte_layout import (
     unique,
     wrapped,
 )
-from flyteres.migrate.images import IMAGE_SPEC, image_source, render_image
+from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo, resolve_import
 from flyteres.migrate.map_calls import map_calls
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
@@ -54,6 +60,8 @@ class FlytePlanner(Planner):
         # The `flyte.map` source of each `map_task(f)(...)` a driver-to-be holds, by id() of the
         # driver's function and the call's source text.
         self._maps: dict[int, dict[str, str]] = {}
+        # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
+        self._eager_calls: dict[int, frozenset[str]] = {}
         # The environments of other modules the drivers reach through a module name
         # (`etl.extract(...)`): the module expression as written, by (module, variable).
         self._through_module: dict[tuple[str, str], str] = {}
@@ -173,41 +181,11 @@ class FlytePlanner(Planner):
     def _plan_images(self, module: str) -> frozenset[str]:
         """The module-level `X = ImageSpec(...)` that become `flyte.Image`s (`flyteres.migrate.images`):
         the names of those rewritten; why the others cannot be is said where they are."""
-        tree = self.a.model.tree
-        # Where a task names its image (`container_image=X`): the only use a flyte.Image can take over.
-        allowed = {
-            id(kw.value)
-            for t in self.a.model.tasks
-            for d in t.function.decorator_list
-            if isinstance(d, ast.Call)
-            for kw in d.keywords
-            if kw.arg == "container_image" and isinstance(kw.value, ast.Name)
-        }
         out: set[str] = set()
-        for stmt in tree.body:
-            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
-                continue
-            call = stmt.value
-            if self.a.names.qualified(call.func) not in IMAGE_SPEC:
-                continue
-            target = stmt.targets[0] if len(stmt.targets) == 1 else None
-            reason = None
-            if not isinstance(target, ast.Name) or len(self.a.names.bindings.get(target.id, ())) != 1:
-                reason = "an ImageSpec not bound once to one module-level name"
-            else:
-                other = [
-                    n.lineno
-                    for n in ast.walk(tree)
-                    if isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load)
-                    if id(n) not in allowed
-                ]
-                if other:
-                    reason = (
-                        f"{target.id} is used other than as a task's container_image= (line {other[0]}); "
-                        "Flyte 2's Image has other methods (no is_container())"
-                    )
+        for call, target, why in image_assignments(self.a.model, self.a.names):
+            reason = why
             if reason is None:
-                assert isinstance(target, ast.Name)
+                assert target is not None
                 try:
                     new = image_source(
                         call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n))
@@ -215,10 +193,10 @@ class FlytePlanner(Planner):
                 except ValueError as e:
                     reason = str(e)
                 else:
-                    text = render_image(target.id, new, unit=self.a.module.default_indent, width=self.line_length)
-                    if self._rewrite_assignment(target.id, text):
+                    text = render_image(target, new, unit=self.a.module.default_indent, width=self.line_length)
+                    if self._rewrite_assignment(target, text):
                         self.mapped.append(call)
-                        out.add(target.id)
+                        out.add(target)
                         continue
                     reason = "the ImageSpec statement could not be found to rewrite"
             self.map_reasons[id(call.func)] = reason
@@ -266,6 +244,12 @@ class FlytePlanner(Planner):
                     self.def_reasons[id(t.function)] = carried
                 else:
                     plain.setdefault(carried.environment, []).append((t, carried))
+            elif t.kind == "eager":
+                why = self._plan_eager(t, decorator)
+                if why is not None:
+                    self.def_reasons[id(t.function)] = why
+                else:
+                    drivers.append((t, Carried()))
             elif t.kind in ("workflow", "dynamic"):
                 if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
                     self.def_reasons[id(t.function)] = (
@@ -279,6 +263,18 @@ class FlytePlanner(Planner):
                     drivers.append((t, Carried()))
                     self._plan_maps(t, module)
         return plain, drivers
+
+    def _plan_eager(self, t: TaskDef, decorator: ast.expr) -> str | None:
+        """An `@eager` becomes an async driver task (`flyteres.migrate.driver_bodies.eager_calls`);
+        why it cannot, or None."""
+        local = [d for d in self.a.model.tasks if d.module_level and d.sdk == "flytekit"]
+        sync = frozenset(d.name for d in local if d.kind != "eager" and d.name != t.name)
+        planned = eager_calls(t.function, decorator, sync)
+        if isinstance(planned, str):
+            return planned
+        if planned:
+            self._eager_calls[id(t.function)] = planned
+        return None
 
     def _plan_maps(self, t: TaskDef, module: str) -> None:
         """The `map_task(f)(...)` calls of a driver-to-be: each becomes `flyte.map(...)`, or says
@@ -477,11 +473,14 @@ class FlytePlanner(Planner):
             self.drivers_converted.add(t.name)
 
         maps = self._maps.get(id(t.function), {})
+        eager = self._eager_calls.get(id(t.function), frozenset())
 
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
             if maps:
-                n = _replace_maps(n, maps, self.a.module)
+                n = replace_maps(n, maps, self.a.module)
+            if eager:
+                n = awaiting(n, eager)
             decorators = list(n.decorators)
             old = decorators[index].decorator
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
@@ -692,30 +691,6 @@ class FlytePlanner(Planner):
             return inner.with_changes(func=override, lpar=(*node.lpar, *inner.lpar), rpar=(*inner.rpar, *node.rpar))
 
         return build
-
-
-def _replace_maps(function: cst.FunctionDef, maps: Mapping[str, str], module: cst.Module) -> cst.FunctionDef:
-    """`function` with each `map_task(f)(...)` call whose source is a key of `maps` replaced by
-    its `flyte.map` form; every one must be found (a map_task left behind would leave the
-    driver half-migrated, so a miss is an error that fails the file)."""
-    found: set[str] = set()
-
-    class _Maps(cst.CSTTransformer):
-        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N802 - libcst's name
-            if not isinstance(original.func, cst.Call):
-                return updated
-            text = module.code_for_node(original.with_changes(lpar=(), rpar=()))
-            new = maps.get(text)
-            if new is None:
-                return updated
-            found.add(text)
-            return cst.parse_expression(new).with_changes(lpar=original.lpar, rpar=original.rpar)
-
-    out = function.visit(_Maps())
-    if set(maps) - found:
-        raise ValueError("a map_task call to rewrite was not found in the libcst tree")
-    assert isinstance(out, cst.FunctionDef)
-    return out
 
 
 # A task with resources (its declaration, decision and other arguments), a definition without.

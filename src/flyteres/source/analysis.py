@@ -209,7 +209,7 @@ class SourceModule:
         """Calls from a task or workflow of the module to another of its tasks, or to a name it
         imports with `from ... import` (a task of another module, perhaps), in source order.
         `t.override(...)(x)`, `t(x).with_overrides(...)`, `flyte.map(t, ...)` and flytekit's
-        `map_task(t)(...)` are calls of `t`; `mod.t(...)` through an imported module is a call of
+        `map_task(t)(...)` and `t.aio(...)` are calls of `t`; `mod.t(...)` through an imported module is a call of
         `mod.t` (its callee as written)."""
         known = {t.name for t in self.tasks if t.module_level}
         out: list[TaskCall] = []
@@ -230,6 +230,8 @@ class SourceModule:
                     func = func.func
                     if isinstance(func, ast.Attribute) and func.attr == "override":
                         func = func.value
+                if isinstance(func, ast.Attribute) and func.attr == "aio" and isinstance(func.value, ast.Name):
+                    func = func.value  # Flyte 2's `await t.aio(...)` runs t
                 if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name | ast.Attribute):
                     # `etl.extract(...)` through `from . import etl` or `import pkg.etl`: a name of
                     # another module, as written (`etl.extract`), with its qualified name.
