@@ -131,7 +131,7 @@ check: $(STAMP) ## fast inner loop: ruff, ruff format --check, mypy, pytest -m "
 # Speed reports (not pass/fail): each script prints its figures and targets.
 # CORPUS=path also reads a real project (a tree, or a git directory) with check.
 bench: $(STAMP) $(NODE_STAMP) ## run the benchmarks in benchmarks/ (reports, not pass/fail); CORPUS=dir adds a real tree
-	@for b in quantity convert migrate migrate_scale service service_attack check; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
+	@for b in startup quantity convert migrate migrate_scale service service_attack check; do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; echo; done
 	@if [ -n "$(CORPUS)" ]; then echo "== benchmarks/corpus.py $(CORPUS)"; $(BIN)/python benchmarks/corpus.py "$(CORPUS)"; fi
 	@echo "== benchmarks/migrate_corpus.py $(CORPUS)"; $(BIN)/python benchmarks/migrate_corpus.py $(CORPUS)
 

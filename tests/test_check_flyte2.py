@@ -247,6 +247,34 @@ def test_resources_in_a_pod_template_are_checked(tmp_path: Path) -> None:
     assert unknown.skipped == "pod_template: not a PodTemplate(...) written out (make_template())"
 
 
+def test_the_text_report_says_a_template_only_the_code_knows_may_add_resources(tmp_path: Path) -> None:
+    # docs/semantics.md, row 33: flyte adds the primary container's resources of the pod template to
+    # the environment's; a template named by a string is only known on the cluster.
+    (tmp_path / "m.py").write_text(
+        "import flyte\n"
+        "env = flyte.TaskEnvironment(name='e', resources=flyte.Resources(cpu=1, memory='1Gi'),\n"
+        "                            pod_template='gpu-template')\n"
+        "plain = flyte.TaskEnvironment(name='p', resources=flyte.Resources(cpu=1, memory='1Gi'))\n"
+    )
+    report = check_paths([tmp_path], PLATFORM)
+    notes = [line for line in report.lines() if ": note: " in line]
+    where = tmp_path / "m.py"
+    assert len(notes) == 1
+    assert notes[0].startswith(f"{where}:2: environment 'env': note: the pod template's own resources are not known")
+    assert notes[0].endswith("they add to these")
+    assert report.exit_code == 0  # a note, not a finding
+
+
+def test_the_summary_after_an_input_error_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    report = check_paths([missing], PLATFORM)
+    assert list(report.lines())[-1] == "1 input error(s); nothing checked"
+    (tmp_path / "proj.py").write_text(ISSUE)
+    lines = list(check_paths([tmp_path / "proj.py", missing], PLATFORM).lines())
+    assert lines[-1].startswith("1 of 3 declaration(s) would be")
+    assert lines[-1].endswith("; 1 input error(s)")
+
+
 OOM_RETRY = """\
 import flyte
 

@@ -204,3 +204,13 @@ def test_levels_map_from_severities() -> None:
     assert [Level.of(s) for s in ("error", "warning", "info")] == [Level.ERROR, Level.WARNING, Level.NOTE]
     (line,) = github([Issue("x", Level.NOTE, "m")])
     assert line == "::notice title=x::m"
+
+
+def test_the_github_summary_of_migrate_says_what_write_did(tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text(
+        "from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu='1'))\ndef t() -> None: ...\n"
+    )
+    _, diff, _ = invoke("migrate", "--target", "flytekit", "--diff", "--output-format", "github", tmp_path)
+    _, write, _ = invoke("migrate", "--target", "flytekit", "--write", "--output-format", "github", tmp_path)
+    assert "1 files: 1 would change" in diff
+    assert "1 files: 1 rewritten" in write

@@ -44,6 +44,7 @@ from flyteres.backend.manifests import LimitRangeSpec
 from flyteres.backend.results import EffectiveResources, Launch, PlatformFinding, PlatformRule, Severity
 from flyteres.core.spec import Resource, ResourceSpec
 from flyteres.report.model import CommonRule, Issue, Level, Selected, exit_code, hidden_text
+from flyteres.source.analysis import TEMPLATE_UNKNOWN
 from flyteres.source.model import Declaration, DeclarationKind
 from flyteres.source.project import ModuleRecord, OverrideRecord, Project, TaskRecord, read_project
 
@@ -280,16 +281,27 @@ class CheckReport:
             hint = self.checked[issue.group].hint if issue.group >= 0 and issue.level is not Level.NOTE else None
             if last and hint is not None:
                 yield f"{self.checked[issue.group].location}: {self.checked[issue.group].title}: hint: {hint}"
+        if not quiet:
+            for c in self.checked:
+                for note in c.declaration.notes:
+                    # A pod template only the running code knows may add resources to those checked.
+                    if note.startswith(TEMPLATE_UNKNOWN):
+                        yield f"{c.location}: {c.title}: note: {note}"
         for e in self.errors:
             yield f"error: {e}"
         if quiet:
             return
+        if self.errors and not self.checked:
+            # Nothing was checked: a count of none would read as a clean result.
+            yield f"{len(self.errors)} input error(s); nothing checked"
+            return
         s = self._summary(kept)
         hidden_counts = (0, 0) if selected is None else (selected.suppressed, selected.ignored)
         hidden = hidden_text(*hidden_counts)
+        errors = f"; {len(self.errors)} input error(s)" if self.errors else ""
         yield (
             f"{s['with_problems']} of {s['declarations']} declaration(s) would be refused, changed or left "
-            f"without limits ({s['rejected']} refused at registration){hidden}"
+            f"without limits ({s['rejected']} refused at registration){hidden}{errors}"
         )
 
 

@@ -421,7 +421,7 @@ def verify_paths(
             elif o.kind == "workflow" and n.kind == "workflow":
                 continue
             else:
-                report.pairs.append(_pair("task", key, replay.task(o), replay.task(n)))
+                report.pairs.append(replay.pair("task", key, replay.task(o), replay.task(n)))
         elif o is not None and o.kind != "workflow":
             report.only_old.append((key, replay.task(o)))
         elif n is not None and n.kind != "workflow":
@@ -430,7 +430,7 @@ def verify_paths(
     for key in sorted(set(old_overrides) | set(new_overrides)):
         o_o, n_o = old_overrides.get(key), new_overrides.get(key)
         if o_o is not None and n_o is not None:
-            report.pairs.append(_pair("override", key, replay.override(o_o, before), replay.override(n_o, after)))
+            report.pairs.append(replay.pair("override", key, replay.override(o_o, before), replay.override(n_o, after)))
         elif o_o is not None:
             report.only_old.append((key, replay.override(o_o, before)))
         elif n_o is not None:
@@ -445,12 +445,21 @@ class _Side:
         self.root = root
         self.project = project
         self._by_path = {m.path: m for m in project.modules}
+        self._is_dir = root.is_dir()
+        # By path: every task and override of a module asks (pathlib's parsing is dear).
+        self._keys: dict[str, str] = {}
 
     def module_key(self, m: ModuleRecord) -> str:
         """A module's path below the tree's root, as a dotted name (the file's stem for a lone file)."""
-        path = PurePath(m.path)
+        key = self._keys.get(m.path)
+        if key is None:
+            key = self._keys[m.path] = self._module_key(m.path)
+        return key
+
+    def _module_key(self, where: str) -> str:
+        path = PurePath(where)
         try:
-            parts = list(path.relative_to(self.root).with_suffix("").parts) if self.root.is_dir() else [path.stem]
+            parts = list(path.relative_to(self.root).with_suffix("").parts) if self._is_dir else [path.stem]
         except ValueError:
             parts = [path.stem]
         if parts and parts[-1] == "__init__":
@@ -498,6 +507,19 @@ class _Replay:
     quotas: tuple[QuotaSpec, ...]
     limitranges: tuple[LimitRangeSpec, ...]
     _memo: dict[tuple[int, int, Launch], tuple[EffectiveResources, Any, Any]] = field(default_factory=dict)
+    # The differences of two pods, by the results' identities (the memo above keeps the results):
+    # a migration repeats the same few pairs of resources over and over.
+    _differences: dict[tuple[int, int], tuple[Difference, ...]] = field(default_factory=dict)
+
+    def pair(self, kind: str, key: str, old: PodSide, new: PodSide) -> VerifiedPair:
+        """Two sides compared value by value (`_pair`), each pair of results once."""
+        if old.result is None or new.result is None:
+            return _pair(kind, key, old, new)
+        ids = (id(old.result), id(new.result))
+        known = self._differences.get(ids)
+        if known is None:
+            known = self._differences[ids] = _pair(kind, key, old, new).differences
+        return VerifiedPair(kind, key, old, new, known)
 
     def run(self, spec: ResourceSpec, overrides: ResourceSpec | None, launch: Launch) -> EffectiveResources:
         key = (id(spec), id(overrides), launch)

@@ -87,11 +87,19 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
     ] = False,
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", help="Leave out files and directories matching this git-style pattern (repeatable)."),
+        typer.Option(
+            "--exclude",
+            metavar="<pattern>",
+            help="Leave out files and directories matching this git-style pattern (repeatable).",
+        ),
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="Read only files matching this git-style pattern (repeatable; default *.py)."),
+        typer.Option(
+            "--include",
+            metavar="<pattern>",
+            help="Read only files matching this git-style pattern (repeatable; default *.py).",
+        ),
     ] = None,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,

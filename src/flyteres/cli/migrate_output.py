@@ -76,7 +76,8 @@ def report(result: RunReport, fmt: OutputFormat, settings: Config) -> None:
     body = {k: v for k, v in result.to_dict().items() if k != "schema"}
     s = result.summary()
     summary = (
-        f"{s['files']} files: {s['changed']} would change, {s['failed']} failed; "
+        f"{s['files']} files: {s['changed']} {'rewritten' if result.options.mode == 'write' else 'would change'}, "
+        f"{s['failed']} failed; "
         f"{s['sites_untouched']} sites left as written"
     )
     emit("migrate", fmt, selected, text=list, body=lambda: body, summary=summary, code=result.exit_code())

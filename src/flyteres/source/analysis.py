@@ -49,6 +49,7 @@ from flyteres.source.values import Evaluator, shorten
 from flyteres.source.walk import Walk
 
 __all__ = [
+    "TEMPLATE_UNKNOWN",
     "Declaration",
     "DeclarationKind",
     "Found",
@@ -67,6 +68,9 @@ _POD_PLUGIN = (
     "flytekit's pod_template=PodTemplate(...) is read"
 )
 _SDKS = frozenset({"flytekit", "union", "unionai", "flyte"})
+#: How a Flyte 2 declaration's note starts when its pod template cannot be read statically (its
+#: resources, when it has any, add to the declaration's): `flyteres check` prints it.
+TEMPLATE_UNKNOWN = "the pod template's own resources are not known"
 
 
 def parse_module(source: str, path: str = "<string>") -> ast.Module:
@@ -489,7 +493,7 @@ def with_template(
     if spec is None:
         return spec, reason, (), False
     if template.spec is None:
-        note = f"the pod template's own resources are not known ({template.reason}); they add to these"
+        note = f"{TEMPLATE_UNKNOWN} ({template.reason}); they add to these"
         return spec, reason, (note,), False
     if not template.spec.requests and not template.spec.limits:
         return spec, reason, (), False

@@ -23,6 +23,7 @@ from flyteres.source.walk import CallSite
 __all__ = ["FlytekitFinder", "arguments_of", "is_simple_string"]
 
 _TASK_DECORATORS = ("task", "dynamic", "eager")
+_RESOURCES_KEYWORDS = ("requests", "limits", "resources")
 
 
 def _is_with_overrides(func: ast.expr) -> bool:
@@ -139,6 +140,11 @@ class FlytekitFinder:
         else:
             kind = DeclarationKind.OTHER
             name = ""  # its callee's text, read below only if it is kept
+            # Decided here, before the arguments are read, as it is below: some unrelated call that
+            # takes requests=/limits=/resources= (a Flyte 2 TaskEnvironment or override, an HTTP
+            # client...) is a declaration only when one of them is a flytekit Resources(...).
+            if not any(k.arg in _RESOURCES_KEYWORDS and self._resources_call(k.value) for k in call.keywords):
+                return None
         resource_args: dict[str, Argument] = {}
         other: list[Argument] = []
         problem = None

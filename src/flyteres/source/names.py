@@ -21,6 +21,7 @@ import ast
 from collections import Counter
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from flyteres import accelerators
 
@@ -404,40 +405,86 @@ def bound_in(scope: Scope) -> frozenset[str]:
         for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg):
             if p is not None:
                 out.add(p.arg)
-    stack: list[ast.AST] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+    stack: list[object] = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+    pop, push, extend, fields = stack.pop, stack.append, stack.extend, _CHILD_FIELDS
     while stack:
-        node = stack.pop()
-        match node:
-            case ast.FunctionDef() | ast.AsyncFunctionDef() | ast.ClassDef():
-                out.add(node.name)
-                continue
-            case ast.Lambda():
-                continue
-            case ast.Assign():
-                for t in node.targets:
-                    out.update(n.id for n in names_in(t))
-            case ast.AugAssign() | ast.AnnAssign() | ast.For() | ast.AsyncFor() | ast.comprehension():
-                out.update(n.id for n in names_in(node.target))
-            case ast.NamedExpr():
-                out.add(node.target.id)
-            case ast.withitem(optional_vars=target) if target is not None:
-                out.update(n.id for n in names_in(target))
-            case ast.Import() | ast.ImportFrom():
-                for alias in node.names:
-                    if alias.name == "*":
-                        continue
-                    if alias.asname is not None:
-                        out.add(alias.asname)
-                    elif isinstance(node, ast.Import):
-                        out.add(alias.name.partition(".")[0])
-                    else:
-                        out.add(alias.name)
-                continue
-            case ast.Global() | ast.Nonlocal():
-                out.update(node.names)
-                continue
-        stack.extend(ast.iter_child_nodes(node))
+        node = pop()
+        kind = type(node)
+        names = fields.get(kind)
+        if names is None:
+            if not isinstance(node, ast.AST):
+                continue  # None, a string or a number in a node's field or list
+            names = fields[kind] = tuple(f for f in node._fields if f != "ctx")
+        # Most nodes bind nothing: only their children are looked at.
+        if kind in _BINDERS and _binds(cast(ast.AST, node), out):
+            continue
+        for name in names:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(value)
+            elif value is not None:
+                push(value)
     return frozenset(out)
+
+
+def _binds(node: ast.AST, out: set[str]) -> bool:
+    """Add the names `node` binds to `out`; True when what is inside it binds nothing here
+    (a nested scope, an import, `global`)."""
+    match node:
+        case ast.FunctionDef() | ast.AsyncFunctionDef() | ast.ClassDef():
+            out.add(node.name)
+            return True
+        case ast.Lambda():
+            return True
+        case ast.Assign():
+            for t in node.targets:
+                out.update(n.id for n in names_in(t))
+        case ast.AugAssign() | ast.AnnAssign() | ast.For() | ast.AsyncFor() | ast.comprehension():
+            out.update(n.id for n in names_in(node.target))
+        case ast.NamedExpr():
+            out.add(node.target.id)
+        case ast.withitem(optional_vars=target) if target is not None:
+            out.update(n.id for n in names_in(target))
+        case ast.Import() | ast.ImportFrom():
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                if alias.asname is not None:
+                    out.add(alias.asname)
+                elif isinstance(node, ast.Import):
+                    out.add(alias.name.partition(".")[0])
+                else:
+                    out.add(alias.name)
+            return True
+        case ast.Global() | ast.Nonlocal():
+            out.update(node.names)
+            return True
+    return False
+
+
+# The node types `bound_in` reads names from; it only walks through the others.
+_BINDERS: frozenset[type] = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Lambda,
+        ast.Assign,
+        ast.AugAssign,
+        ast.AnnAssign,
+        ast.For,
+        ast.AsyncFor,
+        ast.comprehension,
+        ast.NamedExpr,
+        ast.withitem,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Global,
+        ast.Nonlocal,
+    }
+)
+# Each node type's fields that may hold nodes; names and constants hold none.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Name: (), ast.Constant: ()}
 
 
 def name_uses(tree: ast.AST) -> Counter[str]:

@@ -64,7 +64,10 @@ class SourceText:
     def byte_lines(self) -> list[bytes]:
         """`lines`, each encoded as UTF-8 (ast's columns index these)."""
         if self._bytes is None:
-            self._bytes = [line.encode("utf-8", "surrogatepass") for line in self.lines]
+            # One split of the encoded text, the same lines as encoding each of `lines`: bytes split
+            # at \n, \r\n and a lone \r only, as Python does, and UTF-8 writes no other character
+            # with those bytes.
+            self._bytes = self.source.encode("utf-8", "surrogatepass").splitlines(keepends=True)
         return self._bytes
 
     # -- raw slices ----------------------------------------------------------------------------
