@@ -64,8 +64,9 @@ def _blocking_kind(construct: str, rule: str, reason: str) -> str:
     """`@workflow wf` -> `@workflow`; `task fit` (a declaration left as written) -> its rule;
     an argument without a Flyte 2 form -> the argument (`task_config=`)."""
     head, _, rest = construct.partition(" ")
-    if rule == "unsupported-argument" and reason.split(" ", 1)[0].endswith("="):
-        return f"{head.lstrip('@')}: {reason.split(' ', 1)[0]}"
+    first = reason.split(" ", 1)[0].rstrip(":")  # `secret_requests=: a Secret without ...`
+    if rule == "unsupported-argument" and first.endswith("="):
+        return f"{head.lstrip('@')}: {first}"
     if head.startswith("@"):
         return f"{head} ({rule})" if rule != "unsupported-decorator" else head
     if rest:  # a declaration: `task fit`, `with_overrides t`

@@ -293,3 +293,53 @@ def test_check_and_diff_exit_1_when_sites_remain_that_cannot_be_migrated(tmp_pat
     assert code == 1
     assert _run(tmp_path, "--write", "--mark")[0] == 0
     assert "# TODO(flyteres): conditional:" in (tmp_path / "blocked.py").read_text()
+
+
+BLOCKED = """\
+from flytekit import Resources, conditional, task, workflow
+
+
+@task(requests=Resources(cpu="1"))
+def t(n: int) -> int:
+    return n
+
+
+@workflow
+def wf(n: int) -> int:
+    return conditional("c").if_(n > 1).then(t(n=n)).else_().then(t(n=1))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["github", "sarif"])
+def test_each_blocker_is_a_finding_at_its_line(fmt: str, tmp_path: pathlib.Path) -> None:
+    (tmp_path / "flow.py").write_text(BLOCKED)
+    code, out, _ = _run(tmp_path, "--output-format", fmt)
+    assert code == 1
+    if fmt == "github":
+        lines = [line for line in out.splitlines() if "unsupported-construct" in line]
+        assert len(lines) == 1
+        assert lines[0].startswith(f"::warning file={tmp_path / 'flow.py'},line=11,")
+        assert "keeps its group on flytekit: conditional: flytekit.conditional has no Flyte 2 equivalent" in lines[0]
+        return
+    results = json.loads(out)["runs"][0]["results"]
+    (blocker,) = [r for r in results if r["ruleId"] == "unsupported-construct"]
+    location = blocker["locations"][0]["physicalLocation"]
+    assert location["region"]["startLine"] == 11
+    assert location["artifactLocation"]["uri"].endswith("flow.py")
+    assert blocker["level"] == "warning"
+
+
+def test_an_environment_without_resources_is_reported_per_environment(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "flow.py").write_text(
+        "from flytekit import Resources, task, workflow\n\n\n"
+        '@task(requests=Resources(cpu="1", mem="1Gi"))\ndef sized() -> int:\n    return 1\n\n\n'
+        "@task\ndef bare() -> int:\n    return 2\n\n\n"
+        "@workflow\ndef wf() -> int:\n    return bare() + sized()\n"
+    )
+    code, out, _ = _run(tmp_path, "--output-format", "json")
+    assert code == 1
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "k8s-plugin-defaults"]
+    # The task without resources and the driver task (a workflow ran no pod; a driver does): one each.
+    assert [(f["line"], f["level"]) for f in found] == [(9, "warning"), (14, "warning")]
+    assert "environment flow_bare sets no resources: in Flyte 2 its tasks (bare)" in found[0]["message"]
+    assert "flow_sized" not in str(found)

@@ -11,10 +11,12 @@ flytekit originals compute.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import itertools
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -329,12 +331,122 @@ def test_task_settings_serialize_like_the_original(tmp_path: pathlib.Path) -> No
 
 
 def test_an_argument_without_an_exact_form_blocks_with_its_reason() -> None:
-    source = SETTINGS.replace('pod_template_name="gpu-pods"', "secret_requests=[]")
+    source = SETTINGS.replace('pod_template_name="gpu-pods"', "task_config=None")
     result = migrate_source(textwrap.dedent(source), path="m.py")
     assert result.status == "unchanged"
     assert [(b.construct, b.rule, b.reason) for b in result.blockers] == [
-        ("@task decked", "unsupported-argument", "secret_requests= has no Flyte 2 equivalent this codemod knows"),
+        ("@task decked", "unsupported-argument", "task_config= has no Flyte 2 equivalent this codemod knows"),
     ]
+
+
+SECRETS = """\
+    import pathlib
+
+    from flytekit import Resources, Secret, task, workflow
+
+
+    @task(
+        requests=Resources(cpu="1"),
+        secret_requests=[
+            Secret(group="db", key="password", mount_requirement=Secret.MountType.ENV_VAR, env_var="DB_PASSWORD"),
+            Secret(group="vault", key="token", mount_requirement=Secret.MountType.FILE),
+        ],
+    )
+    def reads(n: int) -> int:
+        return n + len(str(pathlib.Path(".")))
+
+
+    @task(secret_requests=[Secret("api", "key", None, Secret.MountType.ENV_VAR, "API_KEY")])
+    def calls(n: int) -> int:
+        return n
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return calls(n=reads(n=n))
+    """
+
+
+def _secrets(template: Any) -> list[tuple[str, str, str, int, str]]:
+    """The IDL `Secret`s of a task's security context (flyteidl and flyteidl2 share the fields)."""
+    return [
+        (s.group, s.key, s.group_version, s.mount_requirement, s.env_var) for s in template.security_context.secrets
+    ]
+
+
+def test_secrets_serialize_like_the_original(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"secrets_old_{n}", tmp_path / "new" / f"secrets_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": SECRETS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "Secret," not in code  # flytekit's Secret is no longer used: its import goes
+    assert 'mount=pathlib.Path("/etc/flyte/secrets")' in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("reads", "calls"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _secrets(v2) == _secrets(v1), name
+        assert _secrets(v1), name
+    assert _secrets(v1)[0] == ("api", "key", "", 1, "API_KEY")  # ENV_VAR is 1 in both IDLs
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ('Secret(group="g", key="k")', "lets the platform choose (ANY)"),
+        ('Secret(group="g", key="k", mount_requirement=Secret.MountType.ENV_VAR)', "would name the variable"),
+        ('Secret(group="g", mount_requirement=Secret.MountType.FILE)', "without a key"),
+        (
+            'Secret(key="k", group_version="3", mount_requirement=Secret.MountType.FILE)',
+            "group_version=...) has no Flyte 2 field",
+        ),
+        ('Secret(key="k", mount_requirement=Secret.MountType.FILE, env_var="K")', "FILE Secret with env_var="),
+        ("Secret(key=KEY, mount_requirement=Secret.MountType.FILE)", "not a literal string"),
+        ("SHARED", "not a flytekit Secret(...) call"),
+    ],
+)
+def test_a_secret_without_an_exact_flyte_2_form_blocks(secret: str, why: str) -> None:
+    source = textwrap.dedent(
+        f"""\
+        import pathlib
+
+        from flytekit import Secret, task
+
+        KEY = "k"
+        SHARED = Secret(key="k", mount_requirement=Secret.MountType.FILE)
+
+
+        @task(secret_requests=[{secret}])
+        def t() -> str:
+            return str(pathlib.Path("."))
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    task = [b for b in result.blockers if b.construct == "@task t"]  # SHARED itself blocks too (line 6)
+    assert [(b.line, b.rule) for b in task] == [(9, "unsupported-argument")]
+    assert why in task[0].reason
+
+
+def test_a_file_secret_needs_pathlib_imported() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Secret, task
+
+
+        @task(secret_requests=[Secret(key="k", mount_requirement=Secret.MountType.FILE)])
+        def t() -> None: ...
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert "does not import pathlib" in result.blockers[0].reason
+    with_env = migrate_source(source.replace("MountType.FILE", 'MountType.ENV_VAR, env_var="K"'), path="m.py")
+    assert 'secrets=[flyte.Secret(key="k", as_env_var="K")]' in with_env.code
 
 
 def test_a_name_defined_twice_moves_the_decorated_definition() -> None:
@@ -447,3 +559,376 @@ def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+MAPS = """\
+    from flytekit import Resources, map_task, task, workflow
+
+
+    @task(requests=Resources(cpu="1"))
+    def square(x: int) -> int:
+        return x * x
+
+
+    @task(retries=2)
+    def add(x: int, y: int) -> int:
+        return x + y
+
+
+    @workflow
+    def wf(xs: list[int], ys: list[int]) -> list[int]:
+        squares = map_task(square, concurrency=2)(x=xs)
+        return map_task(add, min_success_ratio=1.0)(y=ys, x=squares)
+    """
+
+
+def _mapped_tasks(workflow: WorkflowBase) -> set[str]:
+    """The tasks a flytekit workflow's array nodes (map_task) run, from its serialized template."""
+    spec = get_serializable(OrderedDict(), oracle._SETTINGS, workflow).to_flyte_idl()
+    names = [
+        n.array_node.node.task_node.reference_id.name.rpartition(".")[2]
+        for n in spec.template.nodes
+        if n.HasField("array_node")
+    ]
+    # flytekit names the mapped task `map_<task>_<hash>-arraynode`.
+    return {re.sub(r"^map_(.+)_[0-9a-f]{32}-arraynode$", r"\1", name) for name in names}
+
+
+def test_map_task_becomes_flyte_map_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"maps_old_{n}", tmp_path / "new" / f"maps_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": MAPS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "map_task" not in code
+    assert "squares = list(flyte.map(square, xs, concurrency=2, return_exceptions=False))\n" in code
+    # flyte.map zips by position: the keywords are put in the task's parameter order.
+    assert "return list(flyte.map(add, squares, ys, return_exceptions=False))\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("square", "add"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _template_settings(v2) == _template_settings(v1), name
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
+    assert calls == _mapped_tasks(old.wf) == {"square", "add"}
+    assert sorted(e.name for e in new.wf_env.depends_on) == [f"{new_dir.name}_flow_add", f"{new_dir.name}_flow_square"]
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2, 3], ys=[1, 1, 1]).outputs()
+    assert list(outputs[0]) == list(old.wf(xs=[1, 2, 3], ys=[1, 1, 1])) == [2, 5, 10]
+
+
+PARTIAL = """\
+    import functools
+
+    from flytekit import map_task, task, workflow
+
+
+    @task
+    def total(quantity: int, price: float, shipping: float) -> float:
+        return quantity * price + shipping
+
+
+    @task
+    def get_price() -> float:
+        return 2.5
+
+
+    @workflow
+    def wf(qs: list[int], s: float) -> list[float]:
+        p = get_price()
+        bound = functools.partial(total, price=p, shipping=s)
+        return map_task(bound)(quantity=qs)
+    """
+
+
+def test_a_partial_leaving_the_first_parameter_maps_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"partial_old_{n}", tmp_path / "new" / f"partial_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": PARTIAL})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "return list(flyte.map(bound, qs, return_exceptions=False))\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, qs=[1, 2], s=1.0).outputs()
+    assert list(outputs[0]) == list(old.wf(qs=[1, 2], s=1.0)) == [3.5, 6.0]
+
+
+def test_a_partial_leaving_two_parameters_blocks() -> None:
+    source = textwrap.dedent(PARTIAL).replace("price=p, shipping=s)", "shipping=s)")
+    source = source.replace("(quantity=qs)", "(quantity=qs, price=[p])")
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(20, "map_task")]
+    assert "a partial that leaves more than one parameter" in result.blockers[0].reason
+
+
+@pytest.mark.parametrize(
+    ("call", "why"),
+    [
+        ("map_task(add, min_success_ratio=0.5)(x=xs, y=xs)", "below 1 gives None for a failed item"),
+        ("map_task(functools.partial(add, y=1))(x=xs)", "something other than a task name"),
+        ("map_task(add, timeout=5)(x=xs, y=xs)", "map_task(timeout=...) has no flyte.map equivalent"),
+        ("map_task(add)(x=xs)", "parameter order is not known"),
+        ("map_task(add)(xs, xs)", "not all given by keyword"),
+    ],
+)
+def test_a_map_task_without_an_exact_flyte_map_form_blocks_where_it_is(call: str, why: str) -> None:
+    source = textwrap.dedent(
+        f"""\
+        import functools
+
+        from flytekit import map_task, task, workflow
+
+
+        @task
+        def add(x: int, y: int) -> int:
+            return x + y
+
+
+        @workflow
+        def wf(xs: list[int]) -> list[int]:
+            return {call}
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct, b.rule) for b in result.blockers] == [(13, "map_task", "unsupported-construct")]
+    assert why in result.blockers[0].reason
+
+
+IMAGES = """\
+    from flytekit import ImageSpec, Resources, task, workflow
+
+    image = ImageSpec(
+        name="etl",
+        registry="ghcr.io/example",
+        python_version="3.11",
+        packages=["pandas==2.2.2", "pyarrow"],
+        apt_packages=["curl"],
+        env={"MODE": "fast"},
+    )
+
+
+    @task(container_image=image, requests=Resources(cpu="1"))
+    def load(n: int) -> int:
+        return n
+
+
+    @task(container_image=image)
+    def plain(n: int) -> int:
+        return n
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return plain(n=load(n=n))
+    """
+
+
+def test_an_image_spec_becomes_a_flyte_image_with_the_same_repository_and_contents(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"images_old_{n}", tmp_path / "new" / f"images_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": IMAGES})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "ImageSpec" not in code
+    assert "    image=image,\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    spec, image = old.image, new.image
+    # flytekit names the image without building it (serializing the task would first ask a Docker
+    # daemon whether it exists); each SDK tags with a hash of its own spec, the repository is the one declared.
+    for name in ("load", "plain"):
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert v2.container.image.rpartition(":")[0] == spec.image_name().rpartition(":")[0] == "ghcr.io/example/etl"
+    assert image.python_version == tuple(int(p) for p in spec.python_version.split("."))
+    assert image.platform == tuple(spec.platform.split(","))
+    layers = {type(layer).__name__: layer for layer in image._layers}
+    assert list(layers["PipPackages"].packages) == spec.packages
+    assert list(layers["AptPackages"].packages) == spec.apt_packages
+    assert dict(layers["Env"].env_vars) == spec.env
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ('ImageSpec(packages=["pandas"])', "without registry="),
+        ('ImageSpec(registry="r", base_image="python:3.11")', "ImageSpec(base_image=...) has no exact"),
+        ('ImageSpec(registry="r", packages=["flytekitplugins-pandera"])', "installs flytekit or a flytekit plugin"),
+        ('ImageSpec(registry="r", python_version=PY)', "not a literal 'X.Y'"),
+    ],
+)
+def test_an_image_spec_without_an_exact_flyte_image_blocks_where_it_is(spec: str, why: str) -> None:
+    source = textwrap.dedent(
+        f"""\
+        from flytekit import ImageSpec, task
+
+        PY = "3.11"
+        image = {spec}
+
+
+        @task(container_image=image)
+        def t() -> None: ...
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert (result.blockers[0].line, result.blockers[0].construct) == (4, "ImageSpec")
+    assert why in result.blockers[0].reason
+
+
+def test_an_image_spec_used_for_more_than_a_task_image_blocks() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import ImageSpec, task
+
+        image = ImageSpec(registry="r", packages=["pandas"])
+        if image.is_container():
+            import pandas  # noqa: F401
+
+
+        @task(container_image=image)
+        def t() -> None: ...
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert "used other than as a task's container_image= (line 4)" in result.blockers[0].reason
+
+
+def test_current_context_blocks_with_what_flyte_ctx_lacks() -> None:
+    source = textwrap.dedent(
+        """\
+        import flytekit
+        from flytekit import task
+
+
+        @task
+        def t() -> str:
+            return flytekit.current_context().working_directory
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert [(b.line, b.construct) for b in result.blockers] == [(7, "current_context")]
+    assert "flyte.ctx() (a TaskContext) has no working_directory" in result.blockers[0].reason
+
+
+def test_a_driver_calling_tasks_through_their_module_depends_on_their_environment(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    package = f"through_{n}"
+    etl = (
+        "from flytekit import Resources, task\n\n\n"
+        '@task(requests=Resources(cpu="1"))\ndef extract(n: int) -> int:\n    return n + 1\n'
+    )
+    relative = (
+        "from flytekit import workflow\n\nfrom . import etl\n\n\n"
+        "@workflow\ndef wf(n: int) -> int:\n    return etl.extract(n=n)\n"
+    )
+    absolute = (
+        f"import {package}.etl\nfrom flytekit import workflow\n\n\n"
+        f"@workflow\ndef wf2(n: int) -> int:\n    return {package}.etl.extract(n=n)\n"
+    )
+    files = {f"{package}/__init__.py": "", f"{package}/etl.py": etl}
+    root = _tree(tmp_path, {**files, f"{package}/flows.py": relative, f"{package}/flows2.py": absolute})
+    report = run([root], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    assert "depends_on=[etl.env]" in (root / package / "flows.py").read_text()
+    assert f"depends_on=[{package}.etl.env]" in (root / package / "flows2.py").read_text()
+    modules = _import_package(root, package, ["etl", "flows", "flows2"])
+    assert [e.name for e in modules["flows"].env.depends_on] == [f"{package}_etl"]
+    assert modules["flows2"].env.depends_on == [modules["etl"].env]
+
+
+EAGER = """\
+    import asyncio
+
+    from flytekit import Resources, eager, task
+
+
+    @task(requests=Resources(cpu="1"))
+    def add_one(x: int) -> int:
+        return x + 1
+
+
+    @task(retries=1)
+    def double(x: int) -> int:
+        return x * 2
+
+
+    @eager
+    async def simple(x: int) -> int:
+        out = add_one(x=x)
+        if out < 0:
+            return -1
+        return double(x=out)
+
+
+    @eager
+    async def fan_out(x: int) -> int:
+        outputs = [add_one(x=i) for i in range(x)]
+        more = await asyncio.gather(simple(x=1), simple(x=2))
+        return double(x=sum(outputs)) + sum(more)
+    """
+
+
+def test_eager_becomes_an_async_driver_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"eager_old_{n}", tmp_path / "new" / f"eager_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": EAGER})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "@eager" not in code
+    assert "\nasync def simple(x: int) -> int:\n    out = await add_one.aio(x=x)\n" in code
+    assert "outputs = [(await add_one.aio(x=i)) for i in range(x)]\n" in code
+    assert "return double(x=sum(outputs)) + sum(more)" not in code
+    assert "await asyncio.gather(simple(x=1), simple(x=2))" in code  # @eager calls stay coroutines
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
+    for name in ("add_one", "double"):
+        v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
+        v2 = task_serde.get_proto_task(getattr(new, name), ctx)
+        assert _template_settings(v2) == _template_settings(v1), name
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "simple"}
+    assert calls == {"add_one", "double"}
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    for name, x in (("simple", 3), ("fan_out", 3)):
+        expected = asyncio.run(getattr(old, name)(x=x))  # flytekit runs an eager workflow locally this way
+        outputs = flyte.with_runcontext(mode="local").run(getattr(new, name), x=x).outputs()
+        assert outputs[0] == expected, name
+    assert asyncio.run(old.fan_out(x=3)) == 12 + 4 + 6
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (("@eager\nasync def simple", "@eager(timeout=5)\nasync def simple"), "@eager(...)'s arguments"),
+        (("out = add_one(x=x)", "out = await add_one(x=x)"), "which cannot be awaited"),
+        (("outputs = [add_one(x=i) for i in range(x)]", "outputs = list(add_one(x=i) for i in range(x))"), "generator"),
+    ],
+)
+def test_eager_without_an_exact_async_driver_blocks(edit: tuple[str, str], why: str) -> None:
+    source = textwrap.dedent(EAGER).replace(*edit)
+    assert source != textwrap.dedent(EAGER)
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert any(why in b.reason for b in result.blockers), [b.reason for b in result.blockers]

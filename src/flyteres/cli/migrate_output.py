@@ -16,6 +16,9 @@ from flyteres.cli.common import emit, select
 from flyteres.report.formats import OutputFormat
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flyteres.migrate.results import Environment
     from flyteres.migrate.runner import RunReport
     from flyteres.report.config import Config
     from flyteres.report.model import Issue
@@ -23,7 +26,8 @@ if TYPE_CHECKING:
 
 def issues(result: RunReport) -> list[Issue]:
     """Every migrate finding: a file that failed is an error; a finding that kept a site as written
-    (lossy) or that the policy decided is a warning; the rest are notes."""
+    (lossy) or that the policy decided is a warning, and so is each blocker (a construct that keeps
+    its group of modules on flytekit) not already said by its site's finding; the rest are notes."""
     from flyteres.migrate.rules import MigrateRule  # noqa: PLC0415
     from flyteres.report.model import CommonRule, Issue, Level  # noqa: PLC0415
 
@@ -42,6 +46,17 @@ def issues(result: RunReport) -> list[Issue]:
                 if site.action == "untouched":
                     text = f"left as written: {text}"
                 out.append(Issue(finding.rule, level, text, f.path, finding.line or site.line, title=title))
+        if f.status == "changed":
+            out.extend(_plugin_defaults(f.path, f.environments))
+        # Each construct that keeps its group on flytekit (`--target flyte`), where it is, so a
+        # GitHub annotation or a SARIF result points at it; a site's own finding already says it.
+        said = {(i.path, i.line, i.rule) for i in out}
+        for b in f.blockers:
+            if (b.path, b.line, b.rule) in said:
+                continue
+            said.add((b.path, b.line, b.rule))
+            text = f"keeps its group on flytekit: {b.construct}: {b.reason}"
+            out.append(Issue(b.rule, Level.WARNING, text, b.path, b.line, title=b.construct))
     return out
 
 
@@ -66,3 +81,25 @@ def report(result: RunReport, fmt: OutputFormat, settings: Config) -> None:
         f"{s['sites_untouched']} sites left as written"
     )
     emit("migrate", fmt, selected, text=list, body=lambda: body, summary=summary, code=result.exit_code())
+
+
+def _plugin_defaults(path: str, environments: Sequence[Environment]) -> list[Issue]:
+    """One warning per environment written without resources: in Flyte 2 its tasks get the k8s
+    plugin's cpu and memory defaults, not flyteadmin's (docs/platform.md)."""
+    from flyteres.migrate.rules import MigrateRule  # noqa: PLC0415
+    from flyteres.report.model import Issue, Level  # noqa: PLC0415
+
+    out = []
+    for env in environments:
+        if env.resources:
+            continue
+        tasks = ", ".join(env.tasks)
+        text = (
+            f"environment {env.name} sets no resources: in Flyte 2 its tasks ({tasks}) get the k8s plugin's "
+            "default cpu and memory requests (plugins.k8s.default-cpus/default-memory, 1000m and 1024Mi unless "
+            "configured), no longer flyteadmin's task_resources defaults; `flyteres verify` shows both"
+        )
+        out.append(
+            Issue(MigrateRule.K8S_PLUGIN_DEFAULTS.value, Level.WARNING, text, path, env.line, title=env.variable)
+        )
+    return out

@@ -56,8 +56,15 @@ Decisions:
   `flyte.Cache(...)`, `enable_deck` `report`, `pod_template_name`
   `pod_template`; a literal `container_image` and `environment` go to the
   environment as `image` and `env_vars`. Any other argument (`task_config=`,
-  `secret_requests=`, an `ImageSpec`, ...) blocks (`unsupported-argument`).
-  ContainerTask, `@eager` and map_task overrides are reported, not guessed.
+  an `ImageSpec`, a secret without an exact form, ...) blocks (`unsupported-argument`);
+  `secret_requests=` with a named mount goes to the environment as `secrets=`;
+  a module-level `ImageSpec` used only as `container_image=` becomes a
+  `flyte.Image` where exact (`flyteres.migrate.images`).
+  ContainerTask and map_task overrides are reported, not guessed; an
+  `@eager` becomes an async driver task whose calls of synchronous tasks
+  are `(await t.aio(...))` (`flyteres.migrate.driver_bodies`);
+  `map_task(f)(...)` in a driver becomes `flyte.map(...)` where exact
+  (`flyteres.migrate.map_calls`).
 - Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,
   `import flyte` goes where isort puts it, and lines longer than the
   project's line length are wrapped (the runner passes it; the library

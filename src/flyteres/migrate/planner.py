@@ -128,6 +128,10 @@ class Planner(ABC):
         self._dirty: set[int] = set()
         # Why a definition without resources could not move, by id() of its function.
         self.def_reasons: dict[int, str] = {}
+        # `map_task(...)` calls: those rewritten to `flyte.map` (their outer calls) and why the
+        # others cannot be, by id() of the `map_task` name (`flyteres.migrate.map_calls`).
+        self.mapped: list[ast.Call] = []
+        self.map_reasons: dict[int, str] = {}
         # Module-level tasks without resources that moved to Flyte 2 (overrides merge with nothing).
         self.plain_converted: set[str] = set()
         # Module-level workflows and @dynamics that became driver tasks.

@@ -46,6 +46,17 @@ def _is_flytekit(qualified: str | None) -> bool:
     return qualified is not None and qualified.partition(".")[0] in _FLYTEKIT
 
 
+# Why a flytekit name has no Flyte 2 form, where there is more to say than that (read from
+# flyte 2.12's `flyte.ctx()`, a `flyte.models.TaskContext`, and `flyte.Secret`).
+_NO_FORM = {
+    "current_context": (
+        "flyte.ctx() (a TaskContext) has no working_directory, and no secrets.get: Flyte 2 mounts each "
+        "secret as an env var or file named on flyte.Secret; its action ids are not flytekit's execution_id"
+    ),
+    "ImageSpec": "only a module-level ImageSpec used as container_image= maps to flyte.Image",
+}
+
+
 def _is_data(qualified: str) -> bool:
     name = canonical(qualified)
     return name is not None and (name in _DATA or name.startswith("accelerators"))
@@ -73,13 +84,17 @@ def find_blockers(
     rewritten: frozenset[int],
     untouched: frozenset[int],
     reasons: Mapping[int, str] | None = None,
+    mapped: Sequence[ast.AST] = (),
+    construct_reasons: Mapping[int, str] | None = None,
 ) -> list[Blocker]:
     """The constructs that keep this module on flytekit, in line order.
 
     `converted_defs` holds `id()` of the function definitions whose decorator
     became `@env.task`; `rewritten` and `untouched` the `id()` of the
     declarations (`Found`) rewritten and left as written; `reasons` why a
-    definition did not move, by `id()` of its function.
+    definition did not move, by `id()` of its function; `mapped` the `map_task(f)(...)` calls
+    rewritten to `flyte.map`; `construct_reasons` why a flytekit name stays, by `id()` of its
+    node, where the codemod knows better than "no equivalent".
     """
     path = model.path
     out: list[Blocker] = []
@@ -88,7 +103,7 @@ def find_blockers(
             continue
         lossy = next((f.rule for f in site.findings if f.lossy), MigrateRule.UNSUPPORTED_CONSTRUCT.value)
         out.append(Blocker(path, site.line, f"{site.kind} {site.name}", lossy, site.reason or "left as written"))
-    consumed: list[ast.AST] = [f.call for f in model.found]
+    consumed: list[ast.AST] = [*(f.call for f in model.found), *mapped]
     for t in model.tasks:
         if t.sdk != "flytekit":
             continue
@@ -144,7 +159,9 @@ def find_blockers(
                 node.lineno,
                 name,
                 MigrateRule.UNSUPPORTED_CONSTRUCT.value,
-                f"{qualified} has no Flyte 2 equivalent this codemod writes",
+                (construct_reasons or {}).get(id(node))
+                or _NO_FORM.get(name)
+                or f"{qualified} has no Flyte 2 equivalent this codemod writes",
             )
         )
     out.sort(key=lambda b: (b.line, b.construct))

@@ -67,5 +67,13 @@ class MigrateRule(str, Enum):
     #: stays as written rather than getting the constant's other values inline.
     STORAGE_CONSTANT = "storage-constant"
 
+    #: `--target flyte`: an environment written without resources gets the k8s
+    #: plugin's cpu and memory defaults, no longer flyteadmin's. flyteadmin's
+    #: `task_resources` defaults no longer apply: the k8s plugin fills in
+    #: its own cpu and memory requests (`plugins.k8s.default-cpus`/`default-memory`,
+    #: 1000m and 1024Mi unless configured; docs/platform.md). Reported so a
+    #: reviewer decides; the codemod never invents resources.
+    K8S_PLUGIN_DEFAULTS = "k8s-plugin-defaults"
+
     def __str__(self) -> str:
         return self.value

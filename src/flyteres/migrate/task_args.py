@@ -13,14 +13,26 @@ On `@env.task(...)`:
 
 On `flyte.TaskEnvironment(...)`:
 
-- `container_image="uri"` (a literal): `image="uri"`;
-- `environment={...}` (a literal): `env_vars={...}`.
+- `container_image="uri"` (a literal): `image="uri"`; `container_image=X` where `X = ImageSpec(...)`
+  became a `flyte.Image` (`flyteres.migrate.images`): `image=X`;
+- `environment={...}` (a literal): `env_vars={...}`;
+- `secret_requests=[Secret(...), ...]` (flytekit's `Secret`, literal values):
+  `secrets=[flyte.Secret(...), ...]`, only where both SDKs serialize the same
+  IDL `Secret` (group, key, mount requirement, env var; `get_security_context`
+  in flyte's task_serde, `Secret.to_flyte_idl` in flytekit). Flyte 2 always
+  asks for an env var or a file, so a flytekit secret must name its mount:
+  `mount_requirement=ENV_VAR, env_var=E` is `flyte.Secret(key, group=G,
+  as_env_var=E)`; `mount_requirement=FILE` (no env var) is `flyte.Secret(key,
+  group=G, mount=pathlib.Path("/etc/flyte/secrets"))` when the module imports
+  `pathlib`. The default `ANY` (the platform decides), `ENV_VAR` without a name
+  (Flyte 2 would name it `GROUP_KEY`), `group_version=` (no Flyte 2 field) and a
+  secret without a key block.
 
 Values that stay on the decorator keep their expression as written (the
 decorator does not move); values that move to the environment must be
 literals, since the environment is written above the first task. Anything
-else (`ImageSpec` images, templated image strings, `secret_requests`,
-`task_config`, `cache=Cache(...)`, deck fields, `docs`, labels...) has no
+else (`ImageSpec` images, templated image strings, secrets without an
+exact form, `task_config`, `cache=Cache(...)`, deck fields, `docs`, labels...) has no
 exact Flyte 2 form here, and the task stays with its reason.
 """
 
@@ -41,6 +53,12 @@ __all__ = ["Carried", "carry", "rewrite_arguments"]
 _KEPT = ("retries", "timeout", "interruptible")
 _RENAMED = {"enable_deck": "report", "pod_template_name": "pod_template"}
 _CACHE = ("cache", "cache_version", "cache_serialize")
+# flytekit's Secret, by the qualified names it is imported under, and its dataclass field order.
+_SECRET = ("flytekit.Secret", "flytekit.models.security.Secret")
+_SECRET_FIELDS = ("group", "key", "group_version", "mount_requirement", "env_var")
+_MOUNTS = {f"{s}.MountType.{m}": m for s in _SECRET for m in ("ANY", "ENV_VAR", "FILE")}
+# The one mount path Flyte 2's Secret accepts (flyte/_secret.py refuses any other).
+FLYTE_SECRET_MOUNT = "/etc/flyte/secrets"  # noqa: S105 - a path, not a password
 
 
 @dataclass(frozen=True)
@@ -63,10 +81,70 @@ def _literal(node: ast.expr) -> object:
 _NOT_LITERAL = object()
 
 
+def secret(
+    node: ast.expr, *, flyte: str, quote: str, qualify: Callable[[ast.expr], str | None], pathlib: str | None
+) -> str:
+    """The `flyte.Secret(...)` source for one flytekit `Secret(...)` call, or raise
+    `ValueError` with why there is no exact one (see the module docstring)."""
+    if not isinstance(node, ast.Call) or qualify(node.func) not in _SECRET:
+        raise ValueError("an item is not a flytekit Secret(...) call")
+    if len(node.args) > len(_SECRET_FIELDS) or any(kw.arg is None for kw in node.keywords):
+        raise ValueError("a Secret(...) takes arguments this codemod cannot read")
+    given = dict(zip(_SECRET_FIELDS, node.args, strict=False))
+    given.update({kw.arg: kw.value for kw in node.keywords if kw.arg is not None})
+    values: dict[str, str | None] = {}
+    for name in ("group", "key", "group_version", "env_var"):
+        value = _literal(given[name]) if name in given else None
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"Secret({name}=...) is not a literal string")
+        values[name] = value or None  # the IDL writes "" for None: both are unset
+    mount = "ANY" if "mount_requirement" not in given else _MOUNTS.get(qualify(given["mount_requirement"]) or "")
+    if mount is None:
+        raise ValueError("Secret(mount_requirement=...) is not a Secret.MountType member")
+    if values["key"] is None:
+        raise ValueError("a Secret without a key (Flyte 2's Secret needs one)")
+    if values["group_version"] is not None:
+        raise ValueError("Secret(group_version=...) has no Flyte 2 field")
+    if mount == "ANY":
+        raise ValueError(
+            "a Secret without mount_requirement= lets the platform choose (ANY); Flyte 2 always asks for an "
+            "env var or a file: name the mount (ENV_VAR with env_var=, or FILE) to migrate it"
+        )
+    parts = [f"key={quote}{values['key']}{quote}"]
+    if values["group"] is not None:
+        parts.append(f"group={quote}{values['group']}{quote}")
+    if mount == "ENV_VAR":
+        if values["env_var"] is None:
+            raise ValueError(
+                "Secret(mount_requirement=ENV_VAR) without env_var=: Flyte 2 would name the variable GROUP_KEY"
+            )
+        parts.append(f"as_env_var={quote}{values['env_var']}{quote}")
+    else:
+        if values["env_var"] is not None:
+            raise ValueError("a FILE Secret with env_var= (Flyte 2 mounts it as an env var then)")
+        if pathlib is None:
+            raise ValueError(
+                "a FILE Secret needs Flyte 2's mount=pathlib.Path(...) and this module does not import pathlib"
+            )
+        parts.append(f"mount={pathlib}.Path({quote}{FLYTE_SECRET_MOUNT}{quote})")
+    return f"{flyte}.Secret({', '.join(parts)})"
+
+
 def carry(
-    call: ast.expr | None, *, flyte: str, quote: str, code: Callable[[ast.expr], str], skip: Sequence[str] = ()
+    call: ast.expr | None,
+    *,
+    flyte: str,
+    quote: str,
+    code: Callable[[ast.expr], str],
+    skip: Sequence[str] = (),
+    qualify: Callable[[ast.expr], str | None] | None = None,
+    pathlib: str | None = None,
+    images: frozenset[str] = frozenset(),
 ) -> Carried | str:
-    """How a `@task(...)`'s arguments (other than `skip` and the resources) move, or why they cannot."""
+    """How a `@task(...)`'s arguments (other than `skip` and the resources) move, or why they
+    cannot. `qualify` names what an expression refers to through the module's imports (secrets
+    are read only with it); `pathlib` is the module's local name for `pathlib`, if any; `images`
+    the module-level names of the `ImageSpec`s rewritten to `flyte.Image`s."""
     if not isinstance(call, ast.Call):
         return Carried()
     if call.args:
@@ -79,7 +157,9 @@ def carry(
             given[kw.arg] = kw.value
     environment: list[str] = []
     task: dict[str, tuple[str, str] | None] = {}
-    unknown = [k for k in given if k not in (*_KEPT, *_RENAMED, *_CACHE, "container_image", "environment")]
+    unknown = [
+        k for k in given if k not in (*_KEPT, *_RENAMED, *_CACHE, "container_image", "environment", "secret_requests")
+    ]
     if unknown:
         return f"{', '.join(f'{k}=' for k in unknown)} has no Flyte 2 equivalent this codemod knows"
     for key, new in _RENAMED.items():
@@ -100,7 +180,10 @@ def carry(
             task["cache"] = ("cache", f"{flyte}.Cache({', '.join(parts)})")
     if "container_image" in given:
         image = _literal(given["container_image"])
-        if not isinstance(image, str) or "{{" in image:
+        named = given["container_image"]
+        if isinstance(named, ast.Name) and named.id in images:
+            image = named.id  # a flyte.Image now (flyteres.migrate.images)
+        elif not isinstance(image, str) or "{{" in image:
             return (
                 "container_image= is not a literal image name (an ImageSpec or a templated name has no exact "
                 "Flyte 2 form here)"
@@ -113,6 +196,17 @@ def carry(
             return "environment= is not a literal dict of strings"
         environment.append(f"env_vars={code(given['environment'])}")
         task["environment"] = None
+    if "secret_requests" in given:
+        secrets = given["secret_requests"]
+        if qualify is None or not isinstance(secrets, ast.List | ast.Tuple):
+            return "secret_requests= is not a literal list of flytekit Secret(...) calls"
+        try:
+            items = [secret(s, flyte=flyte, quote=quote, qualify=qualify, pathlib=pathlib) for s in secrets.elts]
+        except ValueError as e:
+            return f"secret_requests=: {e}"
+        if items:  # an empty list asks for nothing, as no secrets=
+            environment.append(f"secrets=[{', '.join(items)}]")
+        task["secret_requests"] = None
     return Carried(tuple(environment), task)
 
 

@@ -137,16 +137,22 @@ def imports_left(stmt: cst.BaseStatement, names: frozenset[str]) -> bool:
 
 def _split_call(text: str, *, indent: str, prefix: str, unit: str, width: int, suffix: str = ",") -> str:
     """`text` (an expression written after `indent + prefix`) as it is when the line fits,
-    else a call one argument per line."""
+    else a call one argument per line (a list, as `secrets=[...]`, one item per line)."""
     if len(indent) + len(prefix) + len(text) + len(suffix) <= width:
         return text
     try:
         node = cst.parse_expression(text)
     except cst.ParserSyntaxError:
         return text
+    inner = indent + unit
+    if isinstance(node, cst.List) and node.elements:
+        items = [
+            f"{inner}{_split_call(_code(e.value), indent=inner, prefix='', unit=unit, width=width)},"
+            for e in node.elements
+        ]
+        return "[\n" + "\n".join(items) + f"\n{indent}]"
     if not isinstance(node, cst.Call) or not node.args:
         return text
-    inner = indent + unit
     lines = []
     for arg in node.args:
         keyword = f"{arg.keyword.value}=" if arg.keyword is not None else arg.star

@@ -1,4 +1,9 @@
-"""The Flyte 2 target: tasks move to `flyte.TaskEnvironment`s, overrides become `.override(resources=...)`."""
+"""The Flyte 2 target: tasks move to `flyte.TaskEnvironment`s, overrides become `.override(resources=...)`.
+
+One class, the Flyte 2 planner (about 700 lines: tasks, drivers, environments and overrides
+share its per-module state); the stateless parts live in `flyte_layout`, `task_args`,
+`map_calls`, `images` and `driver_bodies`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
+from flyteres.migrate.driver_bodies import awaiting, eager_calls, image_assignments, replace_maps
 from flyteres.migrate.flyte_layout import (
     environment_stem,
     flytekit_decorator,
@@ -26,7 +32,9 @@ from flyteres.migrate.flyte_layout import (
     unique,
     wrapped,
 )
+from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo, resolve_import
+from flyteres.migrate.map_calls import map_calls
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
@@ -49,6 +57,14 @@ class FlytePlanner(Planner):
 
     def plan(self) -> None:
         """Tasks first (grouped into environments by their resources), then the overrides on them."""
+        # The `flyte.map` source of each `map_task(f)(...)` a driver-to-be holds, by id() of the
+        # driver's function and the call's source text.
+        self._maps: dict[int, dict[str, str]] = {}
+        # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
+        self._eager_calls: dict[int, frozenset[str]] = {}
+        # The environments of other modules the drivers reach through a module name
+        # (`etl.extract(...)`): the module expression as written, by (module, variable).
+        self._through_module: dict[tuple[str, str], str] = {}
         module = self._flyte_module()
         if module is None:
             for found in self.a.found:
@@ -58,6 +74,7 @@ class FlytePlanner(Planner):
                     "the name 'flyte' is already used in this module for something else than the flyte package",
                 )
             return
+        self._images = self._plan_images(module)
         groups: dict[tuple[str | None, tuple[str, ...]], list[_Member]] = {}
         overrides: list[Found] = []
         for found in self.a.found:
@@ -150,7 +167,61 @@ class FlytePlanner(Planner):
         return decision, carried
 
     def _carry(self, call: ast.expr | None, module: str) -> Carried | str:
-        return carry(call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n)))
+        pathlib = next((local for local, q in sorted(self.a.names.imports.items()) if q == "pathlib"), None)
+        return carry(
+            call,
+            flyte=module,
+            quote=self.quote,
+            code=lambda n: self.a.text.segment(span_of(n)),
+            qualify=self.a.names.qualified,
+            pathlib=pathlib,
+            images=self._images,
+        )
+
+    def _plan_images(self, module: str) -> frozenset[str]:
+        """The module-level `X = ImageSpec(...)` that become `flyte.Image`s (`flyteres.migrate.images`):
+        the names of those rewritten; why the others cannot be is said where they are."""
+        out: set[str] = set()
+        for call, target, why in image_assignments(self.a.model, self.a.names):
+            reason = why
+            if reason is None:
+                assert target is not None
+                try:
+                    new = image_source(
+                        call, flyte=module, quote=self.quote, code=lambda n: self.a.text.segment(span_of(n))
+                    )
+                except ValueError as e:
+                    reason = str(e)
+                else:
+                    text = render_image(target, new, unit=self.a.module.default_indent, width=self.line_length)
+                    if self._rewrite_assignment(target, text):
+                        self.mapped.append(call)
+                        out.add(target)
+                        continue
+                    reason = "the ImageSpec statement could not be found to rewrite"
+            self.map_reasons[id(call.func)] = reason
+        return frozenset(out)
+
+    def _rewrite_assignment(self, name: str, statement: str) -> bool:
+        """Replace the module-level `name = ...` statement by `statement` (its comments above stay);
+        False when it is not one simple statement."""
+        for stmt in self.a.module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            assign = stmt.body[0]
+            if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+                continue
+            target = assign.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                replacement = cst.parse_statement(statement, config=self.a.module.config_for_parsing)
+
+                def build(n: cst.CSTNode, replacement: cst.BaseStatement = replacement) -> cst.CSTNode:
+                    assert isinstance(n, cst.SimpleStatementLine)
+                    return replacement.with_changes(leading_lines=n.leading_lines)
+
+                self._add(id(stmt), build)
+                return True
+        return False
 
     def _whole_program_defs(self, module: str) -> tuple[dict[tuple[str, ...], list[_Def]], list[_Def]]:
         """The module-level flytekit tasks without resources (they move too), by the
@@ -173,6 +244,12 @@ class FlytePlanner(Planner):
                     self.def_reasons[id(t.function)] = carried
                 else:
                     plain.setdefault(carried.environment, []).append((t, carried))
+            elif t.kind == "eager":
+                why = self._plan_eager(t, decorator)
+                if why is not None:
+                    self.def_reasons[id(t.function)] = why
+                else:
+                    drivers.append((t, Carried()))
             elif t.kind in ("workflow", "dynamic"):
                 if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
                     self.def_reasons[id(t.function)] = (
@@ -184,7 +261,44 @@ class FlytePlanner(Planner):
                     )
                 else:
                     drivers.append((t, Carried()))
+                    self._plan_maps(t, module)
         return plain, drivers
+
+    def _plan_eager(self, t: TaskDef, decorator: ast.expr) -> str | None:
+        """An `@eager` becomes an async driver task (`flyteres.migrate.driver_bodies.eager_calls`);
+        why it cannot, or None."""
+        local = [d for d in self.a.model.tasks if d.module_level and d.sdk == "flytekit"]
+        sync = frozenset(d.name for d in local if d.kind != "eager" and d.name != t.name)
+        planned = eager_calls(t.function, decorator, sync)
+        if isinstance(planned, str):
+            return planned
+        if planned:
+            self._eager_calls[id(t.function)] = planned
+        return None
+
+    def _plan_maps(self, t: TaskDef, module: str) -> None:
+        """The `map_task(f)(...)` calls of a driver-to-be: each becomes `flyte.map(...)`, or says
+        why not where it is (a blocker, `flyteres.migrate.map_calls`)."""
+        parameters = {
+            d.name: [a.arg for a in (*d.function.args.posonlyargs, *d.function.args.args)]
+            for d in self.a.model.tasks
+            if d.module_level and d.kind == "task"
+        }
+        flyte = module if "list" not in self.a.names.bindings else None
+        for m in map_calls(
+            t.function,
+            self.a.names,
+            flyte=module,
+            code=lambda n: self.a.text.segment(span_of(n)),
+            parameters=parameters,
+        ):
+            if flyte is None:
+                self.map_reasons[id(m.inner.func)] = "the name 'list' is rebound in this module"
+            elif m.new is None:
+                self.map_reasons[id(m.inner.func)] = m.reason
+            else:
+                self.mapped.append(m.call)
+                self._maps.setdefault(id(t.function), {})[self.a.text.segment(span_of(m.call))] = m.new
 
     def _environments(
         self,
@@ -262,6 +376,8 @@ class FlytePlanner(Planner):
                 key = self._external_environment(call.qualified)
                 if key is not None:
                     external.setdefault(call.caller, set()).add(key)
+                    if "." in call.callee:  # `etl.extract(...)`: its environment is `etl.<variable>`
+                        self._through_module.setdefault(key, call.callee.rpartition(".")[0])
         out: list[_Env] = []
         for t, carried in sorted(drivers, key=lambda d: top_index(self.a, d[0])):
             top = top_index(self.a, t)
@@ -311,6 +427,9 @@ class FlytePlanner(Planner):
         for module, variable in wanted:
             index = import_statement(self.a.module, module)
             if index is None:
+                through = self._through_module.get((module, variable))
+                if through is not None:  # the module itself is imported: no import to add
+                    out[(module, variable)] = f"{through}.{variable}"
                 continue
             local = variable
             if local in taken:
@@ -353,8 +472,15 @@ class FlytePlanner(Planner):
         else:
             self.drivers_converted.add(t.name)
 
+        maps = self._maps.get(id(t.function), {})
+        eager = self._eager_calls.get(id(t.function), frozenset())
+
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
+            if maps:
+                n = replace_maps(n, maps, self.a.module)
+            if eager:
+                n = awaiting(n, eager)
             decorators = list(n.decorators)
             old = decorators[index].decorator
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))

@@ -236,6 +236,8 @@ def migrate_module(
                 rewritten=frozenset(planner.rewritten_ids),
                 untouched=frozenset(planner.untouched_ids),
                 reasons=planner.def_reasons,
+                mapped=planner.mapped,
+                construct_reasons=planner.map_reasons,
             )
         )
     outcome = replace(outcome, blockers=blockers, links=links(model, module), source=source, flytekit=flytekit)

@@ -42,7 +42,7 @@ from flyteres.source.model import (
     evaluate_spec,
     flytekit_kwargs,
 )
-from flyteres.source.names import LocalNames, ModuleNames, name_uses
+from flyteres.source.names import LocalNames, ModuleNames, dotted_name, name_uses
 from flyteres.source.pod_templates import TemplateResources, read_pod_template, under_template
 from flyteres.source.text import SourceText
 from flyteres.source.values import Evaluator, shorten
@@ -212,7 +212,9 @@ class SourceModule:
     def task_calls(self) -> list[TaskCall]:
         """Calls from a task or workflow of the module to another of its tasks, or to a name it
         imports with `from ... import` (a task of another module, perhaps), in source order.
-        `t.override(...)(x)` and `t(x).with_overrides(...)` are calls of `t`."""
+        `t.override(...)(x)`, `t(x).with_overrides(...)`, `flyte.map(t, ...)` and flytekit's
+        `map_task(t)(...)` and `t.aio(...)` are calls of `t`; `mod.t(...)` through an imported module is a call of
+        `mod.t` (its callee as written)."""
         known = {t.name for t in self.tasks if t.module_level}
         out: list[TaskCall] = []
         for task in self.tasks:
@@ -224,12 +226,26 @@ class SourceModule:
                     func = node.args[0]  # flyte.map(t, ...) and flyte.map(t.override(...), ...) run t
                     while isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
                         func = func.func.value
+                elif isinstance(func, ast.Call) and self.names.canonical(func.func) == "map_task" and func.args:
+                    func = func.args[0]  # flytekit's map_task(t)(...) runs t
                 elif isinstance(func, ast.Attribute) and func.attr in ("override", "with_overrides"):
                     continue  # the override itself; the call that runs the task is counted
                 while isinstance(func, ast.Call):  # t.override(...)(x)
                     func = func.func
                     if isinstance(func, ast.Attribute) and func.attr == "override":
                         func = func.value
+                if isinstance(func, ast.Attribute) and func.attr == "aio" and isinstance(func.value, ast.Name):
+                    func = func.value  # Flyte 2's `await t.aio(...)` runs t
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name | ast.Attribute):
+                    # `etl.extract(...)` through `from . import etl` or `import pkg.etl`: a name of
+                    # another module, as written (`etl.extract`), with its qualified name.
+                    qualified = self.names.qualified(func)
+                    base = self.names.qualified(func.value)
+                    if qualified is not None and base is not None and base.partition(".")[0] not in _SDKS:
+                        callee = dotted_name(func)
+                        if callee is not None:
+                            out.append(TaskCall(task.name, callee, node.lineno, node.col_offset, qualified))
+                    continue
                 if not isinstance(func, ast.Name):
                     continue
                 qualified = self.names.imports.get(func.id)

@@ -1,0 +1,158 @@
+"""The bodies of the Flyte 2 driver tasks and the module-level statements they rely on.
+
+Pure helpers of `flyteres.migrate.to_flyte` (kept apart so that planner stays
+near its size): which `@eager` calls change and how (`eager_calls`,
+`awaiting`), the `map_task` calls replaced in a driver's libcst tree
+(`replace_maps`, planned by `flyteres.migrate.map_calls`), and which
+module-level `ImageSpec`s may become `flyte.Image`s (`image_assignments`,
+written by `flyteres.migrate.images`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+
+import libcst as cst
+
+from flyteres.migrate.images import IMAGE_SPEC
+from flyteres.source.analysis import SourceModule
+from flyteres.source.names import ModuleNames
+
+__all__ = ["awaiting", "eager_calls", "image_assignments", "replace_maps"]
+
+
+def eager_calls(function: ast.AST, decorator: ast.expr, sync: frozenset[str]) -> frozenset[str] | str:
+    """An `@eager` async function becomes an async driver task, Flyte 2's own form. In
+    flytekit 1.16's eager mode a call of a synchronous task returns its value
+    (`flyte_entity_call_handler` runs it to completion); Flyte 2 refuses that call inside an
+    async task (`SyncTaskCallInAsyncContextError`) and gives the value as
+    `await t.aio(...)`, so each such call of a task, workflow or `@dynamic` of this module
+    becomes `(await t.aio(...))`. Calls of other `@eager`s (coroutines in both) stay.
+    `sync` names the module's synchronous tasks, workflows and `@dynamic`s; the answer is
+    the names whose calls change (empty: none), or why the function cannot move."""
+    if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
+        return "@eager(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
+    if not isinstance(function, ast.AsyncFunctionDef):
+        return "@eager on a function that is not async"
+    parents = {id(c): p for p in ast.walk(function) for c in ast.iter_child_nodes(p)}
+    calls: set[int] = set()
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Name) and node.id in sync):
+            continue
+        call = parents.get(id(node))
+        if not isinstance(node.ctx, ast.Load) or not isinstance(call, ast.Call) or call.func is not node:
+            return f"{node.id} is used in @eager other than called by name (line {node.lineno})"
+        if isinstance(parents.get(id(call)), ast.Await):
+            return (
+                f"await {node.id}(...) (line {node.lineno}): flytekit 1.16's eager mode returns a synchronous "
+                "task's value, which cannot be awaited; write the call without await first"
+            )
+        scope = parents.get(id(call))
+        while scope is not None and scope is not function:
+            if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef | ast.GeneratorExp):
+                return (
+                    f"{node.id}(...) (line {node.lineno}) is inside a nested function or generator, where "
+                    "Flyte 2's await t.aio(...) cannot go"
+                )
+            scope = parents.get(id(scope))
+        calls.add(id(call))
+    return sync if calls else frozenset()
+
+
+def image_assignments(model: SourceModule, names: ModuleNames) -> Iterator[tuple[ast.Call, str | None, str | None]]:
+    """Each module-level `X = ImageSpec(...)`: its call, `X`, and why it cannot become a
+    `flyte.Image` (None: it can, as far as its uses go)."""
+    # Where a task names its image (`container_image=X`): the only use a flyte.Image can take over.
+    allowed = {
+        id(kw.value)
+        for t in model.tasks
+        for d in t.function.decorator_list
+        if isinstance(d, ast.Call)
+        for kw in d.keywords
+        if kw.arg == "container_image" and isinstance(kw.value, ast.Name)
+    }
+    for stmt in model.tree.body:
+        if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
+            continue
+        call = stmt.value
+        if names.qualified(call.func) not in IMAGE_SPEC:
+            continue
+        target = stmt.targets[0] if len(stmt.targets) == 1 else None
+        if not isinstance(target, ast.Name) or len(names.bindings.get(target.id, ())) != 1:
+            yield call, None, "an ImageSpec not bound once to one module-level name"
+            continue
+        other = [
+            n.lineno
+            for n in ast.walk(model.tree)
+            if isinstance(n, ast.Name) and n.id == target.id and isinstance(n.ctx, ast.Load) and id(n) not in allowed
+        ]
+        if other:
+            yield (
+                call,
+                target.id,
+                (
+                    f"{target.id} is used other than as a task's container_image= (line {other[0]}); "
+                    "Flyte 2's Image has other methods (no is_container())"
+                ),
+            )
+            continue
+        yield call, target.id, None
+
+
+def replace_maps(function: cst.FunctionDef, maps: Mapping[str, str], module: cst.Module) -> cst.FunctionDef:
+    """`function` with each `map_task(f)(...)` call whose source is a key of `maps` replaced by
+    its `flyte.map` form; every one must be found (a map_task left behind would leave the
+    driver half-migrated, so a miss is an error that fails the file)."""
+    found: set[str] = set()
+
+    class _Maps(cst.CSTTransformer):
+        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N802 - libcst's name
+            if not isinstance(original.func, cst.Call):
+                return updated
+            text = module.code_for_node(original.with_changes(lpar=(), rpar=()))
+            new = maps.get(text)
+            if new is None:
+                return updated
+            found.add(text)
+            return cst.parse_expression(new).with_changes(lpar=original.lpar, rpar=original.rpar)
+
+    out = function.visit(_Maps())
+    if set(maps) - found:
+        raise ValueError("a map_task call to rewrite was not found in the libcst tree")
+    assert isinstance(out, cst.FunctionDef)
+    return out
+
+
+def awaiting(function: cst.FunctionDef, names: frozenset[str]) -> cst.FunctionDef:
+    """`function` (an `@eager` body) with each call `t(...)` of a name in `names` as
+    `(await t.aio(...))`, without the parentheses where a statement holds it whole."""
+
+    class _Aio(cst.CSTTransformer):
+        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N802 - libcst's name
+            if isinstance(updated.func, cst.Name) and updated.func.value in names:
+                call = updated.with_changes(func=cst.Attribute(value=updated.func, attr=cst.Name("aio")))
+                return cst.Await(expression=call, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            return updated
+
+        def _bare(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+            if isinstance(value, cst.Await) and value.lpar:
+                return value.with_changes(lpar=(), rpar=())
+            return value
+
+        def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:  # noqa: N802 - libcst's name
+            value = self._bare(updated.value)
+            assert value is not None
+            return updated.with_changes(value=value)
+
+        def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:  # noqa: N802 - libcst's name
+            return updated.with_changes(value=self._bare(updated.value))
+
+        def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.Expr:  # noqa: N802 - libcst's name
+            value = self._bare(updated.value)
+            assert value is not None
+            return updated.with_changes(value=value)
+
+    out = function.visit(_Aio())
+    assert isinstance(out, cst.FunctionDef)
+    return out
