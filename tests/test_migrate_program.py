@@ -169,6 +169,32 @@ def test_an_override_on_a_plain_task_of_the_same_module_is_merged() -> None:
     assert "not declared in this module" not in str([s.reason for s in result.sites])
 
 
+def test_an_override_that_crosses_the_tasks_limit_says_what_to_write() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import Resources, task, workflow
+
+
+        @task(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="2", mem="2Gi"))
+        def t() -> int:
+            return 1
+
+
+        @workflow
+        def wf() -> int:
+            return t().with_overrides(limits=Resources(mem="512Mi"))
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.code == source
+    (override,) = [s for s in result.sites if s.kind == "with_overrides"]
+    # Advice the command line can follow (not merge()'s conflict= argument), in flytekit's spelling,
+    # and nothing about the task having moved: its whole group stays.
+    assert "set requests=Resources(mem=...) in with_overrides(...) too" in (override.reason or "")
+    assert "conflict=" not in (override.reason or "")
+    assert "now runs in a Flyte 2 environment" not in (override.reason or "")
+
+
 def test_environment_names_are_unique_across_the_run_and_stable(tmp_path: pathlib.Path) -> None:
     task = 'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef t() -> None: ...\n'
     files = {"a/__init__.py": "", "a/tasks.py": task, "b/__init__.py": "", "b/tasks.py": task}

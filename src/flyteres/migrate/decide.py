@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any, TypeVar
 
+from flyteres._errors import ResourceSpecError
 from flyteres.backend.merge import merge
 from flyteres.convert.flyte import FlyteArguments, flyte_arguments
 from flyteres.convert.flytekit import FlytekitArguments, flytekit_arguments
@@ -144,5 +145,21 @@ def flytekit_convert(spec: ResourceSpec, policy: Policy) -> Conversion[FlytekitA
 
 
 def merge_specs(task: ResourceSpec, override: ResourceSpec) -> ResourceSpec:
-    """The v1 backend's per-key merge of a node override onto the task's resources."""
-    return merge(task, override).replace(findings=(*task.findings, *override.findings))
+    """The v1 backend's per-key merge of a node override onto the task's resources.
+
+    An override that crosses the task's other side (a request above its limit, a limit below its request) is
+    refused with advice a reader of the code can follow: the library's own advice names `merge`'s `conflict=`
+    argument, which the command line does not have.
+    """
+    try:
+        return merge(task, override).replace(findings=(*task.findings, *override.findings))
+    except ResourceSpecError as exc:
+        side, _, resource = exc.field.partition(".")
+        other = "limits" if side == "requests" else "requests"
+        keyword = {"memory": "mem"}.get(resource, resource)  # flytekit's spelling
+        raise ResourceSpecError(
+            exc.field,
+            exc.value,
+            f"{exc.reason.split(');', 1)[0]}); set {other}=Resources({keyword}=...) in with_overrides(...) "
+            "too, so the override states both sides and the migration can keep what the pod gets",
+        ) from None

@@ -114,6 +114,8 @@ class Planner(ABC):
         self.converted: dict[str, Found] = {}
         # Absolute names of tasks of other modules that overrides here needed.
         self.wanted: set[str] = set()
+        # `migrate_source(partial=True)`: each site moves on its own, so a task may move while a call of it stays.
+        self.partial = False
         self.planned = Plan()
         self._last: dict[str, int] | None = None
         # id() of the declarations rewritten and left as written, and of the function

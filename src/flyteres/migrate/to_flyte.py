@@ -514,10 +514,11 @@ class FlytePlanner(Planner):
         return spread(decorator, unit=unit, width=self.line_length, indent=indent, column=indent + 1)
 
     def _flyte_override(self, found: Found, module: str, converted: Mapping[str, Found]) -> None:
-        # The task itself may have moved to Flyte 2 even though this call cannot: say so.
+        # Site by site, the task itself may have moved to Flyte 2 even though this call cannot: say so.
+        # (Whole programs never get there: this call keeps the task's group on flytekit.)
         moved = (
             f"; {found.target} itself now runs in a Flyte 2 environment, so migrate this call by hand"
-            if found.target in converted
+            if self.partial and found.target in converted
             else ""
         )
         if found.kind is DeclarationKind.MAP_TASK_OVERRIDES:

@@ -203,6 +203,7 @@ def migrate_module(
             planner.imported_elsewhere = imported_elsewhere
         case MigrationTarget.FLYTE:
             planner = FlytePlanner(analysis, policy, index=index, module=module, line_length=line_length)
+    planner.partial = partial
     try:
         planner.plan()
         code = planner.apply()
