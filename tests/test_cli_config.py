@@ -206,4 +206,5 @@ def test_verify_honours_inline_suppression(tmp_path: Path) -> None:
     code, out, _ = invoke("verify", tmp_path / "old", tmp_path / "new", "--isolated")
     assert code == 0
     assert out.splitlines()[-1].endswith("suppressed inline")
+    assert "; 0 changed or not compared," in out.splitlines()[-1]
     assert "requests.cpu" not in out

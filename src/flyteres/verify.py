@@ -360,7 +360,7 @@ class VerifyReport:
             return
         s = self._summary(kept)
         hidden_counts = (0, 0) if selected is None else (selected.suppressed, selected.ignored)
-        changed = sum(1 for p in self.pairs if p.changed)
+        changed = s["changed"] + s["not_compared"]  # what is left once suppressed findings are taken out
         yield (
             f"{s['same']} of {s['pairs']} pair(s) get the same resources; {changed} changed or not "
             f"compared, {s['only_old']} only in OLD, {s['only_new']} only in NEW" + hidden_text(*hidden_counts)
