@@ -208,3 +208,23 @@ def test_verify_honours_inline_suppression(tmp_path: Path) -> None:
     assert out.splitlines()[-1].endswith("suppressed inline")
     assert "; 0 changed or not compared," in out.splitlines()[-1]
     assert "requests.cpu" not in out
+
+
+def test_migrate_text_leaves_out_what_is_suppressed_inline(tmp_path: Path) -> None:
+    source = (
+        "from flytekit import LaunchPlan, Resources, task, workflow\n"
+        "@task(requests=Resources(cpu='1'))\n"
+        "def t() -> int:\n"
+        "    return 1\n"
+        "@workflow\n"
+        "def wf() -> int:\n"
+        "    return t()\n"
+        "lp = LaunchPlan.get_or_create(wf, name='nightly'){comment}\n"
+    )
+    (tmp_path / "m.py").write_text(source.format(comment=""))
+    _, _, shown = invoke("migrate", "--target", "flyte", "--diff", "--isolated", tmp_path)
+    (tmp_path / "m.py").write_text(source.format(comment="  # flyteres: ignore[unsupported-construct]"))
+    _, _, hidden = invoke("migrate", "--target", "flyte", "--diff", "--isolated", tmp_path)
+    assert "m.py:8: LaunchPlan.get_or_create: keeps its group on flytekit" in shown
+    assert "m.py:8: LaunchPlan.get_or_create" not in hidden
+    assert "findings: 1 suppressed inline, 0 not selected" in hidden

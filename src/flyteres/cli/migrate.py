@@ -32,6 +32,7 @@ from flyteres.report.formats import OutputFormat
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from flyteres.cli.migrate_output import Hidden
     from flyteres.migrate.runner import Mode, Options, RunReport
 
 
@@ -143,7 +144,7 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
                 if f.diff:
                     sys.stdout.write(f.diff if f.diff.endswith("\n") else f.diff + "\n")
             sys.stdout.flush()
-    _print_report(result, console, quiet=VERBOSITY.quiet)
+    _print_report(result, console, quiet=VERBOSITY.quiet, hidden=migrate_output.hidden(result, settings))
     if fmt.value == "text":
         migrate_output.report(result, fmt, settings)
     raise typer.Exit(result.exit_code())
@@ -208,8 +209,9 @@ def _run(  # noqa: PLR0917 - the command's own helper
         return run(paths, options, jobs=jobs, progress=advance, exclude=exclude, include=include)
 
 
-def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -> None:
-    """Failures, untouched sites and policy decisions, then the totals (on stderr; not with -q)."""
+def _print_report(result: RunReport, console: Console, *, quiet: bool = False, hidden: Hidden = frozenset()) -> None:
+    """Failures, untouched sites and policy decisions, then the totals (on stderr; not with -q).
+    A blocker or site whose findings are all `hidden` (by rule selection or inline) is left out."""
     from flyteres.migrate.results import Site  # noqa: PLC0415 - see the module notes
     from flyteres.migrate.runner import NO_DECLARATION  # noqa: PLC0415 - see the module notes
 
@@ -222,10 +224,15 @@ def _print_report(result: RunReport, console: Console, *, quiet: bool = False) -
             console.print(f"{f.path}: skipped: {f.reason}", markup=False)
     for f in result.files:
         for b in f.blockers:
+            if (b.path, b.line, b.rule) in hidden:
+                continue
             console.print(
                 f"{b.path}:{b.line}: {b.construct}: keeps its group on flytekit: {b.reason} [{b.rule}]", markup=False
             )
     for f, site in result.sites:
+        keys = {(f.path, x.line or site.line, x.rule) for x in site.findings}
+        if keys and keys <= hidden:
+            continue
         where = f"{f.path}:{site.line}: {site.kind} {site.name}"
         match site:
             case Site(action="untouched", reason=reason):

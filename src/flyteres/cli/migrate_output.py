@@ -60,17 +60,24 @@ def issues(result: RunReport) -> list[Issue]:
     return out
 
 
+Hidden = frozenset[tuple["str | None", "int | None", str]]
+
+
+def hidden(result: RunReport, settings: Config) -> Hidden:
+    """(path, line, rule) of each finding that `select`/`ignore` or a `# flyteres: ignore[...]` comment
+    hides, so the text report leaves out the same lines the other formats do."""
+    every = issues(result)
+    kept = {id(i) for i in select(every, settings).kept}
+    return frozenset((i.path, i.line, i.rule) for i in every if id(i) not in kept)
+
+
 def report(result: RunReport, fmt: OutputFormat, settings: Config) -> None:
     """Print a migrate run as JSON, GitHub annotations or SARIF (text stays the command's own, plus the
     selection's counts when it hid anything)."""
     selected = select(issues(result), settings)
     if fmt is OutputFormat.TEXT:
         if selected.hidden:
-            typer.echo(
-                f"findings: {selected.suppressed} suppressed inline, {selected.ignored} not selected "
-                "(the sites above are listed whole)",
-                err=True,
-            )
+            typer.echo(f"findings: {selected.suppressed} suppressed inline, {selected.ignored} not selected", err=True)
         return
     # The runner's report says schema flyteres.migrate/1 itself; the shared keys are added after its own.
     body = {k: v for k, v in result.to_dict().items() if k != "schema"}
