@@ -14,11 +14,18 @@ import typer
 
 from flyteres.cli.common import (
     VERBOSITY,
+    ClusterOption,
     ConfigOption,
+    ExcludeOption,
+    IncludeOption,
     IsolatedOption,
     JsonAliasOption,
+    LimitRangeOption,
     OutputFormatOption,
+    PlatformCompleteOption,
     QuietOption,
+    QuotaOption,
+    ReadJobsOption,
     Timer,
     VerboseOption,
     emit,
@@ -44,30 +51,10 @@ def check(
             show_default=False,
         ),
     ] = None,
-    platform_complete: Annotated[
-        bool,
-        typer.Option(
-            "--platform-complete",
-            help="The platform file states every value: what it leaves out is none, not flyteadmin's built-in.",
-        ),
-    ] = False,
-    quota: Annotated[
-        list[Path] | None,
-        typer.Option("--quota", metavar="<file>", help="Kubernetes ResourceQuota manifest (repeatable)."),
-    ] = None,
-    limitrange: Annotated[
-        list[Path] | None,
-        typer.Option("--limitrange", metavar="<file>", help="Kubernetes LimitRange manifest (repeatable)."),
-    ] = None,
-    cluster: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--cluster",
-            metavar="<file>",
-            help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
-            "output (repeatable).",
-        ),
-    ] = None,
+    platform_complete: PlatformCompleteOption = False,
+    quota: QuotaOption = None,
+    limitrange: LimitRangeOption = None,
+    cluster: ClusterOption = None,
     node_label: Annotated[
         list[str] | None,
         typer.Option(
@@ -80,26 +67,9 @@ def check(
     ] = None,
     output: OutputFormatOption = OutputFormat.TEXT,
     as_json: JsonAliasOption = False,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude",
-            metavar="<pattern>",
-            help="Leave out files and directories matching this git-style pattern (repeatable).",
-        ),
-    ] = None,
-    include: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--include",
-            metavar="<pattern>",
-            help="Read only files matching this git-style pattern (repeatable; default *.py).",
-        ),
-    ] = None,
-    jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
-    ] = 1,
+    exclude: ExcludeOption = None,
+    include: IncludeOption = None,
+    jobs: ReadJobsOption = 1,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
     verbose: VerboseOption = False,

@@ -76,6 +76,53 @@ OutputFormatOption = Annotated[
     ),
 ]
 JsonAliasOption = Annotated[bool, typer.Option("--json", hidden=True, help="Same as --output-format json.")]
+
+# The options check and verify (and migrate, for the patterns) share, declared once so their help reads the same.
+PlatformCompleteOption = Annotated[
+    bool,
+    typer.Option(
+        "--platform-complete",
+        help="The platform file states every value: what it leaves out is none, not flyteadmin's built-in.",
+    ),
+]
+QuotaOption = Annotated[
+    list[Path] | None,
+    typer.Option("--quota", metavar="<file>", help="Kubernetes ResourceQuota manifest (repeatable)."),
+]
+LimitRangeOption = Annotated[
+    list[Path] | None,
+    typer.Option("--limitrange", metavar="<file>", help="Kubernetes LimitRange manifest (repeatable)."),
+]
+ClusterOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--cluster",
+        metavar="<file>",
+        help="Any mix of ResourceQuota, LimitRange and Flyte ConfigMap manifests, such as kubectl get -o yaml "
+        "output (repeatable).",
+    ),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="<pattern>",
+        help="Leave out files and directories matching this git-style pattern (repeatable).",
+    ),
+]
+IncludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--include",
+        metavar="<pattern>",
+        help="Read only files matching this git-style pattern (repeatable; default *.py).",
+    ),
+]
+ReadJobsOption = Annotated[
+    int,
+    typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files (pays off only with idle cores)."),
+]
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(

@@ -17,6 +17,8 @@ import typer
 from flyteres.cli.common import (
     VERBOSITY,
     ConfigOption,
+    ExcludeOption,
+    IncludeOption,
     IsolatedOption,
     OutputFormatOption,
     QuietOption,
@@ -88,22 +90,8 @@ def migrate_command(  # noqa: PLR0917 - Typer maps each parameter to an argument
             "its group of modules on flytekit.",
         ),
     ] = False,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude",
-            metavar="<pattern>",
-            help="Leave out files and directories matching this git-style pattern (repeatable).",
-        ),
-    ] = None,
-    include: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--include",
-            metavar="<pattern>",
-            help="Read only files matching this git-style pattern (repeatable; default *.py).",
-        ),
-    ] = None,
+    exclude: ExcludeOption = None,
+    include: IncludeOption = None,
     config_file: ConfigOption = None,
     isolated: IsolatedOption = False,
     verbose: VerboseOption = False,
