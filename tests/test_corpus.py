@@ -7,26 +7,19 @@ corpus is kept. benchmarks/corpus.py prints the same survey.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.modules import import_file
+
 CORPUS = os.environ.get("FLYTERES_CORPUS", "")
 
 
 def load_survey() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "corpus.py"
-    spec = importlib.util.spec_from_file_location("corpus_survey", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(Path(__file__).resolve().parents[1] / "benchmarks" / "corpus.py", "corpus_survey")
 
 
 @pytest.mark.slow

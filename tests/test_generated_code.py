@@ -3,7 +3,6 @@ buf guards proto/ against wire- and JSON-breaking changes."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -15,6 +14,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.modules import import_file
+
 # Regenerates code, runs buf or node: part of make test, not of make check's fast loop.
 pytestmark = pytest.mark.slow
 
@@ -23,12 +24,7 @@ BIN = Path(sys.executable).parent
 
 
 def load_gen_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("flyteres_gen_script", ROOT / "scripts" / "gen.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(ROOT / "scripts" / "gen.py", "flyteres_gen_script")
 
 
 def run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

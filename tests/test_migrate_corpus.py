@@ -7,26 +7,19 @@ kept. benchmarks/migrate_corpus.py prints the same figures.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.modules import import_file
+
 CORPUS = os.environ.get("FLYTERES_CORPUS", "")
 
 
 def _benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "migrate_corpus.py"
-    spec = importlib.util.spec_from_file_location("migrate_corpus", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(Path(__file__).resolve().parents[1] / "benchmarks" / "migrate_corpus.py", "migrate_corpus")
 
 
 @pytest.mark.slow

@@ -14,10 +14,8 @@ compare what the SDKs themselves serialize.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import pathlib
-import sys
 from collections import OrderedDict
 from types import ModuleType
 from typing import Any
@@ -33,6 +31,7 @@ from flytekit.tools.translator import get_serializable
 
 from flyteres.migrate import MigrationResult, Site, migrate_source
 from flyteres_pb.v1 import resources_pb2 as ours
+from tests.modules import import_file
 
 from .oracle import normalized
 
@@ -43,13 +42,7 @@ _SETTINGS = SerializationSettings(image_config=ImageConfig(default_image=Image(n
 
 
 def _import(path: pathlib.Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(path, name)
 
 
 def _rewritten(stem: str, target: str, policy: str, tmp_path: pathlib.Path) -> tuple[ModuleType, MigrationResult]:

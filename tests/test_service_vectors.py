@@ -3,7 +3,6 @@ made by the library from their specs, and the same bytes for flyteidl2."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from google.protobuf.message import Message
 import flyteres
 from flyteres import ResourceSpec
 from flyteres_pb.v1 import resources_pb2
+from tests.modules import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "tests" / "vectors"
@@ -29,12 +29,7 @@ TYPES: dict[str, Any] = {
 
 
 def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("flyteres_vectors_script", ROOT / "scripts" / "vectors.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(ROOT / "scripts" / "vectors.py", "flyteres_vectors_script")
 
 
 def test_vectors_are_current() -> None:
