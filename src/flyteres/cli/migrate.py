@@ -230,6 +230,13 @@ def _print_report(result: RunReport, console: Console, *, quiet: bool = False, h
                 console.print(
                     f"{where}: rewritten; the {result.options.policy} policy decided {', '.join(rules)}", markup=False
                 )
+    from flyteres.cli.migrate_output import plugin_defaults  # noqa: PLC0415 - beside its only use
+
+    for f in result.files:
+        if f.status == "changed":
+            for issue in plugin_defaults(f.path, f.environments):
+                if (issue.path, issue.line, issue.rule) not in hidden:
+                    console.print(f"{issue.path}:{issue.line}: {issue.message} [{issue.rule}]", markup=False)
     if quiet:
         return
     s = result.summary()

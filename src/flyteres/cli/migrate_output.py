@@ -47,7 +47,7 @@ def issues(result: RunReport) -> list[Issue]:
                     text = f"left as written: {text}"
                 out.append(Issue(finding.rule, level, text, f.path, finding.line or site.line, title=title))
         if f.status == "changed":
-            out.extend(_plugin_defaults(f.path, f.environments))
+            out.extend(plugin_defaults(f.path, f.environments))
         # Each construct that keeps its group on flytekit (`--target flyte`), where it is, so a
         # GitHub annotation or a SARIF result points at it; a site's own finding already says it.
         said = {(i.path, i.line, i.rule) for i in out}
@@ -90,7 +90,7 @@ def report(result: RunReport, fmt: OutputFormat, settings: Config) -> None:
     emit("migrate", fmt, selected, text=list, body=lambda: body, summary=summary, code=result.exit_code())
 
 
-def _plugin_defaults(path: str, environments: Sequence[Environment]) -> list[Issue]:
+def plugin_defaults(path: str, environments: Sequence[Environment]) -> list[Issue]:
     """One warning per environment written without resources: in Flyte 2 its tasks get the k8s
     plugin's cpu and memory defaults, not flyteadmin's (docs/platform.md)."""
     from flyteres.migrate.rules import MigrateRule  # noqa: PLC0415
