@@ -27,10 +27,10 @@ class MigrateRule(str, Enum):
     #: The legacy `storage=` argument was removed from the source (flytekit
     #: 1.10.3 and later raise TypeError on it; the backend ignored it).
     STORAGE_REMOVED = "storage-removed"
-    #: An argument next to the resources has no Flyte 2 equivalent the
-    #: codemod knows (cache=, container_image=, pod_template=, positional...).
+    #: An argument next to the resources has no exact Flyte 2 equivalent the codemod
+    #: writes (task_config=, an ImageSpec it cannot map, a Secret Flyte 2 sends differently, positional...).
     UNSUPPORTED_ARGUMENT = "unsupported-argument"
-    #: `@dynamic`/`@eager` have no like-for-like Flyte 2 decorator.
+    #: A `@dynamic`/`@eager` that declares resources: only one without becomes a Flyte 2 driver task.
     UNSUPPORTED_DECORATOR = "unsupported-decorator"
     #: A construct that carries resources but that this codemod does not
     #: rewrite for the target (ContainerTask for Flyte 2, NotebookTask, plugin

@@ -116,8 +116,9 @@ class FlytePlanner(Planner):
             self.blocked(
                 found,
                 MigrateRule.UNSUPPORTED_DECORATOR,
-                f"@{found.kind.value} has no like-for-like Flyte 2 decorator (a Flyte 2 task may call tasks); "
-                "migrate it by hand",
+                f"a @{found.kind.value} that declares resources: this codemod turns a @{found.kind.value} into "
+                "a driver task only when it declares none (its resources would have to move to the driver's "
+                "environment); migrate it by hand",
             )
             return None
         if found.kind is DeclarationKind.CONTAINER_TASK:
