@@ -29,6 +29,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from flyteres.source.values import literal
+
 __all__ = ["IMAGE_SPEC", "image_source", "render_image"]
 
 #: flytekit's ImageSpec, by the qualified names it is imported under.
@@ -38,18 +40,8 @@ IMAGE_SPEC = frozenset(
 _KEPT = ("name", "registry", "python_version", "platform", "apt_packages", "packages", "env")
 
 
-def _literal(node: ast.expr) -> object:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _NOT_LITERAL
-
-
-_NOT_LITERAL = object()
-
-
 def _strings(node: ast.expr, what: str) -> list[str]:
-    value = _literal(node)
+    value = literal(node)
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"ImageSpec({what}=...) is not a literal list of strings")
     return list(value)
@@ -78,12 +70,12 @@ def image_source(
 
     base = [f"registry={code(given['registry'])}", f"name={code(given['name']) if 'name' in given else q('flytekit')}"]
     if "python_version" in given:
-        version = _literal(given["python_version"])
+        version = literal(given["python_version"])
         parts = version.split(".") if isinstance(version, str) else []
         if len(parts) != 2 or not all(p.isdigit() for p in parts):
             raise ValueError("ImageSpec(python_version=...) is not a literal 'X.Y'")
         base.insert(0, f"python_version=({int(parts[0])}, {int(parts[1])})")
-    platform = _literal(given["platform"]) if "platform" in given else "linux/amd64"
+    platform = literal(given["platform"]) if "platform" in given else "linux/amd64"
     if not isinstance(platform, str):
         raise ValueError("ImageSpec(platform=...) is not a literal string")
     platforms = [p.strip() for p in platform.split(",") if p.strip()]
@@ -104,7 +96,7 @@ def image_source(
         if packages:
             out.append(f"with_pip_packages({', '.join(q(p) for p in packages)})")
     if "env" in given:
-        env = _literal(given["env"])
+        env = literal(given["env"])
         if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
             raise ValueError("ImageSpec(env=...) is not a literal dict of strings")
         if env:

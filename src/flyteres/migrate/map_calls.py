@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flyteres.source.names import ModuleNames
+from flyteres.source.values import NOT_LITERAL, literal
 
 __all__ = ["MapRewrite", "map_calls"]
 
@@ -47,16 +48,6 @@ class MapRewrite:
     inner: ast.Call
     new: str | None
     reason: str = ""
-
-
-def _literal(node: ast.expr) -> object:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _NOT_LITERAL
-
-
-_NOT_LITERAL = object()
 
 
 def _why(reason: str) -> tuple[str]:
@@ -144,7 +135,7 @@ def _rewrite(
         return _why("map_task over something other than a task name (a partial, a call) has no exact form here")
     options: list[str] = []
     for kw in inner.keywords:
-        value = _literal(kw.value) if kw.arg is not None else _NOT_LITERAL
+        value = literal(kw.value) if kw.arg is not None else NOT_LITERAL
         if kw.arg == "concurrency" and (value is None or (type(value) is int and value >= 0)):
             if value is not None:
                 options.append(f"concurrency={code(kw.value)}")

@@ -46,6 +46,7 @@ import libcst as cst
 
 from flyteres.migrate.cst_edits import with_commas
 from flyteres.source.names import RESOURCE_ARGUMENTS
+from flyteres.source.values import NOT_LITERAL, literal
 
 __all__ = ["Carried", "carry", "rewrite_arguments"]
 
@@ -71,16 +72,6 @@ class Carried:
     task: Mapping[str, tuple[str, str] | None] = field(default_factory=dict)
 
 
-def _literal(node: ast.expr) -> object:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _NOT_LITERAL
-
-
-_NOT_LITERAL = object()
-
-
 def secret(
     node: ast.expr, *, flyte: str, quote: str, qualify: Callable[[ast.expr], str | None], pathlib: str | None
 ) -> str:
@@ -94,7 +85,7 @@ def secret(
     given.update({kw.arg: kw.value for kw in node.keywords if kw.arg is not None})
     values: dict[str, str | None] = {}
     for name in ("group", "key", "group_version", "env_var"):
-        value = _literal(given[name]) if name in given else None
+        value = literal(given[name]) if name in given else None
         if value is not None and not isinstance(value, str):
             raise ValueError(f"Secret({name}=...) is not a literal string")
         values[name] = value or None  # the IDL writes "" for None: both are unset
@@ -166,8 +157,8 @@ def carry(
         if key in given:
             task[key] = (new, code(given[key]))
     if any(k in given for k in _CACHE):
-        cache = _literal(given["cache"]) if "cache" in given else False
-        if cache is _NOT_LITERAL or not isinstance(cache, bool):
+        cache = literal(given["cache"]) if "cache" in given else False
+        if cache is NOT_LITERAL or not isinstance(cache, bool):
             return "cache= is not a literal True or False (flytekit's Cache objects have no exact Flyte 2 form here)"
         for key in _CACHE:
             task[key] = None
@@ -179,7 +170,7 @@ def carry(
                 parts.append(f"serialize={code(given['cache_serialize'])}")
             task["cache"] = ("cache", f"{flyte}.Cache({', '.join(parts)})")
     if "container_image" in given:
-        image = _literal(given["container_image"])
+        image = literal(given["container_image"])
         named = given["container_image"]
         if isinstance(named, ast.Name) and named.id in images:
             image = named.id  # a flyte.Image now (flyteres.migrate.images)
@@ -191,7 +182,7 @@ def carry(
         environment.append(f"image={code(given['container_image'])}")
         task["container_image"] = None
     if "environment" in given:
-        env = _literal(given["environment"])
+        env = literal(given["environment"])
         if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
             return "environment= is not a literal dict of strings"
         environment.append(f"env_vars={code(given['environment'])}")

@@ -33,6 +33,7 @@ from flyteres.source.text import SourceText
 
 __all__ = [
     "MAX_COMBINATIONS",
+    "NOT_LITERAL",
     "Combo",
     "Evaluator",
     "FieldValue",
@@ -43,6 +44,7 @@ __all__ = [
     "combinations",
     "field_value",
     "leaf_value",
+    "literal",
     "shorten",
 ]
 
@@ -51,6 +53,18 @@ __all__ = [
 MAX_COMBINATIONS = 64
 _MAX_DEPTH = 16
 _CODE_SHOWN = 60
+
+#: What `literal` answers for an expression that is not a plain Python literal.
+NOT_LITERAL = object()
+
+
+def literal(node: ast.expr) -> object:
+    """The value of a plain literal expression (`"x"`, `3`, `[1, 2]`, `{"k": "v"}`), else `NOT_LITERAL`."""
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return NOT_LITERAL
+
 
 #: A call's opening parenthesis, for an expression that is one of its positional arguments.
 CallOpen = tuple[int, int] | None
