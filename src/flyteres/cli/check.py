@@ -29,6 +29,7 @@ from flyteres.cli.common import (
     Timer,
     VerboseOption,
     emit,
+    load_cluster_files,
     load_settings,
     output_format,
     per_file,
@@ -83,25 +84,14 @@ def check(
     Exit codes: 0 nothing found, 1 something found, 2 usage or input error.
     """
     # yaml (platform files) and the source reader load only when the check runs.
-    from flyteres.backend.cluster import ClusterConfig, load_cluster  # noqa: PLC0415
-    from flyteres.backend.config import PlatformConfigError, PlatformNote, load_platform, load_quotas  # noqa: PLC0415
-    from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
+    from flyteres.backend.config import PlatformNote  # noqa: PLC0415
     from flyteres.check import check_paths  # noqa: PLC0415
 
     settings = load_settings(paths, config_file, isolated)
     fmt = output_format(ctx, output, as_json, settings)
-    # A flag replaces the config's value; the config's files are relative to its pyproject.toml.
-    platform = platform if platform is not None else settings.platform
-    cluster = cluster or list(settings.cluster)
     timer = Timer()
-    try:
-        found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
-        config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform
-        quotas = [q for path in quota or () for q in load_quotas(path)] + list(found.quotas)
-        limitranges = [lr for path in limitrange or () for lr in load_limitranges(path)] + list(found.limitranges)
-    except PlatformConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    found, run = load_cluster_files(settings, platform, cluster, quota, limitrange, complete=platform_complete)
+    config = run.platform
     if config is None:
         typer.echo("error: give the platform with --platform, or a Flyte ConfigMap in a --cluster file", err=True)
         raise typer.Exit(2)
@@ -109,15 +99,15 @@ def check(
     report = check_paths(
         paths,
         config,
-        quotas,
-        limitranges,
+        run.quotas,
+        run.limitranges,
         exclude=exclude or settings.exclude,
         include=include or settings.include,
         jobs=jobs,
         node_labels=node_label or None,
     )
     report.notes += found.notes
-    if platform is not None and found.platform is not None:
+    if found.platform is not None and config is not found.platform:  # a --platform file took its place
         report.notes.append(
             PlatformNote(found.platform.path or "<cluster>", 1, "ConfigMap", "not used: --platform is given")
         )

@@ -20,6 +20,7 @@ import typer
 from flyteres.report.formats import OutputFormat
 
 if TYPE_CHECKING:
+    from flyteres.backend.cluster import ClusterConfig
     from flyteres.report.config import Config
     from flyteres.report.model import Issue, Selected
     from flyteres.report.render import RuleInfo
@@ -159,6 +160,35 @@ def load_settings(paths: Sequence[Path | str], config: Path | None, isolated: bo
         return Config() if found is None else load_config(found)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+
+
+def load_cluster_files(
+    settings: Config,
+    platform: Path | None,
+    cluster: Sequence[Path] | None,
+    quota: Sequence[Path] | None,
+    limitrange: Sequence[Path] | None,
+    *,
+    complete: bool,
+) -> tuple[ClusterConfig, ClusterConfig]:
+    """What check and verify run against: what the ``--cluster`` files hold, and everything together (the
+    ``--platform`` file in place of theirs, ``--quota`` and ``--limitrange`` manifests added). A flag replaces
+    the configuration's value; a file that cannot be read exits 2 with its line."""
+    # yaml loads only when a command reads platform files.
+    from flyteres.backend.cluster import ClusterConfig, load_cluster  # noqa: PLC0415
+    from flyteres.backend.config import PlatformConfigError, load_platform, load_quotas  # noqa: PLC0415
+    from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
+
+    platform = platform if platform is not None else settings.platform
+    cluster = cluster or list(settings.cluster)
+    try:
+        found = load_cluster(cluster, complete=complete) if cluster else ClusterConfig()
+        config = load_platform(platform, complete=complete) if platform is not None else found.platform
+        quotas = [q for path in quota or () for q in load_quotas(path)] + list(found.quotas)
+        limitranges = [lr for path in limitrange or () for lr in load_limitranges(path)] + list(found.limitranges)
+    except PlatformConfigError as exc:
+        raise fail(str(exc)) from None
+    return found, ClusterConfig(tuple(quotas), tuple(limitranges), config, found.notes)
 
 
 def given(ctx: typer.Context, name: str) -> bool:

@@ -29,6 +29,7 @@ from flyteres.cli.common import (
     Timer,
     VerboseOption,
     emit,
+    load_cluster_files,
     load_settings,
     output_format,
     select,
@@ -75,31 +76,19 @@ def verify(
     not be compared), 2 usage or input error.
     """
     # yaml (platform files) and the source reader load only when the command runs.
-    from flyteres.backend.cluster import ClusterConfig, load_cluster  # noqa: PLC0415
-    from flyteres.backend.config import PlatformConfigError, load_platform, load_quotas  # noqa: PLC0415
-    from flyteres.backend.manifests import load_limitranges  # noqa: PLC0415
     from flyteres.verify import verify_paths  # noqa: PLC0415
 
     # The configuration is looked up from NEW, the tree a project keeps.
     settings = load_settings([new], config_file, isolated)
     fmt = output_format(ctx, output, as_json, settings)
-    platform = platform if platform is not None else settings.platform
-    cluster = cluster or list(settings.cluster)
     timer = Timer()
-    try:
-        found = load_cluster(cluster, complete=platform_complete) if cluster else ClusterConfig()
-        config = load_platform(platform, complete=platform_complete) if platform is not None else found.platform
-        quotas = [q for path in quota or () for q in load_quotas(path)] + list(found.quotas)
-        limitranges = [lr for path in limitrange or () for lr in load_limitranges(path)] + list(found.limitranges)
-    except PlatformConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    _, run = load_cluster_files(settings, platform, cluster, quota, limitrange, complete=platform_complete)
     report = verify_paths(
         old,
         new,
-        config,
-        quotas,
-        limitranges,
+        run.platform,
+        run.quotas,
+        run.limitranges,
         exclude=exclude or settings.exclude,
         include=include or settings.include,
         jobs=jobs,
