@@ -174,6 +174,13 @@ class Planner(ABC):
         qualified = self.a.names.qualified(callee)
         if qualified is None or canonical(qualified) is not None:
             return None
+        return self.imported_task(qualified)
+
+    def imported_task(self, qualified: str) -> tuple[str, TaskInfo | None] | None:
+        """The absolute name of what `qualified` (a name as this module imports it) names in another
+        module, and what the index knows of it (None: nothing); None when it is not another module's.
+        The absolute name goes to `wanted` either way, so a run migrates this module again with the
+        other modules' records."""
         absolute = resolve_import(qualified, self.module, self.a.path)
         if absolute is None:
             return None

@@ -33,7 +33,7 @@ from flyteres.migrate.flyte_layout import (
     wrapped,
 )
 from flyteres.migrate.images import image_source, render_image
-from flyteres.migrate.index import TaskInfo, resolve_import
+from flyteres.migrate.index import TaskInfo
 from flyteres.migrate.map_calls import map_calls
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
@@ -401,16 +401,9 @@ class FlytePlanner(Planner):
     def _external_environment(self, qualified: str) -> tuple[str, str] | None:
         """For a task a driver imports (`.etl.extract`): the module its import names and the
         variable of the task's environment there (`(".etl", "extract_env")`), when the task
-        moved to Flyte 2 in the run; the absolute name goes to `wanted` either way, so a run
-        migrates this module again with the other modules' records."""
-        absolute = resolve_import(qualified, self.module, self.a.path)
-        if absolute is None:
-            return None
-        module, _, name = absolute.rpartition(".")
-        if not module or module == self.module:
-            return None
-        self.wanted.add(absolute)
-        info = None if self.index is None else self.index.get(module, {}).get(name)
+        moved to Flyte 2 in the run."""
+        imported = self.imported_task(qualified)
+        info = None if imported is None else imported[1]
         if info is None or not info.converted or info.environment is None:
             return None
         return qualified.rpartition(".")[0], info.environment
