@@ -353,31 +353,7 @@ class FlyteReader:
     def resources_value(self, node: ast.expr, local: Local) -> ResourcesValue | None:
         """A `resources=` argument of flyte: a `Resources(...)` call, inline or through a module
         constant; None for a literal `None` (no resources)."""
-        code = self.ev.lazy_code(node)
-        if isinstance(node, ast.Constant) and node.value is None:
-            return None
-        if isinstance(node, ast.Name):
-            if node.id in local:
-                return ResourcesValue(
-                    code, reason=f"{node.id!r} is bound in the enclosing function or class (an argument or a local)"
-                )
-            exprs, why = self.ev.binding_values(node.id)
-            if exprs is None:
-                return ResourcesValue(code, reason=why)
-            if len(exprs) > 1:
-                return ResourcesValue(code, reason=f"{node.id!r} is chosen at import time")
-            inner = exprs[0]
-            if not self.is_resources(inner):
-                return ResourcesValue(code, reason=f"{node.id!r} is not a flyte.Resources(...) call")
-            assert isinstance(inner, ast.Call)
-            value = self._call(inner, frozenset())
-            value.text = code
-            value.through = node.id
-            return value
-        if self.is_resources(node):
-            assert isinstance(node, ast.Call)
-            return self._call(node, local)
-        return ResourcesValue(code, reason=f"not a flyte.Resources(...) call ({shorten(self.ev.code(node))})")
+        return self.ev.resources_argument(node, local, self.is_resources, self._call, "flyte.Resources(...)")
 
     def _call(self, call: ast.Call, local: Local) -> ResourcesValue:
         ev = self.ev

@@ -391,6 +391,21 @@ class Evaluator:
 
     def resources_value(self, node: ast.expr, local: Local) -> ResourcesValue | None:
         """A `Resources(...)` argument; None for a literal `None` (the argument is absent)."""
+        return self.resources_argument(node, local, self._is_resources, self._resources_call, "Resources(...)")
+
+    def _is_resources(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Call) and self.names.canonical(node.func) == "Resources"
+
+    def resources_argument(
+        self,
+        node: ast.expr,
+        local: Local,
+        is_call: Callable[[ast.expr], bool],
+        read: Callable[[ast.Call, Local], ResourcesValue],
+        label: str,
+    ) -> ResourcesValue | None:
+        """A resources argument of either SDK: a call `is_call` accepts (read by `read`), inline or
+        through a module constant; None for a literal `None`. `label` names the call in reasons."""
         code = self.lazy_code(node)
         if isinstance(node, ast.Constant) and node.value is None:
             return None
@@ -405,15 +420,17 @@ class Evaluator:
             if len(exprs) > 1:
                 return ResourcesValue(code, reason=f"{node.id!r} is chosen at import time")
             inner = exprs[0]
-            if not (isinstance(inner, ast.Call) and self.names.canonical(inner.func) == "Resources"):
-                return ResourcesValue(code, reason=f"{node.id!r} is not a Resources(...) call")
-            value = self._resources_call(inner, frozenset())
+            if not is_call(inner):
+                return ResourcesValue(code, reason=f"{node.id!r} is not a {label} call")
+            assert isinstance(inner, ast.Call)
+            value = read(inner, frozenset())
             value.text = code
             value.through = node.id
             return value
-        if isinstance(node, ast.Call) and self.names.canonical(node.func) == "Resources":
-            return self._resources_call(node, local)
-        return ResourcesValue(code, reason=f"not a Resources(...) call ({shorten(self.code(node))})")
+        if is_call(node):
+            assert isinstance(node, ast.Call)
+            return read(node, local)
+        return ResourcesValue(code, reason=f"not a {label} call ({shorten(self.code(node))})")
 
     def _resources_call(self, call: ast.Call, local: Local) -> ResourcesValue:
         out = ResourcesValue(self.lazy_code(call), callee_text=self.lazy_code(call.func), call=call)
