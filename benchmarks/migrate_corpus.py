@@ -10,7 +10,8 @@ the report sets the two side by side:
 
 - task groups (connected modules holding flytekit constructs): how many
   moved to Flyte 2 and, for the rest, the blocking constructs by kind;
-- resource-declaring task decorators migrated, in percent (target: 60);
+- resource-declaring task decorators migrated, in percent (target: 60), and
+  each group that left some as written: its files, how many, and what blocked it;
 - half-migrated modules, read back with the source model: a module holding
   both a Flyte 2 task and a flytekit task, workflow or override (must be 0);
 - flytekit workflows calling a Flyte 2 task, in the same module or through an
@@ -166,17 +167,25 @@ def survey(root: Path, work: Path) -> dict[str, Any]:
     for f in report.files:
         if f.group is not None:
             groups.setdefault(f.group, []).append(f)
+    task_sites = [(f, s) for f, s in report.sites if s.kind in _TASK_KINDS]
+    declaring = Counter(f.path for f, _ in task_sites)
     moved = blocked = 0
     blocking: Counter[str] = Counter()
+    left: list[dict[str, Any]] = []
     for files in groups.values():
         found = [b for f in files for b in f.blockers]
         if found:
             blocked += 1
-            blocking.update({_blocking_kind(b.construct, b.rule, b.reason) for b in found})
+            kinds = {_blocking_kind(b.construct, b.rule, b.reason) for b in found}
+            blocking.update(kinds)
+            tasks = sum(declaring[f.path] for f in files)
+            if tasks:
+                paths = sorted(str(Path(f.path).relative_to(after)) for f in files)
+                left.append({"files": paths, "resource_tasks": tasks, "blocking": sorted(kinds)})
         elif any(f.status == "changed" for f in files):
             moved += 1
-    task_sites = [s for _, s in report.sites if s.kind in _TASK_KINDS]
-    migrated = sum(1 for s in task_sites if s.action == "rewritten")
+    left.sort(key=lambda g: (-g["resource_tasks"], g["files"]))
+    migrated = sum(1 for _, s in task_sites if s.action == "rewritten")
     half, calls = _whole_program_checks(after)
     written = [Path(f.path) for f in report.files if f.written]
     lint_before, lint_after, lint_new = _new_lint(before, after, written)
@@ -193,6 +202,7 @@ def survey(root: Path, work: Path) -> dict[str, Any]:
         "resource_tasks": len(task_sites),
         "resource_tasks_migrated": migrated,
         "resource_tasks_migrated_percent": round(100 * migrated / len(task_sites), 1) if task_sites else None,
+        "resource_tasks_left_by_group": left,
         "files_written": len(written),
         "half_migrated_modules": half,
         "workflows_calling_flyte2_tasks": calls,
@@ -219,6 +229,9 @@ def _print(figures: dict[str, Any]) -> None:
         f"resource-declaring tasks migrated: {figures['resource_tasks_migrated']} of "
         f"{figures['resource_tasks']} ({percent}%; target 60%)"
     )
+    for group in figures["resource_tasks_left_by_group"]:
+        print(f"  {group['resource_tasks']:3d} left in {', '.join(group['files'])}")
+        print(f"      blocked by: {'; '.join(group['blocking'])}")
     print(f"files written: {figures['files_written']}")
     print(f"half-migrated modules: {len(figures['half_migrated_modules'])} (must be 0)")
     for line in figures["half_migrated_modules"]:

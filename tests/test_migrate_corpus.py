@@ -33,3 +33,7 @@ def test_a_real_project_migrates_in_whole_programs_only(tmp_path: Path) -> None:
     # Every group is accounted for: moved, or left with its blocking constructs named.
     assert figures["groups_migrated"] + figures["groups_blocked"] <= figures["groups"]
     assert (figures["groups_blocked"] == 0) == (not figures["blocking_constructs"])
+    # Whole programs: a resource-declaring task is migrated, or its group names what held it back.
+    left = sum(g["resource_tasks"] for g in figures["resource_tasks_left_by_group"])
+    assert figures["resource_tasks_migrated"] + left == figures["resource_tasks"]
+    assert all(g["blocking"] for g in figures["resource_tasks_left_by_group"])
