@@ -365,6 +365,38 @@ def test_an_argument_without_an_exact_form_blocks_with_its_reason() -> None:
     ]
 
 
+PLUGINS = """\
+    import flytekitplugins.modin  # noqa: F401
+    from flytekit import Resources, task, workflow
+    from flytekitplugins.flyteinteractive import vscode
+
+
+    @task(requests=Resources(cpu="1"))
+    @vscode
+    def debug(n: int) -> int:
+        return n
+
+
+    @workflow
+    def wf(n: int) -> int:
+        return debug(n=n)
+    """
+
+
+def test_a_flytekit_plugin_blocks_where_it_is_imported_and_used() -> None:
+    # A plugin's decorator wraps a flytekit task, and an import alone registers its type
+    # transformers with flytekit: neither works under Flyte 2.
+    result = migrate_source(textwrap.dedent(PLUGINS), path="m.py")
+    assert result.status == "unchanged"
+    assert result.code == textwrap.dedent(PLUGINS)
+    assert [(b.line, b.construct, b.rule) for b in result.blockers] == [
+        (1, "import flytekitplugins.modin", "unsupported-construct"),
+        (3, "import flytekitplugins.flyteinteractive", "unsupported-construct"),
+        (7, "flytekitplugins.flyteinteractive.vscode", "unsupported-construct"),
+    ]
+    assert all("flytekit plugin" in b.reason and "flyteplugins-*" in b.reason for b in result.blockers)
+
+
 SECRETS = """\
     import pathlib
 

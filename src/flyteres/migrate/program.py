@@ -10,7 +10,9 @@ completely or leaves it exactly as written:
   task, workflow, `@dynamic` or `@eager` not moved, and every other use of a
   flytekit name (`conditional`, `LaunchPlan`, `FlyteFile`, ...) outside the
   calls the rewrite replaces (`Resources` and accelerator constants are data,
-  not constructs, and may stay);
+  not constructs, and may stay), and every import of a flytekit plugin
+  (`flytekitplugins.*`: its decorators, types, task configs and type
+  transformers, often registered by the import alone, work with flytekit only);
 - a group (`groups`) is a connected set of modules of the run: a module is
   joined to each module of the run it imports from (`links`), when that
   module holds flytekit constructs (a plain helper module joins nothing);
@@ -36,7 +38,8 @@ __all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "links",
 #: The prefix of every comment `mark` writes.
 MARK = "# TODO(flyteres):"
 
-_FLYTEKIT = frozenset({"flytekit", "union", "unionai"})
+_PLUGINS = "flytekitplugins"
+_FLYTEKIT = frozenset({"flytekit", "union", "unionai", _PLUGINS})
 # Values, not constructs: a `Resources` constant or an accelerator constant left in the
 # module is plain data that Flyte 2 code never reads (its environments carry the values).
 _DATA = ("Resources",)
@@ -57,6 +60,27 @@ _NO_FORM = {
 }
 
 
+def _plugin_reason(module: str) -> str:
+    return (
+        f"{module} is a flytekit plugin: its decorators, types, task configs and type transformers "
+        "work with flytekit only (Flyte 2 has its own plugins, flyteplugins-*, or none); migrate it by hand"
+    )
+
+
+def _plugin_imports(tree: ast.Module) -> Iterable[tuple[int, str]]:
+    """(line, module) of each import of a flytekit plugin, wherever the statement is."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            if module.partition(".")[0] == _PLUGINS:
+                yield node.lineno, module
+
+
 def _is_data(qualified: str) -> bool:
     name = canonical(qualified)
     return name is not None and (name in _DATA or name.startswith("accelerators"))
@@ -73,6 +97,56 @@ def _spans(nodes: Iterable[ast.AST]) -> list[tuple[tuple[int, int], tuple[int, i
         start = (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
         end = (getattr(n, "end_lineno", 0) or 0, getattr(n, "end_col_offset", 0) or 0)
         out.append((start, end))
+    return out
+
+
+def _name_blockers(
+    model: SourceModule, spans: Sequence[tuple[tuple[int, int], tuple[int, int]]], construct_reasons: Mapping[int, str]
+) -> list[Blocker]:
+    """A blocker per use of a flytekit name outside `spans` (what the rewrite replaces), once a
+    line, and per import of a flytekit plugin."""
+    path = model.path
+    out: list[Blocker] = []
+    seen: set[tuple[int, str]] = set()
+    # The inner parts of `flytekit.core.x` are read as the whole chain, once.
+    inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(model.tree):
+        if id(node) in inner:
+            continue
+        if isinstance(node, ast.Attribute):
+            qualified = model.names.qualified(node)
+            head: ast.expr = node
+            while isinstance(head, ast.Attribute):
+                head = head.value
+            if not isinstance(head, ast.Name) or not _is_flytekit(qualified):
+                continue
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            qualified = model.names.imports.get(node.id)
+            if not _is_flytekit(qualified) or len(model.names.bindings.get(node.id, ())) > 1:
+                continue
+        else:
+            continue
+        assert qualified is not None
+        if _is_data(qualified):
+            continue
+        pos = (node.lineno, node.col_offset)
+        if any(start <= pos < end for start, end in spans):
+            continue
+        package, _, name = qualified.partition(".")  # `LaunchPlan.get_or_create`, without the package
+        if package == _PLUGINS:
+            name, reason = qualified, _plugin_reason(".".join(qualified.split(".")[:2]))
+        else:
+            reason = (
+                construct_reasons.get(id(node))
+                or _NO_FORM.get(name)
+                or f"{qualified} has no Flyte 2 equivalent this codemod writes"
+            )
+        if (node.lineno, name) in seen:
+            continue
+        seen.add((node.lineno, name))
+        out.append(Blocker(path, node.lineno, name, MigrateRule.UNSUPPORTED_CONSTRUCT.value, reason))
+    rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
+    out.extend(Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree))
     return out
 
 
@@ -107,7 +181,12 @@ def find_blockers(
     for t in model.tasks:
         if t.sdk != "flytekit":
             continue
-        consumed.extend(t.function.decorator_list)
+        # The decorator that makes it a task is the rewrite's; any other flytekit one (a plugin's) is not.
+        consumed.extend(
+            d
+            for d in t.function.decorator_list
+            if model.names.canonical(d.func if isinstance(d, ast.Call) else d) == t.kind
+        )
         if id(t.function) in converted_defs or (t.found is not None and id(t.found) in rewritten):
             continue
         if t.found is not None and id(t.found) in untouched:
@@ -123,47 +202,7 @@ def find_blockers(
                 (reasons or {}).get(id(t.function)) or f"this @{t.kind} has no Flyte 2 rewrite here",
             )
         )
-    spans = _spans(consumed)
-    seen: set[tuple[int, str]] = set()
-    # The inner parts of `flytekit.core.x` are read as the whole chain, once.
-    inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
-    for node in ast.walk(model.tree):
-        if id(node) in inner:
-            continue
-        if isinstance(node, ast.Attribute):
-            qualified = model.names.qualified(node)
-            head: ast.expr = node
-            while isinstance(head, ast.Attribute):
-                head = head.value
-            if not isinstance(head, ast.Name) or not _is_flytekit(qualified):
-                continue
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            qualified = model.names.imports.get(node.id)
-            if not _is_flytekit(qualified) or len(model.names.bindings.get(node.id, ())) > 1:
-                continue
-        else:
-            continue
-        assert qualified is not None
-        if _is_data(qualified):
-            continue
-        pos = (node.lineno, node.col_offset)
-        if any(start <= pos < end for start, end in spans):
-            continue
-        name = qualified.partition(".")[2]  # `LaunchPlan.get_or_create`, without the package
-        if (node.lineno, name) in seen:
-            continue
-        seen.add((node.lineno, name))
-        out.append(
-            Blocker(
-                path,
-                node.lineno,
-                name,
-                MigrateRule.UNSUPPORTED_CONSTRUCT.value,
-                (construct_reasons or {}).get(id(node))
-                or _NO_FORM.get(name)
-                or f"{qualified} has no Flyte 2 equivalent this codemod writes",
-            )
-        )
+    out.extend(_name_blockers(model, _spans(consumed), construct_reasons or {}))
     out.sort(key=lambda b: (b.line, b.construct))
     return out
 
