@@ -154,6 +154,28 @@ def test_a_module_without_imports_gets_import_flyte_first() -> None:
     assert migrate_source(before, path="m.py").code.startswith("import flyte\nfrom flytekit import *\n")
 
 
+def test_a_removed_import_leaves_the_lines_above_it_as_written() -> None:
+    # A notebook-style module: a second flytekit import mid-file, under a comment block.
+    cell = "# %% [markdown]\n# Notes.\n\n# A second paragraph.\n\n\n# %%\n"
+    before = (
+        HEADER
+        + '@task(requests=Resources(cpu="1"))\ndef f(): ...\n\n\n'
+        + cell
+        + "from flytekit import task\n\n\n@task\ndef g(): ...\n"
+    )
+    code = migrate_source(before, path="m.py").code
+    assert cell + "\n\n" in code
+    assert "from flytekit" not in code
+
+
+def test_a_removed_import_in_the_place_of_import_flyte_gives_it_its_comment_once() -> None:
+    before = '"""Doc."""\n\nimport os\n\n# the SDK\nfrom flytekit import Resources, task\nimport sys\n\n\n'
+    before += '@task(requests=Resources(cpu="1"))\ndef f():\n    print(os.sep, sys.argv)\n'
+    code = migrate_source(before, path="m.py").code
+    assert code.count("# the SDK") == 1
+    assert "# the SDK\nimport flyte\nimport sys\n" in code
+
+
 def test_the_name_flyte_taken_leaves_everything() -> None:
     before = HEADER + 'def flyte(): ...\n\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
     result = migrate_source(before)

@@ -376,18 +376,29 @@ class Planner(ABC):
 
     def drop_imports(self, unused: Mapping[int, frozenset[str]]) -> None:
         """Remove the imported names the rewrite made unused (see `tidy.unused_imports`);
-        a statement left with none goes, its leading comments moving to the next one."""
+        a statement left with none goes, and the lines above it (comments and the blank lines
+        between them, as written) go above the next statement that stays, unless `import flyte`
+        takes them (it then opens the import block in that statement's place)."""
         body = self.a.module.body
+        taken = None
+        if self.planned.need_import:
+            at, starts = flyte_import_position(body, import_position(body))
+            taken = at if starts else None
+        gone = {i for i, names in unused.items() if not imports_left(body[i], names)}
+        moved: dict[int, list[cst.EmptyLine]] = {}
         for index, names in sorted(unused.items()):
             stmt = body[index]
-            self._dirty.update((index, index + 1))
-            if imports_left(stmt, names):
+            self._dirty.add(index)
+            if index not in gone:
                 self._add(id(stmt), _dropping(names))
                 continue
             self.planned.removed.add(index)
-            lines = [line for line in leading(stmt) if line.comment is not None]
-            if lines and index + 1 < len(body):
-                self._add(id(body[index + 1]), _prefixed(lines))
+            following = next((i for i in range(index + 1, len(body)) if i not in gone), None)
+            if index != taken and following is not None and leading(stmt):
+                moved.setdefault(following, []).extend(leading(stmt))
+        for index, lines in moved.items():
+            self._dirty.add(index)
+            self._add(id(body[index]), _prefixed(lines))
 
     def apply(self, *, splice: bool = True) -> str:
         """The new source. Only the top-level statements that changed are generated
