@@ -313,3 +313,40 @@ def test_drivers_with_the_same_resources_share_an_environment_and_unmovable_ones
         "nested": ("it is not defined at the top level of the module", ["unsupported-decorator"]),
         "early": ("it calls a task defined after it", ["unsupported-decorator"]),
     }
+
+
+def test_another_modules_driver_with_resources_is_depended_on_and_its_override_merged(tmp_path: pathlib.Path) -> None:
+    files = {
+        "__init__.py": "",
+        "a.py": """\
+            from flytekit import Resources, dynamic, task
+
+
+            @task
+            def leaf(n: int) -> int:
+                return n
+
+
+            @dynamic(requests=Resources(cpu="1", mem="1Gi"), retries=2)
+            def fan(n: int) -> int:
+                return leaf(n=n)
+            """,
+        "b.py": """\
+            from flytekit import Resources, workflow
+
+            from .a import fan
+
+
+            @workflow
+            def wf(n: int) -> int:
+                return fan(n=n).with_overrides(requests=Resources(mem="2Gi"))
+            """,
+    }
+    root = _tree(tmp_path / "src" / "pkg", files).parent
+    report = run([root], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    b = (root / "pkg" / "b.py").read_text()
+    assert "from .a import fan, fan_env\n" in b
+    assert 'env = flyte.TaskEnvironment(name="pkg_b", depends_on=[fan_env])' in b
+    # Flyte 2's override replaces all resources: the driver's own cpu is merged in, as flytekit merged per key.
+    assert 'return fan.override(resources=flyte.Resources(cpu="1", memory="2Gi"))(n=n)' in b
