@@ -218,9 +218,10 @@ def eager_dropped(call: ast.expr | None) -> str | None:
     dropped = [kw.arg for kw in call.keywords if kw.arg in _EAGER_DROPPED]
     if not dropped:
         return None
+    it = "them" if len(dropped) > 1 else "it"
     return (
-        f"{', '.join(f'{k}=' for k in dropped)} on @eager: flytekit 1.16 drops it (its eager task is serialized "
-        "without it), so the Flyte 2 driver would change what runs; remove it or migrate by hand"
+        f"{', '.join(f'{k}=' for k in dropped)} on @eager: flytekit 1.16 drops {it} (its eager task is "
+        f"serialized without {it}), so the Flyte 2 driver would change what runs; remove {it} or migrate by hand"
     )
 
 
