@@ -979,7 +979,7 @@ def test_eager_becomes_an_async_driver_and_runs_to_the_same_values(tmp_path: pat
 @pytest.mark.parametrize(
     ("edit", "why"),
     [
-        (("@eager\nasync def simple", "@eager(timeout=5)\nasync def simple"), "@eager(...)'s arguments"),
+        (("@eager\nasync def simple", "@eager(timeout=5)\nasync def simple"), "timeout= on @eager: flytekit"),
         (("out = add_one(x=x)", "out = await add_one(x=x)"), "which cannot be awaited"),
         (("outputs = [add_one(x=i) for i in range(x)]", "outputs = list(add_one(x=i) for i in range(x))"), "generator"),
     ],

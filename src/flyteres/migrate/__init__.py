@@ -44,7 +44,8 @@ Decisions:
   (a site left as written, a workflow that cannot become a driver task,
   `conditional`, any other flytekit name) is a `Blocker`, reported once
   where it is (`flyteres.migrate.program`). Tasks without resources move
-  too; `@workflow`/`@dynamic` become driver tasks.
+  too; `@workflow`/`@dynamic` become driver tasks; a `@dynamic`'s or
+  `@eager`'s resources and arguments go to its driver as a task's would.
 - Environments: one per distinct resources, image and environment
   variables; one per module is `env`, named after the module's dotted path
   (`pkg_a.tasks` is `pkg_a_tasks`, so names are unique across a run); with

@@ -22,7 +22,7 @@ from flyteres.source.names import ModuleNames
 __all__ = ["awaiting", "eager_calls", "image_assignments", "replace_maps"]
 
 
-def eager_calls(function: ast.AST, decorator: ast.expr, sync: frozenset[str]) -> frozenset[str] | str:
+def eager_calls(function: ast.AST, sync: frozenset[str]) -> frozenset[str] | str:
     """An `@eager` async function becomes an async driver task, Flyte 2's own form. In
     flytekit 1.16's eager mode a call of a synchronous task returns its value
     (`flyte_entity_call_handler` runs it to completion); Flyte 2 refuses that call inside an
@@ -31,8 +31,6 @@ def eager_calls(function: ast.AST, decorator: ast.expr, sync: frozenset[str]) ->
     becomes `(await t.aio(...))`. Calls of other `@eager`s (coroutines in both) stay.
     `sync` names the module's synchronous tasks, workflows and `@dynamic`s; the answer is
     the names whose calls change (empty: none), or why the function cannot move."""
-    if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
-        return "@eager(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
     if not isinstance(function, ast.AsyncFunctionDef):
         return "@eager on a function that is not async"
     parents = {id(c): p for p in ast.walk(function) for c in ast.iter_child_nodes(p)}

@@ -28,9 +28,11 @@ class MigrateRule(str, Enum):
     #: 1.10.3 and later raise TypeError on it; the backend ignored it).
     STORAGE_REMOVED = "storage-removed"
     #: An argument next to the resources has no exact Flyte 2 equivalent the codemod
-    #: writes (task_config=, an ImageSpec it cannot map, a Secret Flyte 2 sends differently, positional...).
+    #: writes (task_config=, an ImageSpec it cannot map, a Secret Flyte 2 sends differently, positional...),
+    #: or one flytekit's `@eager` drops (retries=, cache=...), which a Flyte 2 driver would start to apply.
     UNSUPPORTED_ARGUMENT = "unsupported-argument"
-    #: A `@dynamic`/`@eager` that declares resources: only one without becomes a Flyte 2 driver task.
+    #: A `@dynamic`/`@eager` with resources that cannot become a Flyte 2 driver task where it is (not at the
+    #: module's top level, calling a task defined after it, an `@eager` body without an exact async form).
     UNSUPPORTED_DECORATOR = "unsupported-decorator"
     #: A construct that carries resources but that this codemod does not
     #: rewrite for the target (ContainerTask for Flyte 2, NotebookTask, plugin

@@ -34,6 +34,11 @@ literals, since the environment is written above the first task. Anything
 else (`ImageSpec` images, templated image strings, secrets without an
 exact form, `task_config`, `cache=Cache(...)`, deck fields, `docs`, labels...) has no
 exact Flyte 2 form here, and the task stays with its reason.
+
+A `@dynamic(...)` is a `@task(...)` that runs its body as a workflow, so its arguments
+move the same way onto its driver task. flytekit 1.16's `@eager(...)` drops `retries`,
+`timeout`, `interruptible`, the cache arguments and `enable_deck` (`eager_dropped`):
+written on the driver they would start to apply, so they block; its other arguments move.
 """
 
 from __future__ import annotations
@@ -48,12 +53,16 @@ from flyteres.migrate.cst_edits import with_commas
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.values import NOT_LITERAL, literal
 
-__all__ = ["Carried", "carry", "rewrite_arguments"]
+__all__ = ["Carried", "carry", "eager_dropped", "rewrite_arguments"]
 
 # Kept as written on `@env.task(...)`: same name and meaning in both SDKs.
 _KEPT = ("retries", "timeout", "interruptible")
 _RENAMED = {"enable_deck": "report", "pod_template_name": "pod_template"}
 _CACHE = ("cache", "cache_version", "cache_serialize")
+# What flytekit 1.16's `eager` takes and then drops: it hands its keywords to the task class, whose
+# base accepts them unused (only `@task` turns these into task metadata), and it deletes
+# `enable_deck` (an eager task always writes a deck).
+_EAGER_DROPPED = (*_KEPT, *_CACHE, "enable_deck")
 # flytekit's Secret, by the qualified names it is imported under, and its dataclass field order.
 _SECRET = ("flytekit.Secret", "flytekit.models.security.Secret")
 _SECRET_FIELDS = ("group", "key", "group_version", "mount_requirement", "env_var")
@@ -199,6 +208,21 @@ def carry(
             environment.append(f"secrets=[{', '.join(items)}]")
         task["secret_requests"] = None
     return Carried(tuple(environment), task)
+
+
+def eager_dropped(call: ast.expr | None) -> str | None:
+    """Why an `@eager(...)`'s arguments cannot move as a `@task(...)`'s do, or None: those
+    flytekit drops would start to apply on the Flyte 2 driver."""
+    if not isinstance(call, ast.Call):
+        return None
+    dropped = [kw.arg for kw in call.keywords if kw.arg in _EAGER_DROPPED]
+    if not dropped:
+        return None
+    it = "them" if len(dropped) > 1 else "it"
+    return (
+        f"{', '.join(f'{k}=' for k in dropped)} on @eager: flytekit 1.16 drops {it} (its eager task is "
+        f"serialized without {it}), so the Flyte 2 driver would change what runs; remove {it} or migrate by hand"
+    )
 
 
 def rewrite_arguments(node: cst.Call, carried: Carried, parse: Callable[[str], cst.BaseExpression]) -> list[cst.Arg]:

@@ -39,7 +39,7 @@ from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
-from flyteres.migrate.task_args import Carried, carry, rewrite_arguments
+from flyteres.migrate.task_args import Carried, carry, eager_dropped, rewrite_arguments
 from flyteres.migrate.tidy import spread, wrap_call
 from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
@@ -77,6 +77,8 @@ class FlytePlanner(Planner):
         self._images = self._plan_images(module)
         groups: dict[tuple[str | None, tuple[str, ...]], list[_Member]] = {}
         overrides: list[Found] = []
+        # The @dynamics and @eagers with resources, decided like tasks; they become drivers.
+        self._driver_members: dict[int, _Member] = {}
         for found in self.a.found:
             if found.kind in OVERRIDE_KINDS:
                 overrides.append(found)
@@ -85,9 +87,13 @@ class FlytePlanner(Planner):
             if decided is not None:
                 decision, carried = decided
                 assert decision.render is not None
-                groups.setdefault((decision.render, carried.environment), []).append((found, decision, carried))
+                if found.kind in (DeclarationKind.DYNAMIC, DeclarationKind.EAGER):
+                    self._driver_members[id(found)] = (found, decision, carried)
+                else:
+                    groups.setdefault((decision.render, carried.environment), []).append((found, decision, carried))
         plain, drivers = self._whole_program_defs(module)
         converted = self._environments(groups, module, plain, drivers)
+        self._unmoved_drivers()
         self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
             self._flyte_override(found, module, converted)
@@ -112,15 +118,8 @@ class FlytePlanner(Planner):
         return out
 
     def _flyte_task(self, found: Found, module: str) -> tuple[Decision, Carried] | None:
-        if found.kind in (DeclarationKind.DYNAMIC, DeclarationKind.EAGER):
-            self.blocked(
-                found,
-                MigrateRule.UNSUPPORTED_DECORATOR,
-                f"a @{found.kind.value} that declares resources: this codemod turns a @{found.kind.value} into "
-                "a driver task only when it declares none (its resources would have to move to the driver's "
-                "environment); migrate it by hand",
-            )
-            return None
+        """A task's (or a @dynamic's or @eager's) resources and other arguments, decided; None
+        when it stays (recorded with its reason)."""
         if found.kind is DeclarationKind.CONTAINER_TASK:
             self.blocked(
                 found,
@@ -160,6 +159,8 @@ class FlytePlanner(Planner):
             self.untouched(found, decision.reason or "", decision.findings)
             return None
         carried = self._carry(found.call, module)
+        if found.kind is DeclarationKind.EAGER:
+            carried = eager_dropped(found.call) or carried
         if isinstance(carried, str):
             self.blocked(found, MigrateRule.UNSUPPORTED_ARGUMENT, carried, decision.findings)
             return None
@@ -226,12 +227,14 @@ class FlytePlanner(Planner):
 
     def _whole_program_defs(self, module: str) -> tuple[dict[tuple[str, ...], list[_Def]], list[_Def]]:
         """The module-level flytekit tasks without resources (they move too), by the
-        environment arguments they need, and the `@workflow`s and `@dynamic`s without
-        resources that become driver tasks. Why one cannot move goes to `def_reasons`."""
+        environment arguments they need, and the `@workflow`s, `@dynamic`s and `@eager`s
+        that become driver tasks (those with resources were decided in `_flyte_task`).
+        Why one cannot move goes to `def_reasons`."""
         plain: dict[tuple[str, ...], list[_Def]] = {}
         drivers: list[_Def] = []
         for t in self.a.model.tasks:
-            if t.sdk != "flytekit" or t.found is not None or not t.module_level:
+            member = None if t.found is None else self._driver_members.get(id(t.found))
+            if t.sdk != "flytekit" or (t.found is not None and member is None) or not t.module_level:
                 continue
             if top_function(self.a, t) is None:
                 self.def_reasons[id(t.function)] = "it is not defined at the top level of the module"
@@ -246,31 +249,61 @@ class FlytePlanner(Planner):
                 else:
                     plain.setdefault(carried.environment, []).append((t, carried))
             elif t.kind == "eager":
-                why = self._plan_eager(t, decorator)
+                driver = member[2] if member is not None else self._driver_arguments(t, decorator, module)
+                why = driver if isinstance(driver, str) else self._plan_eager(t)
                 if why is not None:
                     self.def_reasons[id(t.function)] = why
                 else:
-                    drivers.append((t, Carried()))
+                    assert isinstance(driver, Carried)
+                    drivers.append((t, driver))
             elif t.kind in ("workflow", "dynamic"):
-                if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
-                    self.def_reasons[id(t.function)] = (
-                        f"@{t.kind}(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
-                    )
+                driver = member[2] if member is not None else self._driver_arguments(t, decorator, module)
+                if isinstance(driver, str):
+                    self.def_reasons[id(t.function)] = driver
                 elif orders_nodes(t.function):
                     self.def_reasons[id(t.function)] = (
                         "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
                     )
                 else:
-                    drivers.append((t, Carried()))
+                    drivers.append((t, driver))
                     self._plan_maps(t, module)
         return plain, drivers
 
-    def _plan_eager(self, t: TaskDef, decorator: ast.expr) -> str | None:
+    def _driver_arguments(self, t: TaskDef, decorator: ast.expr, module: str) -> Carried | str:
+        """Where the arguments of a `@workflow`, `@dynamic` or `@eager` without resources go on
+        its driver task, or why they cannot: a `@dynamic`'s and an `@eager`'s as a task's
+        (`flyteres.migrate.task_args`), a `@workflow`'s nowhere yet."""
+        if t.kind == "workflow":
+            if isinstance(decorator, ast.Call) and (decorator.args or decorator.keywords):
+                return "@workflow(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
+            return Carried()
+        carried = self._carry(decorator, module)
+        if t.kind == "eager":
+            return eager_dropped(decorator) or carried
+        return carried
+
+    def _unmoved_drivers(self) -> None:
+        """Record each @dynamic or @eager with resources whose definition did not become a
+        driver task as left as written, with the reason its definition stayed."""
+        functions = {id(t.found): t for t in self.a.model.tasks if t.found is not None}
+        for found, decision, _ in self._driver_members.values():
+            if id(found) in self.rewritten_ids:
+                continue
+            t = functions.get(id(found))
+            if t is None:
+                why = f"this @{found.kind.value} is not a decorated function this codemod can move"
+            elif not t.module_level:
+                why = "it is not defined at the top level of the module"
+            else:
+                why = self.def_reasons.get(id(t.function)) or f"this @{found.kind.value} has no driver-task form here"
+            self.blocked(found, MigrateRule.UNSUPPORTED_DECORATOR, why, decision.findings)
+
+    def _plan_eager(self, t: TaskDef) -> str | None:
         """An `@eager` becomes an async driver task (`flyteres.migrate.driver_bodies.eager_calls`);
         why it cannot, or None."""
         local = [d for d in self.a.model.tasks if d.module_level and d.sdk == "flytekit"]
         sync = frozenset(d.name for d in local if d.kind != "eager" and d.name != t.name)
-        planned = eager_calls(t.function, decorator, sync)
+        planned = eager_calls(t.function, sync)
         if isinstance(planned, str):
             return planned
         if planned:
@@ -362,10 +395,11 @@ class FlytePlanner(Planner):
         return converted
 
     def _driver_environments(self, envs: Sequence[_Env], drivers: Sequence[_Def]) -> list[_Env]:
-        """Environments for the driver tasks: each goes above its first driver and `depends_on`
-        the environments of the tasks its drivers call, so a driver calling a task defined
-        after an earlier driver starts a new one; a driver calling a task defined after
-        itself stays (flytekit would not have compiled it either)."""
+        """Environments for the driver tasks: one per distinct resources and environment
+        arguments, as for tasks; each goes above its first driver and `depends_on` the
+        environments of the tasks its drivers call, so a driver calling a task defined after
+        an earlier driver starts a new one; a driver calling a task defined after itself stays
+        (flytekit would not have compiled it either)."""
         env_of = {name: env for env in envs for name in env.names}
         calls: dict[str, set[str]] = {}
         external: dict[str, set[tuple[str, str]]] = {}
@@ -386,16 +420,21 @@ class FlytePlanner(Planner):
             if any(d.top > top for d in deps.values()):
                 self.def_reasons[id(t.function)] = "it calls a task defined after it"
                 continue
-            current = out[-1] if out else None
+            member = None if t.found is None else self._driver_members.get(id(t.found))
+            render = None if member is None else member[1].render
+            members = [] if member is None else [member]
+            same = [e for e in out if (e.render, e.extras) == (render, carried.environment)]
+            current = same[-1] if same else None
             if current is not None and all(d.top < current.top or d is current for d in deps.values()):
                 current.defs = [*current.defs, (t, carried)]
+                current.members = [*current.members, *members]
                 current.depends = {**current.depends, **{k: v for k, v in deps.items() if v is not current}}
             else:
-                env = _Env(None, top, t.line, t.name, (), defs=[(t, carried)], driver=True)
-                env.depends = {k: v for k, v in deps.items() if v is not env}
-                out.append(env)
-            out[-1].external |= external.get(t.name, set())
-            env_of[t.name] = out[-1]
+                current = _Env(render, top, t.line, t.name, carried.environment, members, [(t, carried)], driver=True)
+                current.depends = {k: v for k, v in deps.items() if v is not current}
+                out.append(current)
+            current.external |= external.get(t.name, set())
+            env_of[t.name] = current
         return out
 
     def _external_environment(self, qualified: str) -> tuple[str, str] | None:
@@ -461,9 +500,11 @@ class FlytePlanner(Planner):
         assert decorator is not None
         index = t.function.decorator_list.index(decorator)
         self.converted_defs.add(id(t.function))
+        # A driver with resources had its decorator rewritten as a task's (`_environments`).
+        member = t.found is not None and id(t.found) in self._driver_members
         if t.kind == "task":
             self.plain_converted.add(t.name)
-        else:
+        elif not member:
             self.drivers_converted.add(t.name)
 
         maps = self._maps.get(id(t.function), {})
@@ -475,6 +516,8 @@ class FlytePlanner(Planner):
                 n = replace_maps(n, maps, self.a.module)
             if eager:
                 n = awaiting(n, eager)
+            if member:
+                return n
             decorators = list(n.decorators)
             old = decorators[index].decorator
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
@@ -715,4 +758,5 @@ class _Env:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (*(f.name for f, _, _ in self.members), *(t.name for t, _ in self.defs))
+        # A driver with resources is both a member (its decorator) and a definition (its body).
+        return tuple(dict.fromkeys((*(f.name for f, _, _ in self.members), *(t.name for t, _ in self.defs))))
