@@ -990,3 +990,101 @@ def test_eager_without_an_exact_async_driver_blocks(edit: tuple[str, str], why: 
     result = migrate_source(source, path="m.py")
     assert result.status == "unchanged"
     assert any(why in b.reason for b in result.blockers), [b.reason for b in result.blockers]
+
+
+NAMED = """\
+    import dataclasses
+    from typing import NamedTuple
+
+    from flytekit import task, workflow
+
+    Slope = NamedTuple("Slope", [("slope", float)])
+
+
+    class Fit(NamedTuple):
+        slope: float
+        intercept: float
+
+
+    @dataclasses.dataclass
+    class Point:
+        x: float
+        y: float
+
+
+    @task
+    def slope(xs: list[int], ys: list[int]) -> Slope:
+        return Slope(slope=float(sum(ys)) / len(xs))
+
+
+    @task
+    def fit(xs: list[int], s: float) -> Fit:
+        return Fit(slope=s, intercept=float(len(xs)))
+
+
+    @task
+    def point(v: float) -> Point:
+        return Point(x=v, y=-v)
+
+
+    @task
+    def total(a: float, b: float, c: float) -> float:
+        return a + b + c
+
+
+    @workflow
+    def wf(xs: list[int], ys: list[int]) -> float:
+        s = slope(xs=xs, ys=ys)
+        f = fit(xs=xs, s=s.slope)
+        return total(a=f.intercept, b=point(v=f.slope).y, c=fit(xs=xs, s=s.slope).slope)
+    """
+
+
+def test_named_outputs_are_read_by_position_and_run_to_the_same_value(tmp_path: pathlib.Path) -> None:
+    # A Flyte 2 run hands a driver a one-field NamedTuple's value and a several-field one's
+    # tuple, so `.field` must become the value or an index; a dataclass keeps its attributes.
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"named_old_{n}", tmp_path / "new" / f"named_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": NAMED})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (new_dir / "flow.py").read_text()
+    assert "    f = fit(xs=xs, s=s)\n" in code
+    assert "    return total(a=f[1], b=point(v=f[0]).y, c=fit(xs=xs, s=s)[0])\n" in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
+    assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5]) == 2.0 - 4.0 + 4.0
+
+
+@pytest.mark.parametrize(
+    ("read", "why"),
+    [
+        ("other(n=n).value", "reads an output of a task of another module by name"),
+        ("plain(n=n).real", "its type is not a NamedTuple or a class of this module"),
+    ],
+)
+def test_a_named_read_that_cannot_be_told_apart_blocks(read: str, why: str) -> None:
+    source = f"""\
+        from flytekit import task, workflow
+
+        from pkg.tasks import other
+
+
+        @task
+        def plain(n: int) -> int:
+            return n
+
+
+        @workflow
+        def wf(n: int) -> int:
+            return plain(n={read})
+        """
+    result = migrate_source(textwrap.dedent(source), path="m.py")
+    assert result.status == "unchanged"
+    assert [b.construct for b in result.blockers] == ["@workflow wf"]
+    assert why in result.blockers[0].reason

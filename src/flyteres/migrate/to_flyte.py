@@ -35,6 +35,7 @@ from flyteres.migrate.flyte_layout import (
 from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo
 from flyteres.migrate.map_calls import map_calls
+from flyteres.migrate.named_outputs import named_reads, namedtuple_fields, rewrite_reads
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
@@ -60,6 +61,8 @@ class FlytePlanner(Planner):
         # The `flyte.map` source of each `map_task(f)(...)` a driver-to-be holds, by id() of the
         # driver's function and the call's source text.
         self._maps: dict[int, dict[str, str]] = {}
+        self._reads: dict[int, dict[str, int | None]] = {}
+        self._named_types: tuple[dict[str, tuple[str, ...] | None], frozenset[str]] | None = None
         # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
         self._eager_calls: dict[int, frozenset[str]] = {}
         # The environments of other modules the drivers reach through a module name
@@ -250,7 +253,7 @@ class FlytePlanner(Planner):
                     plain.setdefault(carried.environment, []).append((t, carried))
             elif t.kind == "eager":
                 driver = member[2] if member is not None else self._driver_arguments(t, decorator, module)
-                why = driver if isinstance(driver, str) else self._plan_eager(t)
+                why = driver if isinstance(driver, str) else self._plan_eager(t) or self._plan_reads(t)
                 if why is not None:
                     self.def_reasons[id(t.function)] = why
                 else:
@@ -264,6 +267,8 @@ class FlytePlanner(Planner):
                     self.def_reasons[id(t.function)] = (
                         "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
                     )
+                elif (why := self._plan_reads(t)) is not None:
+                    self.def_reasons[id(t.function)] = why
                 else:
                     drivers.append((t, driver))
                     self._plan_maps(t, module)
@@ -297,6 +302,27 @@ class FlytePlanner(Planner):
             else:
                 why = self.def_reasons.get(id(t.function)) or f"this @{found.kind.value} has no driver-task form here"
             self.blocked(found, MigrateRule.UNSUPPORTED_DECORATOR, why, decision.findings)
+
+    def _plan_reads(self, t: TaskDef) -> str | None:
+        """The named-output reads of a driver-to-be in Flyte 2's form
+        (`flyteres.migrate.named_outputs`); why it cannot move, or None."""
+        if self._named_types is None:
+            self._named_types = namedtuple_fields(self.a.model.tree, self.a.names)
+        types, records = self._named_types
+        returns = {d.name: d.function.returns for d in self.a.model.tasks if d.module_level and d.sdk == "flytekit"}
+        reads = named_reads(
+            t.function,
+            returns=returns,
+            types=types,
+            records=records,
+            names=self.a.names,
+            segment=lambda n: self.a.text.segment(span_of(n)),
+        )
+        if isinstance(reads, str):
+            return reads
+        if reads:
+            self._reads[id(t.function)] = reads
+        return None
 
     def _plan_eager(self, t: TaskDef) -> str | None:
         """An `@eager` becomes an async driver task (`flyteres.migrate.driver_bodies.eager_calls`);
@@ -508,12 +534,15 @@ class FlytePlanner(Planner):
             self.drivers_converted.add(t.name)
 
         maps = self._maps.get(id(t.function), {})
+        reads = self._reads.get(id(t.function), {})
         eager = self._eager_calls.get(id(t.function), frozenset())
 
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
             if maps:
                 n = replace_maps(n, maps, self.a.module)
+            if reads:
+                n = rewrite_reads(n, reads, self.a.module)
             if eager:
                 n = awaiting(n, eager)
             if member:

@@ -1,0 +1,171 @@
+"""A driver's reads of a task's named outputs (`t(...).field`), in Flyte 2's form.
+
+In a flytekit workflow, a task declared `-> NamedTuple("Out", [("a", float), ...])`
+gives a promise whose outputs are read by name: `x = t(...)`, then `x.a`. A
+Flyte 2 run (local or remote) hands a driver the task's outputs as literals turn
+them back into Python values: the one value itself when the NamedTuple has one
+field, a plain `tuple` when it has several (checked with flyte 2.12's
+`flyte.run`), so `x.a` fails. Reading by position is the same in both: `x` for the
+only field, `x[i]` for field `i`.
+
+`named_reads` finds those reads in a driver-to-be and says how each changes, or
+why the function cannot move: a read of a task whose output type cannot be read
+here (another module's task, an annotation that is not a module-level
+NamedTuple or a known other type), or of a name bound more than once.
+`rewrite_reads` applies the answer to the driver's libcst tree.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+import libcst as cst
+
+from flyteres.source.names import ModuleNames
+
+__all__ = ["named_reads", "namedtuple_fields", "rewrite_reads"]
+
+_NAMEDTUPLE = ("typing.NamedTuple", "typing_extensions.NamedTuple", "collections.namedtuple")
+
+
+def _fields_of_call(call: ast.Call) -> tuple[str, ...] | None:
+    """`NamedTuple("X", [("a", T), ...])`, `NamedTuple("X", a=T)` or `namedtuple("X", ["a", ...])`."""
+    if call.keywords and len(call.args) == 1:
+        names = [k.arg for k in call.keywords]
+        return None if None in names else tuple(n for n in names if n is not None)
+    if len(call.args) != 2 or call.keywords:
+        return None
+    items = call.args[1]
+    if not isinstance(items, ast.List | ast.Tuple):
+        return None
+    out = []
+    for item in items.elts:
+        name = item.elts[0] if isinstance(item, ast.Tuple) and item.elts else item
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            return None
+        out.append(name.value)
+    return tuple(out)
+
+
+def namedtuple_fields(tree: ast.Module, names: ModuleNames) -> tuple[dict[str, tuple[str, ...] | None], frozenset[str]]:
+    """Each module-level NamedTuple type by name with its fields in order (None: they cannot be
+    read), and the module's other top-level classes."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    records: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef) and any(names.qualified(b) in _NAMEDTUPLE for b in stmt.bases):
+            fields = [s.target.id for s in stmt.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+            out[stmt.name] = tuple(fields)
+        elif isinstance(stmt, ast.ClassDef):
+            records.add(stmt.name)
+        elif (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+            and names.qualified(stmt.value.func) in _NAMEDTUPLE
+        ):
+            out[stmt.targets[0].id] = _fields_of_call(stmt.value)
+    return out, frozenset(records - set(out))
+
+
+def named_reads(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    *,
+    returns: Mapping[str, ast.expr | None],
+    types: Mapping[str, tuple[str, ...] | None],
+    records: frozenset[str],
+    names: ModuleNames,
+    segment: Callable[[ast.expr], str],
+) -> dict[str, int | None] | str:
+    """The attribute reads of task outputs in `function` whose form changes, by source text
+    (`segment` gives a node's): None for `x.a` -> `x` (one field), `i` for `x.a` -> `x[i]`; or
+    why the function cannot move. Equal texts change alike: a name read this way is bound once.
+
+    `returns` maps each task the module defines to its return annotation; `types` is
+    `namedtuple_fields` of the module, `records` its other module-level classes (a
+    dataclass output keeps its attributes in both SDKs). A read of any other output, or
+    of an imported name's result, cannot be told apart from a named output here."""
+    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
+    stores.update(a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs))
+    values = {
+        n.targets[0].id: n.value
+        for n in ast.walk(function)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    }
+    methods = {id(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
+    out: dict[str, int | None] = {}
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load) or id(node) in methods:
+            continue  # `t(...).with_overrides(...)` and other methods are not outputs
+        source = node.value
+        if isinstance(source, ast.Name):
+            if source.id not in values:
+                continue
+            if stores[source.id] != 1:
+                if _task_call(values[source.id], returns, names) is None:
+                    continue
+                return f"{source.id} holds a task's outputs and is bound more than once (line {node.lineno})"
+            source = values[source.id]
+        called = _task_call(source, returns, names)
+        if called is None:
+            continue
+        name, annotation = called
+        if name not in returns:
+            return (
+                f"{name}(...).{node.attr} (line {node.lineno}) reads an output of a task of another module by "
+                "name; whether Flyte 2 hands it over as a NamedTuple cannot be told here"
+            )
+        if isinstance(annotation, ast.Name) and annotation.id in records:
+            continue  # a dataclass keeps its attributes
+        fields = types.get(annotation.id) if isinstance(annotation, ast.Name) else None
+        if fields is None or node.attr not in fields:
+            return (
+                f"{name}(...).{node.attr} (line {node.lineno}) reads an output by name, and its type is not "
+                "a NamedTuple or a class of this module whose fields can be read here"
+            )
+        out[segment(node)] = None if len(fields) == 1 else fields.index(node.attr)
+    return out
+
+
+def _task_call(
+    node: ast.expr, returns: Mapping[str, ast.expr | None], names: ModuleNames
+) -> tuple[str, ast.expr | None] | None:
+    """(the callee, its return annotation) when `node` calls a task of the module or an imported name."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None
+    name = node.func.id
+    if name in returns:
+        return name, returns[name]
+    if name in names.imports:
+        return name, None
+    return None
+
+
+def rewrite_reads(function: cst.FunctionDef, reads: Mapping[str, int | None], module: cst.Module) -> cst.FunctionDef:
+    """`function` with each attribute whose text is a key of `reads` read by position (reads
+    inside it first); every one must be found (a read left behind would fail at run time)."""
+    found: set[str] = set()
+
+    class _Reads(cst.CSTTransformer):
+        def leave_Attribute(  # noqa: N802 - libcst's name
+            self, original: cst.Attribute, updated: cst.Attribute
+        ) -> cst.BaseExpression:
+            text = module.code_for_node(original.with_changes(lpar=(), rpar=()))
+            if text not in reads:
+                return updated
+            found.add(text)
+            index = reads[text]
+            if index is None:
+                value = updated.value
+                return value.with_changes(lpar=[*updated.lpar, *value.lpar], rpar=[*value.rpar, *updated.rpar])
+            position = cst.SubscriptElement(cst.Index(cst.Integer(str(index))))
+            return cst.Subscript(value=updated.value, slice=[position], lpar=updated.lpar, rpar=updated.rpar)
+
+    out = function.visit(_Reads())
+    if set(reads) - found:
+        raise ValueError("a named-output read to rewrite was not found in the libcst tree")
+    assert isinstance(out, cst.FunctionDef)
+    return out
