@@ -25,7 +25,6 @@ from flyteres.migrate.flyte_layout import (
     importing,
     is_import,
     module_stem,
-    orders_nodes,
     snake,
     top_function,
     top_index,
@@ -35,6 +34,7 @@ from flyteres.migrate.flyte_layout import (
 from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo
 from flyteres.migrate.map_calls import map_calls
+from flyteres.migrate.ordering import Ordering, drop_ordering, plan_ordering
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
@@ -62,6 +62,8 @@ class FlytePlanner(Planner):
         self._maps: dict[int, dict[str, str]] = {}
         # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
         self._eager_calls: dict[int, frozenset[str]] = {}
+        # How the `>>` of each workflow or `@dynamic` driver go, by id() of its function.
+        self._orderings: dict[int, Ordering] = {}
         # The environments of other modules the drivers reach through a module name
         # (`etl.extract(...)`): the module expression as written, by (module, variable).
         self._through_module: dict[tuple[str, str], str] = {}
@@ -256,14 +258,28 @@ class FlytePlanner(Planner):
                     self.def_reasons[id(t.function)] = (
                         f"@{t.kind}(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
                     )
-                elif orders_nodes(t.function):
-                    self.def_reasons[id(t.function)] = (
-                        "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
-                    )
                 else:
+                    ordering = plan_ordering(t.function, self._moving_calls(t.name), self.a.names)
+                    if isinstance(ordering, str):
+                        self.def_reasons[id(t.function)] = ordering
+                        continue
+                    if ordering is not None:
+                        self._orderings[id(t.function)] = ordering
                     drivers.append((t, Carried()))
                     self._plan_maps(t, module)
         return plain, drivers
+
+    def _moving_calls(self, caller: str) -> set[tuple[int, int]]:
+        """Where `caller` calls a task or workflow of this module, or one of another module known
+        to move to Flyte 2 in the run: (line, column) of each call."""
+        out = set()
+        for c in self.a.model.task_calls():
+            if c.caller != caller:
+                continue
+            imported = None if c.qualified is None else self.imported_task(c.qualified)
+            if c.qualified is None or (imported is not None and imported[1] is not None and imported[1].converted):
+                out.add((c.line, c.col))
+        return out
 
     def _plan_eager(self, t: TaskDef, decorator: ast.expr) -> str | None:
         """An `@eager` becomes an async driver task (`flyteres.migrate.driver_bodies.eager_calls`);
@@ -468,6 +484,7 @@ class FlytePlanner(Planner):
 
         maps = self._maps.get(id(t.function), {})
         eager = self._eager_calls.get(id(t.function), frozenset())
+        ordering = self._orderings.get(id(t.function))
 
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
@@ -475,6 +492,8 @@ class FlytePlanner(Planner):
                 n = replace_maps(n, maps, self.a.module)
             if eager:
                 n = awaiting(n, eager)
+            if ordering is not None:
+                n = drop_ordering(n, ordering)
             decorators = list(n.decorators)
             old = decorators[index].decorator
             func = cst.Attribute(value=cst.Name(variable), attr=cst.Name("task"))
