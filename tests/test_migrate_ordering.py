@@ -248,3 +248,44 @@ def test_a_forward_ordering_of_names_and_calls_is_dropped() -> None:
     result = migrate_source(source, path="m.py")
     assert result.status == "changed", result.blockers
     assert "def wf(n: int) -> None:\n    a()\n    b()\n    sub()\n    b()\n    sub()\n" in result.code
+
+
+def test_tasks_of_another_module_of_the_run_are_ordered_too(tmp_path: pathlib.Path) -> None:
+    tasks = """\
+        from flytekit import Resources, task
+
+
+        @task(requests=Resources(cpu="1"))
+        def double(n: int) -> int:
+            return n * 2
+
+
+        @task
+        def plain(n: int) -> int:
+            return n + 1
+        """
+    flows = """\
+        from flytekit import workflow
+
+        from .tasks import double, plain
+
+
+        @workflow
+        def wf(n: int) -> int:
+            first = double(n=n)
+            first >> plain(n=n)
+            return first
+        """
+    for rel, text in {"pkg/__init__.py": "", "pkg/tasks.py": tasks, "pkg/flows.py": flows}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(textwrap.dedent(text))
+    report = run([tmp_path], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    code = (tmp_path / "pkg" / "flows.py").read_text()
+    assert "    first = double(n=n)\n    plain(n=n)\n    return first\n" in code
+    # Alone, the module cannot tell that the names it imports are tasks that move: it stays.
+    alone = migrate_source(textwrap.dedent(flows), path="pkg/flows.py", module="pkg.flows")
+    assert alone.status == "unchanged"
+    assert (
+        "first is bound to a call of double, which is not a task or workflow of this module" in alone.blockers[0].reason
+    )
