@@ -289,3 +289,25 @@ def test_tasks_of_another_module_of_the_run_are_ordered_too(tmp_path: pathlib.Pa
     assert (
         "first is bound to a call of double, which is not a task or workflow of this module" in alone.blockers[0].reason
     )
+
+
+def test_in_eager_the_shift_of_two_values_stays() -> None:
+    # flytekit 1.16's eager mode returns a task's value, so `>>` shifts two ints there as in Flyte 2.
+    source = textwrap.dedent(
+        """\
+        from flytekit import eager, task
+
+
+        @task
+        def a() -> int:
+            return 8
+
+
+        @eager
+        async def driver() -> int:
+            return a() >> a()
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "changed", result.blockers
+    assert "    return (await a.aio()) >> (await a.aio())\n" in result.code
