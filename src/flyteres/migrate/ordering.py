@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from flyteres.migrate.cst_edits import comment_lines, lost_comments
 from flyteres.source.names import ModuleNames
 
 __all__ = ["Ordering", "drop_ordering", "plan_ordering"]
@@ -299,14 +300,16 @@ def drop_ordering(function: cst.FunctionDef, ordering: Ordering) -> cst.Function
             for operand, is_call in zip(_operands(small.value), ordering.statements[here], strict=True)
             if is_call
         ]
+        # Comments written between the operands go above what stays.
+        inside = comment_lines(lost_comments(small, cst.Module([cst.SimpleStatementLine([cst.Expr(k)]) for k in keep])))
         if not keep:
-            carried += _comments(stmt)
+            carried += [*_comments(stmt), *inside]
             continue
         for n, operand in enumerate(keep):
             last = n == len(keep) - 1
             new = cst.SimpleStatementLine(
                 body=[cst.Expr(operand)],
-                leading_lines=stmt.leading_lines if n == 0 else (),
+                leading_lines=[*stmt.leading_lines, *inside] if n == 0 else (),
                 trailing_whitespace=stmt.trailing_whitespace if last else cst.TrailingWhitespace(),
             )
             out.append(_after(carried, new))
