@@ -18,7 +18,7 @@ becomes the bare call `t()`, so the driver adds no unused name.
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
@@ -95,9 +95,14 @@ class _RefusedError(Exception):
 
 class _Planner:
     def __init__(
-        self, function: ast.FunctionDef | ast.AsyncFunctionDef, calls: Collection[tuple[int, int]], names: ModuleNames
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        calls: Callable[[], Collection[tuple[int, int]]],
+        names: ModuleNames,
     ) -> None:
-        self.function, self.calls, self.names = function, calls, names
+        self.function, self.names = function, names
+        self._calls = calls
+        self.calls: Collection[tuple[int, int]] = ()
         self.index = {id(s): i for i, s in enumerate(function.body)}
         self.parents = {id(c): p for p in ast.walk(function) for c in ast.iter_child_nodes(p)}
         self.operands: set[int] = set()  # id() of the names `>>` orders, which go with their statements
@@ -204,6 +209,7 @@ class _Planner:
         ]
         if not chains:
             return None
+        self.calls = self._calls()
         statements: dict[int, tuple[bool, ...]] = {}
         assignments: dict[int, ast.Assign] = {}
         for chain in sorted(chains, key=lambda n: (n.lineno, n.col_offset)):
@@ -237,11 +243,14 @@ class _Planner:
 
 
 def plan_ordering(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, calls: Collection[tuple[int, int]], names: ModuleNames
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    calls: Callable[[], Collection[tuple[int, int]]],
+    names: ModuleNames,
 ) -> Ordering | str | None:
     """How the `>>` of a workflow or `@dynamic` that becomes a driver task go (None: it has none),
-    or why they cannot. `calls` holds (line, column) of each call of a task or workflow the
-    driver makes (`flyteres.source.analysis.SourceModule.task_calls`)."""
+    or why they cannot. `calls` gives (line, column) of each call of a task or workflow the
+    driver makes (`flyteres.source.analysis.SourceModule.task_calls`); it is asked only when
+    there is a `>>`."""
     try:
         return _Planner(function, calls, names).plan()
     except _RefusedError as refused:

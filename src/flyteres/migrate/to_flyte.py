@@ -8,6 +8,7 @@ share its per-module state); the stateless parts live in `flyte_layout`, `task_a
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -259,7 +260,7 @@ class FlytePlanner(Planner):
                         f"@{t.kind}(...)'s arguments have no Flyte 2 driver-task equivalent this codemod knows"
                     )
                 else:
-                    ordering = plan_ordering(t.function, self._moving_calls(t.name), self.a.names)
+                    ordering = plan_ordering(t.function, functools.partial(self._moving_calls, t.name), self.a.names)
                     if isinstance(ordering, str):
                         self.def_reasons[id(t.function)] = ordering
                         continue
