@@ -5,7 +5,9 @@ Each case directory holds `<target>.kubernetes.py.txt` for both targets, and
 (when it is absent, strict must give the kubernetes output). The `.txt`
 suffix keeps formatters and linters away: these files are data, byte for
 byte what the codemod reads and writes. `sites.json` pins every
-site's line, kind, name, action and rules, per target and policy.
+site's line, kind, name, action and rules, per target and policy; where a case
+has `blockers.json`, it pins what keeps the module on flytekit when it moves
+whole to Flyte 2, and why.
 
 Regenerate after an intended change with FLYTERES_UPDATE_GOLDENS=1, then read
 the diff: the goldens are the specification.
@@ -54,6 +56,12 @@ def _migrate(case: str, target: str, policy: str) -> MigrationResult:
     return migrate_source(source, path=f"{case}.py", target=target, policy=policy, partial=True)  # type: ignore[arg-type]
 
 
+def _blockers(case: str) -> list[str]:
+    """What keeps the case's module on flytekit when it moves whole (`--target flyte`), and why."""
+    result = migrate_source(_read(CASES_DIR / case / "input.py.txt"), path=f"{case}.py", target="flyte")
+    return [f"{b.line} {b.construct} [{b.rule}]: {b.reason}" for b in result.blockers]
+
+
 def _update(case: str) -> None:
     directory = CASES_DIR / case
     sites: dict[str, list[str]] = {}
@@ -69,6 +77,8 @@ def _update(case: str) -> None:
         else:
             _write(path, code)
     _write(directory / "sites.json", json.dumps(sites, indent=2) + "\n")
+    if (directory / "blockers.json").exists():
+        _write(directory / "blockers.json", json.dumps(_blockers(case), indent=2) + "\n")
 
 
 @pytest.mark.parametrize(("target", "policy"), COMBOS, ids=[f"{t}-{p}" for t, p in COMBOS])
@@ -83,6 +93,8 @@ def test_golden_case(case: str, target: str, policy: str) -> None:
         expected = directory / f"{target}.kubernetes.py.txt"
     assert result.code == _read(expected)
     assert _summary(result) == json.loads(_read(directory / "sites.json"))[f"{target}.{policy}"]
+    if target == "flyte" and policy == "kubernetes" and (directory / "blockers.json").exists():
+        assert _blockers(case) == json.loads(_read(directory / "blockers.json"))
     # Running it again changes nothing.
     again = migrate_source(result.code, path=f"{case}.py", target=target, policy=policy)  # type: ignore[arg-type]
     assert again.code == result.code

@@ -65,7 +65,8 @@ Decisions:
   `@eager` becomes an async driver task whose calls of synchronous tasks
   are `(await t.aio(...))` (`flyteres.migrate.driver_bodies`);
   `map_task(f)(...)` in a driver becomes `flyte.map(...)` where exact
-  (`flyteres.migrate.map_calls`).
+  (`flyteres.migrate.map_calls`); `>>` statements whose edges all go
+  forward in the driver's call order are dropped (`flyteres.migrate.ordering`).
 - Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,
   `import flyte` goes where isort puts it, and lines longer than the
   project's line length are wrapped (the runner passes it; the library

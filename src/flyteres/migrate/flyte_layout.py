@@ -26,7 +26,6 @@ __all__ = [
     "importing",
     "is_import",
     "module_stem",
-    "orders_nodes",
     "snake",
     "top_function",
     "top_index",
@@ -146,11 +145,6 @@ def wrapped(builder: Builder, unit: str) -> Builder:
         return out.with_changes(func=override.with_changes(whitespace_before_args=newline(unit), args=args))
 
     return build
-
-
-def orders_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether a workflow orders its nodes with `>>` (flytekit's explicit dependencies)."""
-    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.RShift) for n in ast.walk(function))
 
 
 def environment_stem(module: str | None, path: str) -> str:

@@ -2,12 +2,13 @@
 
 One class, the Flyte 2 planner (about 700 lines: tasks, drivers, environments and overrides
 share its per-module state); the stateless parts live in `flyte_layout`, `task_args`,
-`map_calls`, `images` and `driver_bodies`.
+`map_calls`, `images`, `driver_bodies` and `ordering`.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +26,6 @@ from flyteres.migrate.flyte_layout import (
     importing,
     is_import,
     module_stem,
-    orders_nodes,
     snake,
     top_function,
     top_index,
@@ -36,6 +36,7 @@ from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo
 from flyteres.migrate.map_calls import map_calls
 from flyteres.migrate.named_outputs import named_reads, namedtuple_fields, rewrite_reads
+from flyteres.migrate.ordering import Ordering, drop_ordering, plan_ordering
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
@@ -65,6 +66,8 @@ class FlytePlanner(Planner):
         self._named_types: tuple[dict[str, tuple[str, ...] | None], frozenset[str]] | None = None
         # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
         self._eager_calls: dict[int, frozenset[str]] = {}
+        # How the `>>` of each workflow or `@dynamic` driver go, by id() of its function.
+        self._orderings: dict[int, Ordering] = {}
         # The environments of other modules the drivers reach through a module name
         # (`etl.extract(...)`): the module expression as written, by (module, variable).
         self._through_module: dict[tuple[str, str], str] = {}
@@ -263,13 +266,15 @@ class FlytePlanner(Planner):
                 driver = member[2] if member is not None else self._driver_arguments(t, decorator, module)
                 if isinstance(driver, str):
                     self.def_reasons[id(t.function)] = driver
-                elif orders_nodes(t.function):
-                    self.def_reasons[id(t.function)] = (
-                        "`>>` orders nodes explicitly; a Flyte 2 driver runs its calls in order"
-                    )
+                    continue
+                ordering = plan_ordering(t.function, functools.partial(self._moving_calls, t.name), self.a.names)
+                if isinstance(ordering, str):
+                    self.def_reasons[id(t.function)] = ordering
                 elif (why := self._plan_reads(t)) is not None:
                     self.def_reasons[id(t.function)] = why
                 else:
+                    if ordering is not None:
+                        self._orderings[id(t.function)] = ordering
                     drivers.append((t, driver))
                     self._plan_maps(t, module)
         return plain, drivers
@@ -323,6 +328,18 @@ class FlytePlanner(Planner):
         if reads:
             self._reads[id(t.function)] = reads
         return None
+
+    def _moving_calls(self, caller: str) -> set[tuple[int, int]]:
+        """Where `caller` calls a task or workflow of this module, or one of another module known
+        to move to Flyte 2 in the run: (line, column) of each call."""
+        out = set()
+        for c in self.a.model.task_calls():
+            if c.caller != caller:
+                continue
+            imported = None if c.qualified is None else self.imported_task(c.qualified)
+            if c.qualified is None or (imported is not None and imported[1] is not None and imported[1].converted):
+                out.add((c.line, c.col))
+        return out
 
     def _plan_eager(self, t: TaskDef) -> str | None:
         """An `@eager` becomes an async driver task (`flyteres.migrate.driver_bodies.eager_calls`);
@@ -536,9 +553,12 @@ class FlytePlanner(Planner):
         maps = self._maps.get(id(t.function), {})
         reads = self._reads.get(id(t.function), {})
         eager = self._eager_calls.get(id(t.function), frozenset())
+        ordering = self._orderings.get(id(t.function))
 
         def build(n: cst.CSTNode) -> cst.CSTNode:
             assert isinstance(n, cst.FunctionDef)
+            if ordering is not None:
+                n = drop_ordering(n, ordering)
             if maps:
                 n = replace_maps(n, maps, self.a.module)
             if reads:
