@@ -397,6 +397,38 @@ def test_a_flytekit_plugin_blocks_where_it_is_imported_and_used() -> None:
     assert all("flytekit plugin" in b.reason and "flyteplugins-*" in b.reason for b in result.blockers)
 
 
+AIRFLOW = """\
+    from airflow.operators.bash import BashOperator
+    from flytekit import task, workflow
+
+
+    @task
+    def t1() -> None:
+        print("done")
+
+
+    @workflow
+    def wf() -> None:
+        BashOperator(task_id="hello", bash_command="echo hello")
+        t1()
+    """
+
+
+def test_an_airflow_operator_in_a_flytekit_module_blocks() -> None:
+    # flytekitplugins-airflow makes the operator a task of the workflow; in a driver it would run nothing.
+    result = migrate_source(textwrap.dedent(AIRFLOW), path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [
+        (1, "import airflow.operators.bash"),
+        (12, "airflow.operators.bash.BashOperator"),
+    ]
+    assert "flytekitplugins-airflow" in result.blockers[1].reason
+    # A module without flytekit is no flytekit program: its Airflow code is none of migrate's business.
+    alone = migrate_source("from airflow.operators.bash import BashOperator\n\nop = BashOperator(task_id='x')\n")
+    assert alone.status == "unchanged"
+    assert alone.blockers == ()
+
+
 SECRETS = """\
     import pathlib
 

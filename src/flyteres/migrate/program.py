@@ -40,13 +40,16 @@ MARK = "# TODO(flyteres):"
 
 _PLUGINS = "flytekitplugins"
 _FLYTEKIT = frozenset({"flytekit", "union", "unionai", _PLUGINS})
+# flytekitplugins-airflow makes every Airflow operator a flytekit task: in a flytekit module,
+# `BashOperator(...)` in a workflow is a node, and in a Flyte 2 driver a plain object.
+_AIRFLOW = "airflow"
 # Values, not constructs: a `Resources` constant or an accelerator constant left in the
 # module is plain data that Flyte 2 code never reads (its environments carry the values).
 _DATA = ("Resources",)
 
 
-def _is_flytekit(qualified: str | None) -> bool:
-    return qualified is not None and qualified.partition(".")[0] in _FLYTEKIT
+def _is_flytekit(qualified: str | None, plugins: frozenset[str] = frozenset()) -> bool:
+    return qualified is not None and qualified.partition(".")[0] in _FLYTEKIT | plugins
 
 
 # Why a flytekit name has no Flyte 2 form, where there is more to say than that (read from
@@ -61,14 +64,19 @@ _NO_FORM = {
 
 
 def _plugin_reason(module: str) -> str:
+    if module.partition(".")[0] == _AIRFLOW:
+        return (
+            f"{module}: flytekitplugins-airflow runs Airflow operators as flytekit tasks; Flyte 2 has no "
+            "such plugin, and in a driver an operator is a plain object that runs nothing; migrate it by hand"
+        )
     return (
         f"{module} is a flytekit plugin: its decorators, types, task configs and type transformers "
         "work with flytekit only (Flyte 2 has its own plugins, flyteplugins-*, or none); migrate it by hand"
     )
 
 
-def _plugin_imports(tree: ast.Module) -> Iterable[tuple[int, str]]:
-    """(line, module) of each import of a flytekit plugin, wherever the statement is."""
+def _plugin_imports(tree: ast.Module, plugins: frozenset[str]) -> Iterable[tuple[int, str]]:
+    """(line, module) of each import of a package of `plugins`, wherever the statement is."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             modules = [a.name for a in node.names]
@@ -77,7 +85,7 @@ def _plugin_imports(tree: ast.Module) -> Iterable[tuple[int, str]]:
         else:
             continue
         for module in modules:
-            if module.partition(".")[0] == _PLUGINS:
+            if module.partition(".")[0] in plugins:
                 yield node.lineno, module
 
 
@@ -108,6 +116,7 @@ def _name_blockers(
     path = model.path
     out: list[Blocker] = []
     seen: set[tuple[int, str]] = set()
+    plugins = frozenset({_PLUGINS, _AIRFLOW} if has_flytekit(model) else {_PLUGINS})
     # The inner parts of `flytekit.core.x` are read as the whole chain, once.
     inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
     for node in ast.walk(model.tree):
@@ -118,11 +127,11 @@ def _name_blockers(
             head: ast.expr = node
             while isinstance(head, ast.Attribute):
                 head = head.value
-            if not isinstance(head, ast.Name) or not _is_flytekit(qualified):
+            if not isinstance(head, ast.Name) or not _is_flytekit(qualified, plugins):
                 continue
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             qualified = model.names.imports.get(node.id)
-            if not _is_flytekit(qualified) or len(model.names.bindings.get(node.id, ())) > 1:
+            if not _is_flytekit(qualified, plugins) or len(model.names.bindings.get(node.id, ())) > 1:
                 continue
         else:
             continue
@@ -133,7 +142,7 @@ def _name_blockers(
         if any(start <= pos < end for start, end in spans):
             continue
         package, _, name = qualified.partition(".")  # `LaunchPlan.get_or_create`, without the package
-        if package == _PLUGINS:
+        if package in plugins:
             name, reason = qualified, _plugin_reason(".".join(qualified.split(".")[:2]))
         else:
             reason = (
@@ -146,7 +155,9 @@ def _name_blockers(
         seen.add((node.lineno, name))
         out.append(Blocker(path, node.lineno, name, MigrateRule.UNSUPPORTED_CONSTRUCT.value, reason))
     rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
-    out.extend(Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree))
+    out.extend(
+        Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree, plugins)
+    )
     return out
 
 
