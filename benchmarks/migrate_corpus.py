@@ -42,7 +42,7 @@ from typing import Any
 from flyteres.migrate import MigrationTarget, Options, run
 from flyteres.migrate.tidy import project_line_length
 from flyteres.source.analysis import SourceModule, SourceParseError
-from flyteres.source.modules import module_names, resolve_import
+from flyteres.source.modules import ModuleTable, module_names, resolve_import
 from flyteres.verify import verify_paths
 
 _RULES = "F401,I001,E501"
@@ -88,28 +88,26 @@ def _modules(root: Path) -> dict[Path, SourceModule]:
 def _whole_program_checks(root: Path) -> tuple[list[str], list[str]]:
     """Half-migrated modules, and flytekit workflows calling a Flyte 2 task, in the tree."""
     models = _modules(root)
-    names = module_names(list(models))
-    flyte_tasks: dict[str, set[str]] = {}
-    for path, model in models.items():
-        module = names.get(path)
-        if module is not None:
-            flyte_tasks[module] = {t.name for t in model.tasks if t.sdk == "flyte"}
+    table = ModuleTable(module_names(list(models)))
+    flyte_tasks = {path: {t.name for t in model.tasks if t.sdk == "flyte"} for path, model in models.items()}
     half, calls = [], []
     for path, model in models.items():
         sdks = {t.sdk for t in model.tasks} | ({"flytekit"} if model.found else set())
         if {"flyte", "flytekit"} <= sdks:
             half.append(str(path))
         workflows = {t.name for t in model.tasks if t.sdk == "flytekit" and t.kind == "workflow"}
-        local = {t.name for t in model.tasks if t.sdk == "flyte"}
+        local = {t.name for t in model.tasks}  # a definition here shadows an import of the name
         for call in model.task_calls():
             if call.caller not in workflows:
                 continue
-            target = call.callee in local if call.qualified is None else False
-            if call.qualified is not None:
-                absolute = resolve_import(call.qualified, names.get(path), str(path))
-                if absolute is not None:
-                    module, _, name = absolute.rpartition(".")
-                    target = name in flyte_tasks.get(module, set())
+            if call.callee in local or call.qualified is None:
+                target = call.callee in flyte_tasks[path]
+            else:
+                absolute = resolve_import(call.qualified, table.names.get(path), str(path))
+                module, _, name = (absolute or "").rpartition(".")
+                target = (
+                    any(name in flyte_tasks.get(f, set()) for f in table.targets(module, path)) if module else False
+                )
             if target:
                 calls.append(f"{path}:{call.line}: {call.caller} calls {call.callee}")
     return half, calls

@@ -1120,3 +1120,33 @@ def test_a_named_read_that_cannot_be_told_apart_blocks(read: str, why: str) -> N
     assert result.status == "unchanged"
     assert [b.construct for b in result.blockers] == ["@workflow wf"]
     assert why in result.blockers[0].reason
+
+
+def test_projects_sharing_package_names_are_grouped_by_their_own_imports(tmp_path: pathlib.Path) -> None:
+    # A repository of several projects, each with its own `workflows` package: an import means
+    # the module under the importer's own root, never a namesake in another project.
+    flows = FLOWS.replace("from .tasks import", "from workflows.tasks import")
+    blocked = flows.replace("from flytekit import workflow", "from flytekit import HashMethod, workflow")
+    blocked += "\n\n    HASH = HashMethod\n"
+    files = {
+        "p1/workflows/__init__.py": "",
+        "p1/workflows/tasks.py": TASKS,
+        "p1/workflows/flows.py": blocked,
+        "p2/workflows/__init__.py": "",
+        "p2/workflows/tasks.py": TASKS,
+        "p2/workflows/flows.py": flows,
+    }
+    root = _tree(tmp_path, files)
+    report = run([root], Options(mode="write"))
+    by_name = {pathlib.Path(f.path).relative_to(root).as_posix(): f for f in report.files}
+    # p1's workflow cannot move, so p1's tasks stay too.
+    assert (root / "p1/workflows/tasks.py").read_text() == textwrap.dedent(TASKS)
+    assert "p1/workflows/flows.py" in (by_name["p1/workflows/tasks.py"].reason or "")
+    # p2 moves whole: its driver depends on its own tasks' environment, and names differ from p1's.
+    assert by_name["p2/workflows/tasks.py"].status == by_name["p2/workflows/flows.py"].status == "changed"
+    p2_flows = (root / "p2/workflows/flows.py").read_text()
+    assert "from workflows.tasks import double, double_env, plain, plain_env\n" in p2_flows
+    assert '    name="p2_workflows_flows",\n    depends_on=[double_env, plain_env],\n' in p2_flows
+    assert by_name["p2/workflows/tasks.py"].group == by_name["p2/workflows/flows.py"].group
+    names = [e.name for f in report.files for e in f.environments]
+    assert names and all(n.startswith("p2_workflows_") for n in names)

@@ -103,8 +103,12 @@ class Planner(ABC):
         index: TaskIndex | None = None,
         module: str | None = None,
         line_length: int | None = None,
+        naming: str | None = None,
     ) -> None:
         self.a = analysis
+        # The dotted name environments are named after (`module` unless a run gives another:
+        # two files of one dotted name, in two projects, get names that differ).
+        self.naming = naming or module
         # None: nothing is wrapped (the library's default; runs pass the project's).
         self.line_length = line_length
         self.policy = policy

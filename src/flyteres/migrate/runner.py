@@ -73,6 +73,7 @@ from flyteres.migrate.transform import migrate_module, stay
 from flyteres.migrate.writes import WriteResult, check_file, encode_exactly, replace_file
 from flyteres.source import files as discovery
 from flyteres.source.files import Fingerprint, read_source
+from flyteres.source.modules import ModuleTable
 from flyteres.source.workers import memory_share, run_isolated
 
 __all__ = ["SKIPPED_DIRECTORIES", "FileReport", "Options", "RunReport", "discover", "might_declare", "run"]
@@ -343,6 +344,7 @@ def _process_file(
     *,
     defer: bool,
     imported_elsewhere: frozenset[str] = frozenset(),
+    naming: str | None = None,
 ) -> _Outcome:
     name = str(path)
     source = read_source(path, keep_bytes=True)
@@ -371,6 +373,7 @@ def _process_file(
                 # --check shows no code, so nothing is wrapped (whether a file changes does not depend on it).
                 line_length=project_line_length(path) if options.mode != "check" else None,
                 imported_elsewhere=imported_elsewhere,
+                naming=naming,
             )
     except Exception as exc:  # one bad file must not stop a repository-wide run
         return _Outcome(FileReport(name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}"))
@@ -496,14 +499,14 @@ def _write_groups(reports: list[FileReport], pending: Sequence[_Pending]) -> Non
             reports[p.position] = _written(reports[p.position], done)
 
 
-def _first(item: tuple[Path, Options, str | None]) -> _Outcome:
-    path, options, module = item
-    return _process_file(path, options, module, None, defer=True)
+def _first(item: tuple[Path, Options, str | None, str | None]) -> _Outcome:
+    path, options, module, naming = item
+    return _process_file(path, options, module, None, defer=True, naming=naming)
 
 
-def _second(item: tuple[Path, Options, str | None, TaskIndex]) -> _Outcome:
-    path, options, module, index = item
-    return _process_file(path, options, module, index, defer=False)
+def _second(item: tuple[Path, Options, str | None, str | None, TaskIndex]) -> _Outcome:
+    path, options, module, naming, index = item
+    return _process_file(path, options, module, index, defer=False, naming=naming)
 
 
 def _died(item: tuple[Any, ...], reason: str, *, memory: int | None = None) -> _Outcome:
@@ -547,7 +550,7 @@ def run(
     found = discovery.discover(paths, exclude=exclude, include=include)
     chosen = _choose(sorted([*found.files, *found.missing], key=os.path.normpath), _roots(paths))
     files = chosen.files
-    names = module_names(files)
+    table = ModuleTable(module_names(files))
     report = RunReport(options)
     workers = max(1, jobs or os.cpu_count() or 1)
     total = len(files)
@@ -575,7 +578,7 @@ def run(
     first = [_Outcome(None)] * len(files)
     run_isolated(
         _first,
-        [(f, options, names[f]) for f in files],
+        [(f, options, table.names[f], table.naming(f)) for f in files],
         workers=workers,
         died=died,
         done=arrived(first, range(len(files))),
@@ -583,9 +586,12 @@ def run(
         batch=_BATCH,
         memory=memory,
     )
-    index = _index(first, names, files)
+    index = _index(first, files)
     held = [i for i, o in enumerate(first) if o.report is None and o.result is None]
-    items = [(files[i], options, names[files[i]], _wanted(index, first[i].wanted)) for i in held]
+    items = [
+        (f, options, table.names[f], table.naming(f), _wanted(index, table, f, first[i].wanted))
+        for i, f in ((i, files[i]) for i in held)
+    ]
     run_isolated(
         _second,
         items,
@@ -597,9 +603,9 @@ def run(
         memory=memory,
     )
     if options.target == MigrationTarget.FLYTE:
-        outcomes = _whole_groups(first, names, files, options)
+        outcomes = _whole_groups(first, table, files, options)
     else:
-        outcomes = _shared_constants(first, names, files, options)
+        outcomes = _shared_constants(first, table.names, files, options)
     # Nothing is written before every group is decided (a group moves whole or not at all).
     reports: list[FileReport] = []
     pending: list[_Pending] = []
@@ -685,19 +691,20 @@ def _choose(files: Sequence[Path], roots: Sequence[str]) -> _Chosen:
 
 
 def _whole_groups(
-    outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path], options: Options
+    outcomes: Sequence[_Outcome], table: ModuleTable, files: Sequence[Path], options: Options
 ) -> list[_Outcome]:
     """Every module of a group any of whose modules keeps a blocker stays as written (see
-    `flyteres.migrate.program`); a file without a dotted name of its own is a group alone."""
-    counts = Counter(n for n in names.values() if n is not None)
-    keys = []
-    for path in files:
-        module = names[path]
-        keys.append(module if module is not None and counts[module] == 1 else f"<file>{path}")
-    group_of = groups(
-        {k: o.links for k, o in zip(keys, outcomes, strict=True)},
-        frozenset(k for k, o in zip(keys, outcomes, strict=True) if o.flytekit),
-    )
+    `flyteres.migrate.program`). Imports join files (`ModuleTable.targets`: the file of that
+    name under the importer's root, else every file of that name); a group is named by its
+    first module's dotted name, or its file when that name is not the file's alone."""
+    keys = [str(path) for path in files]
+    linked = {
+        str(path): frozenset(str(t) for name in o.links for t in table.targets(name, path))
+        for path, o in zip(files, outcomes, strict=True)
+    }
+    joined = groups(linked, frozenset(k for k, o in zip(keys, outcomes, strict=True) if o.flytekit))
+    label = {str(p): n if n is not None and not table.shared(p) else f"<file>{p}" for p, n in table.names.items()}
+    group_of = {k: label[g] for k, g in joined.items()}
     blocked: dict[str, list[Blocker]] = {}
     for key, path, o in zip(keys, files, outcomes, strict=True):
         if o.flytekit and o.result is not None and o.result.status == "failed":
@@ -745,24 +752,20 @@ def _shared_constants(
     return out
 
 
-def _index(outcomes: Sequence[_Outcome], names: Mapping[Path, str | None], files: Sequence[Path]) -> TaskIndex:
-    """The tasks of every module of the run, leaving out names two files share."""
-    counts = Counter(n for n in names.values() if n is not None)
-    out: dict[str, dict[str, TaskInfo]] = {}
-    for path, outcome in zip(files, outcomes, strict=True):
-        module = names[path]
-        if module is None or counts[module] > 1:
-            continue
-        for task in outcome.tasks:
-            out.setdefault(module, {})[task.name] = task
-    return out
+def _index(outcomes: Sequence[_Outcome], files: Sequence[Path]) -> dict[Path, dict[str, TaskInfo]]:
+    """The tasks of every module of the run, by file."""
+    return {path: {t.name: t for t in o.tasks} for path, o in zip(files, outcomes, strict=True) if o.tasks}
 
 
-def _wanted(index: TaskIndex, wanted: Iterable[str]) -> TaskIndex:
-    """The part of the index a file needs (it travels to a worker process)."""
+def _wanted(
+    index: Mapping[Path, Mapping[str, TaskInfo]], table: ModuleTable, importer: Path, wanted: Iterable[str]
+) -> TaskIndex:
+    """The part of the index a file needs (it travels to a worker process), by dotted module
+    name: the module an import of it loads (`ModuleTable.targets`); none when that is not one file."""
     out: dict[str, Mapping[str, TaskInfo]] = {}
     for name in sorted(wanted):
         module = name.rpartition(".")[0]
-        if module in index:
-            out[module] = index[module]
+        found = [f for f in table.targets(module, importer) if table.names.get(f) == module]
+        if len(found) == 1 and found[0] in index:
+            out[module] = index[found[0]]
     return out

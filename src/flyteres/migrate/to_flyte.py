@@ -520,7 +520,7 @@ class FlytePlanner(Planner):
     def _name_environments(self, envs: Sequence[_Env]) -> None:
         """One environment per module is `env`, named after the module; with several,
         `<first task>_env` named `<module>_<first task>`; taken names get a suffix."""
-        stem = environment_stem(self.module, self.a.path)
+        stem = environment_stem(self.naming, self.a.path)
         taken = set(self.a.names.bindings) | set(self.a.name_uses)
         names_taken = set(self.a.environment_names)
         for env in envs:

@@ -175,6 +175,7 @@ def migrate_module(
     todo: bool = False,
     line_length: int | None = None,
     imported_elsewhere: frozenset[str] = frozenset(),
+    naming: str | None = None,
 ) -> ModuleOutcome:
     """`migrate_source`, with the libcst re-parse of the output optional.
 
@@ -183,7 +184,8 @@ def migrate_module(
     For `--target flyte`, a module with blockers stays as written (with `todo`,
     marked) unless `partial` asks for every site that can move on its own.
     For `--target flytekit`, `imported_elsewhere` names the module's constants
-    other modules of the run import: their definitions are never rewritten.
+    other modules of the run import: their definitions are never rewritten. `naming` is the
+    dotted name environments are named after, when not `module` (see `ModuleTable.root_label`).
     """
     target = MigrationTarget.parse(target)
     policy = Policy.parse(policy)
@@ -202,7 +204,7 @@ def migrate_module(
             planner = FlytekitPlanner(analysis, Policy.STRICT, index=index, module=module)
             planner.imported_elsewhere = imported_elsewhere
         case MigrationTarget.FLYTE:
-            planner = FlytePlanner(analysis, policy, index=index, module=module, line_length=line_length)
+            planner = FlytePlanner(analysis, policy, index=index, module=module, line_length=line_length, naming=naming)
     planner.partial = partial
     try:
         planner.plan()

@@ -11,10 +11,10 @@ name whichever directory a run starts from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 
-__all__ = ["module_names", "resolve_import"]
+__all__ = ["ModuleTable", "module_names", "resolve_import"]
 
 
 def module_names(paths: Iterable[Path]) -> dict[Path, str | None]:
@@ -39,6 +39,63 @@ def module_names(paths: Iterable[Path]) -> dict[Path, str | None]:
         name = ".".join(parts)
         out[path] = name if parts and all(p.isidentifier() for p in parts) else None
     return out
+
+
+class ModuleTable:
+    """The files of a run by dotted name, where one name may belong to several files: a
+    repository of several projects, each with its own `workflows` package, say. An import
+    means the file of that name under the importer's own root (the directory on `sys.path`
+    for it, see `module_names`); with none there, any file of that name.
+    """
+
+    def __init__(self, names: Mapping[Path, str | None]) -> None:
+        self.names = names
+        self.by_name: dict[str, list[Path]] = {}
+        self.roots: dict[Path, Path] = {}
+        for path, name in names.items():
+            absolute = Path(path).absolute()
+            if name is None:
+                self.roots[path] = absolute.parent
+                continue
+            self.by_name.setdefault(name, []).append(path)
+            depth = name.count(".") + (1 if absolute.stem == "__init__" else 0)
+            self.roots[path] = absolute.parents[depth]
+
+    def shared(self, path: Path) -> bool:
+        """Whether the file's dotted name is another file's too."""
+        name = self.names.get(path)
+        return name is not None and len(self.by_name[name]) > 1
+
+    def targets(self, absolute: str, importer: Path) -> list[Path]:
+        """The files an import of `absolute` (a dotted name, perhaps of a name inside a module)
+        from `importer` may load: the longest prefix that names a module of the run decides."""
+        parts = absolute.split(".")
+        for n in range(len(parts), 0, -1):
+            files = self.by_name.get(".".join(parts[:n]))
+            if files:
+                same = [f for f in files if self.roots[f] == self.roots.get(importer)]
+                return same or list(files)
+        return []
+
+    def naming(self, path: Path) -> str | None:
+        """The name to derive names from that must be unique across the run (environments):
+        the dotted name, led by `root_label` when another file has it too."""
+        name = self.names.get(path)
+        if name is None or not self.shared(path):
+            return name
+        return f"{self.root_label(path)}.{name}"
+
+    def root_label(self, path: Path) -> str:
+        """The shortest tail of the file's root that no other root of its dotted name shares
+        (`p1` for `repo/p1/workflows/tasks.py` beside `repo/p2/workflows/tasks.py`)."""
+        name = self.names.get(path)
+        root = self.roots[path]
+        others = [self.roots[f] for f in self.by_name.get(name or "", []) if f != path]
+        for n in range(1, len(root.parts) + 1):
+            tail = root.parts[-n:]
+            if all(o.parts[-n:] != tail for o in others):
+                return "/".join(tail)
+        return str(root)
 
 
 def resolve_import(qualified: str, module: str | None, path: str) -> str | None:
