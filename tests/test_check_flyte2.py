@@ -17,7 +17,9 @@ from flyteres.backend.config import load_platform, load_quotas
 from flyteres.backend.manifests import load_limitranges
 from flyteres.check import CheckRule, check_paths
 from flyteres.cli.check import main
+from flyteres.core.spec import Resource
 from flyteres.platform import parse_platform
+from flyteres.source.project import read_project
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -139,6 +141,24 @@ def test_tasks_and_overrides_across_modules(tmp_path: Path) -> None:
     assert override.result is not None
     dropped = [f for f in override.result.findings if f.rule.value == "override-replaces-resources"]
     assert dropped[0].value == "requests.cpu, requests.gpu, accelerator"
+
+
+def test_an_import_means_the_module_of_the_importers_own_project(tmp_path: Path) -> None:
+    # Two projects of one tree, each with a `workflows` package: p2's task runs in p2's environment
+    # (what check and verify read of a task that imports its environment).
+    for project, cpu in (("p1", 1), ("p2", 3)):
+        package = tmp_path / project / "workflows"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "envs.py").write_text(
+            f"import flyte\nenv = flyte.TaskEnvironment(name='{project}', resources=flyte.Resources(cpu={cpu}))\n"
+        )
+        (package / "tasks.py").write_text("from workflows.envs import env\n@env.task\nasync def t() -> None: ...\n")
+    project = read_project([tmp_path])
+    cpus = {
+        Path(m.path).parent.parent.name: str(t.spec.requests[Resource.CPU]) for m in project.modules for t in m.tasks
+    }
+    assert cpus == {"p1": "1", "p2": "3"}
 
 
 def test_gpu_labels_the_nodes_do_not_carry(tmp_path: Path) -> None:

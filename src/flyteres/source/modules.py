@@ -11,10 +11,13 @@ name whichever directory a run starts from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePath
+from typing import TypeVar
 
-__all__ = ["ModuleTable", "module_names", "resolve_import"]
+T = TypeVar("T")
+
+__all__ = ["ModuleTable", "import_root", "module_names", "nearest", "resolve_import"]
 
 
 def module_names(paths: Iterable[Path]) -> dict[Path, str | None]:
@@ -41,6 +44,21 @@ def module_names(paths: Iterable[Path]) -> dict[Path, str | None]:
     return out
 
 
+def import_root(path: str | Path, name: str | None) -> Path:
+    """The directory a file is imported from under its dotted `name` (see `module_names`):
+    the one Python needs on `sys.path`; the file's own directory when it has no name."""
+    absolute = Path(path).absolute()
+    if name is None:
+        return absolute.parent
+    return absolute.parents[name.count(".") + (1 if absolute.stem == "__init__" else 0)]
+
+
+def nearest(candidates: Sequence[T], roots: Callable[[T], Path], root: Path) -> list[T]:
+    """The candidates under `root`; all of them when none is."""
+    same = [c for c in candidates if roots(c) == root]
+    return same or list(candidates)
+
+
 class ModuleTable:
     """The files of a run by dotted name, where one name may belong to several files: a
     repository of several projects, each with its own `workflows` package, say. An import
@@ -53,13 +71,9 @@ class ModuleTable:
         self.by_name: dict[str, list[Path]] = {}
         self.roots: dict[Path, Path] = {}
         for path, name in names.items():
-            absolute = Path(path).absolute()
-            if name is None:
-                self.roots[path] = absolute.parent
-                continue
-            self.by_name.setdefault(name, []).append(path)
-            depth = name.count(".") + (1 if absolute.stem == "__init__" else 0)
-            self.roots[path] = absolute.parents[depth]
+            self.roots[path] = import_root(path, name)
+            if name is not None:
+                self.by_name.setdefault(name, []).append(path)
 
     def shared(self, path: Path) -> bool:
         """Whether the file's dotted name is another file's too."""
@@ -73,8 +87,7 @@ class ModuleTable:
         for n in range(len(parts), 0, -1):
             files = self.by_name.get(".".join(parts[:n]))
             if files:
-                same = [f for f in files if self.roots[f] == self.roots.get(importer)]
-                return same or list(files)
+                return nearest(files, self.roots.__getitem__, self.roots[importer])
         return []
 
     def naming(self, path: Path) -> str | None:

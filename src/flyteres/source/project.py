@@ -31,7 +31,7 @@ from flyteres.core.spec import ResourceSpec
 from flyteres.source.analysis import SourceModule, with_template
 from flyteres.source.files import discover, read_source
 from flyteres.source.model import Declaration, DeclarationKind, FlyteOverride, SourceParseError
-from flyteres.source.modules import module_names, resolve_import
+from flyteres.source.modules import import_root, module_names, nearest, resolve_import
 from flyteres.source.pod_templates import under_template
 
 __all__ = ["EnvRecord", "ModuleRecord", "OverrideRecord", "Project", "TaskRecord", "read_module", "read_project"]
@@ -157,7 +157,8 @@ class Project:
         if absolute is None:
             return None
         module, _, name = absolute.rpartition(".")
-        for m in self._by_module().get(module, ()):
+        # A namesake module of another project of the tree is not the one imported.
+        for m in self._candidates(module, importer):
             if name in m.environments:
                 return m.environments[name], m
         return None
@@ -168,8 +169,13 @@ class Project:
         if absolute is None:
             return None
         module, _, name = absolute.rpartition(".")
-        found = [t for m in self._by_module().get(module, ()) for t in m.tasks if t.name == name and t.module_level]
+        found = [t for m in self._candidates(module, importer) for t in m.tasks if t.name == name and t.module_level]
         return found[0] if len(found) == 1 else None
+
+    def _candidates(self, module: str, importer: ModuleRecord) -> list[ModuleRecord]:
+        """The modules of that dotted name an import from `importer` may load (`nearest`)."""
+        root = import_root(importer.path, importer.module)
+        return nearest(self._by_module().get(module, []), lambda m: import_root(m.path, m.module), root)
 
     def _by_module(self) -> dict[str, list[ModuleRecord]]:
         """The modules by dotted name (built once, when the tree has been read)."""
