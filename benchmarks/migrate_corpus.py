@@ -18,7 +18,9 @@ the report sets the two side by side:
   import of the run (must be 0);
 - new ruff F401, I001 and E501 findings in the files written, at each file's
   project line length (must be 0);
-- `flyteres verify` on the two trees: pairs compared and changed.
+- `flyteres verify` on the two trees: pairs compared and changed;
+- with `--run`, every migrated workflow run beside its original
+  (benchmarks/migrate_runs.py, in its own process): this runs the corpus's code.
 
 Used by `make bench CORPUS=PATH` and by tests/test_migrate_corpus.py (slow; it
 runs when FLYTERES_CORPUS names such a path). Nothing of the corpus is kept.
@@ -148,7 +150,27 @@ def _new_lint(before: Path, after: Path, written: list[Path]) -> tuple[Counter[s
     return old, new, added
 
 
-def survey(root: Path, work: Path) -> dict[str, Any]:
+def _runs(before: Path, after: Path, written: list[Path]) -> dict[str, Any]:
+    """benchmarks/migrate_runs.py on the files written: outcomes counted, and the entries that are
+    neither the same value nor explained by the corpus itself."""
+    script = Path(__file__).resolve().parent / "migrate_runs.py"
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script), str(before), str(after), *map(str, written), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    entries = json.loads(done.stdout.strip().splitlines()[-1])
+    counts = Counter(e["outcome"] for e in entries)
+    wrong = [e for e in entries if e["outcome"] in ("different", "migrated fails")]
+    return {"outcomes": dict(counts), "wrong": wrong}
+
+
+def survey(root: Path, work: Path, *, run_programs: bool = False) -> dict[str, Any]:
     """Migrate a copy of `root` (a tree or a git directory) under `work`; the figures above."""
     before, after = work / "before", work / "after"
     corpus = _survey_module()
@@ -189,6 +211,7 @@ def survey(root: Path, work: Path) -> dict[str, Any]:
     lint_before, lint_after, lint_new = _new_lint(before, after, written)
     verified = verify_paths(before, after)
     summary = verified.to_dict()["summary"]
+    runs = _runs(before, after, written) if run_programs and written else None
     return {
         "files": len(report.files),
         "seconds": round(seconds, 2),
@@ -208,6 +231,7 @@ def survey(root: Path, work: Path) -> dict[str, Any]:
         "lint_after": dict(lint_after),
         "lint_new": {k: v for k, v in lint_new.items() if v},
         "verify": {"exit_code": verified.exit_code, **summary},
+        "runs": runs,
     }
 
 
@@ -242,18 +266,24 @@ def _print(figures: dict[str, Any]) -> None:
         f"new {figures['lint_new']} (must be empty)"
     )
     print(f"flyteres verify before/after: {figures['verify']}")
+    runs = figures["runs"]
+    if runs is not None:
+        print(f"migrated workflows run beside their originals: {runs.get('outcomes', runs)}")
+        for e in runs.get("wrong", []):
+            print(f"  {e['file']}:{e['workflow']}: {e['outcome']}: {e['detail']}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, nargs="?", help="a source tree, or a git directory")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--run", action="store_true", help="run each migrated workflow beside its original")
     args = parser.parse_args()
     if args.path is None or not args.path.exists():
         print(f"migrate corpus: no corpus at {args.path or '(none given)'}; skipped")
         return 0
     with tempfile.TemporaryDirectory(prefix="flyteres-migrate-corpus-") as work:
-        figures = survey(args.path, Path(work))
+        figures = survey(args.path, Path(work), run_programs=args.run)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:

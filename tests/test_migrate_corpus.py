@@ -1,8 +1,10 @@
 """A real project migrated to Flyte 2 on a copy (slow): whole programs, no new lint finding.
 
 Runs when FLYTERES_CORPUS names a source tree or a git directory (for example
-a clone of flyteorg/flytesnacks); skipped otherwise. Nothing of the corpus is
-kept. benchmarks/migrate_corpus.py prints the same figures.
+a clone of flyteorg/flytesnacks); skipped otherwise. With FLYTERES_CORPUS_RUN=1
+it also runs every migrated workflow beside its original (the corpus's own
+code). Nothing of the corpus is kept. benchmarks/migrate_corpus.py prints the
+same figures.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from tests.modules import import_file
 
 CORPUS = os.environ.get("FLYTERES_CORPUS", "")
+RUN = os.environ.get("FLYTERES_CORPUS_RUN") == "1"
 
 
 def _benchmark() -> ModuleType:
@@ -25,7 +28,7 @@ def _benchmark() -> ModuleType:
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS or not Path(CORPUS).exists(), reason="FLYTERES_CORPUS names no corpus here")
 def test_a_real_project_migrates_in_whole_programs_only(tmp_path: Path) -> None:
-    figures = _benchmark().survey(Path(CORPUS), tmp_path)
+    figures = _benchmark().survey(Path(CORPUS), tmp_path, run_programs=RUN)
     assert figures["failed"] == []
     assert figures["half_migrated_modules"] == []
     assert figures["workflows_calling_flyte2_tasks"] == []
@@ -37,3 +40,7 @@ def test_a_real_project_migrates_in_whole_programs_only(tmp_path: Path) -> None:
     left = sum(g["resource_tasks"] for g in figures["resource_tasks_left_by_group"])
     assert figures["resource_tasks_migrated"] + left == figures["resource_tasks"]
     assert all(g["blocking"] for g in figures["resource_tasks_left_by_group"])
+    if RUN and figures["runs"] is not None:
+        # Migrated code runs to the original's values (or the original fails too).
+        assert "error" not in figures["runs"]
+        assert figures["runs"]["wrong"] == []
