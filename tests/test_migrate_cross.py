@@ -10,6 +10,7 @@ import shutil
 import sys
 import textwrap
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -275,12 +276,23 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path: pathlib.Path) 
     assert rewritten > 30
 
 
-def test_two_files_with_the_same_module_name_are_left_out(tmp_path: pathlib.Path) -> None:
+def test_two_files_with_the_same_module_name_each_resolve_their_own_project(tmp_path: pathlib.Path) -> None:
+    # Two copies of one package under two roots: each flows.py reads the tasks of its own copy,
+    # as a run over that copy alone does.
     one, two = _copy(tmp_path / "a", "crossmod"), _copy(tmp_path / "b", "crossmod")
+    alone = run([_copy(tmp_path / "c", "crossmod")], Options(mode="check"))
     report = run([one, two], Options(mode="check"))
-    flows = [f for f in report.files if f.path.endswith("flows.py")]
-    assert len(flows) == 2
-    assert all(s.action == "untouched" for f in flows for s in f.sites)
+
+    def sites(r: Any) -> list[tuple[str, int, str, str | None]]:
+        (flows,) = [f for f in r.files if f.path.endswith("flows.py")]
+        return [(s.kind, s.line, s.action, s.new) for s in flows.sites]
+
+    both = [f for f in report.files if f.path.endswith("flows.py")]
+    assert len(both) == 2
+    expected = sites(alone)
+    assert any(action == "rewritten" for _, _, action, _ in expected)
+    for f in both:
+        assert [(s.kind, s.line, s.action, s.new) for s in f.sites] == expected
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1028,7 +1028,7 @@ NAMED = """\
     import dataclasses
     from typing import NamedTuple
 
-    from flytekit import task, workflow
+    from flytekit import Resources, task, workflow
 
     Slope = NamedTuple("Slope", [("slope", float)])
 
@@ -1066,7 +1066,7 @@ NAMED = """\
 
     @workflow
     def wf(xs: list[int], ys: list[int]) -> float:
-        s = slope(xs=xs, ys=ys)
+        s = slope(xs=xs, ys=ys).with_overrides(limits=Resources(mem="1Gi"))
         f = fit(xs=xs, s=s.slope)
         return total(a=f.intercept, b=point(v=f.slope).y, c=fit(xs=xs, s=s.slope).slope)
     """
@@ -1083,6 +1083,7 @@ def test_named_outputs_are_read_by_position_and_run_to_the_same_value(tmp_path: 
     assert not [b for f in report.files for b in f.blockers]
     code = (new_dir / "flow.py").read_text()
     assert "    f = fit(xs=xs, s=s)\n" in code
+    assert "    s = slope.override(" in code
     assert "    return total(a=f[1], b=point(v=f[0]).y, c=fit(xs=xs, s=s)[0])\n" in code
     old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
     new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
@@ -1091,6 +1092,21 @@ def test_named_outputs_are_read_by_position_and_run_to_the_same_value(tmp_path: 
     flyte.init()
     outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
     assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5]) == 2.0 - 4.0 + 4.0
+
+
+def test_an_override_without_resources_blocks_where_it_is() -> None:
+    # Only resource overrides become `.override(...)`; any other would be left calling a value.
+    source = FLOWS.replace("from .tasks import double, plain", "from flytekit import task")
+    source = source.replace(
+        "        return plain(n=double(n=n))", "        return double(n=n).with_overrides(retries=2)"
+    )
+    source = source.replace(
+        "    from flytekit import workflow\n",
+        "    from flytekit import workflow\n\n\n    @task\n    def double(n: int) -> int:\n        return n * 2\n",
+    )
+    result = migrate_source(textwrap.dedent(source), path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.construct, b.rule) for b in result.blockers] == [("with_overrides", "unsupported-construct")]
 
 
 @pytest.mark.parametrize(
@@ -1149,4 +1165,5 @@ def test_projects_sharing_package_names_are_grouped_by_their_own_imports(tmp_pat
     assert '    name="p2_workflows_flows",\n    depends_on=[double_env, plain_env],\n' in p2_flows
     assert by_name["p2/workflows/tasks.py"].group == by_name["p2/workflows/flows.py"].group
     names = [e.name for f in report.files for e in f.environments]
-    assert names and all(n.startswith("p2_workflows_") for n in names)
+    assert names
+    assert all(n.startswith("p2_workflows_") for n in names)

@@ -133,7 +133,15 @@ def named_reads(
 def _task_call(
     node: ast.expr, returns: Mapping[str, ast.expr | None], names: ModuleNames
 ) -> tuple[str, ast.expr | None] | None:
-    """(the callee, its return annotation) when `node` calls a task of the module or an imported name."""
+    """(the callee, its return annotation) when `node` calls a task of the module or an imported name,
+    through `.with_overrides(...)` too (an override changes how it runs, not its outputs)."""
+    while (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "with_overrides"
+        and isinstance(node.func.value, ast.Call)
+    ):
+        node = node.func.value
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         return None
     name = node.func.id

@@ -63,6 +63,12 @@ _NO_FORM = {
 }
 
 
+_OVERRIDE_REASON = (
+    "`.with_overrides(...)` without requests=, limits=, resources=, accelerator= or shared_memory= is not "
+    "rewritten to Flyte 2's `.override(...)` here; in a driver task it would be called on the task's value"
+)
+
+
 def _plugin_reason(module: str) -> str:
     if module.partition(".")[0] == _AIRFLOW:
         return (
@@ -157,6 +163,16 @@ def _name_blockers(
     rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
     out.extend(
         Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree, plugins)
+    )
+    # A promise's `.with_overrides(...)` that names no resources is no declaration the rewrite
+    # reads; left in a driver it would be called on a value.
+    out.extend(
+        Blocker(path, node.lineno, "with_overrides", rule, _OVERRIDE_REASON)
+        for node in ast.walk(model.tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "with_overrides"
+        and not any(start <= (node.lineno, node.col_offset) < end for start, end in spans)
     )
     return out
 
