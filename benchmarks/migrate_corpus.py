@@ -70,6 +70,8 @@ def _blocking_kind(construct: str, rule: str, reason: str) -> str:
     first = reason.split(" ", 1)[0].rstrip(":")  # `secret_requests=: a Secret without ...`
     if rule == "unsupported-argument" and first.endswith("="):
         return f"{head.lstrip('@')}: {first}"
+    if head == "import":  # a flytekit plugin's import: the plugin is the kind
+        return construct
     if head.startswith("@"):
         return f"{head} ({rule})" if rule != "unsupported-decorator" else head
     if rest:  # a declaration: `task fit`, `with_overrides t`
