@@ -19,7 +19,20 @@ from flyteres.migrate.images import IMAGE_SPEC
 from flyteres.source.analysis import SourceModule
 from flyteres.source.names import ModuleNames
 
-__all__ = ["awaiting", "eager_calls", "image_assignments", "replace_maps"]
+__all__ = ["awaiting", "eager_calls", "image_assignments", "replace_maps", "without_overrides"]
+
+
+def without_overrides(expr: ast.expr) -> ast.expr:
+    """`t(...)` for `t(...).with_overrides(...)` (any number of them): the call that runs the
+    task; an override changes how it runs, not what it returns. Anything else as it is."""
+    while (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "with_overrides"
+        and isinstance(expr.func.value, ast.Call)
+    ):
+        expr = expr.func.value
+    return expr
 
 
 def eager_calls(function: ast.AST, sync: frozenset[str]) -> frozenset[str] | str:

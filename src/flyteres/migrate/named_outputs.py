@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 
 import libcst as cst
 
+from flyteres.migrate.driver_bodies import without_overrides
 from flyteres.source.names import ModuleNames
 
 __all__ = ["named_reads", "namedtuple_fields", "rewrite_reads"]
@@ -135,13 +136,7 @@ def _task_call(
 ) -> tuple[str, ast.expr | None] | None:
     """(the callee, its return annotation) when `node` calls a task of the module or an imported name,
     through `.with_overrides(...)` too (an override changes how it runs, not its outputs)."""
-    while (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "with_overrides"
-        and isinstance(node.func.value, ast.Call)
-    ):
-        node = node.func.value
+    node = without_overrides(node)
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         return None
     name = node.func.id

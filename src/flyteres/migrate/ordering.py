@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from flyteres.migrate.cst_edits import comment_lines, lost_comments
+from flyteres.migrate.driver_bodies import without_overrides
 from flyteres.source.names import ModuleNames
 
 __all__ = ["Ordering", "drop_ordering", "plan_ordering"]
@@ -62,14 +63,8 @@ def _chain(expr: ast.expr, leaves: list[ast.expr], edges: list[tuple[int, int]])
 
 def _call(expr: ast.expr) -> ast.Call | None:
     """The call that runs a task in `expr`: `t(...)` itself, or `t(...)` under `.with_overrides(...)`."""
-    while (
-        isinstance(expr, ast.Call)
-        and isinstance(expr.func, ast.Attribute)
-        and expr.func.attr == "with_overrides"
-        and isinstance(expr.func.value, ast.Call)
-    ):
-        expr = expr.func.value
-    return expr if isinstance(expr, ast.Call) else None
+    call = without_overrides(expr)
+    return call if isinstance(call, ast.Call) else None
 
 
 def _code(node: ast.AST) -> str:
