@@ -1067,7 +1067,7 @@ NAMED = """\
     @workflow
     def wf(xs: list[int], ys: list[int]) -> float:
         s = slope(xs=xs, ys=ys).with_overrides(limits=Resources(mem="1Gi"))
-        f = fit(xs=xs, s=s.slope)
+        f: Fit = fit(xs=xs, s=s.slope)
         return total(a=f.intercept, b=point(v=f.slope).y, c=fit(xs=xs, s=s.slope).slope)
     """
 
@@ -1082,7 +1082,7 @@ def test_named_outputs_are_read_by_position_and_run_to_the_same_value(tmp_path: 
     report = run([tmp_path / "new"], Options(mode="write"))
     assert not [b for f in report.files for b in f.blockers]
     code = (new_dir / "flow.py").read_text()
-    assert "    f = fit(xs=xs, s=s)\n" in code
+    assert "    f: Fit = fit(xs=xs, s=s)\n" in code
     assert "    s = slope.override(" in code
     assert "    return total(a=f[1], b=point(v=f[0]).y, c=fit(xs=xs, s=s)[0])\n" in code
     old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]

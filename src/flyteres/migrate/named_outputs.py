@@ -91,11 +91,12 @@ def named_reads(
     of an imported name's result, cannot be told apart from a named output here."""
     stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
     stores.update(a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs))
-    values = {
-        n.targets[0].id: n.value
-        for n in ast.walk(function)
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-    }
+    values: dict[str, ast.expr] = {}
+    for n in ast.walk(function):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            values[n.targets[0].id] = n.value
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
+            values[n.target.id] = n.value
     methods = {id(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
     out: dict[str, int | None] = {}
     for node in ast.walk(function):
