@@ -42,12 +42,17 @@ __all__ = ["MapRewrite", "map_calls"]
 @dataclass(frozen=True)
 class MapRewrite:
     """One `map_task(f)(...)` call: `call` is the outer call, `inner` the `map_task(...)` part;
-    `new` is its Flyte 2 source, or None with `reason` when it has none."""
+    `new` is its Flyte 2 source, or None with `reason` when it has none. When there is one,
+    `task` is the mapped name, `order` the keywords of `call` in the order flyte.map takes
+    them, and `concurrency` whether `inner`'s `concurrency=` is carried over."""
 
     call: ast.Call
     inner: ast.Call
     new: str | None
     reason: str = ""
+    task: str = ""
+    order: tuple[str, ...] = ()
+    concurrency: bool = False
 
 
 def _why(reason: str) -> tuple[str]:
@@ -82,7 +87,7 @@ def map_calls(
         if isinstance(new, tuple):
             out.append(MapRewrite(outer, node, None, new[0]))
         else:
-            out.append(MapRewrite(outer, node, new))
+            out.append(new)
     return sorted(out, key=lambda m: (m.call.lineno, m.call.col_offset))
 
 
@@ -128,8 +133,8 @@ def _rewrite(
     flyte: str,
     code: Callable[[ast.expr], str],
     parameters: Mapping[str, Sequence[str]],
-) -> str | tuple[str]:
-    """The `flyte.map` source, or a 1-tuple holding why there is none."""
+) -> MapRewrite | tuple[str]:
+    """The rewrite to `flyte.map`, or a 1-tuple holding why there is none."""
     task = inner.args[0] if len(inner.args) == 1 else None
     if not isinstance(task, ast.Name):  # a task of this module, or one imported (`from .tasks import f`)
         return _why("map_task over something other than a task name (a partial, a call) has no exact form here")
@@ -160,6 +165,7 @@ def _rewrite(
             "(a task of another module, inputs with defaults left out, or a partial that leaves more than "
             "one parameter or not the first: flyte.map maps a partial leaving exactly the first)"
         )
-    order = list(known)
+    order = tuple(known)
     args = [task.id, *(code(given[name]) for name in order), *options, "return_exceptions=False"]
-    return f"list({flyte}.map({', '.join(args)}))"
+    new = f"list({flyte}.map({', '.join(args)}))"
+    return MapRewrite(outer, inner, new, task=task.id, order=order, concurrency=bool(options))
