@@ -1301,7 +1301,7 @@ def test_an_override_on_a_map_task_over_several_lines_blocks_where_it_is() -> No
 NAMED_SPREAD = """\
     from typing import NamedTuple
 
-    from flytekit import map_task, task, workflow
+    from flytekit import Resources, map_task, task, workflow
 
     Slope = NamedTuple("Slope", [("slope", float)])
 
@@ -1316,7 +1316,7 @@ NAMED_SPREAD = """\
         return Slope(slope=float(sum(ys)) / len(xs))
 
 
-    @task
+    @task(requests=Resources(cpu="1"))
     def fit(xs: list[int], s: float) -> Fit:
         return Fit(slope=s, intercept=float(sum(xs)))
 
@@ -1343,16 +1343,16 @@ NAMED_SPREAD = """\
             a=fit(xs=map_task(double)(
                 x=xs,
             ), s=f.slope).intercept,
-            b=f.intercept,
+            b=fit(xs=xs, s=f.slope).with_overrides(requests=Resources(cpu="2")).intercept,
         )
     """
 
 
-def test_named_reads_over_several_lines_or_around_a_map_are_read_by_position_and_run_to_the_same_value(
+def test_named_reads_over_several_lines_or_around_other_rewrites_are_read_by_position_and_run_to_the_same_value(
     tmp_path: pathlib.Path,
 ) -> None:
-    # Each read is rewritten where it is in libcst's tree, so its line breaks, and the map
-    # rewritten inside one, do not matter.
+    # Each read is rewritten where it is in libcst's tree, so its line breaks, and the map or
+    # override rewritten inside one, do not matter.
     n = next(_counter)
     old_dir, new_dir = tmp_path / "old" / f"named_spread_old_{n}", tmp_path / "new" / f"named_spread_new_{n}"
     for d in (old_dir, new_dir):
@@ -1371,7 +1371,7 @@ def test_named_reads_over_several_lines_or_around_a_map_are_read_by_position_and
         "    )\n"
         "    return total(\n"
         "        a=fit(xs=list(flyte.map(double, xs, return_exceptions=False)), s=f[0])[1],\n"
-        "        b=f[1],\n"
+        '        b=fit.override(resources=flyte.Resources(cpu="2"))(xs=xs, s=f[0])[1],\n'
         "    )\n"
     ) in code
     old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
