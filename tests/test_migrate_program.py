@@ -1275,9 +1275,18 @@ def test_map_task_calls_over_several_lines_become_flyte_map_and_run_to_the_same_
     assert list(outputs[0]) == list(old.per_group(groups=groups, factor=2)) == [8, 7]
 
 
-def test_an_override_on_a_map_task_over_several_lines_blocks_where_it_is() -> None:
+@pytest.mark.parametrize(
+    ("override", "rules"),
+    [
+        ('requests=Resources(cpu="2")', ["map-task-override"]),
+        # No resources: the map's own reason, and the override's (it names none).
+        ("retries=2", ["unsupported-construct", "unsupported-construct"]),
+    ],
+)
+def test_an_override_on_a_map_task_over_several_lines_blocks_where_it_is(override: str, rules: list[str]) -> None:
+    # flyte.map returns the outputs: an override left on them would fail when the driver runs.
     source = textwrap.dedent(
-        """\
+        f"""\
         from flytekit import Resources, map_task, task, workflow
 
 
@@ -1290,12 +1299,13 @@ def test_an_override_on_a_map_task_over_several_lines_blocks_where_it_is() -> No
         def wf(xs: list[int]) -> list[int]:
             return map_task(square)(
                 x=xs
-            ).with_overrides(requests=Resources(cpu="2"))
+            ).with_overrides({override})
         """
     )
     result = migrate_source(source, path="m.py")
     assert result.status == "unchanged"
-    assert [(b.line, b.rule) for b in result.blockers] == [(11, "map-task-override")]
+    assert [(b.line, b.rule) for b in result.blockers] == [(11, rule) for rule in rules]
+    assert "flyte.map" in result.blockers[0].reason
 
 
 NAMED_SPREAD = """\

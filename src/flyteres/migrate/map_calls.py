@@ -22,7 +22,9 @@ first: flyte.map accepts only such a partial and passes the item by
 position. Anything else has no exact form and blocks: a `min_success_ratio`
 below 1 (flytekit gives None for a failed item where flyte.map yields the
 exception), any other partial or callable, other
-`map_task` arguments, positional or `**` inputs, and a task whose parameter
+`map_task` arguments, positional or `**` inputs, a method called on the
+map's result (`.with_overrides(...)`, which overrides the map's node where
+flyte.map's result is its outputs), and a task whose parameter
 order this module does not show (one of another module, or one with inputs
 left to their defaults): flyte.map passes even a single input positionally.
 """
@@ -74,6 +76,8 @@ def map_calls(
         for node in ast.walk(function)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
     }
+    # `map_task(f)(...).with_overrides(...)`: the attribute read on each call's result.
+    attribute_of = {id(node.value): node.attr for node in ast.walk(function) if isinstance(node, ast.Attribute)}
     out: list[MapRewrite] = []
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or names.canonical(node.func) != "map_task":
@@ -81,6 +85,10 @@ def map_calls(
         outer = outer_of.get(id(node))
         if outer is None:
             continue  # `m = map_task(f)` then `m(...)`: reported as a flytekit name
+        attribute = attribute_of.get(id(outer))
+        if attribute is not None:
+            out.append(MapRewrite(outer, node, None, _on_result(attribute)))
+            continue
         new = _rewrite(
             node, outer, names, flyte=flyte, code=code, parameters=_with_partials(function, names, parameters)
         )
@@ -89,6 +97,15 @@ def map_calls(
         else:
             out.append(new)
     return sorted(out, key=lambda m: (m.call.lineno, m.call.col_offset))
+
+
+def _on_result(attribute: str) -> str:
+    if attribute == "with_overrides":
+        return (
+            "map_task(...)(...).with_overrides(...) overrides the map's node; flyte.map returns the outputs, which "
+            "have no with_overrides (Flyte 2 writes flyte.map(task.override(...), ...), by hand)"
+        )
+    return f"map_task(...)(...).{attribute}: flyte.map returns the outputs, which have no .{attribute}"
 
 
 def _with_partials(
