@@ -19,14 +19,17 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 
 from flyteres.source.analysis import SourceModule
 from flyteres.source.model import Argument, Found, SourceParseError
 from flyteres.source.text import Span, span_of
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 __all__ = ["Analysis", "CstSite", "ast_lines", "call_key"]
 
@@ -221,6 +224,7 @@ class Analysis:
         stmt_lines, first_lines, call_spans = ast_lines(self.model.tree)
         by_span = {span: key for key, span in call_spans.items()}
         self._by_span = by_span
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         calls = [f.call for f in self.found]
         calls += [rv.call for f in self.found for _, rv in f.resource_values() if rv.call is not None and rv.through]
         self._keys: dict[int, Key] = {}
@@ -264,8 +268,9 @@ class Analysis:
         out: dict[int, tuple[_N, tuple[cst.CSTNode, ...]]] = {}
         if not wanted:
             return out
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        if self._positions is None:  # resolved once: the tree is not edited while planning
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = self._positions
         lines = self.text.lines
         path: list[cst.CSTNode] = []
 
