@@ -1167,3 +1167,227 @@ def test_projects_sharing_package_names_are_grouped_by_their_own_imports(tmp_pat
     names = [e.name for f in report.files for e in f.environments]
     assert names
     assert all(n.startswith("p2_workflows_") for n in names)
+
+
+# map_task calls as real projects write them: over several lines, around another task's call
+# or another map, with comments inside, and a partial built in a loop of a @dynamic.
+SPREAD_MAPS = """\
+    import functools
+
+    from flytekit import Resources, dynamic, map_task, task, workflow
+
+
+    @task
+    def prepare(n: int, offset: int) -> list[int]:
+        return [i + offset for i in range(n)]
+
+
+    @task
+    def square(x: int) -> int:
+        return x * x
+
+
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+
+    @task
+    def scale(x: int, factor: int, shift: int) -> int:
+        return x * factor + shift
+
+
+    @task
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+
+    @workflow
+    def wf(n: int, offset: int) -> list[int]:
+        # the map's input is another task's output
+        squares = map_task(square, concurrency=2)(
+            x=prepare(
+                n=n, offset=offset
+            )  # one item per prepared value
+        )
+        return map_task(inc)(x=map_task(square, concurrency=1)(
+            x=squares,
+        ))
+
+
+    @dynamic(requests=Resources(cpu="1"))
+    def per_group(groups: list[list[int]], factor: int) -> list[int]:
+        totals = []
+        for group in groups:
+            bound = functools.partial(
+                scale,
+                factor=factor,
+                shift=1,
+            )
+            scaled = map_task(bound)(
+                x=group
+            )
+            totals.append(total(values=scaled))
+        return totals
+    """
+
+
+def test_map_task_calls_over_several_lines_become_flyte_map_and_run_to_the_same_values(
+    tmp_path: pathlib.Path,
+) -> None:
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"spread_old_{n}", tmp_path / "new" / f"spread_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": SPREAD_MAPS})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    assert not [f for f in report.files if f.status == "failed"]
+    code = (new_dir / "flow.py").read_text()
+    assert "map_task" not in code
+    # Spread one argument per line, the comment kept above the statement.
+    assert (
+        "    # one item per prepared value\n"
+        "    squares = list(\n"
+        "        flyte.map(\n"
+        "            square,\n"
+        "            prepare(\n"
+        "                n=n,\n"
+        "                offset=offset,\n"
+        "            ),\n"
+        "            concurrency=2,\n"
+        "            return_exceptions=False,\n"
+        "        ),\n"
+        "    )\n"
+    ) in code
+    assert "        scaled = list(flyte.map(bound, group, return_exceptions=False))\n" in code
+    assert max(len(line) for line in code.splitlines()) <= 88
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
+    assert calls == _mapped_tasks(old.wf) | {"prepare"} == {"prepare", "square", "inc"}
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, n=3, offset=1).outputs()
+    assert list(outputs[0]) == list(old.wf(n=3, offset=1)) == [2, 17, 82]
+    groups = [[1, 2], [3]]
+    outputs = flyte.with_runcontext(mode="local").run(new.per_group, groups=groups, factor=2).outputs()
+    assert list(outputs[0]) == list(old.per_group(groups=groups, factor=2)) == [8, 7]
+
+
+@pytest.mark.parametrize(
+    ("override", "rules"),
+    [
+        ('requests=Resources(cpu="2")', ["map-task-override"]),
+        # No resources: the map's own reason, and the override's (it names none).
+        ("retries=2", ["unsupported-construct", "unsupported-construct"]),
+    ],
+)
+def test_an_override_on_a_map_task_over_several_lines_blocks_where_it_is(override: str, rules: list[str]) -> None:
+    # flyte.map returns the outputs: an override left on them would fail when the driver runs.
+    source = textwrap.dedent(
+        f"""\
+        from flytekit import Resources, map_task, task, workflow
+
+
+        @task
+        def square(x: int) -> int:
+            return x * x
+
+
+        @workflow
+        def wf(xs: list[int]) -> list[int]:
+            return map_task(square)(
+                x=xs
+            ).with_overrides({override})
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.rule) for b in result.blockers] == [(11, rule) for rule in rules]
+    assert "flyte.map" in result.blockers[0].reason
+
+
+NAMED_SPREAD = """\
+    from typing import NamedTuple
+
+    from flytekit import Resources, map_task, task, workflow
+
+    Slope = NamedTuple("Slope", [("slope", float)])
+
+
+    class Fit(NamedTuple):
+        slope: float
+        intercept: float
+
+
+    @task
+    def slope(xs: list[int], ys: list[int]) -> Slope:
+        return Slope(slope=float(sum(ys)) / len(xs))
+
+
+    @task(requests=Resources(cpu="1"))
+    def fit(xs: list[int], s: float) -> Fit:
+        return Fit(slope=s, intercept=float(sum(xs)))
+
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+
+    @task
+    def total(a: float, b: float) -> float:
+        return a + b
+
+
+    @workflow
+    def wf(xs: list[int], ys: list[int]) -> float:
+        f = fit(
+            xs=xs,
+            s=slope(
+                xs=xs, ys=ys
+            ).slope,  # the only field: the value itself
+        )
+        return total(
+            a=fit(xs=map_task(double)(
+                x=xs,
+            ), s=f.slope).intercept,
+            b=fit(xs=xs, s=f.slope).with_overrides(requests=Resources(cpu="2")).intercept,
+        )
+    """
+
+
+def test_named_reads_over_several_lines_or_around_other_rewrites_are_read_by_position_and_run_to_the_same_value(
+    tmp_path: pathlib.Path,
+) -> None:
+    # Each read is rewritten where it is in libcst's tree, so its line breaks, and the map or
+    # override rewritten inside one, do not matter.
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"named_spread_old_{n}", tmp_path / "new" / f"named_spread_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": NAMED_SPREAD})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    assert not [f for f in report.files if f.status == "failed"]
+    code = (new_dir / "flow.py").read_text()
+    assert "map_task" not in code
+    assert (
+        "    f = fit(\n"
+        "        xs=xs,\n"
+        "        s=slope(\n"
+        "            xs=xs, ys=ys\n"
+        "        ),  # the only field: the value itself\n"
+        "    )\n"
+        "    return total(\n"
+        "        a=fit(xs=list(flyte.map(double, xs, return_exceptions=False)), s=f[0])[1],\n"
+        '        b=fit.override(resources=flyte.Resources(cpu="2"))(xs=xs, s=f[0])[1],\n'
+        "    )\n"
+    ) in code
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
+    assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5]) == 6.0 + 3.0

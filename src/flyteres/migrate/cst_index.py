@@ -19,13 +19,17 @@ from __future__ import annotations
 import ast
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 
 from flyteres.source.analysis import SourceModule
 from flyteres.source.model import Argument, Found, SourceParseError
 from flyteres.source.text import Span, span_of
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 __all__ = ["Analysis", "CstSite", "ast_lines", "call_key"]
 
@@ -37,6 +41,8 @@ class CstSite:
     call: cst.Call
     ancestors: tuple[cst.CSTNode, ...]
 
+
+_N = TypeVar("_N", bound=cst.CSTNode)
 
 Key = tuple[int, str, int]  # (statement ordinal, call key, rank among the statement's calls with that key)
 
@@ -217,6 +223,8 @@ class Analysis:
         self.text = self.model.text
         stmt_lines, first_lines, call_spans = ast_lines(self.model.tree)
         by_span = {span: key for key, span in call_spans.items()}
+        self._by_span = by_span
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
         calls = [f.call for f in self.found]
         calls += [rv.call for f in self.found for _, rv in f.resource_values() if rv.call is not None and rv.through]
         self._keys: dict[int, Key] = {}
@@ -229,7 +237,8 @@ class Analysis:
         self._by_cst: dict[int, CstSite] = {}  # by id() of the libcst call
         #: Where each top-level statement's text starts (its leading blank and comment lines included).
         self.top_lines: list[int] | None = None
-        if len(stmt_lines) == walk.statements:
+        self._agree = len(stmt_lines) == walk.statements
+        if self._agree:
             for call_id, key in self._keys.items():
                 site = walk.sites.get(key)
                 if site is not None:
@@ -245,25 +254,37 @@ class Analysis:
 
     def _by_position(self, calls: Sequence[ast.Call]) -> None:
         """Match calls by where they start, through libcst's position metadata (slow, rare)."""
+        for call_id, (node, ancestors) in self.locate(calls, cst.Call).items():
+            self._sites[call_id] = CstSite(node, ancestors)
+
+    def locate(self, nodes: Sequence[ast.AST], kind: type[_N]) -> dict[int, tuple[_N, tuple[cst.CSTNode, ...]]]:
+        """The libcst node of `kind` at the span of each ast node, with the nodes from its
+        top-level statement down to it, by id() of the ast node (a node not found is left out).
+        Through libcst's position metadata, which spans a node without its own parentheses as
+        ast does: slower than the order walk, so only for the few nodes beyond the calls."""
         from libcst.metadata import MetadataWrapper, PositionProvider  # noqa: PLC0415 - rare path
 
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        wanted = {span_of(n): n for n in nodes}
+        out: dict[int, tuple[_N, tuple[cst.CSTNode, ...]]] = {}
+        if not wanted:
+            return out
+        if self._positions is None:  # resolved once: the tree is not edited while planning
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = self._positions
         lines = self.text.lines
-        wanted = {(c.lineno, c.col_offset, c.end_lineno, c.end_col_offset): c for c in calls}
         path: list[cst.CSTNode] = []
 
         def byte_col(line: int, char_col: int) -> int:
             return len(lines[line - 1][:char_col].encode("utf-8", "surrogatepass")) if line <= len(lines) else char_col
 
         def visit(node: cst.CSTNode) -> None:
-            if isinstance(node, cst.Call):
+            if isinstance(node, kind):
                 r = positions[node]
                 start, end = r.start, r.end
                 span = (start.line, byte_col(start.line, start.column), end.line, byte_col(end.line, end.column))
-                call = wanted.get(span)
-                if call is not None:
-                    self._sites[id(call)] = CstSite(node, tuple(path))
+                found = wanted.get(span)
+                if found is not None:
+                    out[id(found)] = (node, tuple(path))
             path.append(node)
             for child in node.children:
                 visit(child)
@@ -271,6 +292,32 @@ class Analysis:
 
         for stmt in self.module.body:
             visit(stmt)
+        return out
+
+    def index_calls(self, calls: Sequence[ast.Call]) -> None:
+        """Find the libcst nodes of more calls than the declarations (a `map_task(f)(...)` the
+        codemod rewrites), matched the same way; `has_call` says which were found."""
+        wanted = [c for c in calls if id(c) not in self._sites]
+        if not wanted:
+            return
+        if not self._agree:
+            self._by_position(wanted)
+        else:
+            keys = {id(c): self._by_span.get(span_of(c)) for c in wanted}
+            walk = _CstWalk(self.module, {k for k in keys.values() if k is not None})
+            for c in wanted:
+                key = keys[id(c)]
+                site = None if key is None else walk.sites.get(key)
+                if site is not None:
+                    self._sites[id(c)] = site
+        for c in wanted:
+            site = self._sites.get(id(c))
+            if site is not None:
+                self._by_cst[id(site.call)] = site
+
+    def has_call(self, call: ast.Call) -> bool:
+        """Whether the libcst node of an ast call is known."""
+        return id(call) in self._sites
 
     # -- the libcst side ------------------------------------------------------------------------
 

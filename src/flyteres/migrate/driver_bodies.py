@@ -2,8 +2,8 @@
 
 Pure helpers of `flyteres.migrate.to_flyte` (kept apart so that planner stays
 near its size): which `@eager` calls change and how (`eager_calls`,
-`awaiting`), the `map_task` calls replaced in a driver's libcst tree
-(`replace_maps`, planned by `flyteres.migrate.map_calls`), and which
+`awaiting`), how a `map_task` call of a driver is rebuilt as `flyte.map`
+(`flyte_map`, planned by `flyteres.migrate.map_calls`), and which
 module-level `ImageSpec`s may become `flyte.Image`s (`image_assignments`,
 written by `flyteres.migrate.images`).
 """
@@ -11,7 +11,7 @@ written by `flyteres.migrate.images`).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -19,7 +19,7 @@ from flyteres.migrate.images import IMAGE_SPEC
 from flyteres.source.analysis import SourceModule
 from flyteres.source.names import ModuleNames
 
-__all__ = ["awaiting", "eager_calls", "image_assignments", "replace_maps", "without_overrides"]
+__all__ = ["awaiting", "eager_calls", "flyte_map", "image_assignments", "without_overrides"]
 
 
 def without_overrides(expr: ast.expr) -> ast.expr:
@@ -111,28 +111,31 @@ def image_assignments(model: SourceModule, names: ModuleNames) -> Iterator[tuple
         yield call, target.id, None
 
 
-def replace_maps(function: cst.FunctionDef, maps: Mapping[str, str], module: cst.Module) -> cst.FunctionDef:
-    """`function` with each `map_task(f)(...)` call whose source is a key of `maps` replaced by
-    its `flyte.map` form; every one must be found (a map_task left behind would leave the
-    driver half-migrated, so a miss is an error that fails the file)."""
-    found: set[str] = set()
+def flyte_map(
+    task: str, order: Sequence[str], *, concurrency: bool, flyte: cst.BaseExpression
+) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """A builder turning a `map_task(task, ...)(k=v, ...)` libcst call into
+    `list(flyte.map(task, v..., return_exceptions=False))`, as planned by
+    `flyteres.migrate.map_calls`: the values of the keywords in `order`, and the
+    `map_task`'s own `concurrency=` when `concurrency`. It works on the call's nodes, not its
+    text, so a call written over several lines, or holding another edit, is rewritten the same."""
+    no_space = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 
-    class _Maps(cst.CSTTransformer):
-        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N802 - libcst's name
-            if not isinstance(original.func, cst.Call):
-                return updated
-            text = module.code_for_node(original.with_changes(lpar=(), rpar=()))
-            new = maps.get(text)
-            if new is None:
-                return updated
-            found.add(text)
-            return cst.parse_expression(new).with_changes(lpar=original.lpar, rpar=original.rpar)
+    def keywords(call: cst.Call) -> dict[str, cst.BaseExpression]:
+        return {a.keyword.value: a.value for a in call.args if a.keyword is not None}
 
-    out = function.visit(_Maps())
-    if set(maps) - found:
-        raise ValueError("a map_task call to rewrite was not found in the libcst tree")
-    assert isinstance(out, cst.FunctionDef)
-    return out
+    def build(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Call)
+        assert isinstance(node.func, cst.Call)
+        given = keywords(node)
+        args = [cst.Arg(cst.Name(task)), *(cst.Arg(given[name]) for name in order)]
+        if concurrency:
+            args.append(cst.Arg(keywords(node.func)["concurrency"], keyword=cst.Name("concurrency"), equal=no_space))
+        args.append(cst.Arg(cst.Name("False"), keyword=cst.Name("return_exceptions"), equal=no_space))
+        mapped = cst.Call(cst.Attribute(value=flyte, attr=cst.Name("map")), args)
+        return cst.Call(cst.Name("list"), [cst.Arg(mapped)], lpar=node.lpar, rpar=node.rpar)
+
+    return build
 
 
 def awaiting(function: cst.FunctionDef, names: frozenset[str]) -> cst.FunctionDef:

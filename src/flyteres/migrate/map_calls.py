@@ -22,7 +22,9 @@ first: flyte.map accepts only such a partial and passes the item by
 position. Anything else has no exact form and blocks: a `min_success_ratio`
 below 1 (flytekit gives None for a failed item where flyte.map yields the
 exception), any other partial or callable, other
-`map_task` arguments, positional or `**` inputs, and a task whose parameter
+`map_task` arguments, positional or `**` inputs, a method called on the
+map's result (`.with_overrides(...)`, which overrides the map's node where
+flyte.map's result is its outputs), and a task whose parameter
 order this module does not show (one of another module, or one with inputs
 left to their defaults): flyte.map passes even a single input positionally.
 """
@@ -42,12 +44,17 @@ __all__ = ["MapRewrite", "map_calls"]
 @dataclass(frozen=True)
 class MapRewrite:
     """One `map_task(f)(...)` call: `call` is the outer call, `inner` the `map_task(...)` part;
-    `new` is its Flyte 2 source, or None with `reason` when it has none."""
+    `new` is its Flyte 2 source, or None with `reason` when it has none. When there is one,
+    `task` is the mapped name, `order` the keywords of `call` in the order flyte.map takes
+    them, and `concurrency` whether `inner`'s `concurrency=` is carried over."""
 
     call: ast.Call
     inner: ast.Call
     new: str | None
     reason: str = ""
+    task: str = ""
+    order: tuple[str, ...] = ()
+    concurrency: bool = False
 
 
 def _why(reason: str) -> tuple[str]:
@@ -69,6 +76,8 @@ def map_calls(
         for node in ast.walk(function)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
     }
+    # `map_task(f)(...).with_overrides(...)`: the attribute read on each call's result.
+    attribute_of = {id(node.value): node.attr for node in ast.walk(function) if isinstance(node, ast.Attribute)}
     out: list[MapRewrite] = []
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or names.canonical(node.func) != "map_task":
@@ -76,14 +85,27 @@ def map_calls(
         outer = outer_of.get(id(node))
         if outer is None:
             continue  # `m = map_task(f)` then `m(...)`: reported as a flytekit name
+        attribute = attribute_of.get(id(outer))
+        if attribute is not None:
+            out.append(MapRewrite(outer, node, None, _on_result(attribute)))
+            continue
         new = _rewrite(
             node, outer, names, flyte=flyte, code=code, parameters=_with_partials(function, names, parameters)
         )
         if isinstance(new, tuple):
             out.append(MapRewrite(outer, node, None, new[0]))
         else:
-            out.append(MapRewrite(outer, node, new))
+            out.append(new)
     return sorted(out, key=lambda m: (m.call.lineno, m.call.col_offset))
+
+
+def _on_result(attribute: str) -> str:
+    if attribute == "with_overrides":
+        return (
+            "map_task(...)(...).with_overrides(...) overrides the map's node; flyte.map returns the outputs, which "
+            "have no with_overrides (Flyte 2 writes flyte.map(task.override(...), ...), by hand)"
+        )
+    return f"map_task(...)(...).{attribute}: flyte.map returns the outputs, which have no .{attribute}"
 
 
 def _with_partials(
@@ -128,8 +150,8 @@ def _rewrite(
     flyte: str,
     code: Callable[[ast.expr], str],
     parameters: Mapping[str, Sequence[str]],
-) -> str | tuple[str]:
-    """The `flyte.map` source, or a 1-tuple holding why there is none."""
+) -> MapRewrite | tuple[str]:
+    """The rewrite to `flyte.map`, or a 1-tuple holding why there is none."""
     task = inner.args[0] if len(inner.args) == 1 else None
     if not isinstance(task, ast.Name):  # a task of this module, or one imported (`from .tasks import f`)
         return _why("map_task over something other than a task name (a partial, a call) has no exact form here")
@@ -160,6 +182,7 @@ def _rewrite(
             "(a task of another module, inputs with defaults left out, or a partial that leaves more than "
             "one parameter or not the first: flyte.map maps a partial leaving exactly the first)"
         )
-    order = list(known)
+    order = tuple(known)
     args = [task.id, *(code(given[name]) for name in order), *options, "return_exceptions=False"]
-    return f"list({flyte}.map({', '.join(args)}))"
+    new = f"list({flyte}.map({', '.join(args)}))"
+    return MapRewrite(outer, inner, new, task=task.id, order=order, concurrency=bool(options))

@@ -12,7 +12,7 @@ only field, `x[i]` for field `i`.
 why the function cannot move: a read of a task whose output type cannot be read
 here (another module's task, an annotation that is not a module-level
 NamedTuple or a known other type), or of a name bound more than once.
-`rewrite_reads` applies the answer to the driver's libcst tree.
+`read_by_position` rewrites one of them in the driver's libcst tree.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import libcst as cst
 from flyteres.migrate.driver_bodies import without_overrides
 from flyteres.source.names import ModuleNames
 
-__all__ = ["named_reads", "namedtuple_fields", "rewrite_reads"]
+__all__ = ["named_reads", "namedtuple_fields", "read_by_position"]
 
 _NAMEDTUPLE = ("typing.NamedTuple", "typing_extensions.NamedTuple", "collections.namedtuple")
 
@@ -79,11 +79,10 @@ def named_reads(
     types: Mapping[str, tuple[str, ...] | None],
     records: frozenset[str],
     names: ModuleNames,
-    segment: Callable[[ast.expr], str],
-) -> dict[str, int | None] | str:
-    """The attribute reads of task outputs in `function` whose form changes, by source text
-    (`segment` gives a node's): None for `x.a` -> `x` (one field), `i` for `x.a` -> `x[i]`; or
-    why the function cannot move. Equal texts change alike: a name read this way is bound once.
+) -> list[tuple[ast.Attribute, int | None]] | str:
+    """The attribute reads of task outputs in `function` whose form changes, in source order,
+    each with None for `x.a` -> `x` (one field) or `i` for `x.a` -> `x[i]`; or why the
+    function cannot move. A name read this way is bound once.
 
     `returns` maps each task the module defines to its return annotation; `types` is
     `namedtuple_fields` of the module, `records` its other module-level classes (a
@@ -98,7 +97,7 @@ def named_reads(
         elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
             values[n.target.id] = n.value
     methods = {id(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
-    out: dict[str, int | None] = {}
+    out: list[tuple[ast.Attribute, int | None]] = []
     for node in ast.walk(function):
         if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load) or id(node) in methods:
             continue  # `t(...).with_overrides(...)` and other methods are not outputs
@@ -128,8 +127,8 @@ def named_reads(
                 f"{name}(...).{node.attr} (line {node.lineno}) reads an output by name, and its type is not "
                 "a NamedTuple or a class of this module whose fields can be read here"
             )
-        out[segment(node)] = None if len(fields) == 1 else fields.index(node.attr)
-    return out
+        out.append((node, None if len(fields) == 1 else fields.index(node.attr)))
+    return sorted(out, key=lambda r: (r[0].lineno, r[0].col_offset))
 
 
 def _task_call(
@@ -148,28 +147,17 @@ def _task_call(
     return None
 
 
-def rewrite_reads(function: cst.FunctionDef, reads: Mapping[str, int | None], module: cst.Module) -> cst.FunctionDef:
-    """`function` with each attribute whose text is a key of `reads` read by position (reads
-    inside it first); every one must be found (a read left behind would fail at run time)."""
-    found: set[str] = set()
+def read_by_position(index: int | None) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """A builder turning a libcst read `x.a` into `x` (`index` None: the only field) or
+    `x[index]`; it works on the node, so a read written over several lines, or holding
+    another edit, changes the same."""
 
-    class _Reads(cst.CSTTransformer):
-        def leave_Attribute(  # noqa: N802 - libcst's name
-            self, original: cst.Attribute, updated: cst.Attribute
-        ) -> cst.BaseExpression:
-            text = module.code_for_node(original.with_changes(lpar=(), rpar=()))
-            if text not in reads:
-                return updated
-            found.add(text)
-            index = reads[text]
-            if index is None:
-                value = updated.value
-                return value.with_changes(lpar=[*updated.lpar, *value.lpar], rpar=[*value.rpar, *updated.rpar])
-            position = cst.SubscriptElement(cst.Index(cst.Integer(str(index))))
-            return cst.Subscript(value=updated.value, slice=[position], lpar=updated.lpar, rpar=updated.rpar)
+    def build(node: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(node, cst.Attribute)
+        if index is None:
+            value = node.value
+            return value.with_changes(lpar=[*node.lpar, *value.lpar], rpar=[*value.rpar, *node.rpar])
+        position = cst.SubscriptElement(cst.Index(cst.Integer(str(index))))
+        return cst.Subscript(value=node.value, slice=[position], lpar=node.lpar, rpar=node.rpar)
 
-    out = function.visit(_Reads())
-    if set(reads) - found:
-        raise ValueError("a named-output read to rewrite was not found in the libcst tree")
-    assert isinstance(out, cst.FunctionDef)
-    return out
+    return build

@@ -179,8 +179,10 @@ def _newline(extra: str) -> cst.ParenthesizedWhitespace:
 def spread(call: cst.Call, *, unit: str, width: int, indent: int, column: int, depth: int = 0) -> cst.Call:
     """`call` one argument per line, with a trailing comma, when it does not fit: it starts at
     `column` of a line in a block indented by `indent`; an argument still too long that is a
-    call itself is spread the same way."""
-    if column + len(_code(call)) <= width or not call.args:
+    call itself is spread the same way. A call already written over several lines is spread
+    too: its old line breaks would not line up where it now stands."""
+    code = _code(call)
+    if ("\n" not in code and column + len(code) <= width) or not call.args:
         return call
     base, inner = unit * depth, unit * (depth + 1)
     args = []

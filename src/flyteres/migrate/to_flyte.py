@@ -18,7 +18,7 @@ from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
-from flyteres.migrate.driver_bodies import awaiting, eager_calls, image_assignments, replace_maps
+from flyteres.migrate.driver_bodies import awaiting, eager_calls, flyte_map, image_assignments
 from flyteres.migrate.flyte_layout import (
     environment_stem,
     flytekit_decorator,
@@ -34,8 +34,8 @@ from flyteres.migrate.flyte_layout import (
 )
 from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo
-from flyteres.migrate.map_calls import map_calls
-from flyteres.migrate.named_outputs import named_reads, namedtuple_fields, rewrite_reads
+from flyteres.migrate.map_calls import MapRewrite, map_calls
+from flyteres.migrate.named_outputs import named_reads, namedtuple_fields, read_by_position
 from flyteres.migrate.ordering import Ordering, drop_ordering, plan_ordering
 from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
 from flyteres.migrate.render import Slots, render_flyte
@@ -59,10 +59,12 @@ class FlytePlanner(Planner):
 
     def plan(self) -> None:
         """Tasks first (grouped into environments by their resources), then the overrides on them."""
-        # The `flyte.map` source of each `map_task(f)(...)` a driver-to-be holds, by id() of the
-        # driver's function and the call's source text.
-        self._maps: dict[int, dict[str, str]] = {}
-        self._reads: dict[int, dict[str, int | None]] = {}
+        # The `map_task(f)(...)` calls of each driver-to-be that become `flyte.map`, by id() of its
+        # function, each with the name flyte is imported as.
+        self._maps: dict[int, list[tuple[MapRewrite, str]]] = {}
+        # The named-output reads of each driver-to-be that change, by id() of its function: the
+        # libcst attribute, the nodes down to it, and the position read (None: the only field).
+        self._reads: dict[int, list[tuple[cst.Attribute, tuple[cst.CSTNode, ...], int | None]]] = {}
         self._named_types: tuple[dict[str, tuple[str, ...] | None], frozenset[str]] | None = None
         # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
         self._eager_calls: dict[int, frozenset[str]] = {}
@@ -321,12 +323,15 @@ class FlytePlanner(Planner):
             types=types,
             records=records,
             names=self.a.names,
-            segment=lambda n: self.a.text.segment(span_of(n)),
         )
         if isinstance(reads, str):
             return reads
+        nodes = self.a.locate([node for node, _ in reads], cst.Attribute)
+        for node, _ in reads:
+            if id(node) not in nodes:  # the two parsers disagree (should not happen)
+                return f"the read .{node.attr} (line {node.lineno}) could not be found in libcst's tree to rewrite"
         if reads:
-            self._reads[id(t.function)] = reads
+            self._reads[id(t.function)] = [(*nodes[id(node)], index) for node, index in reads]
         return None
 
     def _moving_calls(self, caller: str) -> set[tuple[int, int]]:
@@ -362,20 +367,24 @@ class FlytePlanner(Planner):
             if d.module_level and d.kind == "task"
         }
         flyte = module if "list" not in self.a.names.bindings else None
-        for m in map_calls(
+        planned = map_calls(
             t.function,
             self.a.names,
             flyte=module,
             code=lambda n: self.a.text.segment(span_of(n)),
             parameters=parameters,
-        ):
+        )
+        self.a.index_calls([m.call for m in planned if m.new is not None])
+        for m in planned:
             if flyte is None:
                 self.map_reasons[id(m.inner.func)] = "the name 'list' is rebound in this module"
             elif m.new is None:
                 self.map_reasons[id(m.inner.func)] = m.reason
+            elif not self.a.has_call(m.call):  # the two parsers disagree (should not happen)
+                self.map_reasons[id(m.inner.func)] = "the call could not be found in libcst's tree to rewrite"
             else:
                 self.mapped.append(m.call)
-                self._maps.setdefault(id(t.function), {})[self.a.text.segment(span_of(m.call))] = m.new
+                self._maps.setdefault(id(t.function), []).append((m, module))
 
     def _environments(
         self,
@@ -550,8 +559,11 @@ class FlytePlanner(Planner):
         elif not member:
             self.drivers_converted.add(t.name)
 
-        maps = self._maps.get(id(t.function), {})
-        reads = self._reads.get(id(t.function), {})
+        for m, flyte in self._maps.get(id(t.function), ()):
+            self.replace(m.call, self._map_builder(t, m, flyte))
+        for attribute, ancestors, position in self._reads.get(id(t.function), ()):
+            self._add(id(attribute), read_by_position(position))
+            self.planned.ancestors.update(id(n) for n in ancestors)
         eager = self._eager_calls.get(id(t.function), frozenset())
         ordering = self._orderings.get(id(t.function))
 
@@ -559,10 +571,6 @@ class FlytePlanner(Planner):
             assert isinstance(n, cst.FunctionDef)
             if ordering is not None:
                 n = drop_ordering(n, ordering)
-            if maps:
-                n = replace_maps(n, maps, self.a.module)
-            if reads:
-                n = rewrite_reads(n, reads, self.a.module)
             if eager:
                 n = awaiting(n, eager)
             if member:
@@ -579,6 +587,31 @@ class FlytePlanner(Planner):
             return n.with_changes(decorators=decorators)
 
         self._add(id(node), build)
+
+    def _map_builder(self, t: TaskDef, m: MapRewrite, flyte: str) -> Builder:
+        """How a `map_task(f)(...)` of `t` becomes `list(flyte.map(...))`: one argument per line
+        when it does not fit on its line (or held a line break already)."""
+        build = flyte_map(m.task, m.order, concurrency=m.concurrency, flyte=self.parse(flyte))
+        width = self.line_length
+        if width is None:
+            return build
+        # The statement holding the call sets the block's indentation.
+        indent = max(
+            (
+                s.col_offset
+                for s in ast.walk(t.function)
+                if isinstance(s, ast.stmt) and s.lineno <= m.call.lineno <= (s.end_lineno or s.lineno)
+            ),
+            default=0,
+        )
+        unit = self.a.module.default_indent
+
+        def fitted(node: cst.CSTNode) -> cst.CSTNode:
+            new = build(node)
+            assert isinstance(new, cst.Call)
+            return spread(new, unit=unit, width=width, indent=indent, column=m.call.col_offset)
+
+        return fitted
 
     def _decorator_builder(self, variable: str, carried: Carried, indent: int = 0) -> Builder:
         def build(node: cst.CSTNode) -> cst.CSTNode:
