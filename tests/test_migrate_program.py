@@ -1094,6 +1094,31 @@ def test_named_outputs_are_read_by_position_and_run_to_the_same_value(tmp_path: 
     assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5]) == 2.0 - 4.0 + 4.0
 
 
+def test_a_local_name_that_shadows_a_flytekit_import_is_not_a_construct() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import task, workflow
+
+
+        def pick(task: str | None, items: list[str]) -> list[str]:
+            return [t for t in items if task is None or t == task] + [task for task in items]
+
+
+        @task
+        def t(n: int) -> int:
+            return n
+
+
+        @workflow
+        def wf(n: int) -> int:
+            return t(n=n)
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.blockers == ()
+    assert result.status == "changed"
+
+
 def test_an_override_without_resources_blocks_where_it_is() -> None:
     # Only resource overrides become `.override(...)`; any other would be left calling a value.
     source = FLOWS.replace("from .tasks import double, plain", "from flytekit import task")
