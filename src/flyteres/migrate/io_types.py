@@ -6,8 +6,10 @@ Read from flytekit 1.16 and flyte 2.12, for synchronous task bodies (the codemod
   dimensionality SINGLE and format "" on the wire, as `flyte.io.File` is
   (`FileTransformer.get_literal_type` always writes format ""); a bare
   `FlyteDirectory` and `flyte.io.Dir` are both MULTIPART, format "". So they
-  become `File` and `Dir`, also inside `list[...]`, `dict[str, ...]` and
-  `Optional[...]` (tests/test_migrate_io.py compares both SDKs' interfaces).
+  become `File` and `Dir`, also inside `list[...]` and `dict[str, ...]`
+  (tests/test_migrate_io.py compares both SDKs' interfaces). In a union
+  (`Optional[...]`) the variant's tag differs (flytekit `FlyteFilePath`, flyte
+  `File`), so those stay.
   `FlyteFile[fmt]` and its aliases (`CSVFile`, `JoblibSerializedFile`, ...)
   carry their format on the wire, which `File` never writes: they stay.
 - `FlyteFile(path=x)` (or `FlyteFile(x)`, `FlyteDirectory(...)`) becomes
@@ -58,7 +60,7 @@ _DIR = frozenset(
 )
 _CONTEXT = frozenset({"flytekit.current_context"})
 _FORMATTED_PACKAGES = ("flytekit.types.file.", "flytekit.types.directory.")
-_CONTAINERS = frozenset({"list", "typing.List", "dict", "typing.Dict", "typing.Optional", "Optional"})
+_CONTAINERS = frozenset({"list", "typing.List", "dict", "typing.Dict", "typing.Optional"})
 _LOOPS = (
     ast.For,
     ast.AsyncFor,
@@ -84,6 +86,10 @@ _REMOTE_SOURCE_REASON = "Flyte 2's File and Dir have no remote_source (their pat
 _FORMAT_REASON = (
     '{name} carries a blob format on the wire, and flyte.io.File/Dir always write format "" '
     "(FileTransformer.get_literal_type): the interface would change"
+)
+_UNION_REASON = (
+    "in a union (Optional, X | None) flytekit tags the variant FlyteFilePath/FlyteDirectory and Flyte 2 "
+    "File/Dir: the union's literal type differs"
 )
 _CONTEXT_REASON = (
     "only one current_context().working_directory read in a synchronous task body, outside loops, "
@@ -185,11 +191,34 @@ def plan_io(
                 "FlyteFile and FlyteDirectory migrate as bare types in a moving task's or workflow's signature, "
                 "FlyteFile(path=<local path>) returned from a task, and download(); not here",
             )
-        elif qualified.startswith(_FORMATTED_PACKAGES):
+        elif (member := _member(qualified)) is not None:
+            plan.reasons.setdefault(
+                id(node),
+                f"{member} has no exact Flyte 2 form this codemod writes (only FlyteFile(path=<local path>) "
+                "and download() on a parameter do)",
+            )
+        elif _formatted(qualified):
             plan.reasons.setdefault(id(node), _FORMAT_REASON.format(name=qualified.rpartition(".")[2]))
         elif qualified in _CONTEXT:
             plan.reasons.setdefault(id(node), _CONTEXT_REASON.format(why=_context_why(node, parents)))
     return plan
+
+
+def _formatted(qualified: str) -> bool:
+    """A format-typed alias of flytekit's (`flytekit.types.file.CSVFile`)."""
+    for package in _FORMATTED_PACKAGES:
+        rest = qualified.removeprefix(package)
+        if rest != qualified and "." not in rest and rest not in ("FlyteFile", "FlyteDirectory", "file", "types"):
+            return True
+    return False
+
+
+def _member(qualified: str) -> str | None:
+    """`FlyteFile.new_remote_file` for a member of FlyteFile or FlyteDirectory."""
+    for whole in (*_FILE, *_DIR):
+        if qualified.startswith(whole + "."):
+            return f"{whole.rpartition('.')[2]}{qualified.removeprefix(whole)}"
+    return None
 
 
 def _context_why(node: ast.AST, parents: Mapping[int, ast.AST]) -> str:
@@ -271,7 +300,7 @@ class _FunctionPlan:
         for node in ast.walk(annotation):
             if isinstance(node, ast.Name | ast.Attribute):
                 qualified = self.names.qualified(node)
-                if qualified is not None and qualified.startswith(_FORMATTED_PACKAGES) and node not in found:
+                if qualified is not None and _formatted(qualified) and node not in found:
                     if self._inner(node, annotation):
                         continue
                     name = qualified.rpartition(".")[2]
@@ -324,20 +353,18 @@ class _FunctionPlan:
                 continue
             if isinstance(parent, ast.Subscript) and parent.slice is child:
                 container = self._container(parent.value)
+                if container in ("Optional", "typing.Optional"):
+                    return _UNION_REASON
                 if container is None or container in ("dict", "typing.Dict"):
                     what = self.segment(span_of(parent.value))
                     return (
-                        f"FlyteFile/FlyteDirectory inside {what}[...]: only list, dict[str, ...] and Optional "
+                        f"FlyteFile/FlyteDirectory inside {what}[...]: only list and dict[str, ...] "
                         "are proven to keep the wire type"
                     )
                 child = parent
                 continue
             if isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.BitOr):
-                other = parent.right if parent.left is child else parent.left
-                if not (isinstance(other, ast.Constant) and other.value is None):
-                    return "FlyteFile/FlyteDirectory in a union other than X | None"
-                child = parent
-                continue
+                return _UNION_REASON
             return "FlyteFile/FlyteDirectory in an annotation form this codemod does not prove"
         return None
 
@@ -379,6 +406,14 @@ class _FunctionPlan:
                 self._construct(node, stores)
             elif self._is_workdir(node):
                 self._workdir(node, reads)
+            elif isinstance(node, ast.Attribute) and (member := _member(self.names.qualified(node) or "")):
+                raise self._refuse(
+                    node,
+                    member,
+                    f"{member} has no exact Flyte 2 form this codemod writes (only FlyteFile(path=<local path>) "
+                    "and download() on a parameter do)",
+                    node,
+                )
 
     def _stores(self) -> dict[str, list[ast.AST]]:
         out: dict[str, list[ast.AST]] = {}
@@ -417,7 +452,7 @@ class _FunctionPlan:
                     raise self._refuse(
                         call, f"{name}.download()", "download() outside a synchronous task body has no form here"
                     )
-                self._add("call", call, f"{name}.download_sync()")
+                self._add("call", call, "download_sync")
                 return
             reason = {"path": _PATH_REASON, "remote_source": _REMOTE_SOURCE_REASON}.get(
                 parent.attr,
@@ -477,7 +512,7 @@ class _FunctionPlan:
         if kind in self.free:
             raise self._refuse(call, construct, self.free[kind], call.func)
         self.needs.add(kind)
-        self._add("call", call, f"{kind}.from_local_sync({self.segment(span_of(path))})")
+        self._add("call", call, f"{kind}.from_local_sync")
         self.consumed.append(call)
 
     def _returned_at_once(self, call: ast.Call, stores: Mapping[str, Sequence[ast.AST]]) -> str | None:
@@ -627,43 +662,60 @@ def rewrite_function(
             node = node.with_changes(lpar=(), rpar=())
         return module.code_for_node(node)
 
-    def replaced(kind: str, node: cst.BaseExpression) -> cst.BaseExpression:
+    def planned(kind: str, node: cst.BaseExpression) -> str | None:
         text = code(node)
         n = counts.get((kind, text), 0)
         counts[(kind, text)] = n + 1
         new = edits.get((kind, text, n))
-        if new is None:
-            return node
-        done.add((kind, text, n))
-        return cst.parse_expression(new, config=module.config_for_parsing).with_changes(lpar=node.lpar, rpar=node.rpar)
+        if new is not None:
+            done.add((kind, text, n))
+        return new
+
+    def parsed(text: str) -> cst.BaseExpression:
+        return cst.parse_expression(text, config=module.config_for_parsing)
 
     class _Edits(cst.CSTTransformer):
-        # The original nodes are keyed (counted in source order, as `plan_io` counted them).
+        # The original nodes are keyed (counted in source order, as `plan_io` counted them); the
+        # new ones are built from the updated nodes, so edits inside an edited call stay.
         def __init__(self) -> None:
             super().__init__()
-            self.new: dict[int, cst.BaseExpression] = {}
+            self.new: dict[int, str] = {}
 
         def visit_Call(self, node: cst.Call) -> None:  # noqa: N802 - libcst's name
-            new = replaced("call", node)
-            if new is not node:
+            new = planned("call", node)
+            if new is not None:
                 self.new[id(node)] = new
 
         def visit_Attribute(self, node: cst.Attribute) -> None:  # noqa: N802 - libcst's name
-            new = replaced("attribute", node)
-            if new is not node:
+            new = planned("attribute", node)
+            if new is not None:
                 self.new[id(node)] = new
 
         def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:  # noqa: N802
-            return self.new.get(id(original), updated)
+            new = self.new.get(id(original))
+            if new is None:
+                return updated
+            if new == "download_sync":  # f.download() -> f.download_sync()
+                assert isinstance(updated.func, cst.Attribute)
+                return updated.with_changes(func=updated.func.with_changes(attr=cst.Name(new)))
+            # FlyteFile(path=x) -> File.from_local_sync(x)
+            arg = updated.args[0].with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)
+            return updated.with_changes(func=parsed(new), args=[arg])
 
         def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:  # noqa: N802
-            return self.new.get(id(original), updated)
+            new = self.new.get(id(original))
+            if new is None:
+                return updated
+            return parsed(new).with_changes(lpar=updated.lpar, rpar=updated.rpar)
 
     def annotated(annotation: cst.Annotation | None, kind: str) -> cst.Annotation | None:
         if annotation is None:
             return None
-        new = replaced(kind, annotation.annotation)
-        return annotation.with_changes(annotation=new)
+        new = planned(kind, annotation.annotation)
+        if new is None:
+            return annotation
+        value = parsed(new).with_changes(lpar=annotation.annotation.lpar, rpar=annotation.annotation.rpar)
+        return annotation.with_changes(annotation=value)
 
     params = function.params
 
