@@ -49,7 +49,8 @@ PROGRAM = """\
 
     @task
     def write_dir(names: list[str]) -> FlyteDirectory:
-        folder = Path(current_context().working_directory) / "parts"
+        ctx = current_context()
+        folder = Path(ctx.working_directory) / "parts"
         folder.mkdir()
         for name in names:
             (folder / name).write_text(name.upper())

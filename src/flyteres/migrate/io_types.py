@@ -31,7 +31,9 @@ Read from flytekit 1.16 and flyte 2.12, for synchronous task bodies (the codemod
   checkpoint folder), the same path at every read. `tempfile.mkdtemp()` gives a
   new random empty directory at each call, so the single read of a task body,
   outside loops, comprehensions, lambdas and nested functions, becomes
-  `tempfile.mkdtemp()`. Any other read stays.
+  `tempfile.mkdtemp()`; so does `ctx.working_directory` where `ctx =
+  current_context()` is bound once and read only there (the assignment goes).
+  Any other read stays.
 
 `plan_io` reads one module and says what changes (`IoPlan`); `rewrite_function`
 applies it to a libcst function definition.
@@ -146,6 +148,7 @@ def plan_io(
     segment: Callable[[Span], str],
     tasks: frozenset[str],
     unavailable: Mapping[str, str],
+    lines: Sequence[str] = (),
 ) -> IoPlan:
     """The edits for the functions that move (`functions`: each with its kind) and why the rest
     stays. `tasks` names the module's tasks and workflows (a call passing a value along);
@@ -155,7 +158,14 @@ def plan_io(
     free = unavailable
     for function, kind in functions:
         planner = _FunctionPlan(
-            function=function, kind=kind, names=names, parents=parents, segment=segment, tasks=tasks, free=free
+            function=function,
+            kind=kind,
+            names=names,
+            parents=parents,
+            segment=segment,
+            tasks=tasks,
+            free=free,
+            lines=lines,
         )
         try:
             edits, consumed, needs = planner.plan()
@@ -226,6 +236,11 @@ def _context_why(node: ast.AST, parents: Mapping[int, ast.AST]) -> str:
     attribute = parents.get(id(call)) if isinstance(call, ast.Call) else None
     if isinstance(attribute, ast.Attribute) and attribute.attr == "working_directory":
         return "this read is not one (a helper function, module level, a second read, or a loop)"
+    if isinstance(attribute, ast.Assign):
+        return (
+            "ctx = current_context() goes only when ctx is bound once and read once, as ctx.working_directory, "
+            "and the statement has its line to itself (no comment) in a block that keeps another statement"
+        )
     return (
         "flyte.ctx() (a TaskContext) has no secrets.get (Flyte 2 mounts each secret as an env var or file "
         "named on flyte.Secret), and its action ids are not flytekit's execution_id"
@@ -243,9 +258,13 @@ class _FunctionPlan:
         segment: Callable[[Span], str],
         tasks: frozenset[str],
         free: Mapping[str, str],
+        lines: Sequence[str],
     ) -> None:
         self.function, self.kind, self.names = function, kind, names
         self.parents, self.segment, self.tasks, self.free = parents, segment, tasks, free
+        self.lines = lines
+        # Names bound once by `ctx = current_context()` and read only as `ctx.working_directory`.
+        self.contexts: dict[str, ast.Assign] = {}
         self.sync_task = kind == "task" and isinstance(function, ast.FunctionDef)
         self.edits: dict[tuple[str, str, int], str] = {}
         self.consumed: list[ast.AST] = []
@@ -397,6 +416,7 @@ class _FunctionPlan:
                     name,
                     f"the parameter {name}, typed FlyteFile/FlyteDirectory, is bound again in the body",
                 )
+        self.contexts = self._contexts(stores)
         reads = [n for n in self._body() if self._is_workdir(n)]
         for node in self._body():
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -414,6 +434,56 @@ class _FunctionPlan:
                     "and download() on a parameter do)",
                     node,
                 )
+
+    def _contexts(self, stores: Mapping[str, Sequence[ast.AST]]) -> dict[str, ast.Assign]:
+        """The `ctx = current_context()` statements whose name is bound once and read only as
+        `ctx.working_directory` (the statement goes, the read becomes `tempfile.mkdtemp()`), on a
+        line of its own without comments, in a block that keeps another statement."""
+        out: dict[str, ast.Assign] = {}
+        for node in self._body():
+            if not (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+                and not node.value.args
+                and not node.value.keywords
+                and self.names.qualified(node.value.func) in _CONTEXT
+            ):
+                continue
+            name = node.targets[0].id
+            loads = [
+                n for n in self._body() if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+            ]
+            if len(stores.get(name, ())) != 1 or not loads:
+                continue
+            if not all(
+                isinstance(p := self.parents.get(id(n)), ast.Attribute) and p.attr == "working_directory" for n in loads
+            ):
+                continue
+            holder = self.parents.get(id(node))
+            block = next(
+                (
+                    b
+                    for b in (getattr(holder, f, None) for f in ("body", "orelse", "finalbody"))
+                    if isinstance(b, list) and node in b
+                ),
+                None,
+            )
+            if block is None or len(block) < 2 or not self._alone(node):
+                continue
+            out[name] = node
+        return out
+
+    def _alone(self, stmt: ast.stmt) -> bool:
+        """Whether a statement has its lines to itself, with no comment on them or above them."""
+        first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+        if not self.lines or last > len(self.lines):
+            return False
+        text = self.segment(span_of(stmt))
+        whole = "".join(self.lines[first - 1 : last]).strip()
+        above = self.lines[first - 2].strip() if first > 1 else ""
+        return whole == text.strip() and not above.startswith("#")
 
     def _stores(self) -> dict[str, list[ast.AST]]:
         out: dict[str, list[ast.AST]] = {}
@@ -612,10 +682,12 @@ class _FunctionPlan:
     # -- the working directory -----------------------------------------------------------------------
 
     def _is_workdir(self, node: ast.AST) -> bool:
+        if not isinstance(node, ast.Attribute) or node.attr != "working_directory":
+            return False
+        if isinstance(node.value, ast.Name):
+            return node.value.id in self.contexts
         return (
-            isinstance(node, ast.Attribute)
-            and node.attr == "working_directory"
-            and isinstance(node.value, ast.Call)
+            isinstance(node.value, ast.Call)
             and not node.value.args
             and not node.value.keywords
             and self.names.qualified(node.value.func) in _CONTEXT
@@ -623,8 +695,10 @@ class _FunctionPlan:
 
     def _workdir(self, node: ast.AST, reads: Sequence[ast.AST]) -> None:
         assert isinstance(node, ast.Attribute)
-        assert isinstance(node.value, ast.Call)
-        func = node.value.func
+        assign = self.contexts.get(node.value.id) if isinstance(node.value, ast.Name) else None
+        call = node.value if assign is None else assign.value
+        assert isinstance(call, ast.Call)
+        func = call.func
         text = self.segment(span_of(node))
         if not self.sync_task:
             raise self._refuse(node, text, _CONTEXT_REASON.format(why="this is not one"), func)
@@ -642,6 +716,9 @@ class _FunctionPlan:
         self.needs.add("tempfile")
         self._add("attribute", node, "tempfile.mkdtemp()")
         self.consumed.append(node)
+        if assign is not None:
+            self._add("statement", assign, "")
+            self.consumed.append(assign.value)
 
 
 def _within(node: ast.AST, outer: ast.AST) -> bool:
@@ -662,7 +739,7 @@ def rewrite_function(
             node = node.with_changes(lpar=(), rpar=())
         return module.code_for_node(node)
 
-    def planned(kind: str, node: cst.BaseExpression) -> str | None:
+    def planned(kind: str, node: cst.CSTNode) -> str | None:
         text = code(node)
         n = counts.get((kind, text), 0)
         counts[(kind, text)] = n + 1
@@ -701,6 +778,15 @@ def rewrite_function(
             # FlyteFile(path=x) -> File.from_local_sync(x)
             arg = updated.args[0].with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)
             return updated.with_changes(func=parsed(new), args=[arg])
+
+        def leave_SimpleStatementLine(  # noqa: N802 - libcst's name
+            self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+        ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+            # `ctx = current_context()`, whose one read became `tempfile.mkdtemp()`, goes.
+            single = len(original.body) == 1 and isinstance(original.body[0], cst.Assign)
+            if single and planned("statement", original.body[0]) == "":
+                return cst.RemovalSentinel.REMOVE
+            return updated
 
         def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:  # noqa: N802
             new = self.new.get(id(original))

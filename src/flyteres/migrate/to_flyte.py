@@ -152,6 +152,7 @@ class FlytePlanner(Planner):
             segment=self.a.text.segment,
             tasks=frozenset(t.name for t in self.a.model.tasks if t.module_level),
             unavailable=unavailable,
+            lines=self.a.lines,
         )
         self.io = io
         for t in moving:
