@@ -215,3 +215,21 @@ def test_a_name_file_taken_keeps_the_module_on_flytekit() -> None:
     result = migrate_source(source, path="m.py")
     assert result.status == "unchanged"
     assert "the name File is already used in this module" in result.blockers[0].reason
+
+
+def test_what_a_task_that_stays_holds_stays_with_it() -> None:
+    source = textwrap.dedent(
+        """\
+        from flytekit import task
+        from flytekit.types.file import FlyteFile
+
+
+        @task(container_image="{{.image.default}}")
+        def t(f: FlyteFile) -> str:
+            return f.download()
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(5, "@task t"), (6, "types.file.FlyteFile")]
+    assert result.blockers[1].reason.startswith("t stays on flytekit for the reason given at its definition")

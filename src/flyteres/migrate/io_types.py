@@ -149,9 +149,11 @@ def plan_io(
     tasks: frozenset[str],
     unavailable: Mapping[str, str],
     lines: Sequence[str] = (),
+    staying: Sequence[ast.FunctionDef | ast.AsyncFunctionDef] = (),
 ) -> IoPlan:
     """The edits for the functions that move (`functions`: each with its kind) and why the rest
-    stays. `tasks` names the module's tasks and workflows (a call passing a value along);
+    stays (`staying`: the module's flytekit tasks and workflows that do not move). `tasks` names
+    the module's tasks and workflows (a call passing a value along);
     `unavailable` says why `File`, `Dir` or `tempfile` cannot be written here, for those that cannot."""
     plan = IoPlan()
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
@@ -188,7 +190,15 @@ def plan_io(
             plan.edits[id(function)] = edits
         plan.consumed.extend(consumed)
         plan.needs |= needs
-    # Better reasons for the flytekit names that stay.
+    # Better reasons for the flytekit names that stay: those of a flytekit task or workflow that
+    # does not move stay with it.
+    for function in staying:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name | ast.Attribute) and names.qualified(node) in _FILE | _DIR | _CONTEXT:
+                plan.reasons.setdefault(
+                    id(node),
+                    f"{function.name} stays on flytekit for the reason given at its definition; this goes with it",
+                )
     for node in ast.walk(tree):
         if id(node) in plan.reasons or not isinstance(node, ast.Name | ast.Attribute):
             continue

@@ -153,6 +153,7 @@ class FlytePlanner(Planner):
             tasks=frozenset(t.name for t in self.a.model.tasks if t.module_level),
             unavailable=unavailable,
             lines=self.a.lines,
+            staying=[t.function for t in self.a.model.tasks if t.sdk == "flytekit" and t not in moving],
         )
         self.io = io
         for t in moving:
