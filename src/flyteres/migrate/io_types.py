@@ -308,9 +308,20 @@ class _FunctionPlan:
         for extra in (args.vararg, args.kwarg):
             if extra is not None and extra.annotation is not None and self._io_names(extra.annotation):
                 raise self._refuse(extra, f"*{extra.arg}", "a variadic parameter typed FlyteFile/FlyteDirectory")
+        positional = [*args.posonlyargs, *args.args]
+        defaulted = {a.arg for a in positional[len(positional) - len(args.defaults) :]}
+        defaulted |= {a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None}
         for arg in every:
             if arg.annotation is not None:
                 kind = self._annotation(arg.annotation, f"param:{arg.arg}")
+                if kind is not None and arg.arg in defaulted:
+                    raise self._refuse(
+                        arg,
+                        arg.arg,
+                        f"the parameter {arg.arg} typed FlyteFile/FlyteDirectory has a default value: "
+                        "its literal in the interface is not proven to be the same",
+                        self._io_names(arg.annotation)[0],
+                    )
                 if kind in ("File", "Dir"):
                     self.bare[arg.arg] = kind
                 elif kind == "contained":
