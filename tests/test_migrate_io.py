@@ -198,7 +198,7 @@ def test_imports_go_where_isort_puts_them_without_a_standard_library_block() -> 
     assert "    return Dir.from_local_sync(tempfile.mkdtemp())\n" in result.code
 
 
-def test_a_name_file_taken_keeps_the_module_on_flytekit() -> None:
+def test_a_name_file_taken_is_written_flyte_io_file() -> None:
     source = textwrap.dedent(
         """\
         from flytekit import task
@@ -208,13 +208,18 @@ def test_a_name_file_taken_keeps_the_module_on_flytekit() -> None:
 
 
         @task
-        def t(f: FlyteFile) -> str:
-            return f.download()
+        def t(f: FlyteFile) -> FlyteFile:
+            return FlyteFile(path=f.download())
         """
     )
     result = migrate_source(source, path="m.py")
-    assert result.status == "unchanged"
-    assert "the name File is already used in this module" in result.blockers[0].reason
+    assert not result.blockers
+    assert result.code.startswith('import flyte\nimport flyte.io\n\nFile = "taken"\n')
+    assert "def t(f: flyte.io.File) -> flyte.io.File:\n" in result.code
+    assert "    return flyte.io.File.from_local_sync(f.download_sync())\n" in result.code
+    # With `import flyte` written already, `import flyte.io` goes right after it.
+    again = migrate_source("import flyte\n" + source, path="m.py")
+    assert again.code.startswith('import flyte\nimport flyte.io\n\nFile = "taken"\n')
 
 
 def test_what_a_task_that_stays_holds_stays_with_it() -> None:

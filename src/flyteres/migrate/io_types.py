@@ -148,13 +148,15 @@ def plan_io(
     segment: Callable[[Span], str],
     tasks: frozenset[str],
     unavailable: Mapping[str, str],
+    spelled: Mapping[str, str] | None = None,
     lines: Sequence[str] = (),
     staying: Sequence[ast.FunctionDef | ast.AsyncFunctionDef] = (),
 ) -> IoPlan:
     """The edits for the functions that move (`functions`: each with its kind) and why the rest
     stays (`staying`: the module's flytekit tasks and workflows that do not move). `tasks` names
     the module's tasks and workflows (a call passing a value along);
-    `unavailable` says why `File`, `Dir` or `tempfile` cannot be written here, for those that cannot."""
+    `unavailable` says why `File`, `Dir` or `tempfile` cannot be written here, for those that cannot;
+    `spelled` how `File` and `Dir` are written (`flyte.io.File` where the name is taken)."""
     plan = IoPlan()
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
     free = unavailable
@@ -167,6 +169,7 @@ def plan_io(
             segment=segment,
             tasks=tasks,
             free=free,
+            spelled=spelled or {"File": "File", "Dir": "Dir"},
             lines=lines,
         )
         try:
@@ -268,11 +271,12 @@ class _FunctionPlan:
         segment: Callable[[Span], str],
         tasks: frozenset[str],
         free: Mapping[str, str],
+        spelled: Mapping[str, str],
         lines: Sequence[str],
     ) -> None:
         self.function, self.kind, self.names = function, kind, names
         self.parents, self.segment, self.tasks, self.free = parents, segment, tasks, free
-        self.lines = lines
+        self.lines, self.spelled = lines, spelled
         # Names bound once by `ctx = current_context()` and read only as `ctx.working_directory`.
         self.contexts: dict[str, ast.Assign] = {}
         self.sync_task = kind == "task" and isinstance(function, ast.FunctionDef)
@@ -360,7 +364,7 @@ class _FunctionPlan:
             if kind in self.free:
                 raise self._refuse(annotation, kind, self.free[kind], found[0])
             self.needs.add(kind)
-        text = self._substituted(annotation, {id(n): str(self._kind_of(n)) for n in found})
+        text = self._substituted(annotation, {id(n): self.spelled[str(self._kind_of(n))] for n in found})
         self.edits[(key, self.segment(span_of(annotation)), 0)] = text
         self.consumed.extend(found)
         if len(found) == 1 and found[0] is annotation:
@@ -603,7 +607,7 @@ class _FunctionPlan:
         if kind in self.free:
             raise self._refuse(call, construct, self.free[kind], call.func)
         self.needs.add(kind)
-        self._add("call", call, f"{kind}.from_local_sync")
+        self._add("call", call, f"{self.spelled[kind]}.from_local_sync")
         self.consumed.append(call)
 
     def _returned_at_once(self, call: ast.Call, stores: Mapping[str, Sequence[ast.AST]]) -> str | None:

@@ -90,6 +90,8 @@ class Plan:
     # Statements a block inserted above now follows after one blank line, by index: `import flyte`
     # opening the block there takes that blank line instead of the statement's own lines.
     separated: set[int] = dataclass_field(default_factory=set)
+    # Submodules imported right after the `import flyte` the rewrite adds (`import flyte.io`).
+    submodules: list[str] = dataclass_field(default_factory=list)
     # Top-level statements the rewrite removes (imports it made unused), by index.
     removed: set[int] = dataclass_field(default_factory=set)
 
@@ -424,6 +426,7 @@ class Planner(ABC):
         texts = [text for items in self.planned.inserts.values() for text, _ in items]
         if self.planned.need_import:
             texts.append("import flyte\n")
+            texts.extend(f"import {name}\n" for name in self.planned.submodules)
         parsed = iter(cst.parse_module("".join(texts)).body)
         inserts: dict[int, list[cst.BaseStatement]] = {
             top: [next(parsed).with_changes(leading_lines=lead) for _, lead in items]
@@ -437,7 +440,8 @@ class Planner(ABC):
                 lines = [cst.EmptyLine()] if at in self.planned.separated else leading(module.body[at])
                 statement = statement.with_changes(leading_lines=lines)
                 self._add(id(module.body[at]), lambda n: n.with_changes(leading_lines=[]))
-            inserts.setdefault(at, []).insert(self.planned.early.get(at, 0), statement)
+            place = self.planned.early.get(at, 0)
+            inserts.setdefault(at, [])[place:place] = [statement, *(next(parsed) for _ in self.planned.submodules)]
         rebuilt = [rebuild(stmt, self.planned.targets, self.planned.ancestors) for stmt in module.body]
         lone_cr = "\r" in self.a.source.replace("\r\n", "")
         if splice and self.a.top_lines is not None and module.has_trailing_newline and not lone_cr:

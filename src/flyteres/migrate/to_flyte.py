@@ -115,14 +115,14 @@ class FlytePlanner(Planner):
         plain, drivers = self._whole_program_defs(module)
         converted = self._environments(groups, module, plain, drivers)
         self._unmoved_drivers()
-        self._plan_io()
+        self._plan_io(module)
         self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
             self._flyte_override(found, module, converted)
         if self.planned.targets:
             self.planned.need_import = module not in self.a.names.imports
 
-    def _plan_io(self) -> None:
+    def _plan_io(self, module: str) -> None:
         """FlyteFile, FlyteDirectory and the working directory in the functions that moved
         (`flyteres.migrate.io_types`): their edits, the imports they need, and why the rest stays."""
         moving = [
@@ -137,14 +137,21 @@ class FlytePlanner(Planner):
         taken = set(self.a.names.bindings) | set(self.a.name_uses)
         taken |= {a.arg for n in ast.walk(self.a.model.tree) if isinstance(n, ast.arguments) for a in _args(n)}
         unavailable: dict[str, str] = {}
-        for name, qualified in (("File", "flyte.io.File"), ("Dir", "flyte.io.Dir"), ("tempfile", "tempfile")):
-            if name in taken and self.a.names.imports.get(name) != qualified:
-                unavailable[name] = f"the name {name} is already used in this module for something else"
+        # `File` and `Dir` as imported from flyte.io, or through `import flyte.io` when the name is taken.
+        spelled = {"File": "File", "Dir": "Dir"}
+        through = module == "flyte" and (self.a.names.imports.get("flyte") == "flyte" or "flyte" not in taken)
+        if "tempfile" in taken and self.a.names.imports.get("tempfile") != "tempfile":
+            unavailable["tempfile"] = "the name tempfile is already used in this module for something else"
+        for name in ("File", "Dir"):
+            if name in taken and self.a.names.imports.get(name) != f"flyte.io.{name}":
+                if through and (self._flyte_statement() is not None or "flyte" not in self.a.names.imports):
+                    spelled[name] = f"flyte.io.{name}"
+                else:
+                    unavailable[name] = f"the name {name} is already used in this module for something else"
+            elif places["flyte.io"] is None and self.a.names.imports.get(name) is None:
+                unavailable[name] = "the module has no flytekit import block for from flyte.io to join"
         if places["tempfile"] is None and places["sdk"] is None:
             unavailable.setdefault("tempfile", "the module has no import block for import tempfile to go above")
-        if places["flyte.io"] is None:
-            for name in ("File", "Dir"):
-                unavailable.setdefault(name, "the module has no flytekit import block for from flyte.io to join")
         io = plan_io(
             self.a.model.tree,
             self.a.names,
@@ -152,6 +159,7 @@ class FlytePlanner(Planner):
             segment=self.a.text.segment,
             tasks=frozenset(t.name for t in self.a.model.tasks if t.module_level),
             unavailable=unavailable,
+            spelled=spelled,
             lines=self.a.lines,
             staying=[t.function for t in self.a.model.tasks if t.sdk == "flytekit" and t not in moving],
         )
@@ -162,7 +170,24 @@ class FlytePlanner(Planner):
             if not edits or node is None:
                 continue
             self._add(id(node), functools.partial(_io_rewrite, edits=edits, module=self.a.module))
-        wanted = sorted(n for n in ("Dir", "File") if n in io.needs and self.a.names.imports.get(n) is None)
+        self._io_imports(io, places, spelled)
+
+    def _io_imports(
+        self, io: IoPlan, places: Mapping[str, tuple[int, bool] | None], spelled: Mapping[str, str]
+    ) -> None:
+        """The imports the edits of `_plan_io` need, where isort puts them."""
+        body = self.a.module.body
+        wanted = sorted(
+            n for n in ("Dir", "File") if n in io.needs and self.a.names.imports.get(n) is None and spelled[n] == n
+        )
+        if any(n in io.needs and spelled[n] != n for n in spelled) and "flyte.io" not in self.a.names.imports.values():
+            statement = self._flyte_statement()
+            if statement is None:
+                self.planned.submodules.append("flyte.io")  # after the `import flyte` the rewrite adds
+            else:
+                self.planned.inserts.setdefault(statement + 1, []).insert(0, ("import flyte.io\n", []))
+                self._io_inserted.setdefault(statement + 1, []).insert(0, "import flyte.io\n")
+                self.planned.early[statement + 1] = self.planned.early.get(statement + 1, 0) + 1
         additions: list[tuple[tuple[int, bool] | None, str]] = []
         if "tempfile" in io.needs and self.a.names.imports.get("tempfile") is None:
             if places["tempfile"] is None:
@@ -198,6 +223,16 @@ class FlytePlanner(Planner):
         self.lines_taken.add(at)
         self.planned.separated.add(at)
         self._add(id(body[at]), lambda n: n.with_changes(leading_lines=[cst.EmptyLine()]))
+
+    def _flyte_statement(self) -> int | None:
+        """The index of the module's top-level `import flyte` statement, if it has one."""
+        for index, stmt in enumerate(self.a.module.body):
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+                node = stmt.body[0]
+                single = isinstance(node, cst.Import) and len(node.names) == 1 and node.names[0].asname is None
+                if single and isinstance(node, cst.Import) and self.a.code(node.names[0].name) == "flyte":
+                    return index
+        return None
 
     def _flyte_starts_at(self, at: int) -> bool:
         """Whether `import flyte` will open the import block at statement `at` (it takes its blank lines)."""
