@@ -322,8 +322,9 @@ class _FunctionPlan:
                     raise self._refuse(
                         arg,
                         arg.arg,
-                        f"the parameter {arg.arg} typed FlyteFile/FlyteDirectory has a default value: "
-                        "its literal in the interface is not proven to be the same",
+                        f"the parameter {arg.arg} typed FlyteFile/FlyteDirectory has a default value: flytekit "
+                        "turns a str default into a blob, Flyte 2 refuses a str where a File is expected, and "
+                        "no other default is proven to give the same literal",
                         self._io_names(arg.annotation)[0],
                     )
                 if kind in ("File", "Dir"):
