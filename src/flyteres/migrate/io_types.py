@@ -9,9 +9,12 @@ Read from flytekit 1.16 and flyte 2.12, for synchronous task bodies (the codemod
   become `File` and `Dir`, also inside `list[...]` and `dict[str, ...]`
   (tests/test_migrate_io.py compares both SDKs' interfaces). In a union
   (`Optional[...]`) the variant's tag differs (flytekit `FlyteFilePath`, flyte
-  `File`), so those stay.
+  `File`), so those stay; so does a parameter with a default (flytekit turns a
+  str default into a blob, Flyte 2 refuses a str where a `File` is expected).
   `FlyteFile[fmt]` and its aliases (`CSVFile`, `JoblibSerializedFile`, ...)
-  carry their format on the wire, which `File` never writes: they stay.
+  carry their format on the wire, which `File` never writes: they stay. Where
+  the module binds `File` (`Dir`) to something else, the rewrite writes
+  `flyte.io.File` and imports `flyte.io`.
 - `FlyteFile(path=x)` (or `FlyteFile(x)`, `FlyteDirectory(...)`) becomes
   `File.from_local_sync(x)` (`Dir.from_local_sync(x)`) where `x` is shown to be a
   local path and the value is returned at once (`return FlyteFile(...)`, or an
@@ -19,7 +22,8 @@ Read from flytekit 1.16 and flyte 2.12, for synchronous task bodies (the codemod
   returns, `from_local_sync` when it is called, and it refuses a remote URI
   that flytekit would have passed on by reference.
 - `f.download()` on a parameter typed `FlyteFile` (`FlyteDirectory`) becomes
-  `f.download_sync()`: both return the local path of the content as a `str`.
+  `f.download_sync()`: both return the local path of the content as a `str`
+  (a local run of Flyte 2 returns the stored path itself, without a copy).
   Passing the value along (`return f`, an argument of a task call) needs
   nothing. Any other use of it blocks: `f.path` is flytekit's local path but
   Flyte 2's stored URI, a `FlyteFile` is `os.PathLike` (`open(f)`,
