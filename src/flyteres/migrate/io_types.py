@@ -23,7 +23,7 @@ Read from flytekit 1.16 and flyte 2.12, for synchronous task bodies (the codemod
   that flytekit would have passed on by reference.
 - `f.download()` on a parameter typed `FlyteFile` (`FlyteDirectory`) becomes
   `f.download_sync()`: both return the local path of the content as a `str`
-  (a local run of Flyte 2 returns the stored path itself, without a copy).
+  (neither copies a value already on the local disk, as in a local run).
   Passing the value along (`return f`, an argument of a task call) needs
   nothing. Any other use of it blocks: `f.path` is flytekit's local path but
   Flyte 2's stored URI, a `FlyteFile` is `os.PathLike` (`open(f)`,
