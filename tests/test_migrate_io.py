@@ -77,6 +77,11 @@ PROGRAM = """\
         return files
 
 
+    @task
+    def pair(f: FlyteFile, d: FlyteDirectory) -> typing.Tuple[FlyteFile, FlyteDirectory]:
+        return f, d
+
+
     @workflow
     def wf(content: str, names: list[str]) -> tuple[str, list[str]]:
         f = write_file(content=content)
@@ -131,7 +136,7 @@ def test_file_and_dir_interfaces_serialize_like_flytekits(tmp_path: pathlib.Path
     assert "FlyteDirectory" not in code
     assert "current_context" not in code
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
-    for name in ("write_file", "write_dir", "read_file", "read_dir", "shapes"):
+    for name in ("write_file", "write_dir", "read_file", "read_dir", "shapes", "pair"):
         v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.interface.to_flyte_idl()
         v2 = task_serde.get_proto_task(getattr(new, name), ctx).interface
         assert _types(v2) == _types(v1), name

@@ -129,12 +129,6 @@ class IoPlan:
     needs: set[str] = field(default_factory=set)
 
 
-@dataclass(frozen=True)
-class _Function:
-    function: ast.FunctionDef | ast.AsyncFunctionDef
-    kind: str  # task, workflow, dynamic, eager
-
-
 class _RefusedError(Exception):
     """A function with a use that has no exact form: nothing in it changes."""
 
@@ -338,7 +332,91 @@ class _FunctionPlan:
         if self.function.returns is not None:
             self._annotation(self.function.returns, "returns")
         self._values()
+        self._returns()
         return self.edits, self.consumed, self.needs
+
+    def _outputs(self) -> list[ast.expr]:
+        """The task's outputs: the return annotation, or the elements of a `tuple[...]` one."""
+        returns = self.function.returns
+        assert returns is not None
+        if self._is_tuple(returns):
+            assert isinstance(returns, ast.Subscript)
+            return list(returns.slice.elts) if isinstance(returns.slice, ast.Tuple) else [returns.slice]
+        return [returns]
+
+    def _is_tuple(self, node: ast.expr) -> bool:
+        if not isinstance(node, ast.Subscript):
+            return False
+        value = node.value
+        if isinstance(value, ast.Name) and value.id == "tuple" and "tuple" not in self.names.bindings:
+            return True
+        return self.names.qualified(value) == "typing.Tuple"
+
+    def _returns(self) -> None:
+        """In a task, every value returned where the output is a FlyteFile/FlyteDirectory must be one:
+        flytekit also takes a str or os.PathLike there, Flyte 2's transformer raises
+        "Expected File object" for anything but a File."""
+        returns = self.function.returns
+        if self.kind != "task" or returns is None or not self._io_names(returns):
+            return
+        outputs = self._outputs()
+        for node in self._body():
+            if not isinstance(node, ast.Return) or self._scope(node) is not self.function:
+                continue
+            value = node.value
+            values: list[ast.expr | None]
+            if len(outputs) > 1 or self._is_tuple(returns):
+                values = list(value.elts) if isinstance(value, ast.Tuple) else [None] * len(outputs)
+            else:
+                values = [value]
+            if len(values) != len(outputs):
+                values = [None] * len(outputs)
+            for output, returned in zip(outputs, values, strict=True):
+                if self._io_names(output) and (returned is None or not self._file_value(output, returned)):
+                    text = self.segment(span_of(returned or node))
+                    raise self._refuse(
+                        node,
+                        f"return {text}",
+                        f"{text} is returned where the task declares {self.segment(span_of(output))}: flytekit "
+                        "turns a str or os.PathLike into a file there, Flyte 2 raises for anything but a "
+                        "File/Dir; return FlyteFile(path=...) (or a parameter of that type)",
+                    )
+
+    def _scope(self, node: ast.AST) -> ast.AST | None:
+        scope = self.parents.get(id(node))
+        while scope is not None and not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            scope = self.parents.get(id(scope))
+        return scope
+
+    def _file_value(self, output: ast.expr, value: ast.expr) -> bool:
+        """Whether `value` is a FlyteFile/FlyteDirectory of the output's type."""
+        kind = self._kind_of(output)
+        if kind is None:
+            # A container: only a parameter of the same annotation, passed along.
+            args = self.function.args
+            same = {
+                a.arg
+                for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+                if a.annotation is not None and self.segment(span_of(a.annotation)) == self.segment(span_of(output))
+            }
+            return isinstance(value, ast.Name) and value.id in same
+        if isinstance(value, ast.Call):
+            return self._kind_of(value.func) == kind
+        if isinstance(value, ast.Name):
+            if self.bare.get(value.id) == kind:
+                return True
+            bound = [
+                n
+                for n in self._body()
+                if isinstance(n, ast.Name) and n.id == value.id and not isinstance(n.ctx, ast.Load)
+            ]
+            assign = self.parents.get(id(bound[0])) if len(bound) == 1 else None
+            return (
+                isinstance(assign, ast.Assign)
+                and isinstance(assign.value, ast.Call)
+                and self._kind_of(assign.value.func) == kind
+            )
+        return False
 
     def _io_names(self, annotation: ast.expr) -> list[ast.expr]:
         return [n for n in ast.walk(annotation) if isinstance(n, ast.expr) and self._kind_of(n) is not None]
@@ -388,6 +466,9 @@ class _FunctionPlan:
             parent = self.parents.get(id(child))
             if isinstance(parent, ast.Tuple):
                 holder = self.parents.get(id(parent))
+                if holder is annotation and annotation is self.function.returns and self._is_tuple(annotation):
+                    child = holder  # a task's several outputs, each its own literal
+                    continue
                 if not (
                     isinstance(holder, ast.Subscript)
                     and holder.slice is parent
@@ -401,6 +482,9 @@ class _FunctionPlan:
                 child = holder
                 continue
             if isinstance(parent, ast.Subscript) and parent.slice is child:
+                if parent is annotation and annotation is self.function.returns and self._is_tuple(annotation):
+                    child = parent  # `tuple[FlyteFile]`: one output
+                    continue
                 container = self._container(parent.value)
                 if container in ("Optional", "typing.Optional"):
                     return _UNION_REASON
