@@ -2,7 +2,7 @@
 
 One class, the Flyte 2 planner (about 700 lines: tasks, drivers, environments and overrides
 share its per-module state); the stateless parts live in `flyte_layout`, `task_args`,
-`map_calls`, `images`, `driver_bodies` and `ordering`.
+`map_calls`, `images`, `driver_bodies`, `ordering` and `io_types`.
 """
 
 from __future__ import annotations
