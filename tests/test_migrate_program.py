@@ -910,12 +910,12 @@ def test_current_context_blocks_with_what_flyte_ctx_lacks() -> None:
 
         @task
         def t() -> str:
-            return flytekit.current_context().working_directory
+            return flytekit.current_context().execution_id.name
         """
     )
     result = migrate_source(source, path="m.py")
     assert [(b.line, b.construct) for b in result.blockers] == [(7, "current_context")]
-    assert "flyte.ctx() (a TaskContext) has no working_directory" in result.blockers[0].reason
+    assert "its action ids are not flytekit's execution_id" in result.blockers[0].reason
 
 
 def test_a_driver_calling_tasks_through_their_module_depends_on_their_environment(tmp_path: pathlib.Path) -> None:

@@ -66,7 +66,10 @@ Decisions:
   are `(await t.aio(...))` (`flyteres.migrate.driver_bodies`);
   `map_task(f)(...)` in a driver becomes `flyte.map(...)` where exact
   (`flyteres.migrate.map_calls`); `>>` statements whose edges all go
-  forward in the driver's call order are dropped (`flyteres.migrate.ordering`).
+  forward in the driver's call order are dropped (`flyteres.migrate.ordering`);
+  bare `FlyteFile`/`FlyteDirectory` types, `FlyteFile(path=...)` returned from a
+  task, `download()` and the one working-directory read of a task body take
+  their exact Flyte 2 forms (`flyteres.migrate.io_types`).
 - Output (`flyteres.migrate.tidy`): the imports the rewrite made unused go,
   `import flyte` goes where isort puts it, and lines longer than the
   project's line length are wrapped (the runner passes it; the library

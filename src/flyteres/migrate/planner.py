@@ -84,6 +84,14 @@ class Plan:
     inserts: dict[int, list[tuple[str, list[cst.EmptyLine]]]] = dataclass_field(default_factory=dict)
     environments: list[Environment] = dataclass_field(default_factory=list)
     need_import: bool = False  # `import flyte` goes after the module's own imports
+    # How many of the statements inserted before a top-level statement go before `import flyte`
+    # there (an `import tempfile` closing the standard library's block), by index.
+    early: dict[int, int] = dataclass_field(default_factory=dict)
+    # Statements a block inserted above now follows after one blank line, by index: `import flyte`
+    # opening the block there takes that blank line instead of the statement's own lines.
+    separated: set[int] = dataclass_field(default_factory=set)
+    # Submodules imported right after the `import flyte` the rewrite adds (`import flyte.io`).
+    submodules: list[str] = dataclass_field(default_factory=list)
     # Top-level statements the rewrite removes (imports it made unused), by index.
     removed: set[int] = dataclass_field(default_factory=set)
 
@@ -132,6 +140,8 @@ class Planner(ABC):
         self._chunks: list[str] | None = None
         self._inserted: dict[int, list[str]] = {}
         self._dirty: set[int] = set()
+        # Import statements whose blank lines above an added import took over (they stay there).
+        self.lines_taken: set[int] = set()
         # Why a definition without resources could not move, by id() of its function.
         self.def_reasons: dict[int, str] = {}
         # `map_task(...)` calls: those rewritten to `flyte.map` (their outer calls) and why the
@@ -398,7 +408,7 @@ class Planner(ABC):
                 continue
             self.planned.removed.add(index)
             following = next((i for i in range(index + 1, len(body)) if i not in gone), None)
-            if index != taken and following is not None and leading(stmt):
+            if index != taken and index not in self.lines_taken and following is not None and leading(stmt):
                 moved.setdefault(following, []).extend(leading(stmt))
         for index, lines in moved.items():
             self._dirty.add(index)
@@ -416,6 +426,7 @@ class Planner(ABC):
         texts = [text for items in self.planned.inserts.values() for text, _ in items]
         if self.planned.need_import:
             texts.append("import flyte\n")
+            texts.extend(f"import {name}\n" for name in self.planned.submodules)
         parsed = iter(cst.parse_module("".join(texts)).body)
         inserts: dict[int, list[cst.BaseStatement]] = {
             top: [next(parsed).with_changes(leading_lines=lead) for _, lead in items]
@@ -426,9 +437,11 @@ class Planner(ABC):
             statement = next(parsed)
             if starts:
                 # It opens the import block: the blank lines above the block go above it.
-                statement = statement.with_changes(leading_lines=leading(module.body[at]))
+                lines = [cst.EmptyLine()] if at in self.planned.separated else leading(module.body[at])
+                statement = statement.with_changes(leading_lines=lines)
                 self._add(id(module.body[at]), lambda n: n.with_changes(leading_lines=[]))
-            inserts.setdefault(at, []).insert(0, statement)
+            place = self.planned.early.get(at, 0)
+            inserts.setdefault(at, [])[place:place] = [statement, *(next(parsed) for _ in self.planned.submodules)]
         rebuilt = [rebuild(stmt, self.planned.targets, self.planned.ancestors) for stmt in module.body]
         lone_cr = "\r" in self.a.source.replace("\r\n", "")
         if splice and self.a.top_lines is not None and module.has_trailing_newline and not lone_cr:

@@ -56,8 +56,10 @@ def _is_flytekit(qualified: str | None, plugins: frozenset[str] = frozenset()) -
 # flyte 2.12's `flyte.ctx()`, a `flyte.models.TaskContext`, and `flyte.Secret`).
 _NO_FORM = {
     "current_context": (
-        "flyte.ctx() (a TaskContext) has no working_directory, and no secrets.get: Flyte 2 mounts each "
-        "secret as an env var or file named on flyte.Secret; its action ids are not flytekit's execution_id"
+        "only current_context().working_directory migrates (read once in a synchronous task body, outside "
+        "loops, comprehensions, lambdas and nested functions: tempfile.mkdtemp()); flyte.ctx() (a TaskContext) "
+        "has no secrets.get: Flyte 2 mounts each secret as an env var or file named on flyte.Secret; its "
+        "action ids are not flytekit's execution_id"
     ),
     "ImageSpec": "only a module-level ImageSpec used as container_image= maps to flyte.Image",
 }
@@ -220,6 +222,7 @@ def find_blockers(
     reasons: Mapping[int, str] | None = None,
     mapped: Sequence[ast.AST] = (),
     construct_reasons: Mapping[int, str] | None = None,
+    uses: Sequence[tuple[int, str, str]] = (),
 ) -> list[Blocker]:
     """The constructs that keep this module on flytekit, in line order.
 
@@ -228,7 +231,8 @@ def find_blockers(
     declarations (`Found`) rewritten and left as written; `reasons` why a
     definition did not move, by `id()` of its function; `mapped` the `map_task(f)(...)` calls
     rewritten to `flyte.map`; `construct_reasons` why a flytekit name stays, by `id()` of its
-    node, where the codemod knows better than "no equivalent".
+    node, where the codemod knows better than "no equivalent"; `uses` the (line, construct, reason)
+    of other code that has no exact Flyte 2 form (a FlyteFile parameter's `.path`).
     """
     path = model.path
     out: list[Blocker] = []
@@ -263,6 +267,8 @@ def find_blockers(
             )
         )
     out.extend(_name_blockers(model, _spans(consumed), construct_reasons or {}))
+    rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
+    out.extend(Blocker(path, line, construct, rule, why) for line, construct, why in uses)
     out.sort(key=lambda b: (b.line, b.construct))
     return out
 

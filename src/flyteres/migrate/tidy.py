@@ -6,8 +6,9 @@
   its `from x import y` statements.
 - `unused_imports`: names the rewrite stopped using (`Resources`, `task`,
   `workflow`) are removed from their `from x import ...` statement (the
-  statement goes when nothing is left), as libcst's `RemoveImportsVisitor`
-  would, at a fraction of its cost (it costs half a second a module); a name
+  statement goes when nothing is left), and an `import x` of one name goes,
+  as libcst's `RemoveImportsVisitor` would, at a fraction of its cost (it
+  costs half a second a module); a name
   the module did not use before, or that `__all__` names, is left alone.
 - `wrap_call`: a statement `name = f(a, b)` longer than the line length is
   written one argument per line with a trailing comma, as black and
@@ -83,7 +84,7 @@ def flyte_import_position(body: Sequence[cst.BaseStatement], fallback: int) -> t
 
 
 def unused_imports(module: cst.Module, before: Counter[str], after: str) -> dict[int, frozenset[str]]:
-    """The `from x import name` names the rewrite made unused, by the index of their
+    """The `from x import name` (and `import x`) names the rewrite made unused, by the index of their
     top-level statement in `module` (the original tree): `before` (the original's name
     uses) has them, `after` (the rewritten source) does not, and `__all__` does not name them."""
     try:
@@ -101,6 +102,13 @@ def unused_imports(module: cst.Module, before: Counter[str], after: str) -> dict
         if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
             continue
         node = stmt.body[0]
+        if isinstance(node, cst.Import) and len(node.names) == 1:
+            # `import flytekit` whose last use the rewrite replaced (`flytekit.current_context()`).
+            alias = node.names[0]
+            local = _code(alias.asname.name) if alias.asname is not None else _code(alias.name).partition(".")[0]
+            if old_uses[local] and not new_uses[local] and local not in exported:
+                out[index] = frozenset({local})
+            continue
         if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
             continue
         gone = set()
@@ -127,9 +135,12 @@ def drop_names(stmt: cst.CSTNode, names: frozenset[str]) -> cst.CSTNode:
 
 
 def imports_left(stmt: cst.BaseStatement, names: frozenset[str]) -> bool:
-    """Whether a `from x import ...` statement keeps a name once `names` are dropped."""
+    """Whether a `from x import ...` statement keeps a name once `names` are dropped (an
+    `import x` statement of one name never does)."""
     assert isinstance(stmt, cst.SimpleStatementLine)
     node = stmt.body[0]
+    if isinstance(node, cst.Import):
+        return False
     assert isinstance(node, cst.ImportFrom)
     assert not isinstance(node.names, cst.ImportStar)
     return any((_code(a.asname.name) if a.asname is not None else _code(a.name)) not in names for a in node.names)

@@ -2,13 +2,14 @@
 
 One class, the Flyte 2 planner (about 700 lines: tasks, drivers, environments and overrides
 share its per-module state); the stateless parts live in `flyte_layout`, `task_args`,
-`map_calls`, `images`, `driver_bodies` and `ordering`.
+`map_calls`, `images`, `driver_bodies`, `ordering` and `io_types`.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,15 @@ import libcst as cst
 
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
-from flyteres.migrate.cst_edits import Builder, attach_after, comment_lines, lost_comments, with_commas
+from flyteres.migrate.cst_edits import (
+    Builder,
+    attach_after,
+    comment_lines,
+    import_position,
+    leading,
+    lost_comments,
+    with_commas,
+)
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
 from flyteres.migrate.driver_bodies import awaiting, eager_calls, flyte_map, image_assignments
 from flyteres.migrate.flyte_layout import (
@@ -34,6 +43,7 @@ from flyteres.migrate.flyte_layout import (
 )
 from flyteres.migrate.images import image_source, render_image
 from flyteres.migrate.index import TaskInfo
+from flyteres.migrate.io_types import IoPlan, import_inserts, plan_io, rewrite_function
 from flyteres.migrate.map_calls import MapRewrite, map_calls
 from flyteres.migrate.named_outputs import named_reads, namedtuple_fields, read_by_position
 from flyteres.migrate.ordering import Ordering, drop_ordering, plan_ordering
@@ -42,7 +52,7 @@ from flyteres.migrate.render import Slots, render_flyte
 from flyteres.migrate.results import Environment, codemod_finding
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.task_args import Carried, carry, eager_dropped, rewrite_arguments
-from flyteres.migrate.tidy import spread, wrap_call
+from flyteres.migrate.tidy import flyte_import_position, spread, wrap_call
 from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.text import span_of
@@ -73,6 +83,9 @@ class FlytePlanner(Planner):
         # The environments of other modules the drivers reach through a module name
         # (`etl.extract(...)`): the module expression as written, by (module, variable).
         self._through_module: dict[tuple[str, str], str] = {}
+        self.io = IoPlan()
+        # The imports added before each statement, in order.
+        self._io_inserted: dict[int, list[str]] = {}
         module = self._flyte_module()
         if module is None:
             for found in self.a.found:
@@ -102,11 +115,131 @@ class FlytePlanner(Planner):
         plain, drivers = self._whole_program_defs(module)
         converted = self._environments(groups, module, plain, drivers)
         self._unmoved_drivers()
+        self._plan_io(module)
         self.converted = {f.name: f for f in converted.values() if self.tasks.get(f.name) is f}
         for found in overrides:
             self._flyte_override(found, module, converted)
         if self.planned.targets:
             self.planned.need_import = module not in self.a.names.imports
+
+    def _plan_io(self, module: str) -> None:
+        """FlyteFile, FlyteDirectory and the working directory in the functions that moved
+        (`flyteres.migrate.io_types`): their edits, the imports they need, and why the rest stays."""
+        moving = [
+            t
+            for t in self.a.model.tasks
+            if t.sdk == "flytekit"
+            and t.module_level
+            and (id(t.function) in self.converted_defs or (t.found is not None and id(t.found) in self.rewritten_ids))
+        ]
+        body = self.a.module.body
+        places = import_inserts(body, stdlib=_STDLIB, sdk=("flytekit", "union", "unionai"))
+        taken = set(self.a.names.bindings) | set(self.a.name_uses)
+        taken |= {a.arg for n in ast.walk(self.a.model.tree) if isinstance(n, ast.arguments) for a in _args(n)}
+        unavailable: dict[str, str] = {}
+        # `File` and `Dir` as imported from flyte.io, or through `import flyte.io` when the name is taken.
+        spelled = {"File": "File", "Dir": "Dir"}
+        through = module == "flyte" and (self.a.names.imports.get("flyte") == "flyte" or "flyte" not in taken)
+        if "tempfile" in taken and self.a.names.imports.get("tempfile") != "tempfile":
+            unavailable["tempfile"] = "the name tempfile is already used in this module for something else"
+        for name in ("File", "Dir"):
+            if name in taken and self.a.names.imports.get(name) != f"flyte.io.{name}":
+                if through and (self._flyte_statement() is not None or "flyte" not in self.a.names.imports):
+                    spelled[name] = f"flyte.io.{name}"
+                else:
+                    unavailable[name] = f"the name {name} is already used in this module for something else"
+            elif places["flyte.io"] is None and self.a.names.imports.get(name) is None:
+                unavailable[name] = "the module has no flytekit import block for from flyte.io to join"
+        if places["tempfile"] is None and places["sdk"] is None:
+            unavailable.setdefault("tempfile", "the module has no import block for import tempfile to go above")
+        io = plan_io(
+            self.a.model.tree,
+            self.a.names,
+            [(t.function, t.kind) for t in moving],
+            segment=self.a.text.segment,
+            tasks=frozenset(t.name for t in self.a.model.tasks if t.module_level),
+            unavailable=unavailable,
+            spelled=spelled,
+            lines=self.a.lines,
+            staying=[t.function for t in self.a.model.tasks if t.sdk == "flytekit" and t not in moving],
+        )
+        self.io = io
+        for t in moving:
+            edits = io.edits.get(id(t.function))
+            node = top_function(self.a, t)
+            if not edits or node is None:
+                continue
+            self._add(id(node), functools.partial(_io_rewrite, edits=edits, module=self.a.module))
+        self._io_imports(io, places, spelled)
+
+    def _io_imports(
+        self, io: IoPlan, places: Mapping[str, tuple[int, bool] | None], spelled: Mapping[str, str]
+    ) -> None:
+        """The imports the edits of `_plan_io` need, where isort puts them."""
+        body = self.a.module.body
+        wanted = sorted(
+            n for n in ("Dir", "File") if n in io.needs and self.a.names.imports.get(n) is None and spelled[n] == n
+        )
+        if any(n in io.needs and spelled[n] != n for n in spelled) and "flyte.io" not in self.a.names.imports.values():
+            statement = self._flyte_statement()
+            if statement is None:
+                self.planned.submodules.append("flyte.io")  # after the `import flyte` the rewrite adds
+            else:
+                self.planned.inserts.setdefault(statement + 1, []).insert(0, ("import flyte.io\n", []))
+                self._io_inserted.setdefault(statement + 1, []).insert(0, "import flyte.io\n")
+                self.planned.early[statement + 1] = self.planned.early.get(statement + 1, 0) + 1
+        additions: list[tuple[tuple[int, bool] | None, str]] = []
+        if "tempfile" in io.needs and self.a.names.imports.get("tempfile") is None:
+            if places["tempfile"] is None:
+                self._new_block("import tempfile\n", places["sdk"])
+            else:
+                additions.append((places["tempfile"], "import tempfile\n"))
+        if wanted:
+            additions.append((places["flyte.io"], f"from flyte.io import {', '.join(wanted)}\n"))
+        for place, text in additions:
+            assert place is not None
+            at, starts = place
+            lines: list[cst.EmptyLine] = []
+            if starts and at not in self.lines_taken and not self._flyte_starts_at(at):
+                lines = list(leading(body[at]))
+                self.lines_taken.add(at)
+                self._add(id(body[at]), lambda n: n.with_changes(leading_lines=[]))
+            elif not starts and text.startswith("import tempfile"):
+                # It closes the standard library's block: before whatever opens the next one here.
+                self.planned.early[at] = self.planned.early.get(at, 0) + 1
+            self.planned.inserts.setdefault(at, []).insert(len(self._io_inserted.get(at, ())), (text, lines))
+            self._io_inserted.setdefault(at, []).append(text)
+
+    def _new_block(self, text: str, place: tuple[int, bool] | None) -> None:
+        """`text` as a block of its own above the block starting at `place` (the standard
+        library's block goes above the third-party one): it takes that block's blank lines, and
+        one blank line separates the two."""
+        assert place is not None
+        at = place[0]
+        body = self.a.module.body
+        self.planned.inserts.setdefault(at, []).insert(0, (text, list(leading(body[at]))))
+        self._io_inserted.setdefault(at, []).insert(0, text)
+        self.planned.early[at] = self.planned.early.get(at, 0) + 1
+        self.lines_taken.add(at)
+        self.planned.separated.add(at)
+        self._add(id(body[at]), lambda n: n.with_changes(leading_lines=[cst.EmptyLine()]))
+
+    def _flyte_statement(self) -> int | None:
+        """The index of the module's top-level `import flyte` statement, if it has one."""
+        for index, stmt in enumerate(self.a.module.body):
+            if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+                node = stmt.body[0]
+                single = isinstance(node, cst.Import) and len(node.names) == 1 and node.names[0].asname is None
+                if single and isinstance(node, cst.Import) and self.a.code(node.names[0].name) == "flyte":
+                    return index
+        return None
+
+    def _flyte_starts_at(self, at: int) -> bool:
+        """Whether `import flyte` will open the import block at statement `at` (it takes its blank lines)."""
+        if "flyte" in self.a.names.imports:
+            return False
+        position, starts = flyte_import_position(self.a.module.body, import_position(self.a.module.body))
+        return starts and position == at
 
     def _flyte_module(self) -> str | None:
         for local, qualified in sorted(self.a.names.imports.items()):
@@ -811,6 +944,19 @@ class FlytePlanner(Planner):
             return inner.with_changes(func=override, lpar=(*node.lpar, *inner.lpar), rpar=(*inner.rpar, *node.rpar))
 
         return build
+
+
+_STDLIB = frozenset(sys.stdlib_module_names) - {"__future__"}
+
+
+def _args(arguments: ast.arguments) -> list[ast.arg]:
+    every = [*arguments.posonlyargs, *arguments.args, arguments.vararg, *arguments.kwonlyargs, arguments.kwarg]
+    return [a for a in every if a is not None]
+
+
+def _io_rewrite(node: cst.CSTNode, *, edits: Mapping[tuple[str, str, int], str], module: cst.Module) -> cst.CSTNode:
+    assert isinstance(node, cst.FunctionDef)
+    return rewrite_function(node, edits, module)
 
 
 # A task with resources (its declaration, decision and other arguments), a definition without.

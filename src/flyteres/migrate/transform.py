@@ -33,6 +33,7 @@ import libcst as cst
 from flyteres.core.options import Policy, PolicyName
 from flyteres.migrate.cst_index import Analysis
 from flyteres.migrate.index import TaskIndex, TaskInfo
+from flyteres.migrate.io_types import IoPlan
 from flyteres.migrate.options import MigrationTarget, MigrationTargetName
 from flyteres.migrate.planner import Planner
 from flyteres.migrate.program import demote, find_blockers, has_flytekit, links, mark
@@ -231,6 +232,7 @@ def migrate_module(
     flytekit = has_flytekit(model)
     blockers: tuple[Blocker, ...] = ()
     if flytekit:
+        io = planner.io if isinstance(planner, FlytePlanner) else IoPlan()
         blockers = tuple(
             find_blockers(
                 model,
@@ -239,8 +241,9 @@ def migrate_module(
                 rewritten=frozenset(planner.rewritten_ids),
                 untouched=frozenset(planner.untouched_ids),
                 reasons=planner.def_reasons,
-                mapped=planner.mapped,
-                construct_reasons=planner.map_reasons,
+                mapped=[*planner.mapped, *io.consumed],
+                construct_reasons={**io.reasons, **planner.map_reasons},
+                uses=[(u.line, u.construct, u.reason) for u in io.uses],
             )
         )
     outcome = replace(outcome, blockers=blockers, links=links(model, module), source=source, flytekit=flytekit)
