@@ -27,7 +27,7 @@ from flytekit.tools.translator import get_serializable
 from flyteres.migrate import Options, migrate_source, run
 from flyteres.source.analysis import SourceModule
 from tests import test_migrate_oracle as oracle
-from tests.test_migrate_program import _import_package, _template_settings, _tree, _workflow_calls
+from tests.test_migrate_program import _template_settings, _tree, _workflow_calls, programs
 
 _counter = itertools.count()
 
@@ -80,19 +80,6 @@ DYNAMIC = """\
     """
 
 
-def _programs(tmp_path: pathlib.Path, stem: str, source: str) -> tuple[Any, Any, Any, str]:
-    """The original and migrated module (`flow`), the run's report and the migrated source."""
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"{stem}_old_{n}", tmp_path / "new" / f"{stem}_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": source})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
-    return old, new, report, (new_dir / "flow.py").read_text()
-
-
 def _templates(old: Any, new: Any, name: str, root: pathlib.Path) -> tuple[Any, Any]:
     v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=root)
@@ -104,7 +91,7 @@ def _calls(source: str, caller: str) -> set[str]:
 
 
 def test_a_dynamic_becomes_a_driver_that_carries_its_resources_and_arguments(tmp_path: pathlib.Path) -> None:
-    old, new, report, code = _programs(tmp_path, "dyn", DYNAMIC)
+    old, new, report, code = programs(tmp_path, "dyn", DYNAMIC)
     assert "@dynamic" not in code
     sites = {s.name: s for f in report.files for s in f.sites if s.kind == "dynamic"}
     assert {n: (s.action, s.decided_by_policy) for n, s in sites.items()} == {
@@ -160,7 +147,7 @@ EAGER = """\
 
 
 def test_an_eager_becomes_an_async_driver_that_carries_its_resources_and_arguments(tmp_path: pathlib.Path) -> None:
-    old, new, report, code = _programs(tmp_path, "eag", EAGER)
+    old, new, report, code = programs(tmp_path, "eag", EAGER)
     assert "@eager" not in code
     (site,) = [s for f in report.files for s in f.sites if s.kind == "eager"]
     assert site.action == "rewritten"

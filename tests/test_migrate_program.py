@@ -49,6 +49,20 @@ def _tree(tmp_path: pathlib.Path, files: dict[str, str]) -> pathlib.Path:
     return tmp_path
 
 
+def programs(tmp_path: pathlib.Path, stem: str, source: str) -> tuple[ModuleType, ModuleType, Any, str]:
+    """A one-module program (`flow`) as written and migrated to Flyte 2 (with no blocker): the
+    original and migrated modules, the run's report and the migrated source."""
+    n = next(_counter)
+    old_dir, new_dir = tmp_path / "old" / f"{stem}_old_{n}", tmp_path / "new" / f"{stem}_new_{n}"
+    for d in (old_dir, new_dir):
+        _tree(d, {"__init__.py": "", "flow.py": source})
+    report = run([tmp_path / "new"], Options(mode="write"))
+    assert not [b for f in report.files for b in f.blockers]
+    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
+    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
+    return old, new, report, (new_dir / "flow.py").read_text()
+
+
 TASKS = """\
     from flytekit import Resources, task
 
@@ -335,16 +349,8 @@ def _template_settings(template: Any) -> dict[str, Any]:
 
 
 def test_task_settings_serialize_like_the_original(tmp_path: pathlib.Path) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"settings_old_{n}", tmp_path / "new" / f"settings_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": SETTINGS})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "settings", SETTINGS)
     assert '    image="ghcr.io/example/etl:1.2",\n    env_vars={"MODE": "fast"},\n' in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
     for name in ("cached", "imaged", "decked"):
         v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
@@ -465,17 +471,9 @@ def _secrets(template: Any) -> list[tuple[str, str, str, int, str]]:
 
 
 def test_secrets_serialize_like_the_original(tmp_path: pathlib.Path) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"secrets_old_{n}", tmp_path / "new" / f"secrets_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": SECRETS})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "secrets", SECRETS)
     assert "Secret," not in code  # flytekit's Secret is no longer used: its import goes
     assert 'mount=pathlib.Path("/etc/flyte/secrets")' in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
     for name in ("reads", "calls"):
         v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
@@ -685,19 +683,11 @@ def _mapped_tasks(workflow: WorkflowBase) -> set[str]:
 
 
 def test_map_task_becomes_flyte_map_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"maps_old_{n}", tmp_path / "new" / f"maps_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": MAPS})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "maps", MAPS)
     assert "map_task" not in code
     assert "squares = list(flyte.map(square, xs, concurrency=2, return_exceptions=False))\n" in code
     # flyte.map zips by position: the keywords are put in the task's parameter order.
     assert "return list(flyte.map(add, squares, ys, return_exceptions=False))\n" in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
     for name in ("square", "add"):
         v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
@@ -705,7 +695,8 @@ def test_map_task_becomes_flyte_map_and_runs_to_the_same_values(tmp_path: pathli
         assert _template_settings(v2) == _template_settings(v1), name
     calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
     assert calls == _mapped_tasks(old.wf) == {"square", "add"}
-    assert sorted(e.name for e in new.wf_env.depends_on) == [f"{new_dir.name}_flow_add", f"{new_dir.name}_flow_square"]
+    package = new.__name__.rpartition(".")[0]
+    assert sorted(e.name for e in new.wf_env.depends_on) == [f"{package}_flow_add", f"{package}_flow_square"]
     import flyte  # noqa: PLC0415 - only the tests that run a program import it
 
     flyte.init()
@@ -738,16 +729,8 @@ PARTIAL = """\
 
 
 def test_a_partial_leaving_the_first_parameter_maps_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"partial_old_{n}", tmp_path / "new" / f"partial_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": PARTIAL})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "partial", PARTIAL)
     assert "return list(flyte.map(bound, qs, return_exceptions=False))\n" in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     import flyte  # noqa: PLC0415 - only the tests that run a program import it
 
     flyte.init()
@@ -828,17 +811,9 @@ IMAGES = """\
 
 
 def test_an_image_spec_becomes_a_flyte_image_with_the_same_repository_and_contents(tmp_path: pathlib.Path) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"images_old_{n}", tmp_path / "new" / f"images_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": IMAGES})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "images", IMAGES)
     assert "ImageSpec" not in code
     assert "    image=image,\n" in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
     spec, image = old.image, new.image
     # flytekit names the image without building it (serializing the task would first ask a Docker
@@ -977,20 +952,12 @@ EAGER = """\
 
 
 def test_eager_becomes_an_async_driver_and_runs_to_the_same_values(tmp_path: pathlib.Path) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"eager_old_{n}", tmp_path / "new" / f"eager_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": EAGER})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "eager", EAGER)
     assert "@eager" not in code
     assert "\nasync def simple(x: int) -> int:\n    out = await add_one.aio(x=x)\n" in code
     assert "outputs = [(await add_one.aio(x=i)) for i in range(x)]\n" in code
     assert "return double(x=sum(outputs)) + sum(more)" not in code
     assert "await asyncio.gather(simple(x=1), simple(x=2))" in code  # @eager calls stay coroutines
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     ctx = SerializationContext(version="v1", project="p", domain="d", root_dir=tmp_path)
     for name in ("add_one", "double"):
         v1 = get_serializable(OrderedDict(), oracle._SETTINGS, getattr(old, name)).template.to_flyte_idl()
@@ -1075,18 +1042,10 @@ NAMED = """\
 def test_named_outputs_are_read_by_position_and_run_to_the_same_value(tmp_path: pathlib.Path) -> None:
     # A Flyte 2 run hands a driver a one-field NamedTuple's value and a several-field one's
     # tuple, so `.field` must become the value or an index; a dataclass keeps its attributes.
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"named_old_{n}", tmp_path / "new" / f"named_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": NAMED})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
+    old, new, _report, code = programs(tmp_path, "named", NAMED)
     assert "    f: Fit = fit(xs=xs, s=s)\n" in code
     assert "    s = slope.override(" in code
     assert "    return total(a=f[1], b=point(v=f[0]).y, c=fit(xs=xs, s=s)[0])\n" in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     import flyte  # noqa: PLC0415 - only the tests that run a program import it
 
     flyte.init()
@@ -1260,14 +1219,8 @@ SPREAD_MAPS = """\
 def test_map_task_calls_over_several_lines_become_flyte_map_and_run_to_the_same_values(
     tmp_path: pathlib.Path,
 ) -> None:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"spread_old_{n}", tmp_path / "new" / f"spread_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": SPREAD_MAPS})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
+    old, new, report, code = programs(tmp_path, "spread", SPREAD_MAPS)
     assert not [f for f in report.files if f.status == "failed"]
-    code = (new_dir / "flow.py").read_text()
     assert "map_task" not in code
     # Spread one argument per line, the comment kept above the statement.
     assert (
@@ -1286,8 +1239,6 @@ def test_map_task_calls_over_several_lines_become_flyte_map_and_run_to_the_same_
     ) in code
     assert "        scaled = list(flyte.map(bound, group, return_exceptions=False))\n" in code
     assert max(len(line) for line in code.splitlines()) <= 88
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     calls = {c.callee for c in SourceModule(code).task_calls() if c.caller == "wf"}
     assert calls == _mapped_tasks(old.wf) | {"prepare"} == {"prepare", "square", "inc"}
     import flyte  # noqa: PLC0415 - only the tests that run a program import it
@@ -1388,14 +1339,8 @@ def test_named_reads_over_several_lines_or_around_other_rewrites_are_read_by_pos
 ) -> None:
     # Each read is rewritten where it is in libcst's tree, so its line breaks, and the map or
     # override rewritten inside one, do not matter.
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"named_spread_old_{n}", tmp_path / "new" / f"named_spread_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": NAMED_SPREAD})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
+    old, new, report, code = programs(tmp_path, "named_spread", NAMED_SPREAD)
     assert not [f for f in report.files if f.status == "failed"]
-    code = (new_dir / "flow.py").read_text()
     assert "map_task" not in code
     assert (
         "    f = fit(\n"
@@ -1409,8 +1354,6 @@ def test_named_reads_over_several_lines_or_around_other_rewrites_are_read_by_pos
         '        b=fit.override(resources=flyte.Resources(cpu="2"))(xs=xs, s=f[0])[1],\n'
         "    )\n"
     ) in code
-    old = _import_package(tmp_path / "old", old_dir.name, ["flow"])["flow"]
-    new = _import_package(tmp_path / "new", new_dir.name, ["flow"])["flow"]
     import flyte  # noqa: PLC0415 - only the tests that run a program import it
 
     flyte.init()
