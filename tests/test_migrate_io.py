@@ -10,13 +10,10 @@ values.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import pathlib
-import sys
 import textwrap
 from collections import OrderedDict
-from types import ModuleType
 from typing import Any
 
 from flyte._internal.runtime import task_serde
@@ -24,8 +21,9 @@ from flyte.models import SerializationContext
 from flytekit.tools.translator import get_serializable
 from google.protobuf.json_format import MessageToDict
 
-from flyteres.migrate import Options, migrate_source, run
+from flyteres.migrate import migrate_source
 from tests import test_migrate_oracle as oracle
+from tests.test_migrate_program import programs
 
 _counter = itertools.count()
 
@@ -90,21 +88,6 @@ PROGRAM = """\
     """
 
 
-def _tree(root: pathlib.Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
-def _import(root: pathlib.Path, package: str) -> ModuleType:
-    sys.path.insert(0, str(root))
-    try:
-        return importlib.import_module(f"{package}.flow")
-    finally:
-        sys.path.remove(str(root))
-
-
 def _types(interface: Any) -> dict[str, dict[str, Any]]:
     """Each input's and output's literal type, as a dict (flyteidl and flyteidl2 name these alike)."""
     out = {}
@@ -119,19 +102,8 @@ def _types(interface: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _migrated(tmp_path: pathlib.Path, stem: str, program: str) -> tuple[ModuleType, ModuleType, str]:
-    n = next(_counter)
-    old_dir, new_dir = tmp_path / "old" / f"{stem}_old_{n}", tmp_path / "new" / f"{stem}_new_{n}"
-    for d in (old_dir, new_dir):
-        _tree(d, {"__init__.py": "", "flow.py": program})
-    report = run([tmp_path / "new"], Options(mode="write"))
-    assert not [b for f in report.files for b in f.blockers]
-    code = (new_dir / "flow.py").read_text()
-    return _import(tmp_path / "old", old_dir.name), _import(tmp_path / "new", new_dir.name), code
-
-
 def test_file_and_dir_interfaces_serialize_like_flytekits(tmp_path: pathlib.Path) -> None:
-    old, new, code = _migrated(tmp_path, "io_types", PROGRAM)
+    old, new, _report, code = programs(tmp_path, "io_types", PROGRAM)
     assert "FlyteFile" not in code
     assert "FlyteDirectory" not in code
     assert "current_context" not in code
@@ -148,7 +120,7 @@ def test_file_and_dir_interfaces_serialize_like_flytekits(tmp_path: pathlib.Path
 
 
 def test_files_written_in_the_working_directory_run_to_the_same_values(tmp_path: pathlib.Path) -> None:
-    old, new, code = _migrated(tmp_path, "io_run", PROGRAM)
+    old, new, _report, code = programs(tmp_path, "io_run", PROGRAM)
     assert "import tempfile\n" in code
     assert "from flyte.io import Dir, File\n" in code
     assert 'path = os.path.join(tempfile.mkdtemp(), "out.txt")\n' in code
