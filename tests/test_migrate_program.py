@@ -1359,3 +1359,20 @@ def test_named_reads_over_several_lines_or_around_other_rewrites_are_read_by_pos
     flyte.init()
     outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
     assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5]) == 6.0 + 3.0
+
+
+def test_a_named_read_through_another_name_is_read_by_position_and_runs_to_the_same_value(
+    tmp_path: pathlib.Path,
+) -> None:
+    # `y = f` hands y the same outputs; `y.intercept` was left as written and failed on a tuple.
+    source = NAMED.replace(
+        "        f: Fit = fit(xs=xs, s=s.slope)\n",
+        "        g: Fit = fit(xs=xs, s=s.slope)\n        f = g\n",
+    )
+    old, new, _report, code = programs(tmp_path, "named_alias", source)
+    assert "    return total(a=f[1], b=point(v=f[0]).y, c=fit(xs=xs, s=s)[0])\n" in code
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
+    assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5])
