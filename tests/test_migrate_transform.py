@@ -149,9 +149,21 @@ def test_an_existing_flyte_import_is_reused() -> None:
 
 
 def test_a_module_without_imports_gets_import_flyte_first() -> None:
-    before = 'from flytekit import *\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
+    before = (
+        "from flytekit.extras.accelerators import *\n"
+        'from flytekit import Resources, task\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
+    )
     # Where isort puts it: plain imports before `from` imports in the block.
-    assert migrate_source(before, path="m.py").code.startswith("import flyte\nfrom flytekit import *\n")
+    code = migrate_source(before, path="m.py").code
+    assert code.startswith("import flyte\nfrom flytekit.extras.accelerators import *\n"), code
+
+
+def test_a_star_import_of_flytekit_blocks_the_module() -> None:
+    # `workflow` read through the star stayed a flytekit workflow calling the moved Flyte 2 task.
+    before = 'from flytekit import *\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n\n@workflow\ndef wf(): f()\n'
+    result = migrate_source(before, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(1, "from flytekit import *")]
 
 
 def test_a_removed_import_leaves_the_lines_above_it_as_written() -> None:

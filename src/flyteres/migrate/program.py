@@ -46,6 +46,7 @@ _AIRFLOW = "airflow"
 # Values, not constructs: a `Resources` constant or an accelerator constant left in the
 # module is plain data that Flyte 2 code never reads (its environments carry the values).
 _DATA = ("Resources",)
+_ACCELERATORS = "flytekit.extras.accelerators"
 
 
 def _is_flytekit(qualified: str | None, plugins: frozenset[str] = frozenset()) -> bool:
@@ -68,6 +69,11 @@ _NO_FORM = {
 _OVERRIDE_REASON = (
     "`.with_overrides(...)` without requests=, limits=, resources=, accelerator= or shared_memory= is not "
     "rewritten to Flyte 2's `.override(...)` here; in a driver task it would be called on the task's value"
+)
+
+_STAR_REASON = (
+    "a star import of flytekit hides which names of the module are flytekit's (workflow, FlyteFile, "
+    "current_context, ...), so what would stay on flytekit cannot be told; import the names it uses by name first"
 )
 
 
@@ -103,8 +109,8 @@ def _is_data(qualified: str) -> bool:
 
 
 def has_flytekit(model: SourceModule) -> bool:
-    """Whether the module imports flytekit (or Union's re-export of it)."""
-    return any(_is_flytekit(q) for q in model.names.imports.values())
+    """Whether the module imports flytekit (or Union's re-export of it), by name or with `*`."""
+    return any(_is_flytekit(q) for q in (*model.names.imports.values(), *model.names.star))
 
 
 def _spans(nodes: Iterable[ast.AST]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -198,6 +204,17 @@ def _name_blockers(
     rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
     out.extend(
         Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree, plugins)
+    )
+    # `from flytekit import *` hides which names are flytekit's (`workflow`, `FlyteFile`, ...):
+    # a construct read through it could stay behind, calling tasks that moved.
+    out.extend(
+        Blocker(path, node.lineno, f"from {node.module} import *", rule, _STAR_REASON)
+        for node in ast.walk(model.tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and _is_flytekit(node.module)
+        and node.module != _ACCELERATORS  # its names are all data
+        and any(a.name == "*" for a in node.names)
     )
     # A promise's `.with_overrides(...)` that names no resources is no declaration the rewrite
     # reads; left in a driver it would be called on a value.
