@@ -1376,3 +1376,32 @@ def test_a_named_read_through_another_name_is_read_by_position_and_runs_to_the_s
     flyte.init()
     outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
     assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5])
+
+
+@pytest.mark.parametrize(
+    ("imports", "written"),
+    [
+        # The driver's own environment is `env` too: the imported one needs another name.
+        ("from .tasks import double", "from .tasks import double\nfrom .tasks import env as tasks_env\n"),
+        ("from .tasks import twice", "from .tasks import env as tasks_env\nfrom .tasks import twice\n"),
+        (
+            "from .tasks import double as twice",
+            "from .tasks import double as twice\nfrom .tasks import env as tasks_env\n",
+        ),
+    ],
+)
+def test_an_imported_environment_joins_no_aliased_import(imports: str, written: str, tmp_path: pathlib.Path) -> None:
+    # isort and ruff write `x as y` in a statement of its own; joined, it was a new I001 finding.
+    tasks = 'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef double(n: int) -> int:\n    return n * 2\n\n\ntwice = double\n'
+    local = imports.rpartition(" ")[2]
+    flows = (
+        f"from flytekit import workflow\n\n{imports}\n\n\n@workflow\ndef wf(n: int) -> int:\n    return {local}(n=n)\n"
+    )
+    if local == "twice" and " as " not in imports:
+        tasks = tasks.replace("def double", "def twice").replace("twice = double\n", "")
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": tasks, "pkg/flows.py": flows})
+    before = _ruff_findings(root, 88)
+    report = run([root], Options(mode="write"))
+    assert report.count("changed") == 2
+    assert written in (root / "pkg" / "flows.py").read_text()
+    assert _ruff_findings(root, 88) == before
