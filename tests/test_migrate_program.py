@@ -1392,13 +1392,15 @@ def test_a_named_read_through_another_name_is_read_by_position_and_runs_to_the_s
 )
 def test_an_imported_environment_joins_no_aliased_import(imports: str, written: str, tmp_path: pathlib.Path) -> None:
     # isort and ruff write `x as y` in a statement of its own; joined, it was a new I001 finding.
-    tasks = 'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef double(n: int) -> int:\n    return n * 2\n\n\ntwice = double\n'
+    name = "twice" if imports.endswith("import twice") else "double"
+    tasks = (
+        f'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef {name}(n: int) -> int:\n'
+    )
+    tasks += "    return n * 2\n"
     local = imports.rpartition(" ")[2]
     flows = (
         f"from flytekit import workflow\n\n{imports}\n\n\n@workflow\ndef wf(n: int) -> int:\n    return {local}(n=n)\n"
     )
-    if local == "twice" and " as " not in imports:
-        tasks = tasks.replace("def double", "def twice").replace("twice = double\n", "")
     root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": tasks, "pkg/flows.py": flows})
     before = _ruff_findings(root, 88)
     report = run([root], Options(mode="write"))
