@@ -94,8 +94,10 @@ class _Planner:
         function: ast.FunctionDef | ast.AsyncFunctionDef,
         calls: Callable[[], Collection[tuple[int, int]]],
         names: ModuleNames,
+        *,
+        values: bool = False,
     ) -> None:
-        self.function, self.names = function, names
+        self.function, self.names, self.values = function, names, values
         self._calls = calls
         self.calls: Collection[tuple[int, int]] = ()
         self.index = {id(s): i for i, s in enumerate(function.body)}
@@ -124,6 +126,22 @@ class _Planner:
                 return "a launch plan, which the driver has no form for"
         return (
             f"a call of {_code(func)}, which is not a task or workflow of this module or one the run moves to Flyte 2"
+        )
+
+    def orders_a_call(self, chain: ast.expr) -> bool:
+        """Whether an operand of `chain` is a call the driver makes or a name bound to one."""
+        leaves: list[ast.expr] = []
+        _chain(chain, leaves, [])
+        bound = {
+            t.id
+            for n in ast.walk(self.function)
+            if isinstance(n, ast.Assign) and self.driver_call(n.value) is not None
+            for target in n.targets
+            for t in ast.walk(target)
+            if isinstance(t, ast.Name)
+        }
+        return any(
+            self.driver_call(leaf) is not None or (isinstance(leaf, ast.Name) and leaf.id in bound) for leaf in leaves
         )
 
     def lone(self, stmt: ast.stmt, what: str) -> None:
@@ -205,6 +223,10 @@ class _Planner:
         if not chains:
             return None
         self.calls = self._calls()
+        if self.values:  # a shift of values orders nothing, and stays as written
+            chains = [c for c in chains if self.orders_a_call(c)]
+            if not chains:
+                return None
         statements: dict[int, tuple[bool, ...]] = {}
         assignments: dict[int, ast.Assign] = {}
         for chain in sorted(chains, key=lambda n: (n.lineno, n.col_offset)):
@@ -241,13 +263,16 @@ def plan_ordering(
     function: ast.FunctionDef | ast.AsyncFunctionDef,
     calls: Callable[[], Collection[tuple[int, int]]],
     names: ModuleNames,
+    *,
+    values: bool = False,
 ) -> Ordering | str | None:
     """How the `>>` of a workflow or `@dynamic` that becomes a driver task go (None: it has none),
     or why they cannot. `calls` gives (line, column) of each call of a task or workflow the
     driver makes (`flyteres.source.analysis.SourceModule.task_calls`); it is asked only when
-    there is a `>>`."""
+    there is a `>>`. With `values` (a `@dynamic`, whose inputs are Python values), a `>>` that
+    orders no call the driver makes nor a name bound to one is a shift and stays."""
     try:
-        return _Planner(function, calls, names).plan()
+        return _Planner(function, calls, names, values=values).plan()
     except _RefusedError as refused:
         return str(refused)
 

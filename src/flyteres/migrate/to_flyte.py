@@ -404,7 +404,12 @@ class FlytePlanner(Planner):
                 if isinstance(driver, str):
                     self.def_reasons[id(t.function)] = driver
                     continue
-                ordering = plan_ordering(t.function, functools.partial(self._moving_calls, t.name), self.a.names)
+                ordering = plan_ordering(
+                    t.function,
+                    functools.partial(self._moving_calls, t.name),
+                    self.a.names,
+                    values=t.kind == "dynamic",
+                )
                 if isinstance(ordering, str):
                     self.def_reasons[id(t.function)] = ordering
                 elif (why := self._plan_reads(t)) is not None:
