@@ -128,20 +128,15 @@ class _Planner:
             f"a call of {_code(func)}, which is not a task or workflow of this module or one the run moves to Flyte 2"
         )
 
-    def orders_a_call(self, chain: ast.expr) -> bool:
-        """Whether an operand of `chain` is a call the driver makes or a name bound to one."""
+    def shifts_inputs(self, chain: ast.expr) -> bool:
+        """Whether every operand of `chain` is a constant or an input the body never binds again
+        (in a `@dynamic` those are values, and `>>` shifts them)."""
         leaves: list[ast.expr] = []
         _chain(chain, leaves, [])
-        bound = {
-            t.id
-            for n in ast.walk(self.function)
-            if isinstance(n, ast.Assign) and self.driver_call(n.value) is not None
-            for target in n.targets
-            for t in ast.walk(target)
-            if isinstance(t, ast.Name)
-        }
-        return any(
-            self.driver_call(leaf) is not None or (isinstance(leaf, ast.Name) and leaf.id in bound) for leaf in leaves
+        stored = {n.id for n in _stores(self.function)}
+        inputs = _parameters(self.function) - stored
+        return all(
+            isinstance(leaf, ast.Constant) or (isinstance(leaf, ast.Name) and leaf.id in inputs) for leaf in leaves
         )
 
     def lone(self, stmt: ast.stmt, what: str) -> None:
@@ -222,11 +217,11 @@ class _Planner:
         ]
         if not chains:
             return None
-        self.calls = self._calls()
         if self.values:  # a shift of values orders nothing, and stays as written
-            chains = [c for c in chains if self.orders_a_call(c)]
+            chains = [c for c in chains if not self.shifts_inputs(c)]
             if not chains:
                 return None
+        self.calls = self._calls()
         statements: dict[int, tuple[bool, ...]] = {}
         assignments: dict[int, ast.Assign] = {}
         for chain in sorted(chains, key=lambda n: (n.lineno, n.col_offset)):
@@ -269,8 +264,8 @@ def plan_ordering(
     """How the `>>` of a workflow or `@dynamic` that becomes a driver task go (None: it has none),
     or why they cannot. `calls` gives (line, column) of each call of a task or workflow the
     driver makes (`flyteres.source.analysis.SourceModule.task_calls`); it is asked only when
-    there is a `>>`. With `values` (a `@dynamic`, whose inputs are Python values), a `>>` that
-    orders no call the driver makes nor a name bound to one is a shift and stays."""
+    there is a `>>`. With `values` (a `@dynamic`, whose inputs are Python values), a `>>` of
+    inputs and constants only is a shift and stays."""
     try:
         return _Planner(function, calls, names, values=values).plan()
     except _RefusedError as refused:
