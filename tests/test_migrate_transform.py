@@ -627,3 +627,50 @@ def test_the_target_is_one_enum_and_its_string_values() -> None:
     assert migrate_source(source, target=MigrationTarget.FLYTE).code == migrate_source(source).code
     with pytest.raises(ValueError, match=r"^target must be one of flytekit, flyte, not 'flyte2'$"):
         migrate_source(source, target="flyte2")  # type: ignore[arg-type]
+
+
+def test_an_import_only_a_local_of_the_same_name_reads_afterwards_goes() -> None:
+    # The driver's own `t` and `w` are locals; they kept `task as t` and `workflow as w` imported (ruff F401, F811).
+    before = textwrap.dedent(
+        """\
+        from flytekit import Resources
+        from flytekit import task as t
+        from flytekit import workflow as w
+
+
+        @t(requests=Resources(cpu="1"))
+        def sq(x: int, t: int = 0) -> int:
+            return x * x + t
+
+
+        @w
+        def wf(x: int = 3) -> int:
+            t = sq(x=x)
+            w = sq(x=t)
+            return sq(x=w)
+        """
+    )
+    result = migrate_source(before, path="m.py")
+    assert result.status == "changed", result.blockers
+    assert "flytekit" not in result.code, result.code
+
+
+def test_an_import_a_default_or_annotation_still_reads_stays() -> None:
+    # A function's defaults and annotations are read where it is defined, not among its locals.
+    before = textwrap.dedent(
+        """\
+        from flytekit import Resources, task
+
+
+        @task(requests=Resources(cpu="1"))
+        def sq(x: int) -> int:
+            return x * x
+
+
+        def helper(Resources=Resources, *, spec: Resources | None = None) -> Resources:
+            return Resources
+        """
+    )
+    result = migrate_source(before, path="m.py")
+    assert result.status == "changed", result.blockers
+    assert "from flytekit import Resources\n" in result.code, result.code
