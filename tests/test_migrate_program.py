@@ -1407,3 +1407,24 @@ def test_an_imported_environment_joins_no_aliased_import(imports: str, written: 
     assert report.count("changed") == 2
     assert written in (root / "pkg" / "flows.py").read_text()
     assert _ruff_findings(root, 88) == before
+
+
+def test_a_flytekit_name_read_in_a_default_is_a_construct_even_where_a_parameter_shares_it() -> None:
+    # A default is read where the function is defined: here flytekit's FlyteContext, not the parameter.
+    source = textwrap.dedent(
+        """\
+        from flytekit import FlyteContext, task
+
+
+        def helper(FlyteContext=FlyteContext):
+            return FlyteContext.current_context()
+
+
+        @task
+        def t(n: int) -> int:
+            return n
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(4, "FlyteContext")]

@@ -31,7 +31,7 @@ from flyteres.migrate.results import Blocker, Site
 from flyteres.migrate.rules import MigrateRule
 from flyteres.source.analysis import SourceModule
 from flyteres.source.modules import resolve_import
-from flyteres.source.names import canonical
+from flyteres.source.names import canonical, function_locals
 
 __all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "links", "mark"]
 
@@ -122,38 +122,6 @@ def _spans(nodes: Iterable[ast.AST]) -> list[tuple[tuple[int, int], tuple[int, i
     return out
 
 
-def _shadowed(tree: ast.Module) -> set[int]:
-    """`id()` of each name read inside a function that binds that name itself (a parameter or a
-    local assignment), a function nested in one, or a comprehension over it: not the module's import."""
-    out: set[int] = set()
-
-    def local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
-        args = function.args
-        names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-        names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        body = function.body if isinstance(function.body, list) else [function.body]
-        for stmt in body:
-            for n in ast.walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                    names.add(n.id)
-        return names
-
-    def visit(node: ast.AST, bound: frozenset[str]) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = bound
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                inner = bound | local_names(child)
-            elif isinstance(child, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-                targets = (g.target for g in child.generators)
-                inner = bound | {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-            elif isinstance(child, ast.Name) and child.id in bound:
-                out.add(id(child))
-            visit(child, inner)
-
-    visit(tree, frozenset())
-    return out
-
-
 def _name_blockers(
     model: SourceModule, spans: Sequence[tuple[tuple[int, int], tuple[int, int]]], construct_reasons: Mapping[int, str]
 ) -> list[Blocker]:
@@ -165,7 +133,8 @@ def _name_blockers(
     plugins = frozenset({_PLUGINS, _AIRFLOW} if has_flytekit(model) else {_PLUGINS})
     # The inner parts of `flytekit.core.x` are read as the whole chain, once.
     inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
-    shadowed = _shadowed(model.tree)
+    # A function's own `task` (a parameter or local) is not the module's import.
+    shadowed = {id(n) for n in function_locals(model.tree)}
     for node in ast.walk(model.tree):
         if id(node) in inner or id(node) in shadowed:
             continue

@@ -27,7 +27,7 @@ from pathlib import Path
 import libcst as cst
 
 from flyteres.migrate.cst_edits import leading
-from flyteres.source.names import name_uses
+from flyteres.source.names import function_locals, name_uses
 
 __all__ = [
     "DEFAULT_LINE_LENGTH",
@@ -83,72 +83,6 @@ def flyte_import_position(body: Sequence[cst.BaseStatement], fallback: int) -> t
     return fallback, False
 
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def _own_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
-    """The names local to `function`: its parameters and what its own body binds (not what a
-    nested function, class or comprehension binds), less those it declares global or nonlocal."""
-    a = function.args
-    names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if p is not None}
-    declared: set[str] = set()
-    stack: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            names.add(node.id)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            declared.update(node.names)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-            continue  # its body is another scope
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((n.asname or n.name).partition(".")[0] for n in node.names if n.name != "*")
-        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-            names.add(node.name)
-        if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
-            continue  # another scope
-        stack.extend(ast.iter_child_nodes(node))
-    return names - declared
-
-
-def _function_locals(tree: ast.Module) -> Counter[str]:
-    """How often each name appears (as `name_uses` counts) where it is a function's local, not the
-    module's name: an import that only such uses read is unused."""
-    out: Counter[str] = Counter()
-
-    def visit(node: ast.AST, local: frozenset[str]) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = local
-            if isinstance(child, _FUNCTIONS):
-                # Decorators, defaults and annotations are read where the function is defined.
-                header = [*getattr(child, "decorator_list", ()), child.args, getattr(child, "returns", None)]
-                for part in header:
-                    if part is not None:
-                        count(part, local)
-                # A method does not see its class body's names.
-                inner = (frozenset() if isinstance(node, ast.ClassDef) else local) | _own_bindings(child)
-                for part in child.body if isinstance(child.body, list) else [child.body]:
-                    count(part, inner)
-                continue
-            if isinstance(child, _COMPREHENSIONS):
-                inner = local | {n.id for g in child.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
-            elif isinstance(child, ast.ClassDef):
-                inner = frozenset()  # its body reads the module's names (or its own)
-            elif isinstance(child, ast.Name) and child.id in local:
-                out[child.id] += 1
-            visit(child, inner)
-
-    def count(node: ast.AST, local: frozenset[str]) -> None:
-        if isinstance(node, ast.Name) and node.id in local:
-            out[node.id] += 1
-        visit(node, local)
-
-    visit(tree, frozenset())
-    return out
-
-
 def unused_imports(module: cst.Module, before: Counter[str], after: str) -> dict[int, frozenset[str]]:
     """The `from x import name` (and `import x`) names the rewrite made unused, by the index of their
     top-level statement in `module` (the original tree): `before` (the original's name
@@ -157,7 +91,7 @@ def unused_imports(module: cst.Module, before: Counter[str], after: str) -> dict
         new_tree = ast.parse(after)
     except SyntaxError:
         return {}
-    old_uses, new_uses = before, name_uses(new_tree) - _function_locals(new_tree)
+    old_uses, new_uses = before, name_uses(new_tree) - Counter(n.id for n in function_locals(new_tree))
     exported = {
         n.value
         for n in ast.walk(new_tree)
