@@ -1428,3 +1428,22 @@ def test_a_flytekit_name_read_in_a_default_is_a_construct_even_where_a_parameter
     result = migrate_source(source, path="m.py")
     assert result.status == "unchanged"
     assert [(b.line, b.construct) for b in result.blockers] == [(4, "FlyteContext")]
+
+
+@pytest.mark.parametrize("reexport", ["from .tasks import double", "from .tasks import *"])
+def test_a_task_imported_through_a_package_that_re_exports_it_stays_with_its_workflow(
+    reexport: str, tmp_path: pathlib.Path
+) -> None:
+    # The package's __init__ holds no flytekit construct, so the workflow's module did not join the task's:
+    # the task moved while the blocked workflow kept calling it.
+    flows = FLOWS.replace("from .tasks import double, plain", "from pkg import double, plain")
+    flows = flows.replace("from flytekit import workflow", "from flytekit import conditional, workflow")
+    flows = flows.replace(
+        "        return plain(n=double(n=n))",
+        '        return conditional("c").if_(n > 1).then(double(n=n)).else_().then(plain(n=n))',
+    )
+    init = reexport + (", plain" if reexport.endswith("double") else "")
+    root = _tree(tmp_path, {"pkg/__init__.py": init + "\n", "pkg/tasks.py": TASKS, "flows.py": flows})
+    report = run([root], Options(mode="write"))
+    assert {pathlib.Path(f.path).name: f.status for f in report.files}["tasks.py"] == "unchanged"
+    assert "@task" in (root / "pkg" / "tasks.py").read_text()

@@ -15,7 +15,8 @@ completely or leaves it exactly as written:
   transformers, often registered by the import alone, work with flytekit only);
 - a group (`groups`) is a connected set of modules of the run: a module is
   joined to each module of the run it imports from (`links`), when that
-  module holds flytekit constructs (a plain helper module joins nothing);
+  module holds flytekit constructs; an import of a plain module (a package's
+  `__init__` that re-exports tasks) joins what that module imports;
 - `mark` writes a `# TODO(flyteres): ...` line above each blocking construct
   (as bump-pydantic does), once: a second run adds nothing.
 """
@@ -33,7 +34,7 @@ from flyteres.source.analysis import SourceModule
 from flyteres.source.modules import resolve_import
 from flyteres.source.names import canonical, function_locals
 
-__all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "links", "mark"]
+__all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "import_links", "links", "mark"]
 
 #: The prefix of every comment `mark` writes.
 MARK = "# TODO(flyteres):"
@@ -262,13 +263,19 @@ def find_blockers(
 def links(model: SourceModule, module: str | None) -> frozenset[str]:
     """The absolute dotted names the module imports (`from .etl import extract` in
     `project.pipeline` is `project.etl.extract`), wherever the import statement is."""
+    return import_links(model.tree, module, model.path)
+
+
+def import_links(tree: ast.Module, module: str | None, path: str) -> frozenset[str]:
+    """`links` of a module read with `ast` only (one that holds nothing of flytekit, whose
+    imports may still re-export a task)."""
     out: set[str] = set()
-    for node in ast.walk(model.tree):
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             base = "." * node.level + (node.module or "")
             for alias in node.names:
                 name = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
-                absolute = resolve_import(name, module, model.path)
+                absolute = resolve_import(name, module, path)
                 if absolute is not None:
                     out.add(absolute)
         elif isinstance(node, ast.Import):
@@ -282,12 +289,17 @@ def groups(members: Mapping[str, frozenset[str]], joins: frozenset[str]) -> dict
     `members` maps each module of the run to the absolute names it imports;
     a module is joined to the module of the run an import names (the longest
     prefix that is one) when that module is in `joins` (it holds flytekit
-    constructs).
+    constructs); an import of a module that holds none joins what that module
+    imports, the same way (it may re-export a task, as a package's `__init__` does).
 
     >>> g = groups({"p.etl": frozenset(), "p.flows": frozenset({"p.etl.extract"}), "p.util": frozenset()},
     ...            frozenset({"p.etl", "p.flows"}))
     >>> g["p.flows"], g["p.util"]
     ('p.etl', 'p.util')
+    >>> g = groups({"p": frozenset({"p.etl.extract"}), "p.etl": frozenset(), "flows": frozenset({"p.extract"})},
+    ...            frozenset({"p.etl", "flows"}))
+    >>> g["p.etl"]  # flows imports extract through p, which re-exports it
+    'flows'
     """
     parent = {m: m for m in members}
 
@@ -297,16 +309,25 @@ def groups(members: Mapping[str, frozenset[str]], joins: frozenset[str]) -> dict
             m = parent[m]
         return m
 
+    def target(name: str) -> str | None:
+        parts = name.split(".")
+        for n in range(len(parts), 0, -1):
+            if ".".join(parts[:n]) in parent:
+                return ".".join(parts[:n])
+        return None
+
     for module, imported in members.items():
-        for name in imported:
-            parts = name.split(".")
-            for n in range(len(parts), 0, -1):
-                target = ".".join(parts[:n])
-                if target in parent:
-                    if target != module and target in joins:
-                        a, b = sorted((find(module), find(target)))
-                        parent[b] = a
-                    break
+        names, passed = list(imported), {module}
+        while names:
+            found = target(names.pop())
+            if found is None or found in passed:
+                continue
+            if found in joins:
+                a, b = sorted((find(module), find(found)))
+                parent[b] = a
+            else:  # a module without flytekit may re-export a task (`from .tasks import t` in an __init__)
+                passed.add(found)
+                names.extend(members[found])
     first: dict[str, str] = {}
     for m in sorted(members):
         first.setdefault(find(m), m)
