@@ -1447,3 +1447,16 @@ def test_a_task_imported_through_a_package_that_re_exports_it_stays_with_its_wor
     report = run([root], Options(mode="write"))
     assert {pathlib.Path(f.path).name: f.status for f in report.files}["tasks.py"] == "unchanged"
     assert "@task" in (root / "pkg" / "tasks.py").read_text()
+
+
+def test_environments_join_the_import_that_renames_nothing(tmp_path: pathlib.Path) -> None:
+    # `a_env` went beside `from .tasks import a as aa`, a new I001 finding; ruff joins it with `b`.
+    tasks = TASKS.replace("def double", "def a").replace("def plain", "def b")
+    tasks = tasks.replace("    @task\n", '    @task(requests=Resources(cpu="2"))\n')
+    flows = FLOWS.replace("from .tasks import double, plain", "from .tasks import a as aa\n    from .tasks import b")
+    flows = flows.replace("plain(n=double(n=n))", "b(n=aa(n=n))")
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": tasks, "pkg/flows.py": flows})
+    before = _ruff_findings(root, 88)
+    run([root], Options(mode="write"))
+    assert "from .tasks import a as aa\nfrom .tasks import a_env, b, b_env\n" in (root / "pkg" / "flows.py").read_text()
+    assert _ruff_findings(root, 88) == before

@@ -64,7 +64,9 @@ def flytekit_decorator(analysis: Analysis, t: TaskDef) -> ast.expr | None:
 
 
 def import_statement(module: cst.Module, name: str) -> int | None:
-    """The top-level `from <name> import ...` statement (name with its leading dots)."""
+    """The top-level `from <name> import ...` statement (name with its leading dots): the first
+    that renames nothing, else the first."""
+    found: list[int] = []
     for index, stmt in enumerate(module.body):
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
             node = stmt.body[0]
@@ -72,8 +74,10 @@ def import_statement(module: cst.Module, name: str) -> int | None:
                 dots = "".join("." for _ in node.relative)
                 spelled = dots + (cst.Module([]).code_for_node(node.module) if node.module is not None else "")
                 if spelled == name:
-                    return index
-    return None
+                    found.append(index)
+    plain = [i for i in found if not aliased_import(module.body[i])]
+    first = plain or found
+    return first[0] if first else None
 
 
 def isort_key(alias: cst.ImportAlias) -> tuple[int, str]:

@@ -664,10 +664,13 @@ class FlytePlanner(Planner):
             additions.setdefault(index, []).append((variable, local))
         for index, names in additions.items():
             stmt = self.a.module.body[index]
-            if aliased_import(stmt) or any(local != variable for variable, local in names):
-                self._separate_imports(index, names)
-            else:
-                self._add(id(stmt), importing(names, self.line_length, self.a.module))
+            # isort and ruff join only names that are not renamed, in a statement that renames none.
+            joined = [] if aliased_import(stmt) else [(v, local) for v, local in names if v == local]
+            alone = [n for n in names if n not in joined]
+            if joined:
+                self._add(id(stmt), importing(joined, self.line_length, self.a.module))
+            if alone:
+                self._separate_imports(index, alone)
         return out
 
     def _separate_imports(self, index: int, names: Sequence[tuple[str, str]]) -> None:
