@@ -311,3 +311,28 @@ def test_in_eager_the_shift_of_two_values_stays() -> None:
     result = migrate_source(source, path="m.py")
     assert result.status == "changed", result.blockers
     assert "    return (await a.aio()) >> (await a.aio())\n" in result.code
+
+
+def test_in_dynamic_a_shift_of_inputs_stays() -> None:
+    # A @dynamic runs with its inputs as Python values: `n >> 1` is a shift there, as in Flyte 2;
+    # it blocked the group as an ordering used as a value.
+    source = textwrap.dedent(
+        """\
+        from flytekit import Resources, dynamic, task
+
+
+        @task
+        def a(x: int) -> int:
+            return x + 1
+
+
+        @dynamic(requests=Resources(cpu="1"))
+        def driver(n: int) -> list[int]:
+            half = n >> 1
+            n >> 2
+            return [a(x=i) for i in range(half)]
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "changed", result.blockers
+    assert "    half = n >> 1\n    n >> 2\n" in result.code

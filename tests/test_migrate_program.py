@@ -1359,3 +1359,104 @@ def test_named_reads_over_several_lines_or_around_other_rewrites_are_read_by_pos
     flyte.init()
     outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
     assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5]) == 6.0 + 3.0
+
+
+def test_a_named_read_through_another_name_is_read_by_position_and_runs_to_the_same_value(
+    tmp_path: pathlib.Path,
+) -> None:
+    # `y = f` hands y the same outputs; `y.intercept` was left as written and failed on a tuple.
+    source = NAMED.replace(
+        "        f: Fit = fit(xs=xs, s=s.slope)\n",
+        "        g: Fit = fit(xs=xs, s=s.slope)\n        f = g\n",
+    )
+    old, new, _report, code = programs(tmp_path, "named_alias", source)
+    assert "    return total(a=f[1], b=point(v=f[0]).y, c=fit(xs=xs, s=s)[0])\n" in code
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, xs=[1, 2], ys=[3, 5]).outputs()
+    assert outputs[0] == old.wf(xs=[1, 2], ys=[3, 5])
+
+
+@pytest.mark.parametrize(
+    ("imports", "written"),
+    [
+        # The driver's own environment is `env` too: the imported one needs another name.
+        ("from .tasks import double", "from .tasks import double\nfrom .tasks import env as tasks_env\n"),
+        ("from .tasks import twice", "from .tasks import env as tasks_env\nfrom .tasks import twice\n"),
+        (
+            "from .tasks import double as twice",
+            "from .tasks import double as twice\nfrom .tasks import env as tasks_env\n",
+        ),
+    ],
+)
+def test_an_imported_environment_joins_no_aliased_import(imports: str, written: str, tmp_path: pathlib.Path) -> None:
+    # isort and ruff write `x as y` in a statement of its own; joined, it was a new I001 finding.
+    name = "twice" if imports.endswith("import twice") else "double"
+    tasks = (
+        f'from flytekit import Resources, task\n\n\n@task(requests=Resources(cpu="1"))\ndef {name}(n: int) -> int:\n'
+    )
+    tasks += "    return n * 2\n"
+    local = imports.rpartition(" ")[2]
+    flows = (
+        f"from flytekit import workflow\n\n{imports}\n\n\n@workflow\ndef wf(n: int) -> int:\n    return {local}(n=n)\n"
+    )
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": tasks, "pkg/flows.py": flows})
+    before = _ruff_findings(root, 88)
+    report = run([root], Options(mode="write"))
+    assert report.count("changed") == 2
+    assert written in (root / "pkg" / "flows.py").read_text()
+    assert _ruff_findings(root, 88) == before
+
+
+def test_a_flytekit_name_read_in_a_default_is_a_construct_even_where_a_parameter_shares_it() -> None:
+    # A default is read where the function is defined: here flytekit's FlyteContext, not the parameter.
+    source = textwrap.dedent(
+        """\
+        from flytekit import FlyteContext, task
+
+
+        def helper(FlyteContext=FlyteContext):
+            return FlyteContext.current_context()
+
+
+        @task
+        def t(n: int) -> int:
+            return n
+        """
+    )
+    result = migrate_source(source, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(4, "FlyteContext")]
+
+
+@pytest.mark.parametrize("reexport", ["from .tasks import double", "from .tasks import *"])
+def test_a_task_imported_through_a_package_that_re_exports_it_stays_with_its_workflow(
+    reexport: str, tmp_path: pathlib.Path
+) -> None:
+    # The package's __init__ holds no flytekit construct, so the workflow's module did not join the task's:
+    # the task moved while the blocked workflow kept calling it.
+    flows = FLOWS.replace("from .tasks import double, plain", "from pkg import double, plain")
+    flows = flows.replace("from flytekit import workflow", "from flytekit import conditional, workflow")
+    flows = flows.replace(
+        "        return plain(n=double(n=n))",
+        '        return conditional("c").if_(n > 1).then(double(n=n)).else_().then(plain(n=n))',
+    )
+    init = reexport + (", plain" if reexport.endswith("double") else "")
+    root = _tree(tmp_path, {"pkg/__init__.py": init + "\n", "pkg/tasks.py": TASKS, "flows.py": flows})
+    report = run([root], Options(mode="write"))
+    assert {pathlib.Path(f.path).name: f.status for f in report.files}["tasks.py"] == "unchanged"
+    assert "@task" in (root / "pkg" / "tasks.py").read_text()
+
+
+def test_environments_join_the_import_that_renames_nothing(tmp_path: pathlib.Path) -> None:
+    # `a_env` went beside `from .tasks import a as aa`, a new I001 finding; ruff joins it with `b`.
+    tasks = TASKS.replace("def double", "def a").replace("def plain", "def b")
+    tasks = tasks.replace("    @task\n", '    @task(requests=Resources(cpu="2"))\n')
+    flows = FLOWS.replace("from .tasks import double, plain", "from .tasks import a as aa\n    from .tasks import b")
+    flows = flows.replace("plain(n=double(n=n))", "b(n=aa(n=n))")
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/tasks.py": tasks, "pkg/flows.py": flows})
+    before = _ruff_findings(root, 88)
+    run([root], Options(mode="write"))
+    assert "from .tasks import a as aa\nfrom .tasks import a_env, b, b_env\n" in (root / "pkg" / "flows.py").read_text()
+    assert _ruff_findings(root, 88) == before

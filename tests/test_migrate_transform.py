@@ -149,9 +149,21 @@ def test_an_existing_flyte_import_is_reused() -> None:
 
 
 def test_a_module_without_imports_gets_import_flyte_first() -> None:
-    before = 'from flytekit import *\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
+    before = (
+        "from flytekit.extras.accelerators import *\n"
+        'from flytekit import Resources, task\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n'
+    )
     # Where isort puts it: plain imports before `from` imports in the block.
-    assert migrate_source(before, path="m.py").code.startswith("import flyte\nfrom flytekit import *\n")
+    code = migrate_source(before, path="m.py").code
+    assert code.startswith("import flyte\nfrom flytekit.extras.accelerators import *\n"), code
+
+
+def test_a_star_import_of_flytekit_blocks_the_module() -> None:
+    # `workflow` read through the star stayed a flytekit workflow calling the moved Flyte 2 task.
+    before = 'from flytekit import *\n\n@task(requests=Resources(cpu="1"))\ndef f(): ...\n\n@workflow\ndef wf(): f()\n'
+    result = migrate_source(before, path="m.py")
+    assert result.status == "unchanged"
+    assert [(b.line, b.construct) for b in result.blockers] == [(1, "from flytekit import *")]
 
 
 def test_a_removed_import_leaves_the_lines_above_it_as_written() -> None:
@@ -615,3 +627,50 @@ def test_the_target_is_one_enum_and_its_string_values() -> None:
     assert migrate_source(source, target=MigrationTarget.FLYTE).code == migrate_source(source).code
     with pytest.raises(ValueError, match=r"^target must be one of flytekit, flyte, not 'flyte2'$"):
         migrate_source(source, target="flyte2")  # type: ignore[arg-type]
+
+
+def test_an_import_only_a_local_of_the_same_name_reads_afterwards_goes() -> None:
+    # The driver's own `t` and `w` are locals; they kept `task as t` and `workflow as w` imported (ruff F401, F811).
+    before = textwrap.dedent(
+        """\
+        from flytekit import Resources
+        from flytekit import task as t
+        from flytekit import workflow as w
+
+
+        @t(requests=Resources(cpu="1"))
+        def sq(x: int, t: int = 0) -> int:
+            return x * x + t
+
+
+        @w
+        def wf(x: int = 3) -> int:
+            t = sq(x=x)
+            w = sq(x=t)
+            return sq(x=w)
+        """
+    )
+    result = migrate_source(before, path="m.py")
+    assert result.status == "changed", result.blockers
+    assert "flytekit" not in result.code, result.code
+
+
+def test_an_import_a_default_or_annotation_still_reads_stays() -> None:
+    # A function's defaults and annotations are read where it is defined, not among its locals.
+    before = textwrap.dedent(
+        """\
+        from flytekit import Resources, task
+
+
+        @task(requests=Resources(cpu="1"))
+        def sq(x: int) -> int:
+            return x * x
+
+
+        def helper(Resources=Resources, *, spec: Resources | None = None) -> Resources:
+            return Resources
+        """
+    )
+    result = migrate_source(before, path="m.py")
+    assert result.status == "changed", result.blockers
+    assert "from flytekit import Resources\n" in result.code, result.code

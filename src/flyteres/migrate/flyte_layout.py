@@ -20,11 +20,13 @@ from flyteres.migrate.cst_index import Analysis
 from flyteres.source.model import TaskDef
 
 __all__ = [
+    "aliased_import",
     "environment_stem",
     "flytekit_decorator",
     "import_statement",
     "importing",
     "is_import",
+    "isort_key",
     "module_stem",
     "snake",
     "top_function",
@@ -62,7 +64,9 @@ def flytekit_decorator(analysis: Analysis, t: TaskDef) -> ast.expr | None:
 
 
 def import_statement(module: cst.Module, name: str) -> int | None:
-    """The top-level `from <name> import ...` statement (name with its leading dots)."""
+    """The top-level `from <name> import ...` statement (name with its leading dots): the first
+    that renames nothing, else the first."""
+    found: list[int] = []
     for index, stmt in enumerate(module.body):
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
             node = stmt.body[0]
@@ -70,15 +74,27 @@ def import_statement(module: cst.Module, name: str) -> int | None:
                 dots = "".join("." for _ in node.relative)
                 spelled = dots + (cst.Module([]).code_for_node(node.module) if node.module is not None else "")
                 if spelled == name:
-                    return index
-    return None
+                    found.append(index)
+    plain = [i for i in found if not aliased_import(module.body[i])]
+    first = plain or found
+    return first[0] if first else None
 
 
-def _isort_key(alias: cst.ImportAlias) -> tuple[int, str]:
+def isort_key(alias: cst.ImportAlias) -> tuple[int, str]:
     # isort's default order within a `from` import: CONSTANTS, Classes, functions.
     name = cst.Module([]).code_for_node(alias.name)
     kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
     return kind, name.lower()
+
+
+def aliased_import(stmt: cst.BaseStatement) -> bool:
+    """Whether a `from x import ...` statement names something `as` another name."""
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and isinstance(stmt.body[0], cst.ImportFrom)
+        and not isinstance(stmt.body[0].names, cst.ImportStar)
+        and any(a.asname is not None for a in stmt.body[0].names)
+    )
 
 
 def importing(names: Sequence[tuple[str, str]], width: int | None, module: cst.Module) -> Builder:
@@ -95,7 +111,7 @@ def importing(names: Sequence[tuple[str, str]], width: int | None, module: cst.M
         for variable, local in names:
             asname = None if local == variable else cst.AsName(name=cst.Name(local))
             aliases.append(cst.ImportAlias(name=cst.Name(variable), asname=asname))
-        aliases.sort(key=_isort_key)
+        aliases.sort(key=isort_key)
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         if stmt.lpar is not None:  # parenthesized over lines: keep each alias's own separator
             comma = next((a.comma for a in stmt.names if isinstance(a.comma, cst.Comma)), comma)

@@ -101,15 +101,19 @@ def named_reads(
     for node in ast.walk(function):
         if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load) or id(node) in methods:
             continue  # `t(...).with_overrides(...)` and other methods are not outputs
-        source = node.value
-        if isinstance(source, ast.Name):
-            if source.id not in values:
-                continue
+        source: ast.expr | None = node.value
+        seen: set[str] = set()
+        while isinstance(source, ast.Name) and source.id in values and source.id not in seen:
+            # `y = x` hands `y` the same outputs as `x`: follow the chain of plain names
+            seen.add(source.id)
             if stores[source.id] != 1:
-                if _task_call(values[source.id], returns, names) is None:
-                    continue
+                if _task_call(_unaliased(values[source.id], values), returns, names) is None:
+                    source = None
+                    break
                 return f"{source.id} holds a task's outputs and is bound more than once (line {node.lineno})"
             source = values[source.id]
+        if source is None or isinstance(source, ast.Name):
+            continue
         called = _task_call(source, returns, names)
         if called is None:
             continue
@@ -129,6 +133,15 @@ def named_reads(
             )
         out.append((node, None if len(fields) == 1 else fields.index(node.attr)))
     return sorted(out, key=lambda r: (r[0].lineno, r[0].col_offset))
+
+
+def _unaliased(node: ast.expr, values: Mapping[str, ast.expr]) -> ast.expr:
+    """The value a chain of plain-name assignments (`y = x`, `x = t(...)`) starts from."""
+    seen: set[str] = set()
+    while isinstance(node, ast.Name) and node.id in values and node.id not in seen:
+        seen.add(node.id)
+        node = values[node.id]
+    return node
 
 
 def _task_call(

@@ -94,8 +94,10 @@ class _Planner:
         function: ast.FunctionDef | ast.AsyncFunctionDef,
         calls: Callable[[], Collection[tuple[int, int]]],
         names: ModuleNames,
+        *,
+        values: bool = False,
     ) -> None:
-        self.function, self.names = function, names
+        self.function, self.names, self.values = function, names, values
         self._calls = calls
         self.calls: Collection[tuple[int, int]] = ()
         self.index = {id(s): i for i, s in enumerate(function.body)}
@@ -124,6 +126,17 @@ class _Planner:
                 return "a launch plan, which the driver has no form for"
         return (
             f"a call of {_code(func)}, which is not a task or workflow of this module or one the run moves to Flyte 2"
+        )
+
+    def shifts_inputs(self, chain: ast.expr) -> bool:
+        """Whether every operand of `chain` is a constant or an input the body never binds again
+        (in a `@dynamic` those are values, and `>>` shifts them)."""
+        leaves: list[ast.expr] = []
+        _chain(chain, leaves, [])
+        stored = {n.id for n in _stores(self.function)}
+        inputs = _parameters(self.function) - stored
+        return all(
+            isinstance(leaf, ast.Constant) or (isinstance(leaf, ast.Name) and leaf.id in inputs) for leaf in leaves
         )
 
     def lone(self, stmt: ast.stmt, what: str) -> None:
@@ -204,6 +217,10 @@ class _Planner:
         ]
         if not chains:
             return None
+        if self.values:  # a shift of values orders nothing, and stays as written
+            chains = [c for c in chains if not self.shifts_inputs(c)]
+            if not chains:
+                return None
         self.calls = self._calls()
         statements: dict[int, tuple[bool, ...]] = {}
         assignments: dict[int, ast.Assign] = {}
@@ -241,13 +258,16 @@ def plan_ordering(
     function: ast.FunctionDef | ast.AsyncFunctionDef,
     calls: Callable[[], Collection[tuple[int, int]]],
     names: ModuleNames,
+    *,
+    values: bool = False,
 ) -> Ordering | str | None:
     """How the `>>` of a workflow or `@dynamic` that becomes a driver task go (None: it has none),
     or why they cannot. `calls` gives (line, column) of each call of a task or workflow the
     driver makes (`flyteres.source.analysis.SourceModule.task_calls`); it is asked only when
-    there is a `>>`."""
+    there is a `>>`. With `values` (a `@dynamic`, whose inputs are Python values), a `>>` of
+    inputs and constants only is a shift and stays."""
     try:
-        return _Planner(function, calls, names).plan()
+        return _Planner(function, calls, names, values=values).plan()
     except _RefusedError as refused:
         return str(refused)
 

@@ -15,7 +15,8 @@ completely or leaves it exactly as written:
   transformers, often registered by the import alone, work with flytekit only);
 - a group (`groups`) is a connected set of modules of the run: a module is
   joined to each module of the run it imports from (`links`), when that
-  module holds flytekit constructs (a plain helper module joins nothing);
+  module holds flytekit constructs; an import of a plain module (a package's
+  `__init__` that re-exports tasks) joins what that module imports;
 - `mark` writes a `# TODO(flyteres): ...` line above each blocking construct
   (as bump-pydantic does), once: a second run adds nothing.
 """
@@ -31,9 +32,9 @@ from flyteres.migrate.results import Blocker, Site
 from flyteres.migrate.rules import MigrateRule
 from flyteres.source.analysis import SourceModule
 from flyteres.source.modules import resolve_import
-from flyteres.source.names import canonical
+from flyteres.source.names import canonical, function_locals
 
-__all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "links", "mark"]
+__all__ = ["MARK", "demote", "find_blockers", "groups", "has_flytekit", "import_links", "links", "mark"]
 
 #: The prefix of every comment `mark` writes.
 MARK = "# TODO(flyteres):"
@@ -46,6 +47,7 @@ _AIRFLOW = "airflow"
 # Values, not constructs: a `Resources` constant or an accelerator constant left in the
 # module is plain data that Flyte 2 code never reads (its environments carry the values).
 _DATA = ("Resources",)
+_ACCELERATORS = "flytekit.extras.accelerators"
 
 
 def _is_flytekit(qualified: str | None, plugins: frozenset[str] = frozenset()) -> bool:
@@ -68,6 +70,11 @@ _NO_FORM = {
 _OVERRIDE_REASON = (
     "`.with_overrides(...)` without requests=, limits=, resources=, accelerator= or shared_memory= is not "
     "rewritten to Flyte 2's `.override(...)` here; in a driver task it would be called on the task's value"
+)
+
+_STAR_REASON = (
+    "a star import of flytekit hides which names of the module are flytekit's (workflow, FlyteFile, "
+    "current_context, ...), so what would stay on flytekit cannot be told; import the names it uses by name first"
 )
 
 
@@ -103,8 +110,8 @@ def _is_data(qualified: str) -> bool:
 
 
 def has_flytekit(model: SourceModule) -> bool:
-    """Whether the module imports flytekit (or Union's re-export of it)."""
-    return any(_is_flytekit(q) for q in model.names.imports.values())
+    """Whether the module imports flytekit (or Union's re-export of it), by name or with `*`."""
+    return any(_is_flytekit(q) for q in (*model.names.imports.values(), *model.names.star))
 
 
 def _spans(nodes: Iterable[ast.AST]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -113,38 +120,6 @@ def _spans(nodes: Iterable[ast.AST]) -> list[tuple[tuple[int, int], tuple[int, i
         start = (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
         end = (getattr(n, "end_lineno", 0) or 0, getattr(n, "end_col_offset", 0) or 0)
         out.append((start, end))
-    return out
-
-
-def _shadowed(tree: ast.Module) -> set[int]:
-    """`id()` of each name read inside a function that binds that name itself (a parameter or a
-    local assignment), a function nested in one, or a comprehension over it: not the module's import."""
-    out: set[int] = set()
-
-    def local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
-        args = function.args
-        names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-        names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-        body = function.body if isinstance(function.body, list) else [function.body]
-        for stmt in body:
-            for n in ast.walk(stmt):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                    names.add(n.id)
-        return names
-
-    def visit(node: ast.AST, bound: frozenset[str]) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = bound
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                inner = bound | local_names(child)
-            elif isinstance(child, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-                targets = (g.target for g in child.generators)
-                inner = bound | {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-            elif isinstance(child, ast.Name) and child.id in bound:
-                out.add(id(child))
-            visit(child, inner)
-
-    visit(tree, frozenset())
     return out
 
 
@@ -159,7 +134,8 @@ def _name_blockers(
     plugins = frozenset({_PLUGINS, _AIRFLOW} if has_flytekit(model) else {_PLUGINS})
     # The inner parts of `flytekit.core.x` are read as the whole chain, once.
     inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
-    shadowed = _shadowed(model.tree)
+    # A function's own `task` (a parameter or local) is not the module's import.
+    shadowed = {id(n) for n in function_locals(model.tree)}
     for node in ast.walk(model.tree):
         if id(node) in inner or id(node) in shadowed:
             continue
@@ -198,6 +174,17 @@ def _name_blockers(
     rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
     out.extend(
         Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree, plugins)
+    )
+    # `from flytekit import *` hides which names are flytekit's (`workflow`, `FlyteFile`, ...):
+    # a construct read through it could stay behind, calling tasks that moved.
+    out.extend(
+        Blocker(path, node.lineno, f"from {node.module} import *", rule, _STAR_REASON)
+        for node in ast.walk(model.tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.level == 0
+        and _is_flytekit(node.module)
+        and node.module != _ACCELERATORS  # its names are all data
+        and any(a.name == "*" for a in node.names)
     )
     # A promise's `.with_overrides(...)` that names no resources is no declaration the rewrite
     # reads; left in a driver it would be called on a value.
@@ -276,13 +263,19 @@ def find_blockers(
 def links(model: SourceModule, module: str | None) -> frozenset[str]:
     """The absolute dotted names the module imports (`from .etl import extract` in
     `project.pipeline` is `project.etl.extract`), wherever the import statement is."""
+    return import_links(model.tree, module, model.path)
+
+
+def import_links(tree: ast.Module, module: str | None, path: str) -> frozenset[str]:
+    """`links` of a module read with `ast` only (one that holds nothing of flytekit, whose
+    imports may still re-export a task)."""
     out: set[str] = set()
-    for node in ast.walk(model.tree):
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             base = "." * node.level + (node.module or "")
             for alias in node.names:
                 name = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
-                absolute = resolve_import(name, module, model.path)
+                absolute = resolve_import(name, module, path)
                 if absolute is not None:
                     out.add(absolute)
         elif isinstance(node, ast.Import):
@@ -296,12 +289,17 @@ def groups(members: Mapping[str, frozenset[str]], joins: frozenset[str]) -> dict
     `members` maps each module of the run to the absolute names it imports;
     a module is joined to the module of the run an import names (the longest
     prefix that is one) when that module is in `joins` (it holds flytekit
-    constructs).
+    constructs); an import of a module that holds none joins what that module
+    imports, the same way (it may re-export a task, as a package's `__init__` does).
 
     >>> g = groups({"p.etl": frozenset(), "p.flows": frozenset({"p.etl.extract"}), "p.util": frozenset()},
     ...            frozenset({"p.etl", "p.flows"}))
     >>> g["p.flows"], g["p.util"]
     ('p.etl', 'p.util')
+    >>> g = groups({"p": frozenset({"p.etl.extract"}), "p.etl": frozenset(), "flows": frozenset({"p.extract"})},
+    ...            frozenset({"p.etl", "flows"}))
+    >>> g["p.etl"]  # flows imports extract through p, which re-exports it
+    'flows'
     """
     parent = {m: m for m in members}
 
@@ -311,16 +309,25 @@ def groups(members: Mapping[str, frozenset[str]], joins: frozenset[str]) -> dict
             m = parent[m]
         return m
 
+    def target(name: str) -> str | None:
+        parts = name.split(".")
+        for n in range(len(parts), 0, -1):
+            if ".".join(parts[:n]) in parent:
+                return ".".join(parts[:n])
+        return None
+
     for module, imported in members.items():
-        for name in imported:
-            parts = name.split(".")
-            for n in range(len(parts), 0, -1):
-                target = ".".join(parts[:n])
-                if target in parent:
-                    if target != module and target in joins:
-                        a, b = sorted((find(module), find(target)))
-                        parent[b] = a
-                    break
+        names, passed = list(imported), {module}
+        while names:
+            found = target(names.pop())
+            if found is None or found in passed:
+                continue
+            if found in joins:
+                a, b = sorted((find(module), find(found)))
+                parent[b] = a
+            else:  # a module without flytekit may re-export a task (`from .tasks import t` in an __init__)
+                passed.add(found)
+                names.extend(members[found])
     first: dict[str, str] = {}
     for m in sorted(members):
         first.setdefault(find(m), m)

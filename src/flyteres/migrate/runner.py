@@ -42,6 +42,7 @@ passes and grouping to the writes, reads best in one place.)
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import functools
@@ -57,7 +58,7 @@ from flyteres.core.options import Policy
 from flyteres.migrate.diffs import split_lines, unified_diff
 from flyteres.migrate.index import TaskIndex, TaskInfo, module_names
 from flyteres.migrate.options import MigrationTarget
-from flyteres.migrate.program import groups
+from flyteres.migrate.program import groups, import_links
 from flyteres.migrate.results import (
     Blocker,
     Environment,
@@ -358,7 +359,12 @@ def _process_file(
         return _Outcome(FileReport(name, "skipped", reason=source.skipped))
     text, encoding = source.text, source.encoding
     if not might_declare(text, options.target):
-        return _Outcome(FileReport(name, "skipped", reason=NO_DECLARATION))
+        imports: frozenset[str] = frozenset()
+        if options.target == MigrationTarget.FLYTE:
+            # It may re-export another module's task (a package's __init__): grouping follows it.
+            with contextlib.suppress(SyntaxError, ValueError, RecursionError, MemoryError):
+                imports = import_links(ast.parse(text), module, name)
+        return _Outcome(FileReport(name, "skipped", reason=NO_DECLARATION), links=imports)
     try:
         with _collection_paused():
             outcome = migrate_module(

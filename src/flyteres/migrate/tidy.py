@@ -27,7 +27,7 @@ from pathlib import Path
 import libcst as cst
 
 from flyteres.migrate.cst_edits import leading
-from flyteres.source.names import name_uses
+from flyteres.source.names import function_locals, name_uses
 
 __all__ = [
     "DEFAULT_LINE_LENGTH",
@@ -91,7 +91,7 @@ def unused_imports(module: cst.Module, before: Counter[str], after: str) -> dict
         new_tree = ast.parse(after)
     except SyntaxError:
         return {}
-    old_uses, new_uses = before, name_uses(new_tree)
+    old_uses, new_uses = before, name_uses(new_tree) - Counter(n.id for n in function_locals(new_tree))
     exported = {
         n.value
         for n in ast.walk(new_tree)

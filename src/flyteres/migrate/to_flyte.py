@@ -29,11 +29,13 @@ from flyteres.migrate.cst_edits import (
 from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
 from flyteres.migrate.driver_bodies import awaiting, eager_calls, flyte_map, image_assignments
 from flyteres.migrate.flyte_layout import (
+    aliased_import,
     environment_stem,
     flytekit_decorator,
     import_statement,
     importing,
     is_import,
+    isort_key,
     module_stem,
     snake,
     top_function,
@@ -402,7 +404,12 @@ class FlytePlanner(Planner):
                 if isinstance(driver, str):
                     self.def_reasons[id(t.function)] = driver
                     continue
-                ordering = plan_ordering(t.function, functools.partial(self._moving_calls, t.name), self.a.names)
+                ordering = plan_ordering(
+                    t.function,
+                    functools.partial(self._moving_calls, t.name),
+                    self.a.names,
+                    values=t.kind == "dynamic",
+                )
                 if isinstance(ordering, str):
                     self.def_reasons[id(t.function)] = ordering
                 elif (why := self._plan_reads(t)) is not None:
@@ -656,8 +663,41 @@ class FlytePlanner(Planner):
             out[(module, variable)] = local
             additions.setdefault(index, []).append((variable, local))
         for index, names in additions.items():
-            self._add(id(self.a.module.body[index]), importing(names, self.line_length, self.a.module))
+            stmt = self.a.module.body[index]
+            # isort and ruff join only names that are not renamed, in a statement that renames none.
+            joined = [] if aliased_import(stmt) else [(v, local) for v, local in names if v == local]
+            alone = [n for n in names if n not in joined]
+            if joined:
+                self._add(id(stmt), importing(joined, self.line_length, self.a.module))
+            if alone:
+                self._separate_imports(index, alone)
         return out
+
+    def _separate_imports(self, index: int, names: Sequence[tuple[str, str]]) -> None:
+        """`from x import variable as local`, each a statement of its own beside statement `index`
+        (isort and ruff write an aliased name alone, and that statement joins no alias), above it
+        or below it as they sort by name."""
+        body = self.a.module.body
+        stmt = body[index]
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        node = stmt.body[0]
+        assert isinstance(node, cst.ImportFrom)
+        assert not isinstance(node.names, cst.ImportStar)
+        spelled = "".join("." for _ in node.relative) + (self.a.code(node.module) if node.module is not None else "")
+        first = min(isort_key(a) for a in node.names)
+        for variable, local in sorted(names, key=lambda n: isort_key(cst.ImportAlias(name=cst.Name(n[0])))):
+            text = f"from {spelled} import {variable}{'' if local == variable else f' as {local}'}\n"
+            if isort_key(cst.ImportAlias(name=cst.Name(variable))) < first:
+                lines: list[cst.EmptyLine] = []
+                if index not in self.lines_taken and not self._flyte_starts_at(index):
+                    lines = list(leading(stmt))  # the blank lines above the statement go above the new one
+                    self.lines_taken.add(index)
+                    self._add(id(stmt), lambda n: n.with_changes(leading_lines=[]))
+                self.planned.inserts.setdefault(index, []).append((text, lines))
+            else:
+                after = self.planned.inserts.setdefault(index + 1, [])
+                after.insert(self.planned.early.get(index + 1, 0), (text, []))
+                self.planned.early[index + 1] = self.planned.early.get(index + 1, 0) + 1
 
     def _name_environments(self, envs: Sequence[_Env]) -> None:
         """One environment per module is `env`, named after the module; with several,

@@ -37,6 +37,7 @@ __all__ = [
     "canonical",
     "dotted_name",
     "flyte_canonical",
+    "function_locals",
     "top_groups",
 ]
 
@@ -485,6 +486,74 @@ _BINDERS: frozenset[type] = frozenset(
 )
 # Each node type's fields that may hold nodes; names and constants hold none.
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Name: (), ast.Constant: ()}
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _own_bindings(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """The names local to `function`: its parameters and what its own body binds (not what a
+    nested function, class or comprehension binds), less those it declares global or nonlocal."""
+    a = function.args
+    names = {p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if p is not None}
+    declared: set[str] = set()
+    stack: list[ast.AST] = list(function.body) if isinstance(function.body, list) else [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            declared.update(node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            continue  # its body is another scope
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((n.asname or n.name).partition(".")[0] for n in node.names if n.name != "*")
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            names.add(node.name)
+        if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
+            continue  # another scope
+        stack.extend(ast.iter_child_nodes(node))
+    return names - declared
+
+
+def function_locals(tree: ast.Module) -> list[ast.Name]:
+    """Each name (read or written) that is a function's local, not the module's: a parameter or
+    what the function's own body binds, in that function, the functions nested in it and
+    comprehensions over it. A function's decorators, defaults and annotations belong to the
+    scope it is defined in; a class body's names to the module's (which keeps to the safe side)."""
+    out: list[ast.Name] = []
+
+    def visit(node: ast.AST, local: frozenset[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = local
+            if isinstance(child, _FUNCTIONS):
+                # Decorators, defaults and annotations are read where the function is defined.
+                header = [*getattr(child, "decorator_list", ()), child.args, getattr(child, "returns", None)]
+                for part in header:
+                    if part is not None:
+                        count(part, local)
+                # A method does not see its class body's names.
+                inner = (frozenset() if isinstance(node, ast.ClassDef) else local) | _own_bindings(child)
+                for part in child.body if isinstance(child.body, list) else [child.body]:
+                    count(part, inner)
+                continue
+            if isinstance(child, _COMPREHENSIONS):
+                inner = local | {n.id for g in child.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            elif isinstance(child, ast.ClassDef):
+                inner = frozenset()  # its body reads the module's names (or its own)
+            elif isinstance(child, ast.Name) and child.id in local:
+                out.append(child)
+            visit(child, inner)
+
+    def count(node: ast.AST, local: frozenset[str]) -> None:
+        if isinstance(node, ast.Name) and node.id in local:
+            out.append(node)
+        visit(node, local)
+
+    visit(tree, frozenset())
+    return out
 
 
 def name_uses(tree: ast.AST) -> Counter[str]:
