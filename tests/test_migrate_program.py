@@ -1460,3 +1460,37 @@ def test_environments_join_the_import_that_renames_nothing(tmp_path: pathlib.Pat
     run([root], Options(mode="write"))
     assert "from .tasks import a as aa\nfrom .tasks import a_env, b, b_env\n" in (root / "pkg" / "flows.py").read_text()
     assert _ruff_findings(root, 88) == before
+
+
+FLOATS = """\
+    from flytekit import Resources, task, workflow
+
+
+    @task(requests=Resources(cpu="1"))
+    def one(x: int) -> int:
+        return x + 1
+
+
+    @task
+    def half(a: float, b: float) -> float:
+        return a / 2 + b
+
+
+    @workflow
+    def wf(x: int = 2) -> float:
+        n = one(x=x)
+        m = half(a=n, b=x)
+        return half(a=m, b=one(x=x))
+    """
+
+
+def test_an_int_given_to_a_float_parameter_is_written_as_the_float_flytekit_made(tmp_path: pathlib.Path) -> None:
+    # flytekit binds an int to a float input; a Flyte 2 run refuses it ("Expected float").
+    old, new, _report, code = programs(tmp_path, "floats", FLOATS)
+    assert "    m = half(a=float(n), b=float(x))\n" in code
+    assert "    return half(a=m, b=float(one(x=x)))\n" in code
+    import flyte  # noqa: PLC0415 - only the tests that run a program import it
+
+    flyte.init()
+    outputs = flyte.with_runcontext(mode="local").run(new.wf, x=2).outputs()
+    assert outputs[0] == old.wf(x=2) == (3 / 2 + 2) / 2 + 3

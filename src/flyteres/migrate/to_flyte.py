@@ -17,6 +17,7 @@ import libcst as cst
 
 from flyteres.convert.flytekit import from_flytekit
 from flyteres.core.spec import ResourceSpec
+from flyteres.migrate.coercions import as_float, int_for_float
 from flyteres.migrate.cst_edits import (
     Builder,
     attach_after,
@@ -78,6 +79,8 @@ class FlytePlanner(Planner):
         # libcst attribute, the nodes down to it, and the position read (None: the only field).
         self._reads: dict[int, list[tuple[cst.Attribute, tuple[cst.CSTNode, ...], int | None]]] = {}
         self._named_types: tuple[dict[str, tuple[str, ...] | None], frozenset[str]] | None = None
+        # The ints each driver gives to float parameters (libcst nodes, with their ancestors).
+        self._floats: dict[int, list[tuple[cst.BaseExpression, tuple[cst.CSTNode, ...]]]] = {}
         # The task names whose calls become `(await t.aio(...))` in each `@eager` driver, by id() of its function.
         self._eager_calls: dict[int, frozenset[str]] = {}
         # How the `>>` of each workflow or `@dynamic` driver go, by id() of its function.
@@ -393,7 +396,7 @@ class FlytePlanner(Planner):
                     plain.setdefault(carried.environment, []).append((t, carried))
             elif t.kind == "eager":
                 driver = member[2] if member is not None else self._driver_arguments(t, decorator, module)
-                why = driver if isinstance(driver, str) else self._plan_eager(t) or self._plan_reads(t)
+                why = driver if isinstance(driver, str) else self._plan_eager(t) or self._plan_values(t)
                 if why is not None:
                     self.def_reasons[id(t.function)] = why
                 else:
@@ -412,7 +415,7 @@ class FlytePlanner(Planner):
                 )
                 if isinstance(ordering, str):
                     self.def_reasons[id(t.function)] = ordering
-                elif (why := self._plan_reads(t)) is not None:
+                elif (why := self._plan_values(t)) is not None:
                     self.def_reasons[id(t.function)] = why
                 else:
                     if ordering is not None:
@@ -449,6 +452,33 @@ class FlytePlanner(Planner):
             else:
                 why = self.def_reasons.get(id(t.function)) or f"this @{found.kind.value} has no driver-task form here"
             self.blocked(found, MigrateRule.UNSUPPORTED_DECORATOR, why, decision.findings)
+
+    def _plan_values(self, t: TaskDef) -> str | None:
+        """How a driver-to-be's values change (`_plan_reads`, `_plan_floats`); why it cannot move, or None."""
+        return self._plan_reads(t) or self._plan_floats(t)
+
+    def _plan_floats(self, t: TaskDef) -> str | None:
+        """The ints a driver-to-be gives to `float` parameters, as `float(...)`
+        (`flyteres.migrate.coercions`); why it cannot move, or None."""
+        local = [d for d in self.a.model.tasks if d.module_level and d.sdk == "flytekit" and d.kind == "task"]
+        parameters = {
+            d.name: {
+                a.arg: a.annotation
+                for a in (*d.function.args.posonlyargs, *d.function.args.args, *d.function.args.kwonlyargs)
+            }
+            for d in local
+        }
+        values = int_for_float(t.function, parameters=parameters, returns={d.name: d.function.returns for d in local})
+        if not values:
+            return None
+        if "float" in self.a.names.bindings:
+            return "an int given to a float parameter must become float(...), and this module rebinds the name float"
+        nodes = self.a.locate(values, cst.BaseExpression)  # type: ignore[type-abstract]  # any expression: matched by span
+        for value in values:
+            if id(value) not in nodes:  # the two parsers disagree (should not happen)
+                return f"the value at line {value.lineno} could not be found in libcst's tree to write as float(...)"
+        self._floats[id(t.function)] = [nodes[id(v)] for v in values]
+        return None
 
     def _plan_reads(self, t: TaskDef) -> str | None:
         """The named-output reads of a driver-to-be in Flyte 2's form
@@ -736,6 +766,9 @@ class FlytePlanner(Planner):
             self.replace(m.call, self._map_builder(t, m, flyte))
         for attribute, ancestors, position in self._reads.get(id(t.function), ()):
             self._add(id(attribute), read_by_position(position))
+            self.planned.ancestors.update(id(n) for n in ancestors)
+        for value, ancestors in self._floats.get(id(t.function), ()):
+            self._add(id(value), as_float())
             self.planned.ancestors.update(id(n) for n in ancestors)
         eager = self._eager_calls.get(id(t.function), frozenset())
         ordering = self._orderings.get(id(t.function))
