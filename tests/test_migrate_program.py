@@ -1098,6 +1098,7 @@ def test_an_override_without_resources_blocks_where_it_is() -> None:
     [
         ("other(n=n).value", "reads an output of a task of another module by name"),
         ("plain(n=n).real", "its type is not a NamedTuple or a class of this module"),
+        ('getattr(plain(n=n), "real")', "getattr(...) reads a task's outputs by name"),
     ],
 )
 def test_a_named_read_that_cannot_be_told_apart_blocks(read: str, why: str) -> None:

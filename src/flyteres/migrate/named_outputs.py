@@ -99,6 +99,18 @@ def named_reads(
     methods = {id(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
     out: list[tuple[ast.Attribute, int | None]] = []
     for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and "getattr" not in names.bindings
+            and node.args
+            and _task_call(_unaliased(node.args[0], values), returns, names) is not None
+        ):
+            return (
+                f"getattr(...) reads a task's outputs by name (line {node.lineno}), and a Flyte 2 run hands a "
+                "NamedTuple output over as a value or a tuple"
+            )
         if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load) or id(node) in methods:
             continue  # `t(...).with_overrides(...)` and other methods are not outputs
         source: ast.expr | None = node.value
