@@ -95,6 +95,22 @@ def _whole_program_checks(root: Path) -> tuple[list[str], list[str]]:
     table = ModuleTable(module_names(list(models)))
     flyte_tasks = {path: {t.name for t in model.tasks if t.sdk == "flyte"} for path, model in models.items()}
     half, calls = [], []
+
+    def behind(qualified: str, importer: Path, depth: int = 0) -> bool:
+        """Whether an imported name is a Flyte 2 task of the run, followed through the modules that
+        import it again (a package's `__init__.py` re-exporting `from .tasks import t`)."""
+        absolute = resolve_import(qualified, table.names.get(importer), str(importer))
+        module, _, name = (absolute or "").rpartition(".")
+        if not module or depth > 8:
+            return False
+        for f in table.targets(module, importer):
+            if name in flyte_tasks.get(f, set()):
+                return True
+            again = models[f].names.imports.get(name) if f in models else None
+            if again is not None and behind(again, f, depth + 1):
+                return True
+        return False
+
     for path, model in models.items():
         sdks = {t.sdk for t in model.tasks} | ({"flytekit"} if model.found else set())
         if {"flyte", "flytekit"} <= sdks:
@@ -107,11 +123,7 @@ def _whole_program_checks(root: Path) -> tuple[list[str], list[str]]:
             if call.callee in local or call.qualified is None:
                 target = call.callee in flyte_tasks[path]
             else:
-                absolute = resolve_import(call.qualified, table.names.get(path), str(path))
-                module, _, name = (absolute or "").rpartition(".")
-                target = (
-                    any(name in flyte_tasks.get(f, set()) for f in table.targets(module, path)) if module else False
-                )
+                target = behind(call.qualified, path)
             if target:
                 calls.append(f"{path}:{call.line}: {call.caller} calls {call.callee}")
     return half, calls

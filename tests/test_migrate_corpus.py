@@ -44,3 +44,18 @@ def test_a_real_project_migrates_in_whole_programs_only(tmp_path: Path) -> None:
         # Migrated code runs to the original's values (or the original fails too).
         assert "error" not in figures["runs"]
         assert figures["runs"]["wrong"] == []
+
+
+def test_the_whole_program_check_follows_a_package_that_re_exports_a_task(tmp_path: Path) -> None:
+    # The check itself must see a flytekit workflow calling a Flyte 2 task through `pkg/__init__.py`.
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from .tasks import t\n")
+    (tmp_path / "pkg" / "tasks.py").write_text(
+        "import flyte\n\nenv = flyte.TaskEnvironment(name='x')\n\n\n@env.task\ndef t(n: int) -> int:\n    return n\n"
+    )
+    (tmp_path / "flows.py").write_text(
+        "from flytekit import workflow\n\nfrom pkg import t\n\n\n@workflow\ndef wf(n: int) -> int:\n    return t(n=n)\n"
+    )
+    half, calls = _benchmark()._whole_program_checks(tmp_path)
+    assert half == []
+    assert calls == [f"{tmp_path / 'flows.py'}:8: wf calls t"]
