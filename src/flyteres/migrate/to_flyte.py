@@ -1,8 +1,9 @@
 """The Flyte 2 target: tasks move to `flyte.TaskEnvironment`s, overrides become `.override(resources=...)`.
 
-One class, the Flyte 2 planner (about 700 lines: tasks, drivers, environments and overrides
-share its per-module state); the stateless parts live in `flyte_layout`, `task_args`,
-`map_calls`, `images`, `driver_bodies`, `ordering` and `io_types`.
+One class, the Flyte 2 planner: tasks, drivers and environments share its per-module
+state. Overrides are planned by its base, `flyteres.migrate.overrides.OverridePlanning`; the
+stateless parts live in `flyte_layout`, `task_args`, `map_calls`, `images`,
+`driver_bodies`, `named_outputs`, `coercions`, `ordering` and `io_types`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from flyteres.convert.flytekit import from_flytekit
-from flyteres.core.spec import ResourceSpec
 from flyteres.migrate.coercions import as_float, int_for_float
 from flyteres.migrate.cst_edits import (
     Builder,
-    attach_after,
     comment_lines,
     import_position,
     leading,
     lost_comments,
-    with_commas,
 )
-from flyteres.migrate.decide import Decision, decide, flyte_convert, merge_specs
+from flyteres.migrate.decide import Decision, decide, flyte_convert
 from flyteres.migrate.driver_bodies import awaiting, eager_calls, flyte_map, image_assignments
 from flyteres.migrate.flyte_layout import (
     aliased_import,
@@ -42,32 +40,27 @@ from flyteres.migrate.flyte_layout import (
     top_function,
     top_index,
     unique,
-    wrapped,
 )
 from flyteres.migrate.images import image_source, render_image
-from flyteres.migrate.index import TaskInfo
 from flyteres.migrate.io_types import IoPlan, import_inserts, plan_io, rewrite_function
 from flyteres.migrate.map_calls import MapRewrite, map_calls
 from flyteres.migrate.named_outputs import named_reads, namedtuple_fields, read_by_position
 from flyteres.migrate.ordering import Ordering, drop_ordering, plan_ordering
-from flyteres.migrate.planner import OVERRIDE_KINDS, Planner
+from flyteres.migrate.overrides import OverridePlanning
+from flyteres.migrate.planner import OVERRIDE_KINDS
 from flyteres.migrate.render import Slots, render_flyte
-from flyteres.migrate.results import Environment, codemod_finding
+from flyteres.migrate.results import Environment
 from flyteres.migrate.rules import MigrateRule
 from flyteres.migrate.task_args import Carried, carry, eager_dropped, rewrite_arguments
 from flyteres.migrate.tidy import flyte_import_position, spread, wrap_call
 from flyteres.source.model import DeclarationKind, Found, TaskDef, flytekit_kwargs
 from flyteres.source.names import RESOURCE_ARGUMENTS
 from flyteres.source.text import span_of
-from flyteres.source.values import Combo
 
 __all__ = ["FlytePlanner"]
 
-# Non-resource arguments that mean the same thing on `@env.task(...)` and `.override(...)`.
-CARRIED_ARGUMENTS = ("retries", "timeout", "interruptible")
 
-
-class FlytePlanner(Planner):
+class FlytePlanner(OverridePlanning):
     """Plans the Flyte 2 target for one module (see `flyteres.migrate`)."""
 
     def plan(self) -> None:
@@ -253,15 +246,6 @@ class FlytePlanner(Planner):
         if self.a.name_uses["flyte"] or "flyte" in self.a.names.bindings:
             return None
         return "flyte"
-
-    def _unsupported_arguments(self, found: Found) -> list[str]:
-        out = []
-        for arg in found.other_args:
-            if arg.keyword is None:
-                out.append(arg.code.strip() if arg.star else "a positional argument")
-            elif arg.keyword not in CARRIED_ARGUMENTS:
-                out.append(f"{arg.keyword}=")
-        return out
 
     def _flyte_task(self, found: Found, module: str) -> tuple[Decision, Carried] | None:
         """A task's (or a @dynamic's or @eager's) resources and other arguments, decided; None
@@ -837,186 +821,6 @@ class FlytePlanner(Planner):
             return decorator
         unit = self.a.module.default_indent
         return spread(decorator, unit=unit, width=self.line_length, indent=indent, column=indent + 1)
-
-    def _flyte_override(self, found: Found, module: str, converted: Mapping[str, Found]) -> None:
-        # Site by site, the task itself may have moved to Flyte 2 even though this call cannot: say so.
-        # (Whole programs never get there: this call keeps the task's group on flytekit.)
-        moved = (
-            f"; {found.target} itself now runs in a Flyte 2 environment, so migrate this call by hand"
-            if self.partial and found.target in converted
-            else ""
-        )
-        if found.kind is DeclarationKind.MAP_TASK_OVERRIDES:
-            self.blocked(
-                found,
-                MigrateRule.MAP_TASK_OVERRIDE,
-                f"Flyte 2 maps with flyte.map(task.override(resources=...), ...){moved}",
-            )
-            return
-        if found.target_shape == "chained":
-            self.blocked(
-                found,
-                MigrateRule.CHAINED_OVERRIDES,
-                "chained with_overrides: flytekit keeps only the last call's accelerator and shared memory, "
-                f"so there is no faithful single override{moved}",
-            )
-            return
-        base = self._override_base(found, converted)
-        if base is None:
-            return
-        task, info = base
-        why = self.not_static(found, RESOURCE_ARGUMENTS)
-        if why is not None:
-            self.blocked(found, MigrateRule.NOT_STATIC, why + moved)
-            return
-        unsupported = self._unsupported_arguments(found)
-        for arg in found.other_args:
-            given = arg.value
-            zero = isinstance(given, ast.Constant) and type(given.value) is int and given.value == 0
-            if zero and arg.keyword in ("retries", "timeout"):
-                unsupported.append(f"{arg.keyword}=0 (Flyte 2's override cannot reset it to 0)")
-        if unsupported:
-            self.blocked(
-                found,
-                MigrateRule.UNSUPPORTED_ARGUMENT,
-                f"{', '.join(unsupported)} has no Flyte 2 override equivalent this codemod knows{moved}",
-            )
-            return
-        if info is not None:
-            # A task of another module: its values are written out (its constants are not in scope here).
-            assert info.spec is not None
-            spec, base_name = info.spec, info.qualified
-            slots = Slots.of(found)
-            leaves = found.leaves()
-
-            def build(combo: Combo) -> ResourceSpec:
-                return merge_specs(spec, from_flytekit(**flytekit_kwargs(found, combo)))
-
-        else:
-            assert task is not None
-            local, base_name = task, task.name
-            slots = Slots.of(found).over(Slots.of(task))
-            leaves = [*task.leaves(), *found.leaves()]
-
-            def build(combo: Combo) -> ResourceSpec:
-                base = from_flytekit(**flytekit_kwargs(local, combo))
-                return merge_specs(base, from_flytekit(**flytekit_kwargs(found, combo)))
-
-        decision = decide(
-            leaves,
-            build,
-            flyte_convert,
-            lambda args, spelling: render_flyte(args, module, spelling),
-            policy=self.policy,
-            line=found.line,
-            spelling=self.spelling(self.forbidden(found, module_level=False), slots),
-        )
-        if not decision.ok:
-            self.untouched(found, (decision.reason or "") + moved, decision.findings)
-            return
-        assert decision.render is not None
-        value = self.parse(decision.render)
-        builder = self._override_builder(value, comments=self.a.multiline(found.call))
-        if self.line_length is not None and not self.a.multiline(found.call):
-            line = self.a.lines[found.line - 1].rstrip("\r\n")
-            old = self.a.call_text(found.call)
-            new_text = self.a.code(builder(self.a.call(found)))
-            if len(line) - len(old) + len(new_text) > self.line_length:
-                builder = wrapped(builder, self.a.module.default_indent)
-        new = self.replace(found.call, builder)
-        extra = [
-            *self.storage_findings(found, RESOURCE_ARGUMENTS),
-            codemod_finding(
-                MigrateRule.OVERRIDE_MERGED,
-                found.line,
-                f"merged with the resources of {base_name}: Flyte 2's override replaces them all",
-                field="resources",
-                value=base_name,
-            ),
-        ]
-        self.rewritten(found, new, decision, extra)
-
-    def _override_base(
-        self, found: Found, converted: Mapping[str, Found]
-    ) -> tuple[Found | None, TaskInfo | None] | None:
-        """The task an override applies to: one of this module (a Found) or of another
-        module of the run (a TaskInfo); None when the site was reported as left alone."""
-        task = converted.get(found.target or "") if found.target_shape == "task" else None
-        info: TaskInfo | None = None
-        target = found.target or ""
-        if found.target_shape == "task" and target in self.plain_converted:
-            if target in self.a.local_names(found.site.scopes):
-                self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{target} is a local name here")
-                return None
-            # A task of this module without resources: the override's are all it has.
-            return None, TaskInfo(self.module or "", target, self.a.path, ResourceSpec(), True)
-        if task is None and not (found.target_shape == "task" and found.target in self.tasks):
-            external = self.external(found)
-            if external is not None and (external[1] is not None or self.index is not None):
-                absolute, info = external
-                problem = self._external_problem(absolute, info)
-                if problem is not None:
-                    self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, problem)
-                    return None
-                return None, info
-        if found.target_shape != "task" or task is None:
-            if found.target_shape != "task":
-                reason = "the override is not applied directly to a task call (t(...).with_overrides(...))"
-            elif found.target in self.tasks:
-                reason = f"the task {found.target} stays a flytekit task (see its findings)"
-            else:
-                reason = (
-                    f"the task {found.target} is not declared in this module "
-                    "(Flyte 2's override replaces all resources)"
-                )
-            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, reason)
-            return None
-        if found.target in self.a.local_names(found.site.scopes):
-            self.blocked(found, MigrateRule.OVERRIDE_TASK_UNKNOWN, f"{found.target} is a local name here")
-            return None
-        return task, None
-
-    @staticmethod
-    def _external_problem(absolute: str, info: TaskInfo | None) -> str | None:
-        """Why an override cannot be merged with a task of another module, or None."""
-        if info is None:
-            return (
-                f"{absolute} is not a task with resources in this module or in the files migrated with it "
-                "(Flyte 2's override replaces all resources)"
-            )
-        if not info.converted:
-            return f"the task {absolute} stays a flytekit task (see its findings in {info.path})"
-        if info.spec is None:
-            return f"the resources of the task {absolute} are not known statically: {info.reason}"
-        return None
-
-    def _override_builder(self, value: cst.BaseExpression, *, comments: bool) -> Builder:
-        def build(node: cst.CSTNode) -> cst.CSTNode:
-            assert isinstance(node, cst.Call)
-            assert isinstance(node.func, cst.Attribute)
-            inner = node.func.value
-            assert isinstance(inner, cst.Call)
-            kept: list[cst.Arg] = []
-            placed = -1
-            for arg in node.args:
-                if arg.keyword is not None and arg.keyword.value in RESOURCE_ARGUMENTS:
-                    if placed < 0:
-                        kept.append(arg.with_changes(keyword=cst.Name("resources"), value=value))
-                        placed = len(kept) - 1
-                    continue
-                kept.append(arg)
-            override = node.with_changes(
-                func=cst.Attribute(value=inner.func, attr=cst.Name("override")),
-                args=with_commas(kept, node.args),
-                lpar=(),
-                rpar=(),
-            )
-            if comments:
-                lost = lost_comments(node.with_changes(func=inner.func), override)
-                override = attach_after(override, placed, lost)
-            return inner.with_changes(func=override, lpar=(*node.lpar, *inner.lpar), rpar=(*inner.rpar, *node.rpar))
-
-        return build
 
 
 _STDLIB = frozenset(sys.stdlib_module_names) - {"__future__"}
