@@ -1485,9 +1485,13 @@ FLOATS = """\
     """
 
 
-def test_an_int_given_to_a_float_parameter_is_written_as_the_float_flytekit_made(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("binding", ["n = one(x=x)", "n: int = one(x=x)"])
+def test_an_int_given_to_a_float_parameter_is_written_as_the_float_flytekit_made(
+    binding: str, tmp_path: pathlib.Path
+) -> None:
     # flytekit binds an int to a float input; a Flyte 2 run refuses it ("Expected float").
-    old, new, _report, code = programs(tmp_path, "floats", FLOATS)
+    old, new, _report, code = programs(tmp_path, "floats", FLOATS.replace("n = one(x=x)", binding))
+    assert f"    {binding}\n" in code
     assert "    m = half(a=float(n), b=float(x))\n" in code
     assert "    return half(a=m, b=float(one(x=x)))\n" in code
     import flyte  # noqa: PLC0415 - only the tests that run a program import it

@@ -5,7 +5,7 @@ Flyte 2 refuses it ("Type conversion failed ... Expected float"), in a local run
 and a remote one alike. So in a driver-to-be, each keyword argument of a call of
 one of the module's tasks whose parameter is annotated `float`, and whose value
 is known to be an int, becomes `float(value)`: a parameter of the driver annotated
-`int`, a name the driver binds once to a call of a task of the
+`int`, a name the driver binds once (`x = ...` or `x: T = ...`) to a call of a task of the
 module returning `int`, or such a call itself. A value whose type cannot be told
 here is left as written; so is an int literal, which flytekit refuses to bind to a
 float input.
@@ -14,10 +14,11 @@ float input.
 from __future__ import annotations
 
 import ast
-from collections import Counter
 from collections.abc import Callable, Mapping
 
 import libcst as cst
+
+from flyteres.migrate.driver_bodies import bound_once
 
 __all__ = ["as_float", "int_for_float"]
 
@@ -38,12 +39,7 @@ def int_for_float(
     its return annotation."""
     args = function.args
     ints = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if _is(a.annotation, "int")}
-    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
-    stores.update(ints)
-    bound: dict[str, ast.expr] = {}
-    for n in ast.walk(function):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            bound[n.targets[0].id] = n.value
+    stores, bound = bound_once(function)
 
     def is_int(value: ast.expr) -> bool:
         # An int literal is not here: flytekit refuses to bind it to a float input.

@@ -11,6 +11,7 @@ written by `flyteres.migrate.images`).
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
@@ -19,7 +20,23 @@ from flyteres.migrate.images import IMAGE_SPEC
 from flyteres.source.analysis import SourceModule
 from flyteres.source.names import ModuleNames
 
-__all__ = ["awaiting", "eager_calls", "flyte_map", "image_assignments", "without_overrides"]
+__all__ = ["awaiting", "bound_once", "eager_calls", "flyte_map", "image_assignments", "without_overrides"]
+
+
+def bound_once(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[Counter[str], dict[str, ast.expr]]:
+    """How many times each name is bound in a driver-to-be (its parameters count once each),
+    and the value of each `x = ...` or `x: T = ...`; a name counted once holds that value
+    everywhere in the body."""
+    args = function.args
+    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
+    stores.update(a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs))
+    values: dict[str, ast.expr] = {}
+    for n in ast.walk(function):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            values[n.targets[0].id] = n.value
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
+            values[n.target.id] = n.value
+    return stores, values
 
 
 def without_overrides(expr: ast.expr) -> ast.expr:

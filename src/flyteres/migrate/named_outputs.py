@@ -18,12 +18,11 @@ NamedTuple or a known other type), or of a name bound more than once.
 from __future__ import annotations
 
 import ast
-from collections import Counter
 from collections.abc import Callable, Mapping
 
 import libcst as cst
 
-from flyteres.migrate.driver_bodies import without_overrides
+from flyteres.migrate.driver_bodies import bound_once, without_overrides
 from flyteres.source.names import ModuleNames
 
 __all__ = ["named_reads", "namedtuple_fields", "read_by_position"]
@@ -88,14 +87,7 @@ def named_reads(
     `namedtuple_fields` of the module, `records` its other module-level classes (a
     dataclass output keeps its attributes in both SDKs). A read of any other output, or
     of an imported name's result, cannot be told apart from a named output here."""
-    stores = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
-    stores.update(a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs))
-    values: dict[str, ast.expr] = {}
-    for n in ast.walk(function):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            values[n.targets[0].id] = n.value
-        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
-            values[n.target.id] = n.value
+    stores, values = bound_once(function)
     methods = {id(n.func) for n in ast.walk(function) if isinstance(n, ast.Call)}
     out: list[tuple[ast.Attribute, int | None]] = []
     for node in ast.walk(function):
