@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import TypeVar
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 __all__ = ["ModuleTable", "import_root", "module_names", "nearest", "resolve_import"]
 
@@ -53,7 +53,7 @@ def import_root(path: str | Path, name: str | None) -> Path:
     return absolute.parents[name.count(".") + (1 if absolute.stem == "__init__" else 0)]
 
 
-def nearest(candidates: Sequence[T], roots: Callable[[T], Path], root: Path) -> list[T]:
+def nearest(candidates: Sequence[_T], roots: Callable[[_T], Path], root: Path) -> list[_T]:
     """The candidates under `root`; all of them when none is."""
     same = [c for c in candidates if roots(c) == root]
     return same or list(candidates)

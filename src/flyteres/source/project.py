@@ -173,9 +173,13 @@ class Project:
         return found[0] if len(found) == 1 else None
 
     def _candidates(self, module: str, importer: ModuleRecord) -> list[ModuleRecord]:
-        """The modules of that dotted name an import from `importer` may load (`nearest`)."""
+        """The modules of that dotted name an import from `importer` may load (`nearest`); the
+        roots are worked out only when the name is more than one module's."""
+        found = self._by_module().get(module, [])
+        if len(found) < 2:
+            return found
         root = import_root(importer.path, importer.module)
-        return nearest(self._by_module().get(module, []), lambda m: import_root(m.path, m.module), root)
+        return nearest(found, lambda m: import_root(m.path, m.module), root)
 
     def _by_module(self) -> dict[str, list[ModuleRecord]]:
         """The modules by dotted name (built once, when the tree has been read)."""
