@@ -90,18 +90,30 @@ def _plugin_reason(module: str) -> str:
     )
 
 
-def _plugin_imports(tree: ast.Module, plugins: frozenset[str]) -> Iterable[tuple[int, str]]:
-    """(line, module) of each import of a package of `plugins`, wherever the statement is."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules = [node.module]
-        else:
-            continue
-        for module in modules:
-            if module.partition(".")[0] in plugins:
-                yield node.lineno, module
+def _import_blockers(node: ast.Import | ast.ImportFrom, plugins: frozenset[str], path: str) -> list[Blocker]:
+    """An import statement's blockers: each module of a package of `plugins` it imports, and
+    `from flytekit import *`, which hides which names are flytekit's (`workflow`, `FlyteFile`,
+    ...), so a construct read through it could stay behind, calling tasks that moved."""
+    rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
+    if isinstance(node, ast.Import):
+        modules = [a.name for a in node.names]
+    elif node.level == 0 and node.module:
+        modules = [node.module]
+    else:
+        return []
+    out = [
+        Blocker(path, node.lineno, f"import {m}", rule, _plugin_reason(m))
+        for m in modules
+        if m.partition(".")[0] in plugins
+    ]
+    if (
+        isinstance(node, ast.ImportFrom)
+        and _is_flytekit(node.module)
+        and node.module != _ACCELERATORS  # its names are all data
+        and any(a.name == "*" for a in node.names)
+    ):
+        out.append(Blocker(path, node.lineno, f"from {node.module} import *", rule, _STAR_REASON))
+    return out
 
 
 def _is_data(qualified: str) -> bool:
@@ -127,7 +139,8 @@ def _name_blockers(
     model: SourceModule, spans: Sequence[tuple[tuple[int, int], tuple[int, int]]], construct_reasons: Mapping[int, str]
 ) -> list[Blocker]:
     """A blocker per use of a flytekit name outside `spans` (what the rewrite replaces), once a
-    line, and per import of a flytekit plugin."""
+    line, per resource-less `.with_overrides(...)` outside them, and per import of a flytekit
+    plugin or `*` of flytekit (`_import_blockers`): one walk of the tree."""
     path = model.path
     out: list[Blocker] = []
     seen: set[tuple[int, str]] = set()
@@ -136,7 +149,25 @@ def _name_blockers(
     inner = {id(n.value) for n in ast.walk(model.tree) if isinstance(n, ast.Attribute)}
     # A function's own `task` (a parameter or local) is not the module's import.
     shadowed = {id(n) for n in function_locals(model.tree)}
+    rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
+
+    def rewritten(node: ast.AST) -> bool:
+        pos = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        return any(start <= pos < end for start, end in spans)
+
     for node in ast.walk(model.tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            out.extend(_import_blockers(node, plugins, path))
+            continue
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "with_overrides"
+            and not rewritten(node)
+        ):
+            # A promise's `.with_overrides(...)` that names no resources is no declaration the
+            # rewrite reads; left in a driver it would be called on a value.
+            out.append(Blocker(path, node.lineno, "with_overrides", rule, _OVERRIDE_REASON))
         if id(node) in inner or id(node) in shadowed:
             continue
         if isinstance(node, ast.Attribute):
@@ -155,8 +186,7 @@ def _name_blockers(
         assert qualified is not None
         if _is_data(qualified):
             continue
-        pos = (node.lineno, node.col_offset)
-        if any(start <= pos < end for start, end in spans):
+        if rewritten(node):
             continue
         package, _, name = qualified.partition(".")  # `LaunchPlan.get_or_create`, without the package
         if package in plugins:
@@ -170,32 +200,7 @@ def _name_blockers(
         if (node.lineno, name) in seen:
             continue
         seen.add((node.lineno, name))
-        out.append(Blocker(path, node.lineno, name, MigrateRule.UNSUPPORTED_CONSTRUCT.value, reason))
-    rule = MigrateRule.UNSUPPORTED_CONSTRUCT.value
-    out.extend(
-        Blocker(path, line, f"import {m}", rule, _plugin_reason(m)) for line, m in _plugin_imports(model.tree, plugins)
-    )
-    # `from flytekit import *` hides which names are flytekit's (`workflow`, `FlyteFile`, ...):
-    # a construct read through it could stay behind, calling tasks that moved.
-    out.extend(
-        Blocker(path, node.lineno, f"from {node.module} import *", rule, _STAR_REASON)
-        for node in ast.walk(model.tree)
-        if isinstance(node, ast.ImportFrom)
-        and node.level == 0
-        and _is_flytekit(node.module)
-        and node.module != _ACCELERATORS  # its names are all data
-        and any(a.name == "*" for a in node.names)
-    )
-    # A promise's `.with_overrides(...)` that names no resources is no declaration the rewrite
-    # reads; left in a driver it would be called on a value.
-    out.extend(
-        Blocker(path, node.lineno, "with_overrides", rule, _OVERRIDE_REASON)
-        for node in ast.walk(model.tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "with_overrides"
-        and not any(start <= (node.lineno, node.col_offset) < end for start, end in spans)
-    )
+        out.append(Blocker(path, node.lineno, name, rule, reason))
     return out
 
 
